@@ -1,0 +1,28 @@
+// The one place an etcd3 client is made, with the fault handling the control plane needs: a
+// bounded retry and per-call deadlines so an unreachable etcd becomes Unavailable in seconds,
+// and no message-size limit (a list of 30,000 pods is larger than gRPC's 4 MiB default).
+import { Etcd3, isRecoverableError } from 'etcd3';
+import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
+
+export function newEtcdClient(endpoints: string[], opts: { dialTimeoutMs?: number } = {}): Etcd3 {
+  return new Etcd3({
+    hosts: endpoints,
+    dialTimeout: opts.dialTimeoutMs ?? 3000,
+    grpcOptions: {
+      'grpc.max_receive_message_length': -1,
+      'grpc.max_send_message_length': -1,
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5000,
+    },
+    faultHandling: {
+      host: () =>
+        circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
+      global: retry(handleWhen(isRecoverableError), {
+        maxAttempts: 2,
+        backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
+      }),
+      // etcd3 types this as a backoff but calls .next() on it: it wants the factory.
+      watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) as unknown as IBackoff<unknown>,
+    },
+  });
+}

@@ -1,0 +1,328 @@
+// Typed object storage over etcd. Objects are stored as protobuf bytes of their generated
+// message; resourceVersion is never stored but set from the key's mod_revision on read, so
+// every update is a compare-and-swap on it (Conflict otherwise), as in Kubernetes.
+import { randomUUID } from 'node:crypto';
+import type { Etcd3 } from 'etcd3';
+import { errors } from '../../proto/api/errors.js';
+import { KINDS, metaOf, type AnyObject, type Kind, type KindInfo, type KindMap } from '../../proto/api/kinds.js';
+import { canonicalJson } from './canonical.js';
+import { fromEtcdError } from './etcd-errors.js';
+import { fieldsMatch, parseFieldSelector, type FieldRequirement } from './fields.js';
+import { KeyLayout } from './keys.js';
+import { matches, parseLabelSelector, type Requirement } from './labels.js';
+import { StoreWatch, type WatchOptions } from './watch.js';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string | Requirement[];
+  fieldSelector?: string | FieldRequirement[];
+}
+
+export interface ListResult<T> {
+  items: T[];
+  /** etcd revision the list was read at. */
+  revision: number;
+}
+
+export interface StoreOptions {
+  prefix?: string;
+  /** Deadline for each unary etcd call; past it the call fails with Unavailable. */
+  requestTimeoutMs?: number;
+  now?: () => Date;
+}
+
+export interface TxnWrite {
+  kind: Kind;
+  object: AnyObject;
+  /** create: the name must be free; update: CAS on object.metadata.resourceVersion. */
+  op: 'create' | 'update';
+}
+
+const PAGE = 1000;
+
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]! += 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
+export class Store {
+  readonly keys: KeyLayout;
+  private readonly timeoutMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    readonly client: Etcd3,
+    opts: StoreOptions = {},
+  ) {
+    this.keys = new KeyLayout(opts.prefix ?? '/skiff');
+    this.timeoutMs = opts.requestTimeoutMs ?? 5000;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  private deadline(): { deadline: number } {
+    return { deadline: Date.now() + this.timeoutMs };
+  }
+
+  decode<K extends Kind>(info: KindInfo<K>, value: Uint8Array, modRevision: string | number): KindMap[K] {
+    const o = info.codec.decode(value);
+    metaOf(o).resourceVersion = String(modRevision);
+    return o;
+  }
+
+  /** A stand-in for a deleted object whose last value etcd no longer has: just its name. */
+  tombstone<K extends Kind>(info: KindInfo<K>, key: string, revision: number): KindMap[K] {
+    const o = info.codec.decode(new Uint8Array());
+    const parts = key.slice(this.keys.kindPrefix(info).length).split('/');
+    const m = metaOf(o);
+    m.name = parts[parts.length - 1] ?? '';
+    m.namespace = info.namespaced ? (parts[0] ?? '') : '';
+    m.resourceVersion = String(revision);
+    return o;
+  }
+
+  encode(info: KindInfo, o: AnyObject): Buffer {
+    const stored = { ...o, metadata: { ...metaOf(o), resourceVersion: '' } } as AnyObject;
+    const codec = info.codec as KindInfo['codec'] & { encode(m: AnyObject): { finish(): Uint8Array } };
+    return Buffer.from(codec.encode(stored).finish());
+  }
+
+  keyOf(info: KindInfo, o: AnyObject): string {
+    const m = metaOf(o);
+    return this.keys.key(info, info.namespaced ? m.namespace : '', m.name);
+  }
+
+  async get<K extends Kind>(kind: K, namespace: string, name: string): Promise<KindMap[K]> {
+    const info = KINDS[kind] as KindInfo<K>;
+    const key = this.keys.key(info, namespace, name);
+    let res;
+    try {
+      res = await this.client.get(key).options(this.deadline()).exec();
+    } catch (e) {
+      throw fromEtcdError(e, `get ${kind} ${name}`);
+    }
+    const kv = res.kvs[0];
+    if (!kv) throw errors.notFound(kind, info.namespaced ? namespace : '', name);
+    return this.decode(info, kv.value, kv.mod_revision);
+  }
+
+  async currentRevision(): Promise<number> {
+    try {
+      const res = await this.client.get(`${this.keys.prefix}/`).options(this.deadline()).exec();
+      return Number(res.header.revision);
+    } catch (e) {
+      throw fromEtcdError(e, 'read the current revision');
+    }
+  }
+
+  async list<K extends Kind>(kind: K, opts: ListOptions = {}): Promise<ListResult<KindMap[K]>> {
+    const info = KINDS[kind] as KindInfo<K>;
+    const labels = typeof opts.labelSelector === 'string' ? parseLabelSelector(opts.labelSelector) : (opts.labelSelector ?? []);
+    const fields =
+      typeof opts.fieldSelector === 'string' ? parseFieldSelector(info, opts.fieldSelector) : (opts.fieldSelector ?? []);
+    const prefix = Buffer.from(this.keys.listPrefix(info, opts.namespace ?? ''));
+    const end = prefixEnd(prefix);
+    const items: KindMap[K][] = [];
+    let revision = 0;
+    let from = prefix;
+    // Pages pinned to the first page's revision: one consistent snapshot however large.
+    for (;;) {
+      let res;
+      try {
+        res = await this.client.kv.range(
+          { key: from, range_end: end, limit: PAGE, revision: revision || undefined },
+          this.deadline(),
+        );
+      } catch (e) {
+        throw fromEtcdError(e, `list ${info.plural}`);
+      }
+      if (!revision) revision = Number(res.header.revision);
+      for (const kv of res.kvs) {
+        const o = this.decode(info, kv.value, kv.mod_revision);
+        if (labels.length && !matches(labels, o.metadata?.labels)) continue;
+        if (fields.length && !fieldsMatch(info, fields, o)) continue;
+        items.push(o);
+      }
+      if (!res.more || res.kvs.length === 0) break;
+      from = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
+    }
+    return { items, revision };
+  }
+
+  /** Fills server-owned metadata of a new object (uid, creationTimestamp, generation). */
+  prepareCreate(info: KindInfo, o: AnyObject): void {
+    const m = metaOf(o);
+    if (!m.name) throw errors.invalid(info.kind, '', [{ field: 'metadata.name', message: 'required', source: '' }]);
+    if (!info.namespaced) m.namespace = '';
+    m.uid = randomUUID();
+    m.creationTimestamp = this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    m.generation = 1;
+    m.resourceVersion = '';
+    m.deletionTimestamp = '';
+  }
+
+  async create<K extends Kind>(kind: K, o: KindMap[K]): Promise<KindMap[K]> {
+    const info = KINDS[kind] as KindInfo<K>;
+    this.prepareCreate(info, o);
+    const key = this.keyOf(info, o);
+    let res;
+    try {
+      res = await this.client
+        .if(key, 'Create', '==', 0)
+        .then(this.client.put(key).value(this.encode(info, o)))
+        .options(this.deadline())
+        .commit();
+    } catch (e) {
+      throw fromEtcdError(e, `create ${kind} ${metaOf(o).name}`);
+    }
+    if (!res.succeeded) throw errors.alreadyExists(kind, metaOf(o).namespace, metaOf(o).name);
+    metaOf(o).resourceVersion = res.header.revision;
+    return o;
+  }
+
+  /**
+   * Carries server-owned metadata over from the stored object and bumps generation when a
+   * spec field changed. Returns false when nothing at all changed (no write needed).
+   */
+  prepareUpdate(info: KindInfo, o: AnyObject, current: AnyObject): boolean {
+    const m = metaOf(o);
+    const c = metaOf(current);
+    m.uid = c.uid;
+    m.creationTimestamp = c.creationTimestamp;
+    m.namespace = c.namespace;
+    m.generation = c.generation;
+    const rec = o as unknown as Record<string, unknown>;
+    const cur = current as unknown as Record<string, unknown>;
+    if (info.specFields.some((f) => canonicalJson(rec[f]) !== canonicalJson(cur[f]))) m.generation = c.generation + 1;
+    m.resourceVersion = c.resourceVersion;
+    return canonicalJson(o) !== canonicalJson(current);
+  }
+
+  /**
+   * Compare-and-swap update on metadata.resourceVersion (required). Conflict when the stored
+   * object has moved on; NotFound when it is gone. An update that changes nothing is not
+   * written and keeps its resourceVersion.
+   */
+  async update<K extends Kind>(kind: K, o: KindMap[K]): Promise<KindMap[K]> {
+    const info = KINDS[kind] as KindInfo<K>;
+    const m = metaOf(o);
+    const expected = m.resourceVersion;
+    if (!expected) throw errors.badRequest(`update of ${kind} "${m.name}" needs metadata.resourceVersion`);
+    const current = await this.get(kind, m.namespace, m.name);
+    if (current.metadata?.resourceVersion !== expected) {
+      throw errors.conflict(kind, m.namespace, m.name, `resourceVersion ${expected} is stale`);
+    }
+    if (!this.prepareUpdate(info, o, current)) return current;
+    const key = this.keyOf(info, o);
+    let res;
+    try {
+      res = await this.client
+        .if(key, 'Mod', '==', Number(expected))
+        .then(this.client.put(key).value(this.encode(info, o)))
+        .options(this.deadline())
+        .commit();
+    } catch (e) {
+      throw fromEtcdError(e, `update ${kind} ${m.name}`);
+    }
+    if (!res.succeeded) throw errors.conflict(kind, m.namespace, m.name, `resourceVersion ${expected} is stale`);
+    m.resourceVersion = res.header.revision;
+    return o;
+  }
+
+  /**
+   * Reads, applies mutate to a copy and writes with CAS, retrying on Conflict. mutate returns
+   * the new object, or undefined to stop without writing.
+   */
+  async guaranteedUpdate<K extends Kind>(
+    kind: K,
+    namespace: string,
+    name: string,
+    mutate: (current: KindMap[K]) => KindMap[K] | undefined | Promise<KindMap[K] | undefined>,
+    attempts = 16,
+  ): Promise<KindMap[K]> {
+    for (let i = 0; ; i++) {
+      // get() decodes a fresh object, so mutate may change it in place.
+      const current = await this.get(kind, namespace, name);
+      const next = await mutate(current);
+      if (!next) return current;
+      try {
+        return await this.update(kind, next);
+      } catch (e) {
+        if (!(e instanceof Error && 'code' in e && e.code === 'Conflict') || i >= attempts - 1) throw e;
+      }
+    }
+  }
+
+  /** Removes the object if it still matches the preconditions; returns what was removed. */
+  async delete<K extends Kind>(
+    kind: K,
+    namespace: string,
+    name: string,
+    pre: { resourceVersion?: string; uid?: string } = {},
+  ): Promise<KindMap[K]> {
+    const info = KINDS[kind] as KindInfo<K>;
+    const current = await this.get(kind, namespace, name);
+    const cm = metaOf(current);
+    if (pre.resourceVersion && pre.resourceVersion !== cm.resourceVersion) {
+      throw errors.conflict(kind, namespace, name, `resourceVersion ${pre.resourceVersion} is stale`);
+    }
+    if (pre.uid && pre.uid !== cm.uid) throw errors.conflict(kind, namespace, name, `uid ${pre.uid} no longer exists`);
+    const key = this.keyOf(info, current);
+    let res;
+    try {
+      res = await this.client
+        .if(key, 'Mod', '==', Number(cm.resourceVersion))
+        .then(this.client.delete().key(key))
+        .options(this.deadline())
+        .commit();
+    } catch (e) {
+      throw fromEtcdError(e, `delete ${kind} ${name}`);
+    }
+    if (!res.succeeded) throw errors.conflict(kind, namespace, name, 'it changed while being deleted');
+    cm.resourceVersion = res.header.revision;
+    return current;
+  }
+
+  /**
+   * Writes several objects atomically: all or none (apply of a multi-document file). Objects
+   * must already be prepared (prepareCreate / prepareUpdate). Returns the commit revision.
+   */
+  async transact(writes: TxnWrite[]): Promise<number> {
+    if (writes.length === 0) return this.currentRevision();
+    const infos = writes.map((w) => KINDS[w.kind] as KindInfo);
+    const keys = writes.map((w, i) => this.keyOf(infos[i]!, w.object));
+    let txn = this.client.if(keys[0]!, ...this.guard(writes[0]!));
+    for (let i = 1; i < writes.length; i++) txn = txn.and(keys[i]!, ...this.guard(writes[i]!));
+    const puts = writes.map((w, i) => this.client.put(keys[i]!).value(this.encode(infos[i]!, w.object)));
+    let res;
+    try {
+      res = await txn.then(...puts).options(this.deadline()).commit();
+    } catch (e) {
+      throw fromEtcdError(e, 'write the applied objects');
+    }
+    if (!res.succeeded) {
+      throw errors.conflict(writes[0]!.kind, '', `${writes.length} objects`, 'one of them changed while applying');
+    }
+    for (const w of writes) metaOf(w.object).resourceVersion = res.header.revision;
+    return Number(res.header.revision);
+  }
+
+  private guard(w: TxnWrite): ['Create' | 'Mod', '==', number] {
+    return w.op === 'create' ? ['Create', '==', 0] : ['Mod', '==', Number(metaOf(w.object).resourceVersion)];
+  }
+
+  /** Watches one kind from a revision; see StoreWatch for delivery guarantees. */
+  watch<K extends Kind>(kind: K, opts: WatchOptions<KindMap[K]>): StoreWatch<K> {
+    return new StoreWatch(this, KINDS[kind], opts);
+  }
+
+  /** Compacts etcd history up to revision (tests and maintenance). */
+  async compact(revision: number): Promise<void> {
+    await this.client.kv.compact({ revision, physical: true }, this.deadline());
+  }
+}

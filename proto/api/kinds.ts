@@ -1,0 +1,144 @@
+// The resource kinds Skiff serves: names, API versions, short names and the generated message
+// for each. Every layer (storage, API server, CLI, agent) looks kinds up here, so adding a kind
+// is one entry plus its message in proto/skiff/v1.
+import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { Deployment, ReplicaSet } from '../gen/skiff/v1/apps.js';
+import { Lease } from '../gen/skiff/v1/coordination.js';
+import { Event, Namespace, Node, Pod } from '../gen/skiff/v1/core.js';
+import type { Resource } from '../gen/skiff/v1/api.js';
+import type { ObjectMeta } from '../gen/skiff/v1/meta.js';
+
+export interface Codec<T> {
+  encode(message: T, writer?: BinaryWriter): BinaryWriter;
+  decode(input: BinaryReader | Uint8Array, length?: number): T;
+}
+
+export interface KindMap {
+  Namespace: Namespace;
+  Node: Node;
+  Pod: Pod;
+  ReplicaSet: ReplicaSet;
+  Deployment: Deployment;
+  Event: Event;
+  Lease: Lease;
+}
+export type Kind = keyof KindMap;
+export type AnyObject = KindMap[Kind];
+export type ResourceCase = NonNullable<Resource['object']>['$case'];
+
+export interface KindInfo<K extends Kind = Kind> {
+  kind: K;
+  /** apiVersion written in manifests and returned objects. */
+  apiVersion: string;
+  /** Other apiVersions accepted on input for the same kind. */
+  acceptedVersions: readonly string[];
+  plural: string;
+  singular: string;
+  shortNames: readonly string[];
+  namespaced: boolean;
+  /** Case name in the Resource oneof. */
+  case: ResourceCase;
+  /** Full protobuf message name, the key into proto/gen/schema.ts. */
+  message: string;
+  /** Top-level fields that hold the user's desired state (bump generation when changed). */
+  specFields: readonly string[];
+  codec: Codec<KindMap[K]>;
+}
+
+function info<K extends Kind>(i: KindInfo<K>): KindInfo<K> {
+  return i;
+}
+
+export const KINDS: { [K in Kind]: KindInfo<K> } = {
+  Namespace: info({
+    kind: 'Namespace', apiVersion: 'v1', acceptedVersions: ['v1'], plural: 'namespaces', singular: 'namespace',
+    shortNames: ['ns'], namespaced: false, case: 'namespace', message: 'skiff.v1.Namespace',
+    specFields: ['spec'], codec: Namespace,
+  }),
+  Node: info({
+    kind: 'Node', apiVersion: 'v1', acceptedVersions: ['v1'], plural: 'nodes', singular: 'node',
+    shortNames: ['no'], namespaced: false, case: 'node', message: 'skiff.v1.Node',
+    specFields: ['spec'], codec: Node,
+  }),
+  Pod: info({
+    kind: 'Pod', apiVersion: 'v1', acceptedVersions: ['v1'], plural: 'pods', singular: 'pod',
+    shortNames: ['po'], namespaced: true, case: 'pod', message: 'skiff.v1.Pod',
+    specFields: ['spec'], codec: Pod,
+  }),
+  ReplicaSet: info({
+    kind: 'ReplicaSet', apiVersion: 'apps/v1', acceptedVersions: ['apps/v1'], plural: 'replicasets',
+    singular: 'replicaset', shortNames: ['rs'], namespaced: true, case: 'replicaSet',
+    message: 'skiff.v1.ReplicaSet', specFields: ['spec'], codec: ReplicaSet,
+  }),
+  Deployment: info({
+    kind: 'Deployment', apiVersion: 'apps/v1', acceptedVersions: ['apps/v1'], plural: 'deployments',
+    singular: 'deployment', shortNames: ['deploy'], namespaced: true, case: 'deployment',
+    message: 'skiff.v1.Deployment', specFields: ['spec'], codec: Deployment,
+  }),
+  Event: info({
+    kind: 'Event', apiVersion: 'v1', acceptedVersions: ['v1', 'events.k8s.io/v1'], plural: 'events',
+    singular: 'event', shortNames: ['ev'], namespaced: true, case: 'event', message: 'skiff.v1.Event',
+    specFields: [], codec: Event,
+  }),
+  Lease: info({
+    kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', acceptedVersions: ['coordination.k8s.io/v1'],
+    plural: 'leases', singular: 'lease', shortNames: [], namespaced: true, case: 'lease',
+    message: 'skiff.v1.Lease', specFields: ['spec'], codec: Lease,
+  }),
+};
+
+export const KIND_NAMES = Object.keys(KINDS) as Kind[];
+
+const byAlias = new Map<string, KindInfo>();
+for (const k of KIND_NAMES) {
+  const i = KINDS[k] as KindInfo;
+  for (const alias of [i.kind, i.plural, i.singular, ...i.shortNames]) byAlias.set(alias.toLowerCase(), i);
+}
+
+/** Finds a kind by name, plural, singular or short name, case-insensitively. */
+export function lookupKind(name: string): KindInfo | undefined {
+  return byAlias.get(name.toLowerCase());
+}
+
+export function kindOfCase(c: ResourceCase): KindInfo {
+  const k = KIND_NAMES.find((n) => KINDS[n].case === c);
+  if (!k) throw new Error(`unknown resource case ${c}`);
+  return KINDS[k];
+}
+
+/** Wraps a typed object in the Resource oneof used on the wire. */
+export function wrap<K extends Kind>(kind: K, value: KindMap[K]): Resource {
+  return { object: { $case: KINDS[kind].case, value } as Resource['object'] };
+}
+
+/** Unwraps a Resource into its kind and value; throws on an empty Resource. */
+export function unwrap(r: Resource | undefined): { info: KindInfo; value: AnyObject } {
+  if (!r?.object) throw new Error('empty resource');
+  return { info: kindOfCase(r.object.$case), value: r.object.value };
+}
+
+/** Unwraps a Resource that must be of the given kind. */
+export function unwrapAs<K extends Kind>(kind: K, r: Resource | undefined): KindMap[K] {
+  const { info: i, value } = unwrap(r);
+  if (i.kind !== kind) throw new Error(`expected ${kind}, got ${i.kind}`);
+  return value as KindMap[K];
+}
+
+export function metaOf(o: AnyObject): ObjectMeta {
+  if (!o.metadata) o.metadata = emptyMeta();
+  return o.metadata;
+}
+
+export function emptyMeta(): ObjectMeta {
+  return {
+    name: '', generateName: '', namespace: '', uid: '', resourceVersion: '', generation: 0,
+    creationTimestamp: '', deletionTimestamp: '', labels: {}, annotations: {}, ownerReferences: [],
+    finalizers: [],
+  };
+}
+
+/** "namespace/name" for namespaced objects, "name" otherwise: the cache and queue key. */
+export function objectKey(o: AnyObject): string {
+  const m = o.metadata;
+  return m?.namespace ? `${m.namespace}/${m.name}` : (m?.name ?? '');
+}
