@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
 export npm_config_update_notifier=false
 
-ensure_apt "${SKIFF_APT_TEST[@]}"
+ensure_apt "${SKIFF_APT_TEST[@]}" "${SKIFF_APT_RUNTIME[@]}"
 ensure_node_modules
 
 echo "skiff: checking generated code is up to date (scripts/gen.sh)"
@@ -20,6 +20,9 @@ fi
 build
 echo "skiff: lint"
 npx --no-install eslint --max-warnings=0 .
+echo "skiff: import cycles (madge)"
+# shellcheck disable=SC2046
+npx --no-install madge --circular --no-spinner $(ls -d proto control-plane node-agent cli test bench 2>/dev/null)
 
 echo "skiff: tests"
 report=$(mktemp)
