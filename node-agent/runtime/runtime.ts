@@ -33,6 +33,8 @@ export interface SandboxConfig {
   runAsUser?: number;
   runAsGroup?: number;
   supplementalGroups?: number[];
+  /** Set when any container of the pod is privileged: the CRI refuses those in other sandboxes. */
+  privileged?: boolean;
 }
 
 export interface SandboxHandle {

@@ -1,0 +1,155 @@
+// The CRI runtime: Skiff's Runtime interface over containerd's CRI (runtime.v1) socket.
+// Handles hold only CRI ids, so a new instance on the same socket re-attaches to everything an
+// earlier one started; discover() finds them by the io.skiff.* labels.
+import { PodSandboxState } from '../../../proto/gen/runtime/v1/api.js';
+import type {
+  ContainerConfig,
+  ContainerHandle,
+  ContainerInfo,
+  ContainerStats,
+  Discovered,
+  ExecResult,
+  ExitResult,
+  ImageAuth,
+  Runtime,
+  SandboxConfig,
+  SandboxHandle,
+} from '../runtime.js';
+import { LABEL_POD_UID, managedSelector } from '../labels.js';
+import { CriClient, criError } from './client.js';
+import * as ctr from './containers.js';
+import { ensureImage } from './images.js';
+import { isHostNetwork, isReady, removeSandbox, runSandbox, sandboxStatus, stopSandbox } from './sandbox.js';
+
+export interface CriRuntimeOptions {
+  /** containerd's socket: `unix:///run/containerd/containerd.sock` or an absolute path. */
+  address: string;
+  /** Labels what this runtime creates (io.skiff.node) and scopes discover() to it; "" = any. */
+  nodeName?: string;
+  /** How often waitContainer polls ContainerStatus (the CRI has no wait). */
+  pollIntervalMs?: number;
+}
+
+export class CriRuntime implements Runtime {
+  readonly name = 'cri';
+  private readonly client: CriClient;
+  private readonly nodeName: string;
+  private readonly pollMs: number;
+
+  constructor(opts: CriRuntimeOptions) {
+    this.client = new CriClient(opts.address);
+    this.nodeName = opts.nodeName ?? '';
+    this.pollMs = opts.pollIntervalMs ?? 300;
+  }
+
+  async version(): Promise<{ runtimeName: string; runtimeVersion: string }> {
+    try {
+      const v = await this.client.rt('version', { version: 'v1' }, 10_000);
+      return { runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion };
+    } catch (e) {
+      throw criError(e, 'Unavailable', 'runtime version');
+    }
+  }
+
+  ensureImage(image: string, policy: 'Always' | 'IfNotPresent' | 'Never', auth?: ImageAuth): Promise<string> {
+    return ensureImage(this.client, image, policy, auth);
+  }
+
+  startSandbox(cfg: SandboxConfig): Promise<SandboxHandle> {
+    return runSandbox(this.client, this.nodeName, cfg);
+  }
+
+  stopSandbox(h: SandboxHandle): Promise<void> {
+    return stopSandbox(this.client, h.sandboxId);
+  }
+
+  async destroySandbox(h: SandboxHandle): Promise<void> {
+    // The CRI wants StopPodSandbox before RemovePodSandbox; both are idempotent.
+    await stopSandbox(this.client, h.sandboxId);
+    await removeSandbox(this.client, h.sandboxId);
+  }
+
+  async startContainer(sandbox: SandboxHandle, sandboxCfg: SandboxConfig, cfg: ContainerConfig): Promise<ContainerHandle> {
+    const containerId = await ctr.createAndStart(this.client, this.nodeName, sandbox.sandboxId, sandboxCfg, cfg);
+    return { version: 1, runtime: 'cri', sandboxId: sandbox.sandboxId, containerId, name: cfg.name, attempt: cfg.attempt };
+  }
+
+  waitContainer(h: ContainerHandle, signal?: AbortSignal): Promise<ExitResult> {
+    return ctr.waitExit(this.client, h.containerId, this.pollMs, signal);
+  }
+
+  stopContainer(h: ContainerHandle, timeoutSeconds: number): Promise<void> {
+    return ctr.stopContainer(this.client, h.containerId, timeoutSeconds);
+  }
+
+  destroyContainer(h: ContainerHandle): Promise<void> {
+    return ctr.removeContainer(this.client, h.containerId);
+  }
+
+  async inspectContainer(h: ContainerHandle): Promise<ContainerInfo> {
+    return ctr.toInfo(await ctr.containerStatus(this.client, h.containerId));
+  }
+
+  exec(h: ContainerHandle, cmd: string[], timeoutSeconds: number): Promise<ExecResult> {
+    return ctr.execSync(this.client, h.containerId, cmd, timeoutSeconds);
+  }
+
+  stats(h: ContainerHandle): Promise<ContainerStats> {
+    return ctr.containerStats(this.client, h.containerId);
+  }
+
+  async discover(): Promise<Discovered> {
+    const labelSelector = managedSelector(this.nodeName);
+    const c = this.client;
+    let items, containers;
+    try {
+      items = (await c.rt('listPodSandbox', { filter: { id: '', labelSelector } })).items;
+      containers = (await c.rt('listContainers', { filter: { id: '', podSandboxId: '', labelSelector } })).containers;
+    } catch (e) {
+      throw criError(e, 'Unavailable', 'discover');
+    }
+    const out: Discovered = { sandboxes: [], containers: [] };
+    for (const sb of items) {
+      const ready = sb.state === PodSandboxState.SANDBOX_READY;
+      // Only a ready sandbox still has a network namespace worth asking about.
+      const st = ready ? await sandboxStatus(c, sb.id) : undefined;
+      out.sandboxes.push({
+        handle: {
+          version: 1,
+          runtime: 'cri',
+          sandboxId: sb.id,
+          podUid: sb.metadata?.uid ?? sb.labels[LABEL_POD_UID] ?? '',
+          podIP: st && !isHostNetwork(st) ? (st.network?.ip ?? '') : '',
+        },
+        ready: st ? isReady(st) : false,
+        labels: sb.labels,
+      });
+    }
+    for (const ct of containers) {
+      let info: ContainerInfo;
+      try {
+        info = ctr.toInfo(await ctr.containerStatus(c, ct.id));
+      } catch {
+        continue; // removed between the list and the status: nothing to re-attach to
+      }
+      out.containers.push({
+        handle: {
+          version: 1,
+          runtime: 'cri',
+          sandboxId: ct.podSandboxId,
+          containerId: ct.id,
+          name: ct.metadata?.name ?? '',
+          attempt: ct.metadata?.attempt ?? 0,
+        },
+        info,
+        labels: ct.labels,
+      });
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    this.client.close();
+    return Promise.resolve();
+  }
+}
