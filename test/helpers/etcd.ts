@@ -46,7 +46,7 @@ export async function startEtcd(opts: { name?: string; unsafeNoFsync?: boolean }
       dataDir,
       process: proc,
       async stop() {
-        if (proc.exitCode === null) {
+        if (proc.exitCode === null && proc.signalCode === null) {
           const exited = new Promise((r) => proc.once('exit', r));
           proc.kill('SIGTERM');
           await exited;

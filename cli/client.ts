@@ -1,0 +1,201 @@
+// The CLI's one way to the control plane: the generated ApiClient, a bearer token on every
+// call, a deadline on every unary call (so an unreachable server fails within seconds instead of
+// hanging) and errors turned into ApiError with the address that was tried.
+import { credentials, Metadata, type ClientReadableStream } from '@grpc/grpc-js';
+import {
+  ApiClient,
+  type ApplyRequest,
+  type ApplyResponse,
+  type CreateRequest,
+  type DeleteRequest,
+  type GetRequest,
+  type ListRequest,
+  type LogChunk,
+  type LogsRequest,
+  type PatchRequest,
+  type Resource,
+  type ResourceList,
+  type UpdateRequest,
+  type VersionInfo,
+  type WatchEvent,
+  type WatchRequest,
+} from '../proto/gen/skiff/v1/api.js';
+import { ApiError, fromGrpcError } from '../proto/api/errors.js';
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** A server that accepts no connection within this long is reported unreachable. */
+export const CONNECT_TIMEOUT_MS = 4_000;
+
+export interface ConnectOptions {
+  server: string;
+  token: string;
+  /** Deadline of each unary call. */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+type Unary<Req, Res> = (
+  req: Req,
+  md: Metadata,
+  opts: { deadline: Date },
+  cb: (err: Error | null, res: Res) => void,
+) => unknown;
+type Callback<Res> = (err: Error | null, res: Res) => void;
+
+/** "http://host:port" or "host:port" -> "host:port", the form grpc-js dials. */
+export function grpcTarget(server: string): string {
+  return server.replace(/^(grpc|https?):\/\//, '').replace(/\/+$/, '');
+}
+
+export class Api {
+  readonly target: string;
+  private readonly client: ApiClient;
+  private readonly token: string;
+  private readonly timeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private connecting: Promise<void> | undefined;
+
+  constructor(opts: ConnectOptions) {
+    this.target = grpcTarget(opts.server);
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.connectTimeoutMs = Math.min(opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, this.timeoutMs);
+    this.client = new ApiClient(this.target, credentials.createInsecure(), {
+      // Fail fast when nothing listens instead of backing off for a minute.
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 1000,
+    });
+  }
+
+  metadata(): Metadata {
+    const md = new Metadata();
+    if (this.token) md.set('authorization', `Bearer ${this.token}`);
+    return md;
+  }
+
+  error(e: unknown): ApiError {
+    const err = fromGrpcError(e, this.target);
+    // grpc-js ends connection errors with an empty "Resolution note: ".
+    err.message = err.message.replace(/\.?\s*Resolution note:\s*$/, '');
+    return err;
+  }
+
+  /**
+   * Resolves once the channel is connected; rejects when it is not within the connect timeout.
+   * A refused connection fails the call itself at once (calls do not wait for ready); this
+   * catches the silent case, a host that drops packets, in seconds rather than at the deadline.
+   */
+  connected(): Promise<void> {
+    this.connecting ??= new Promise((resolve, reject) => {
+      this.client.waitForReady(new Date(Date.now() + this.connectTimeoutMs), (err) =>
+        err
+          ? reject(new ApiError('Unavailable', `cannot reach the Skiff control plane at ${this.target}: no connection within ${this.connectTimeoutMs / 1000}s`))
+          : resolve(),
+      );
+    });
+    return this.connecting;
+  }
+
+  private unary<Req, Res>(fn: Unary<Req, Res>, req: Req, timeoutMs = this.timeoutMs): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const call = fn(req, this.metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
+        settled = true;
+        if (err) reject(this.error(err));
+        else resolve(res);
+      }) as { cancel(): void };
+      this.connected().catch((e: unknown) => {
+        if (settled) return;
+        settled = true;
+        call.cancel();
+        reject(e instanceof ApiError ? e : this.error(e));
+      });
+    });
+  }
+
+  get(req: Partial<GetRequest> & { kind: string; name: string }): Promise<Resource> {
+    return this.unary<GetRequest, Resource>((r, md, o, cb: Callback<Resource>) => this.client.get(r, md, o, cb), { namespace: '', ...req });
+  }
+  list(req: Partial<ListRequest> & { kind: string }): Promise<ResourceList> {
+    return this.unary<ListRequest, ResourceList>((r, md, o, cb: Callback<ResourceList>) => this.client.list(r, md, o, cb), {
+      namespace: '', labelSelector: '', fieldSelector: '', ...req,
+    });
+  }
+  create(req: CreateRequest): Promise<Resource> {
+    return this.unary<CreateRequest, Resource>((r, md, o, cb: Callback<Resource>) => this.client.create(r, md, o, cb), req);
+  }
+  update(req: UpdateRequest): Promise<Resource> {
+    return this.unary<UpdateRequest, Resource>((r, md, o, cb: Callback<Resource>) => this.client.update(r, md, o, cb), req);
+  }
+  patch(req: Partial<PatchRequest> & { kind: string; name: string; patchType: string; patch: string }): Promise<Resource> {
+    return this.unary<PatchRequest, Resource>((r, md, o, cb: Callback<Resource>) => this.client.patch(r, md, o, cb), {
+      namespace: '', subresource: '', dryRun: false, ...req,
+    });
+  }
+  delete(req: Partial<DeleteRequest> & { kind: string; name: string }): Promise<Resource> {
+    return this.unary<DeleteRequest, Resource>((r, md, o, cb: Callback<Resource>) => this.client.delete(r, md, o, cb), {
+      namespace: '', propagationPolicy: '', resourceVersion: '', uid: '', dryRun: false, gracePeriodSeconds: undefined, ...req,
+    });
+  }
+  apply(req: ApplyRequest): Promise<ApplyResponse> {
+    return this.unary<ApplyRequest, ApplyResponse>((r, md, o, cb: Callback<ApplyResponse>) => this.client.apply(r, md, o, cb), req);
+  }
+  version(): Promise<VersionInfo> {
+    return this.unary<Record<string, never>, VersionInfo>((r, md, o, cb: Callback<VersionInfo>) => this.client.version(r, md, o, cb), {});
+  }
+
+  /** A server stream of watch events; no deadline (it lives until cancelled). */
+  watch(req: Partial<WatchRequest> & { kind: string }): ClientReadableStream<WatchEvent> {
+    return this.client.watch(
+      { namespace: '', labelSelector: '', fieldSelector: '', resourceVersion: '', allowBookmarks: false, ...req },
+      this.metadata(),
+    );
+  }
+
+  logs(req: LogsRequest): ClientReadableStream<LogChunk> {
+    return this.client.logs(req, this.metadata());
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/**
+ * Consumes a watch stream, calling onEvent for each event; resolves when the stream ends or is
+ * cancelled by the caller, rejects with an ApiError when it fails.
+ */
+export function consume<T>(
+  api: Api,
+  stream: ClientReadableStream<T>,
+  onEvent: (ev: T) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (e?: Error): void => {
+      if (done) return;
+      done = true;
+      if (e) reject(e);
+      else resolve();
+    };
+    stream.on('data', (ev: T) => {
+      if (done) return;
+      try {
+        onEvent(ev);
+      } catch (e) {
+        stream.cancel();
+        finish(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+    stream.on('error', (e: Error & { code?: number }) => {
+      // CANCELLED is what cancel() ends a stream with: the caller asked for it.
+      finish(e.code === 1 ? undefined : api.error(e));
+    });
+    stream.on('end', () => finish());
+    api.connected().catch((e: unknown) => {
+      if (done) return;
+      stream.cancel();
+      finish(e instanceof Error ? e : new Error(String(e)));
+    });
+  });
+}

@@ -1,0 +1,96 @@
+// Where the CLI connects and as whom: ~/.skiff/config.yaml ({server, token, namespace}, mode
+// 0600 because it holds a bearer token), overridden by SKIFF_SERVER/SKIFF_TOKEN, overridden by
+// the --server/--token/-n flags. SKIFF_CONFIG points at another file (tests, several clusters).
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { ApiError } from '../proto/api/errors.js';
+
+export const DEFAULT_SERVER = '127.0.0.1:6443';
+export const DEFAULT_NAMESPACE = 'default';
+
+export interface ConfigFile {
+  server?: string;
+  token?: string;
+  namespace?: string;
+}
+
+export interface Settings {
+  server: string;
+  token: string;
+  namespace: string;
+  /** Where each value came from, for `config view`. */
+  origin: { server: Origin; token: Origin; namespace: Origin };
+}
+export type Origin = 'flag' | 'env' | 'config' | 'default';
+
+export interface Overrides {
+  server?: string;
+  token?: string;
+  namespace?: string;
+}
+
+export function configPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SKIFF_CONFIG || join(env.HOME || homedir(), '.skiff', 'config.yaml');
+}
+
+const KEYS = ['server', 'token', 'namespace'] as const;
+
+export async function readConfig(path: string): Promise<ConfigFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw e;
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    throw new ApiError('BadRequest', `cannot read ${path}: ${(e as Error).message}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ApiError('BadRequest', `cannot read ${path}: expected a mapping with server, token, namespace`);
+  }
+  const out: ConfigFile = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if (!(KEYS as readonly string[]).includes(k)) {
+      throw new ApiError('BadRequest', `cannot read ${path}: unknown key "${k}" (expected server, token, namespace)`);
+    }
+    if (typeof v !== 'string') throw new ApiError('BadRequest', `cannot read ${path}: "${k}" must be a string`);
+    out[k as (typeof KEYS)[number]] = v;
+  }
+  return out;
+}
+
+/** Writes the file atomically with mode 0600 (it holds a bearer token). */
+export async function writeConfig(path: string, cfg: ConfigFile): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const clean: ConfigFile = {};
+  for (const k of KEYS) if (cfg[k] !== undefined && cfg[k] !== '') clean[k] = cfg[k];
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, stringify(clean), { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  await rename(tmp, path);
+}
+
+/** Flags > environment > config file > defaults. */
+export function resolveSettings(flags: Overrides, env: NodeJS.ProcessEnv, file: ConfigFile): Settings {
+  const pick = (f: string | undefined, e: string | undefined, c: string | undefined, d: string): [string, Origin] => {
+    if (f) return [f, 'flag'];
+    if (e) return [e, 'env'];
+    if (c) return [c, 'config'];
+    return [d, 'default'];
+  };
+  const [server, so] = pick(flags.server, env.SKIFF_SERVER, file.server, DEFAULT_SERVER);
+  const [token, to] = pick(flags.token, env.SKIFF_TOKEN, file.token, '');
+  const [namespace, no] = pick(flags.namespace, undefined, file.namespace, DEFAULT_NAMESPACE);
+  return { server, token, namespace, origin: { server: so, token: to, namespace: no } };
+}
+
+export async function loadSettings(flags: Overrides, env: NodeJS.ProcessEnv = process.env): Promise<Settings> {
+  return resolveSettings(flags, env, await readConfig(configPath(env)));
+}

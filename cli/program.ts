@@ -1,0 +1,234 @@
+// The `skiff` command line: commander wiring only; each verb lives in commands/<verb>.ts.
+// runCli is what bin/main calls and what end-to-end tests call in-process with their own
+// streams and environment; it returns the exit code (0 ok, 1 error) instead of exiting.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ApiError, isApiError } from '../proto/api/errors.js';
+import { loadSettings, type Overrides } from './config.js';
+import { DEFAULT_TIMEOUT_MS } from './client.js';
+import { line, makeCtx, type Ctx, type Output } from './context.js';
+import { parseDuration } from './duration.js';
+import type { ReadStdin } from './manifests.js';
+import { applyCommand } from './commands/apply.js';
+import { configSet, configView } from './commands/config.js';
+import { deleteCommand } from './commands/delete.js';
+import { describeCommand } from './commands/describe.js';
+import { getCommand } from './commands/get.js';
+import { logsCommand } from './commands/logs.js';
+import { rolloutHistory, rolloutPause, rolloutRestart, rolloutStatus, rolloutUndo } from './commands/rollout.js';
+import { scaleCommand } from './commands/scale.js';
+import { setImageCommand } from './commands/set.js';
+import { clientVersion, versionCommand } from './commands/version.js';
+import { registerDown } from './commands/down.js';
+import { registerUp } from './commands/up.js';
+
+export interface CliIO {
+  stdout: Output;
+  stderr: Output;
+  env: NodeJS.ProcessEnv;
+  /** Live Ink views when true (stdout is a terminal). */
+  interactive: boolean;
+  readStdin?: ReadStdin;
+  /**
+   * Adds more verbs (e.g. `skiff up`/`down` from cli/up/) to the program; they report their
+   * exit code through setExitCode.
+   */
+  register?: (program: Command, io: CliIO, setExitCode: (code: number) => void) => void;
+}
+
+interface GlobalOpts {
+  server?: string;
+  token?: string;
+  namespace?: string;
+  requestTimeout?: string;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function parseBool(v: string): boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new InvalidArgumentError('expected true or false');
+}
+
+function parseInteger(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+export function formatError(e: unknown): string {
+  const err = isApiError(e) ? e : new ApiError('Internal', e instanceof Error ? e.message : String(e));
+  return `error (${err.code}): ${err.describe()}`;
+}
+
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let code = 0;
+  const program = new Command('skiff');
+  program
+    .description('Run replicated container services on a Skiff cluster (kubectl habits).')
+    .version(clientVersion(), '--client-version', 'print the client version')
+    .option('--server <host:port>', 'control plane address (env SKIFF_SERVER, config server; default 127.0.0.1:6443)')
+    .option('--token <token>', 'bearer token (env SKIFF_TOKEN, config token)')
+    .option('-n, --namespace <ns>', 'namespace (config namespace; default "default")')
+    .option('--request-timeout <duration>', 'deadline of each request', '10s')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  /** Wraps an action: builds the context, runs the verb, prints errors, records the exit code. */
+  const action = (fn: (ctx: Ctx, ...rest: never[]) => Promise<number>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const cmd = args[args.length - 1] as Command;
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      let ctx: Ctx | undefined;
+      try {
+        const flags: Overrides = { server: g.server, token: g.token, namespace: g.namespace };
+        const settings = await loadSettings(flags, io.env);
+        ctx = makeCtx({
+          settings,
+          explicitNamespace: !!g.namespace,
+          stdout: io.stdout,
+          stderr: io.stderr,
+          interactive: io.interactive,
+          timeoutMs: g.requestTimeout ? parseDuration(g.requestTimeout, '--request-timeout') : DEFAULT_TIMEOUT_MS,
+        });
+        code = await (fn as (ctx: Ctx, ...rest: unknown[]) => Promise<number>)(ctx, ...args.slice(0, -1));
+      } catch (e) {
+        line(io.stderr, formatError(e));
+        code = 1;
+      } finally {
+        ctx?.close();
+      }
+    };
+
+  program
+    .command('apply')
+    .description('create or update objects from manifests (all documents in one transaction)')
+    .option('-f, --filename <path>', 'file, directory or - for stdin (repeatable)', collect, [])
+    .option('--dry-run', 'validate and show what would happen, change nothing', false)
+    .action(action(async (ctx, opts: { filename: string[]; dryRun: boolean }) => {
+      if (!opts.filename.length) throw new ApiError('BadRequest', 'give manifests with -f FILE, -f DIR or -f -');
+      return applyCommand(ctx, { filenames: opts.filename, dryRun: opts.dryRun }, io.readStdin);
+    }));
+
+  program
+    .command('get')
+    .description('list objects: get TYPE [NAME...], get TYPE/NAME...')
+    .argument('<type>', 'pods|po, deployments|deploy, replicasets|rs, nodes|no, namespaces|ns, events|ev, leases (or TYPE/NAME)')
+    .argument('[names...]')
+    .option('-o, --output <format>', 'wide, yaml, json or name')
+    .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier in (a,b)')
+    .option('--field-selector <selector>', 'field selector, e.g. status.phase=Running')
+    .option('-A, --all-namespaces', 'every namespace', false)
+    .option('-w, --watch', 'keep watching for changes', false)
+    .option('--no-headers', 'omit the header row')
+    .action(action((ctx, type: string, names: string[], opts: { output?: string; selector?: string; fieldSelector?: string; allNamespaces: boolean; watch: boolean; headers: boolean }) =>
+      getCommand(ctx, [type, ...names], { ...opts, noHeaders: !opts.headers })));
+
+  program
+    .command('describe')
+    .description('show details of one object and its recent events')
+    .argument('<type>', 'TYPE or TYPE/NAME')
+    .argument('[name]')
+    .action(action((ctx, type: string, name: string | undefined) => describeCommand(ctx, name ? [type, name] : [type])));
+
+  program
+    .command('delete')
+    .description('delete objects and wait until they are gone')
+    .argument('[args...]', 'TYPE NAME..., TYPE/NAME...')
+    .option('-f, --filename <path>', 'delete the objects in these manifests (repeatable)', collect, [])
+    .addOption(new Option('--wait [bool]', 'wait until the objects are gone').default(true).argParser(parseBool))
+    .option('--grace-period <seconds>', 'seconds a pod gets to stop (0: at once)', parseInteger)
+    .option('--cascade <policy>', 'background, foreground or orphan', 'background')
+    .option('--timeout <duration>', 'give up waiting after this long (0: never)', '5m')
+    .option('--ignore-not-found', 'treat "not found" as success', false)
+    .action(action((ctx, args: string[], opts: { filename: string[]; wait: boolean; gracePeriod?: number; cascade: string; timeout: string; ignoreNotFound: boolean }) =>
+      deleteCommand(ctx, args, { filenames: opts.filename, ...opts }, io.readStdin)));
+
+  program
+    .command('scale')
+    .description('set the replicas of a deployment or replicaset')
+    .argument('<ref...>', 'deploy/NAME or deploy NAME')
+    .option('--replicas <n>', 'new number of replicas')
+    .action(action((ctx, ref: string[], opts: { replicas?: string }) => scaleCommand(ctx, ref, opts.replicas)));
+
+  const set = program.command('set').description('change fields of objects');
+  set
+    .command('image')
+    .description('set container images: set image deploy/NAME CONTAINER=IMAGE...')
+    .argument('<args...>')
+    .action(action((ctx, args: string[]) => setImageCommand(ctx, args)));
+
+  const rollout = program.command('rollout').description('manage the rollout of a deployment');
+  rollout
+    .command('status')
+    .description('watch the rollout until it completes; exit 1 if it fails or crash-loops')
+    .argument('<ref...>', 'deploy/NAME')
+    .option('--timeout <duration>', 'give up after this long (0: never)')
+    .action(action((ctx, ref: string[], opts: { timeout?: string }) => rolloutStatus(ctx, ref, opts.timeout)));
+  rollout
+    .command('history')
+    .argument('<ref...>', 'deploy/NAME')
+    .option('--revision <n>', 'show the pod template of this revision', parseInteger, 0)
+    .action(action((ctx, ref: string[], opts: { revision: number }) => rolloutHistory(ctx, ref, opts.revision)));
+  rollout
+    .command('undo')
+    .argument('<ref...>', 'deploy/NAME')
+    .option('--to-revision <n>', 'revision to roll back to (default: the previous one)', parseInteger, 0)
+    .action(action((ctx, ref: string[], opts: { toRevision: number }) => rolloutUndo(ctx, ref, opts.toRevision)));
+  rollout.command('pause').argument('<ref...>').action(action((ctx, ref: string[]) => rolloutPause(ctx, ref, true)));
+  rollout.command('resume').argument('<ref...>').action(action((ctx, ref: string[]) => rolloutPause(ctx, ref, false)));
+  rollout.command('restart').argument('<ref...>').action(action((ctx, ref: string[]) => rolloutRestart(ctx, ref)));
+
+  program
+    .command('logs')
+    .description('print the logs of a pod (or of one pod of a deployment)')
+    .argument('<ref...>', 'pod/NAME, NAME or deploy/NAME')
+    .option('-c, --container <name>', 'container name')
+    .option('-f, --follow', 'keep streaming', false)
+    .option('--tail <n>', 'last N lines (-1: all)')
+    .option('-p, --previous', 'logs of the previous (crashed) container', false)
+    .option('--timestamps', 'prefix lines with their timestamps', false)
+    .action(action((ctx, ref: string[], opts: { container?: string; follow: boolean; tail?: string; previous: boolean; timestamps: boolean }) =>
+      logsCommand(ctx, ref, opts)));
+
+  program
+    .command('version')
+    .description('client and server versions')
+    .option('--client', 'client version only', false)
+    .action(action((ctx, opts: { client: boolean }) => versionCommand(ctx, opts.client)));
+
+  const config = program.command('config').description('view or edit ~/.skiff/config.yaml');
+  // Commander calls actions with (positional..., options, command).
+  const cfgAction = (fn: (g: GlobalOpts & { raw?: boolean }, ...rest: string[]) => Promise<number>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const cmd = args[args.length - 1] as Command;
+      try {
+        code = await fn(cmd.optsWithGlobals<GlobalOpts & { raw?: boolean }>(), ...(args.slice(0, -2) as string[]));
+      } catch (e) {
+        line(io.stderr, formatError(e));
+        code = 1;
+      }
+    };
+  config
+    .command('view')
+    .option('--raw', 'show the token', false)
+    .action(cfgAction((g) => configView(io.stdout, g, io.env, g.raw ?? false)));
+  config.command('set-server').argument('<address>').action(cfgAction((_g, v) => configSet(io.stdout, io.env, 'server', v)));
+  config.command('set-token').argument('<token>').action(cfgAction((_g, v) => configSet(io.stdout, io.env, 'token', v)));
+  config.command('set-namespace').argument('<namespace>').action(cfgAction((_g, v) => configSet(io.stdout, io.env, 'namespace', v)));
+
+  const host = { stdout: io.stdout, stderr: io.stderr, env: io.env, interactive: io.interactive, setExitCode: (c: number) => (code = c) };
+  registerUp(program, host);
+  registerDown(program, host);
+  io.register?.(program, io, (c) => (code = c));
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    line(io.stderr, formatError(e));
+    return 1;
+  }
+  return code;
+}

@@ -1,0 +1,186 @@
+// The columns `skiff get` prints for each kind, as kubectl prints them (with `-o wide` extras
+// and a leading NAMESPACE column for -A).
+import type { AnyObject, Kind, KindInfo } from '../../proto/api/kinds.js';
+import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
+import type { Lease } from '../../proto/gen/skiff/v1/coordination.js';
+import type { Event, Namespace, Node, Pod, PodTemplateSpec } from '../../proto/gen/skiff/v1/core.js';
+import type { LabelSelector } from '../../proto/gen/skiff/v1/meta.js';
+import { age } from './age.js';
+import { podReady, podRestarts, podStatus } from './pod-status.js';
+import type { Row, Table } from './table.js';
+
+export interface TableOptions {
+  wide: boolean;
+  /** Adds the NAMESPACE column (get -A). */
+  withNamespace: boolean;
+  now: number;
+}
+
+interface Columns<T> {
+  headers: string[];
+  wide: string[];
+  row(o: T, now: number): Row;
+  wideRow(o: T, now: number): Row;
+}
+
+const none = (s: string): string => s || '<none>';
+
+export function selectorText(sel: LabelSelector | undefined): string {
+  if (!sel) return '<none>';
+  const parts = Object.entries(sel.matchLabels)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`);
+  for (const r of sel.matchExpressions) {
+    if (r.operator === 'Exists') parts.push(r.key);
+    else if (r.operator === 'DoesNotExist') parts.push(`!${r.key}`);
+    else parts.push(`${r.key} ${r.operator === 'In' ? 'in' : 'notin'} (${r.values.join(',')})`);
+  }
+  return none(parts.join(','));
+}
+
+function templateColumns(t: PodTemplateSpec | undefined): Row {
+  const cs = t?.spec?.containers ?? [];
+  return [none(cs.map((c) => c.name).join(',')), none(cs.map((c) => c.image).join(','))];
+}
+
+const pods: Columns<Pod> = {
+  headers: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
+  wide: ['IP', 'NODE'],
+  row: (p, now) => [p.metadata?.name ?? '', podReady(p), podStatus(p), podRestarts(p, now), age(p.metadata?.creationTimestamp, now)],
+  wideRow: (p) => [none(p.status?.podIP ?? ''), none(p.spec?.nodeName ?? '')],
+};
+
+const deployments: Columns<Deployment> = {
+  headers: ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
+  wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+  row: (d, now) => [
+    d.metadata?.name ?? '',
+    `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`,
+    String(d.status?.updatedReplicas ?? 0),
+    String(d.status?.availableReplicas ?? 0),
+    age(d.metadata?.creationTimestamp, now),
+  ],
+  wideRow: (d) => [...templateColumns(d.spec?.template), selectorText(d.spec?.selector)],
+};
+
+const replicaSets: Columns<ReplicaSet> = {
+  headers: ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'],
+  wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+  row: (r, now) => [
+    r.metadata?.name ?? '',
+    String(r.spec?.replicas ?? 1),
+    String(r.status?.replicas ?? 0),
+    String(r.status?.readyReplicas ?? 0),
+    age(r.metadata?.creationTimestamp, now),
+  ],
+  wideRow: (r) => [...templateColumns(r.spec?.template), selectorText(r.spec?.selector)],
+};
+
+export function nodeStatus(n: Node): string {
+  const ready = n.status?.conditions.find((c) => c.type === 'Ready');
+  let s = ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown';
+  if (n.spec?.unschedulable) s += ',SchedulingDisabled';
+  return s;
+}
+
+export function nodeRoles(n: Node): string {
+  const roles = new Set<string>();
+  for (const [k, v] of Object.entries(n.metadata?.labels ?? {})) {
+    if (k.startsWith('node-role.kubernetes.io/')) roles.add(k.slice('node-role.kubernetes.io/'.length));
+    else if (k === 'kubernetes.io/role') roles.add(v);
+  }
+  return none([...roles].filter(Boolean).sort().join(','));
+}
+
+const nodes: Columns<Node> = {
+  headers: ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
+  wide: ['INTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'],
+  row: (n, now) => [n.metadata?.name ?? '', nodeStatus(n), nodeRoles(n), age(n.metadata?.creationTimestamp, now), none(n.status?.nodeInfo?.kubeletVersion ?? '')],
+  wideRow: (n) => [
+    none(n.status?.addresses.find((a) => a.type === 'InternalIP')?.address ?? ''),
+    none(n.status?.nodeInfo?.osImage ?? ''),
+    none(n.status?.nodeInfo?.kernelVersion ?? ''),
+    none(n.status?.nodeInfo?.containerRuntimeVersion ?? ''),
+  ],
+};
+
+const namespaces: Columns<Namespace> = {
+  headers: ['NAME', 'STATUS', 'AGE'],
+  wide: [],
+  row: (n, now) => [n.metadata?.name ?? '', n.status?.phase || 'Active', age(n.metadata?.creationTimestamp, now)],
+  wideRow: () => [],
+};
+
+export function eventTime(e: Event): string {
+  return e.lastTimestamp || e.firstTimestamp || e.metadata?.creationTimestamp || '';
+}
+
+const events: Columns<Event> = {
+  headers: ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
+  wide: ['SOURCE', 'FIRST SEEN', 'COUNT', 'NAME'],
+  row: (e, now) => [
+    age(eventTime(e), now),
+    e.type,
+    e.reason,
+    `${(e.involvedObject?.kind ?? '').toLowerCase()}/${e.involvedObject?.name ?? ''}`,
+    e.message.replace(/\s*\n\s*/g, ' '),
+  ],
+  wideRow: (e, now) => [
+    none([e.source?.component ?? e.reportingComponent, e.source?.host].filter(Boolean).join(', ')),
+    age(e.firstTimestamp || e.metadata?.creationTimestamp, now),
+    String(e.count || 1),
+    e.metadata?.name ?? '',
+  ],
+};
+
+const leases: Columns<Lease> = {
+  headers: ['NAME', 'HOLDER', 'AGE'],
+  wide: [],
+  row: (l, now) => [l.metadata?.name ?? '', none(l.spec?.holderIdentity ?? ''), age(l.metadata?.creationTimestamp, now)],
+  wideRow: () => [],
+};
+
+const COLUMNS: { [K in Kind]: Columns<never> } = {
+  Pod: pods,
+  Deployment: deployments,
+  ReplicaSet: replicaSets,
+  Node: nodes,
+  Namespace: namespaces,
+  Event: events,
+  Lease: leases,
+};
+
+function columnsOf(info: KindInfo): Columns<AnyObject> {
+  return COLUMNS[info.kind];
+}
+
+export function tableHeaders(info: KindInfo, opts: Pick<TableOptions, 'wide' | 'withNamespace'>): string[] {
+  const c = columnsOf(info);
+  return [...(opts.withNamespace ? ['NAMESPACE'] : []), ...c.headers, ...(opts.wide ? c.wide : [])];
+}
+
+export function tableRow(info: KindInfo, o: AnyObject, opts: TableOptions): Row {
+  const c = columnsOf(info);
+  return [
+    ...(opts.withNamespace ? [o.metadata?.namespace ?? ''] : []),
+    ...c.row(o, opts.now),
+    ...(opts.wide ? c.wideRow(o, opts.now) : []),
+  ];
+}
+
+/** Events sort by when they last happened, everything else by namespace and name. */
+export function sortForTable(info: KindInfo, objs: readonly AnyObject[]): AnyObject[] {
+  const out = [...objs];
+  if (info.kind === 'Event') {
+    return out.sort((a, b) => Date.parse(eventTime(a as Event)) - Date.parse(eventTime(b as Event)) || 0);
+  }
+  const key = (o: AnyObject): string => `${o.metadata?.namespace ?? ''}\u0000${o.metadata?.name ?? ''}`;
+  return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+export function buildTable(info: KindInfo, objs: readonly AnyObject[], opts: TableOptions): Table {
+  return {
+    headers: tableHeaders(info, opts),
+    rows: sortForTable(info, objs).map((o) => tableRow(info, o, opts)),
+  };
+}

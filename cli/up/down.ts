@@ -1,0 +1,74 @@
+// `skiff down`: stops what `skiff up` started, in reverse order. containerd first loses every
+// pod sandbox and container through its CRI (CNI tears their network down), then it and its
+// shims stop and its mounts go. Data stays unless --purge, which also removes the state dir,
+// the skiff0 bridge and CNI's idle shared iptables chains.
+import { readdir, rm } from 'node:fs/promises';
+import { containerdHealthy, deleteBridge, killShims, removeAllPods, removeIdleHostportChains, unmountUnder } from './containerd.js';
+import { layout } from './layout.js';
+import { removePidFile, runningPid, STOP_ORDER, stopPid } from './processes.js';
+import type { Reporter } from './report.js';
+import type { Output } from '../context.js';
+import { line } from '../context.js';
+
+export interface DownOptions {
+  stateDir: string;
+  purge: boolean;
+  stderr: Output;
+  stdout: Output;
+}
+
+export async function down(opts: DownOptions, rep: Reporter): Promise<number> {
+  const l = layout(opts.stateDir);
+  const exists = await readdir(l.stateDir).then(() => true, () => false);
+  if (!exists) {
+    line(opts.stdout, `no local cluster in ${l.stateDir}: nothing to stop`);
+    return 0;
+  }
+  if (process.getuid?.() !== 0) {
+    line(opts.stderr, `skiff down needs root (containerd, network namespaces, mounts): run: sudo ${process.argv[0] ?? 'node'} ${process.argv[1] ?? 'skiff'} down`);
+    return 1;
+  }
+  // A failed step does not stop the rest: everything that can be stopped is.
+  let failed = false;
+  const step = (title: string, fn: () => Promise<string>): Promise<void> => rep.step(title, fn).catch(() => {
+    failed = true;
+  });
+  for (const name of STOP_ORDER) {
+    await step(`stop ${name}`, async () => {
+      const pid = await runningPid(l, name);
+      let pods = '';
+      let leftovers: string[] = [];
+      if (name === 'containerd' && pid !== undefined && (await containerdHealthy(l.containerdSocket))) {
+        const r = await removeAllPods(l.containerdSocket).catch((e: Error) => ({ containers: 0, sandboxes: 0, errors: [e.message] }));
+        leftovers = r.errors;
+        pods = `, removed ${r.sandboxes} pod sandbox(es) and ${r.containers} container(s)`;
+      }
+      const how = pid === undefined ? 'not running' : `${await stopPid(pid)} (pid ${pid})`;
+      if (name === 'containerd') {
+        const shims = await killShims(l.containerdSocket);
+        await unmountUnder(l.containerdDir);
+        if (shims) pods += `, ended ${shims} leftover shim(s)`;
+      }
+      await removePidFile(l, name);
+      if (leftovers.length) throw new Error(`${how}${pods}; could not remove through the CRI: ${leftovers.join('; ')}`);
+      return `${how}${pods}`;
+    });
+  }
+  if (opts.purge && !failed) {
+    await step('purge', async () => {
+      await unmountUnder(l.stateDir);
+      await rm(l.stateDir, { recursive: true, force: true });
+      const bridge = await deleteBridge();
+      const chains = await removeIdleHostportChains();
+      return `removed ${l.stateDir}${bridge ? ', bridge skiff0' : ''}${chains.length ? `, iptables chains ${chains.join(' ')}` : ''}`;
+    });
+  }
+  if (failed) {
+    await rep.finish();
+    line(opts.stderr, `skiff down did not finish cleanly (see above)${opts.purge ? '; the state dir was kept' : ''}`);
+    return 1;
+  }
+  await rep.finish();
+  line(opts.stdout, opts.purge ? 'the local cluster is gone' : `the local cluster is stopped; its data stays in ${l.stateDir} (\`skiff up\` starts it again, --purge removes it)`);
+  return 0;
+}

@@ -1,0 +1,24 @@
+// Waiting for a component to answer; a process that exits meanwhile fails the wait at once
+// with the end of its log.
+import { alive, sleep } from './processes.js';
+
+export async function waitFor(
+  what: string, pid: number | undefined, check: () => Promise<boolean>, timeoutMs: number, tail: () => Promise<string>,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (pid !== undefined && !alive(pid)) throw new Error(`${what} exited while starting; end of its log:\n${await tail()}`);
+    if (Date.now() > end) throw new Error(`${what} not healthy within ${timeoutMs / 1000}s; end of its log:\n${await tail()}`);
+    await sleep(200);
+  }
+}
+
+export async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}

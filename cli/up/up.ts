@@ -1,0 +1,323 @@
+// `skiff up`: a local one-node cluster on this machine (etcd, a registry with the sample images,
+// containerd with CRI + CNI, the control plane, a node agent) as detached background processes
+// under one state dir, then the example service. Every step first looks for what an earlier run
+// left running and healthy, so running it again changes nothing.
+import { randomBytes } from 'node:crypto';
+import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { unwrapAs } from '../../proto/api/kinds.js';
+import { Api } from '../client.js';
+import { configPath, readConfig, writeConfig, type Settings } from '../config.js';
+import { line, makeCtx, type Output } from '../context.js';
+import { applyCommand } from '../commands/apply.js';
+import { rolloutStatus } from '../commands/rollout.js';
+import { BRIDGE, containerdHealthy, POD_CIDR, writeContainerdConfig } from './containerd.js';
+import { httpOk, waitFor } from './health.js';
+import { buildSampleImages, pushImage, registryHas } from './images.js';
+import { distEntry, layout, repoRoot, type Layout } from './layout.js';
+import { choosePorts, type ClusterPorts } from './ports.js';
+import { logTail, runningPid, sleep, startDetached, stopPid, type Component } from './processes.js';
+import type { Reporter } from './report.js';
+
+export interface UpOptions {
+  stateDir: string;
+  nodes: number;
+  example: boolean;
+  env: NodeJS.ProcessEnv;
+  stdout: Output;
+  stderr: Output;
+  interactive: boolean;
+}
+
+export const REQUIRED_PROGRAMS: [program: string, pkg: string][] = [
+  ['etcd', 'etcd-server'], ['docker-registry', 'docker-registry'], ['containerd', 'containerd'], ['runc', 'runc'],
+  ['skopeo', 'skopeo'], ['umoci', 'umoci'], ['ip', 'iproute2'], ['iptables', 'iptables'],
+];
+
+async function onPath(program: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  for (const dir of (env.PATH ?? '/usr/bin:/bin').split(':').filter(Boolean)) {
+    try {
+      await access(join(dir, program));
+      return true;
+    } catch {
+      // next dir
+    }
+  }
+  return false;
+}
+
+/** Missing Debian packages, as the apt-get line that installs them (empty when none). */
+export async function missingPackages(env: NodeJS.ProcessEnv): Promise<string[]> {
+  const missing: string[] = [];
+  for (const [prog, pkg] of REQUIRED_PROGRAMS) if (!(await onPath(prog, env))) missing.push(pkg);
+  try {
+    await access(join(env.CNI_BIN_DIR ?? '/usr/lib/cni', 'bridge'));
+  } catch {
+    missing.push('containernetworking-plugins');
+  }
+  try {
+    await access('/bin/busybox');
+  } catch {
+    missing.push('busybox-static');
+  }
+  return missing;
+}
+
+export function nodeName(): string {
+  return hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-') || 'node';
+}
+
+interface Started {
+  pid: number;
+  fresh: boolean;
+}
+
+/** Reuses the running component when it is healthy, else starts it; waits until healthy. */
+async function ensure(
+  l: Layout, name: Component, healthy: () => Promise<boolean>, start: () => Promise<[string, string[]]>, timeoutMs: number,
+): Promise<Started> {
+  const existing = await runningPid(l, name);
+  if (existing !== undefined) {
+    try {
+      await waitFor(name, existing, healthy, Math.min(timeoutMs, 15_000), () => logTail(l, name));
+      return { pid: existing, fresh: false };
+    } catch {
+      // Running but not answering (a wedged process, or one started with old settings): replace it.
+      await stopPid(existing);
+    }
+  }
+  const [cmd, args] = await start();
+  const pid = await startDetached(l, name, cmd, args);
+  await waitFor(name, pid, healthy, timeoutMs, () => logTail(l, name));
+  return { pid, fresh: true };
+}
+
+const said = (s: Started, where: string): string => `${s.fresh ? 'started' : 'already running'} on ${where} (pid ${s.pid})`;
+
+/**
+ * One bare token per file: the control plane reads it as a token file (user "token-user") and
+ * the node agent's --token-file takes the whole file as its token.
+ */
+async function ensureToken(l: Layout): Promise<string> {
+  const existing = (await readFile(l.tokenFile, 'utf8').catch(() => '')).trim().split(',')[0] ?? '';
+  const token = existing || randomBytes(24).toString('hex');
+  await writeFile(l.tokenFile, `${token}\n`, { mode: 0o600 });
+  await chmod(l.tokenFile, 0o600);
+  return token;
+}
+
+async function nodeReady(api: Api, name: string): Promise<boolean> {
+  const node = unwrapAs('Node', await api.get({ kind: 'Node', name }));
+  return node.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/**
+ * One health probe on a fresh connection: a CLI Api remembers a failed connect for good (it is
+ * made for one-shot commands), and the server may not be listening at the first probe.
+ */
+async function withApi(server: string, token: string, probe: (api: Api) => Promise<boolean>): Promise<boolean> {
+  const api = new Api({ server, token, timeoutMs: 2000 });
+  try {
+    return await probe(api);
+  } catch {
+    return false;
+  } finally {
+    api.close();
+  }
+}
+
+/** The example with image references pointing at this cluster's registry. */
+async function exampleManifest(l: Layout, registry: string): Promise<string> {
+  const src = join(repoRoot(), 'deploy', 'examples', 'hello.yaml');
+  const text = await readFile(src, 'utf8');
+  if (registry === '127.0.0.1:5000') return src;
+  const out = join(l.stateDir, 'hello.yaml');
+  await writeFile(out, text.replaceAll('127.0.0.1:5000/', `${registry}/`));
+  return out;
+}
+
+export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
+  const { stdout, stderr } = opts;
+  if (opts.nodes !== 1) {
+    line(stderr, `skiff up: --nodes ${opts.nodes} is not supported yet: a local cluster has one node agent (several would need a containerd and a network namespace each)`);
+    return 1;
+  }
+  if (process.getuid?.() !== 0) {
+    line(stderr, 'skiff up needs root: containerd and CNI networking (bridges, network namespaces, iptables) run as root.');
+    line(stderr, `run: sudo ${process.execPath} ${distEntry('cli')} up${opts.stateDir ? ` --state-dir ${opts.stateDir}` : ''}`);
+    return 1;
+  }
+  const missing = await missingPackages(opts.env);
+  if (missing.length) {
+    line(stderr, `skiff up: missing Debian packages: ${missing.join(' ')}`);
+    line(stderr, `install them with: apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing.join(' ')}`);
+    return 1;
+  }
+  const l = layout(opts.stateDir);
+  await mkdir(l.stateDir, { recursive: true, mode: 0o700 });
+  await mkdir(l.logs, { recursive: true });
+  let ports: ClusterPorts = { etcdClient: 0, etcdPeer: 0, registry: 0, api: 0, agent: 0 };
+  const name = nodeName();
+  let token = '';
+  const server = (): string => `127.0.0.1:${ports.api}`;
+  const registry = (): string => `127.0.0.1:${ports.registry}`;
+  const node = process.execPath;
+
+  try {
+    await rep.step('prerequisites', async () => {
+      ports = await choosePorts(l.portsFile);
+      token = await ensureToken(l);
+      return `root, programs present, state in ${l.stateDir}`;
+    });
+
+    await rep.step('etcd', async () => {
+      const endpoint = `http://127.0.0.1:${ports.etcdClient}`;
+      const peer = `http://127.0.0.1:${ports.etcdPeer}`;
+      const s = await ensure(l, 'etcd', () => httpOk(`${endpoint}/health`), () => Promise.resolve(['etcd', [
+        '--name', 'skiff', '--data-dir', l.etcdData,
+        '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
+        '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `skiff=${peer}`,
+      ]]), 30_000);
+      return said(s, endpoint);
+    });
+
+    await rep.step('registry', async () => {
+      const s = await ensure(l, 'registry', () => httpOk(`http://${registry()}/v2/`), async () => {
+        await mkdir(l.registryDir, { recursive: true });
+        const cfg = join(l.registryDir, 'config.yml');
+        // Our own config: the packaged one listens on every interface with htpasswd auth.
+        await writeFile(cfg, [
+          'version: 0.1', 'log: {level: warn}',
+          `storage: {filesystem: {rootdirectory: ${join(l.registryDir, 'data')}}, delete: {enabled: true}}`,
+          `http: {addr: "${registry()}"}`, '',
+        ].join('\n'));
+        return ['docker-registry', ['serve', cfg]];
+      }, 30_000);
+      return said(s, registry());
+    });
+
+    await rep.step('sample images', async () => {
+      const images = await buildSampleImages();
+      let pushed = 0;
+      for (const img of images) {
+        if (await registryHas(registry(), img)) continue;
+        await pushImage(registry(), img);
+        pushed++;
+      }
+      const names = images.map((i) => `${i.name}:${i.tag}`).join(', ');
+      return pushed ? `pushed ${pushed} to ${registry()} (${names})` : `already in ${registry()} (${names})`;
+    });
+
+    await rep.step('containerd (CRI + CNI)', async () => {
+      const s = await ensure(l, 'containerd', () => containerdHealthy(l.containerdSocket), async () => {
+        const cfg = await writeContainerdConfig(l, registry());
+        return ['containerd', ['--config', cfg]];
+      }, 60_000);
+      return `${said(s, l.containerdSocket)}, bridge ${BRIDGE} ${POD_CIDR}`;
+    });
+
+    await rep.step('control plane', async () => {
+      const s = await ensure(l, 'control-plane', () => withApi(server(), token, (api) => api.version().then(() => true)), () => Promise.resolve([node, [
+        distEntry('control-plane'), '--etcd-endpoints', `http://127.0.0.1:${ports.etcdClient}`, '--listen', server(),
+        '--token-file', l.tokenFile, '--etcd-prefix', '/skiff', '--identity', `${name}-control-plane`,
+      ]]), 60_000);
+      return said(s, server());
+    });
+
+    await rep.step(`node agent (${name})`, async () => {
+      const s = await ensure(l, 'node-agent', () => withApi(server(), token, (api) => nodeReady(api, name)), () => Promise.resolve([node, [
+        distEntry('node-agent'), '--control-plane', server(), '--token-file', l.tokenFile, '--node-name', name,
+        '--runtime', 'cri', '--containerd-socket', l.containerdSocket, '--pod-cidr', POD_CIDR,
+        '--state-dir', l.agentDir, '--listen', `127.0.0.1:${ports.agent}`,
+      ]]), 90_000);
+      return `${s.fresh ? 'started' : 'already running'} (pid ${s.pid}), node ${name} Ready`;
+    });
+
+    await rep.step('CLI config', async () => {
+      const path = configPath(opts.env);
+      const cfg = await readConfig(path);
+      // The namespace the user chose stays; server and token now point at this cluster.
+      await writeConfig(path, { ...cfg, server: server(), token });
+      return `${path} (server ${server()})`;
+    });
+  } catch {
+    await rep.finish();
+    line(stderr, `skiff up failed; logs are in ${l.logs}, \`skiff down\` stops what was started`);
+    return 1;
+  }
+
+  const settings: Settings = {
+    server: server(), token, namespace: 'default', origin: { server: 'config', token: 'config', namespace: 'default' },
+  };
+  const captured: string[] = [];
+  const ctx = makeCtx({
+    settings, explicitNamespace: false, stdout: { write: (s: string) => captured.push(s) }, stderr, interactive: false, timeoutMs: 10_000,
+  });
+  try {
+    if (opts.example) {
+      try {
+        await rep.step('example service (deploy/examples/hello.yaml)', async () => {
+          captured.length = 0;
+          await applyCommand(ctx, { filenames: [await exampleManifest(l, registry())], dryRun: false });
+          return captured.join('').trim();
+        });
+      } catch {
+        await rep.finish();
+        return 1;
+      }
+    }
+    await rep.finish();
+    if (!opts.example) {
+      line(stdout, `\nThe cluster is up. Try: skiff get nodes; skiff apply -f deploy/examples/hello.yaml; skiff down`);
+      return 0;
+    }
+    line(stdout, '');
+    const rolloutCtx = makeCtx({ settings, explicitNamespace: false, stdout, stderr, interactive: opts.interactive, timeoutMs: 10_000 });
+    let code: number;
+    try {
+      code = await rolloutStatus(rolloutCtx, ['deploy/hello'], '5m');
+    } finally {
+      rolloutCtx.close();
+    }
+    if (code !== 0) {
+      line(stderr, `the example did not roll out; see \`skiff describe deploy hello\`, \`skiff get pods\` and the logs in ${l.logs}`);
+      return code;
+    }
+    await printNextSteps(ctx.api(), stdout, registry());
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** Pod IPs of the example, once each answers on /health (a restarted pod's status may be stale). */
+async function answeringPods(api: Api, timeoutMs: number): Promise<{ name: string; ip: string; ok: boolean }[]> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const pods = (await api.list({ kind: 'Pod', namespace: 'default', labelSelector: 'app=hello' })).items
+      .map((r) => unwrapAs('Pod', r))
+      .filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP);
+    const checked = await Promise.all(pods.map(async (p) => {
+      const ip = p.status?.podIP ?? '';
+      return { name: p.metadata?.name ?? '', ip, ok: await httpOk(`http://${ip}:8080/health`) };
+    }));
+    if ((checked.length > 0 && checked.every((c) => c.ok)) || Date.now() > end) return checked;
+    await sleep(500);
+  }
+}
+
+async function printNextSteps(api: Api, out: Output, registry: string): Promise<void> {
+  const pods = await answeringPods(api, 60_000);
+  line(out, '\nThe example service answers on each pod IP:');
+  for (const p of pods) line(out, `  curl http://${p.ip}:8080/      # ${p.name}${p.ok ? '' : ' (not answering yet)'}`);
+  line(out, '\nNext, try:');
+  for (const c of [
+    'skiff get pods -o wide',
+    'skiff scale deploy/hello --replicas 5',
+    `skiff set image deploy/hello hello=${registry}/skiff/hello:2 && skiff rollout status deploy/hello`,
+    'skiff rollout undo deploy/hello',
+    'skiff logs deploy/hello',
+    'skiff down            # stop the cluster (data kept; --purge removes it)',
+  ]) line(out, `  ${c}`);
+}

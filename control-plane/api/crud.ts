@@ -1,0 +1,213 @@
+// Create, get, list, update and patch: the request-shaped operations over the Store, each
+// defaulting and validating exactly as Kubernetes' registry does before it writes.
+import { randomInt } from 'node:crypto';
+import jsonpatch, { type Operation } from 'fast-json-patch';
+import mergePatch from 'json-merge-patch';
+import { errors, isApiError } from '../../proto/api/errors.js';
+import { metaOf, wrap, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
+import { fromManifest, toManifest } from '../../proto/api/manifest.js';
+import type {
+  CreateRequest, GetRequest, ListRequest, PatchRequest, Resource, ResourceList, UpdateRequest,
+} from '../../proto/gen/skiff/v1/api.js';
+import type { Pod } from '../../proto/gen/skiff/v1/core.js';
+import { clone, kindOf, namespaceOf, requireNamespace, type ApiContext } from './context.js';
+import { applyCreateDefaults, applyDefaults } from './defaults.js';
+import { validateObject, validateUpdate } from './validation/index.js';
+
+/** The object of a Create/Update request, or BadRequest when the Resource is empty. */
+export function requestObject(r: Resource | undefined): { info: KindInfo; object: AnyObject } {
+  if (!r?.object) throw errors.badRequest('the request carries no object');
+  return { info: kindOf(r.object.$case), object: r.object.value };
+}
+
+const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** Kubernetes' generateName: the prefix plus 5 random characters. */
+export function generateName(prefix: string): string {
+  let s = prefix;
+  for (let i = 0; i < 5; i++) s += GENERATE_CHARS[randomInt(GENERATE_CHARS.length)];
+  return s;
+}
+
+/**
+ * Everything a create does before the write: defaults, create-only state, generated name,
+ * validation. Throws Invalid listing every bad field.
+ */
+export function prepareNew(info: KindInfo, o: AnyObject, source = ''): void {
+  applyDefaults(info, o);
+  resetStatusOnCreate(info, o);
+  applyCreateDefaults(info, o);
+  const m = metaOf(o);
+  if (!m.name && m.generateName) m.name = generateName(m.generateName);
+  const causes = validateObject(info, o, source);
+  if (causes.length) throw errors.invalid(info.kind, m.name, causes);
+}
+
+// Like Kubernetes' PrepareForCreate: status of workloads belongs to controllers, not creators.
+// Nodes keep theirs (an agent registers with its status).
+function resetStatusOnCreate(info: KindInfo, o: AnyObject): void {
+  if (info.kind === 'Pod' || info.kind === 'Deployment' || info.kind === 'ReplicaSet') {
+    (o as { status?: unknown }).status = undefined;
+  }
+}
+
+export async function create(ctx: ApiContext, req: CreateRequest): Promise<AnyObject> {
+  const { info, object } = requestObject(req.object);
+  prepareNew(info, object);
+  await requireNamespace(ctx, info, metaOf(object).namespace);
+  if (req.dryRun) {
+    ctx.store.prepareCreate(info, object);
+    return object;
+  }
+  return ctx.store.create(info.kind, object);
+}
+
+export async function get(ctx: ApiContext, req: GetRequest): Promise<AnyObject> {
+  const info = kindOf(req.kind);
+  if (!req.name) throw errors.badRequest(`get ${info.kind}: name is required`);
+  return ctx.store.get(info.kind, namespaceOf(info, req.namespace), req.name);
+}
+
+export async function list(ctx: ApiContext, req: ListRequest): Promise<ResourceList> {
+  const info = kindOf(req.kind);
+  const res = await ctx.store.list(info.kind, {
+    namespace: info.namespaced ? req.namespace : '',
+    labelSelector: req.labelSelector,
+    fieldSelector: req.fieldSelector,
+  });
+  return { items: res.items.map((o) => wrap(info.kind, o)), resourceVersion: String(res.revision) };
+}
+
+export type Mutation = (current: AnyObject) => AnyObject;
+
+/**
+ * The one update path (update, patch, delete's marking): reads the stored object, builds the
+ * next one with mutate, carries server-owned metadata over, defaults, validates and writes
+ * with CAS. With expectedVersion a stale read is a Conflict; without, a conflict re-reads and
+ * mutates again (Kubernetes' GuaranteedUpdate).
+ */
+export async function updateWith(
+  ctx: ApiContext,
+  info: KindInfo,
+  namespace: string,
+  name: string,
+  expectedVersion: string,
+  mutate: Mutation,
+  opts: { dryRun?: boolean; source?: string; markDeletion?: { timestamp: string; grace: number } } = {},
+): Promise<AnyObject> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await ctx.store.get(info.kind, namespace, name);
+    const cm = metaOf(current);
+    if (expectedVersion && cm.resourceVersion !== expectedVersion) {
+      throw errors.conflict(info.kind, namespace, name, `resourceVersion ${expectedVersion} is stale (now ${cm.resourceVersion})`);
+    }
+    const next = mutate(clone(info, current));
+    const nm = metaOf(next);
+    if (nm.name !== cm.name) throw errors.invalid(info.kind, name, [{ field: 'metadata.name', message: 'field is immutable', source: opts.source ?? '' }]);
+    nm.namespace = cm.namespace;
+    // Server-owned: only delete sets these.
+    nm.deletionTimestamp = opts.markDeletion?.timestamp ?? cm.deletionTimestamp;
+    nm.deletionGracePeriodSeconds = opts.markDeletion ? opts.markDeletion.grace : cm.deletionGracePeriodSeconds;
+    applyDefaults(info, next);
+    const causes = validateUpdate(info, next, current, opts.source);
+    if (cm.deletionTimestamp) {
+      const added = nm.finalizers.filter((f) => !cm.finalizers.includes(f));
+      if (added.length) causes.push({ field: 'metadata.finalizers', message: `no new finalizers can be added while the object is being deleted (${added.join(', ')})`, source: opts.source ?? '' });
+    }
+    if (causes.length) throw errors.invalid(info.kind, name, causes);
+    nm.resourceVersion = cm.resourceVersion;
+    try {
+      if (cm.deletionTimestamp && nm.finalizers.length === 0 && (cm.deletionGracePeriodSeconds ?? 0) === 0) {
+        // The last finalizer is gone from an object being deleted: it goes now.
+        if (opts.dryRun) return next;
+        return await ctx.store.delete(info.kind, namespace, name, { resourceVersion: cm.resourceVersion, uid: cm.uid });
+      }
+      if (opts.dryRun) {
+        ctx.store.prepareUpdate(info, next, current);
+        return next;
+      }
+      return await ctx.store.update(info.kind, next);
+    } catch (e) {
+      if (!isApiError(e, 'Conflict') || expectedVersion || attempt >= 15) throw e;
+    }
+  }
+}
+
+function checkSubresource(subresource: string): void {
+  if (subresource !== '' && subresource !== 'status') {
+    throw errors.badRequest(`unknown subresource "${subresource}"; supported: "" (the object) and "status"`);
+  }
+}
+
+function takeSubresource(info: KindInfo, subresource: string, current: AnyObject, given: AnyObject): AnyObject {
+  const cur = current as { status?: unknown };
+  if (subresource === '') {
+    (given as { status?: unknown }).status = cur.status;
+    return given;
+  }
+  if (subresource === 'status') {
+    if (!('status' in given)) throw errors.badRequest(`${info.kind} has no status`);
+    const qos = (current as Pod).status?.qosClass;
+    cur.status = (given as { status?: unknown }).status;
+    // The QoS class is fixed at creation; a status writer need not repeat it.
+    const next = (current as Pod).status;
+    if (info.kind === 'Pod' && qos && next && !next.qosClass) next.qosClass = qos;
+    return current;
+  }
+  checkSubresource(subresource);
+  return given;
+}
+
+export async function update(ctx: ApiContext, req: UpdateRequest): Promise<AnyObject> {
+  const { info, object } = requestObject(req.object);
+  const m = metaOf(object);
+  const ns = namespaceOf(info, m.namespace);
+  if (!m.name) throw errors.invalid(info.kind, '', [{ field: 'metadata.name', message: 'required', source: '' }]);
+  checkSubresource(req.subresource);
+  return updateWith(ctx, info, ns, m.name, m.resourceVersion, (current) => takeSubresource(info, req.subresource, current, clone(info, object)), { dryRun: req.dryRun });
+}
+
+type Json = Parameters<typeof JSON.stringify>[0];
+
+function applyPatchText(patchType: string, doc: Json, text: string): unknown {
+  let patch: unknown;
+  try {
+    patch = JSON.parse(text);
+  } catch (e) {
+    throw errors.badRequest(`the patch is not valid JSON: ${(e as Error).message}`);
+  }
+  if (patchType === 'merge') {
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+      throw errors.badRequest('a merge patch must be a JSON object');
+    }
+    return mergePatch.apply(doc, patch);
+  }
+  if (patchType === 'json') {
+    if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be a list of operations');
+    try {
+      return jsonpatch.applyPatch(doc, patch as Operation[], true, true).newDocument;
+    } catch (e) {
+      throw errors.badRequest(`the JSON patch cannot be applied: ${(e as Error).message.split('\n')[0] ?? ''}`);
+    }
+  }
+  throw errors.badRequest(`unknown patch type "${patchType}"; supported: "merge" (RFC 7386), "json" (RFC 6902)`);
+}
+
+export async function patch(ctx: ApiContext, req: PatchRequest): Promise<AnyObject> {
+  const info = kindOf(req.kind);
+  const ns = namespaceOf(info, req.namespace);
+  if (!req.name) throw errors.badRequest(`patch ${info.kind}: name is required`);
+  checkSubresource(req.subresource);
+  return updateWith(ctx, info, ns, req.name, '', (current) => {
+    const doc = toManifest(info, current);
+    const patched = applyPatchText(req.patchType, doc, req.patch);
+    const next = fromManifest(patched, 'patch').object;
+    if (next.kind !== info.kind) throw errors.badRequest(`the patch may not change kind (${info.kind})`);
+    // A resourceVersion in the patch is a precondition, as in Kubernetes.
+    const rv = metaOf(next).resourceVersion;
+    if (rv && rv !== metaOf(current).resourceVersion) {
+      throw errors.conflict(info.kind, ns, req.name, `resourceVersion ${rv} is stale`);
+    }
+    return takeSubresource(info, req.subresource, current, next);
+  }, { dryRun: req.dryRun, source: 'patch' });
+}

@@ -1,0 +1,157 @@
+// Server-side defaulting, value for value as Kubernetes' SetDefaults_* functions do it, so a
+// manifest written for Kubernetes reads back with the fields kubectl users expect. Pure:
+// mutates the object it is given and reads nothing else.
+import { KINDS, metaOf, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
+import type { Deployment, DeploymentSpec, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
+import { PodStatus, type Container, type Namespace, type Pod, type PodSpec, type PodTemplateSpec, type Probe } from '../../proto/gen/skiff/v1/core.js';
+import type { IntOrString } from '../../proto/gen/skiff/v1/meta.js';
+import { parseQuantity } from './quantity.js';
+
+export const DEFAULT_NAMESPACE = 'default';
+
+const pct = (s: string): IntOrString => ({ type: 1, intVal: 0, strVal: s });
+
+/** The image's tag, '' when it has none; a digest counts as a tag that is not "latest". */
+export function imageTag(image: string): string {
+  if (image.includes('@')) return 'digest';
+  const lastSlash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  return colon > lastSlash ? image.slice(colon + 1) : '';
+}
+
+function defaultProbe(p: Probe | undefined): void {
+  if (!p) return;
+  p.timeoutSeconds ??= 1;
+  p.periodSeconds ??= 10;
+  p.successThreshold ??= 1;
+  p.failureThreshold ??= 3;
+  if (p.httpGet) {
+    if (!p.httpGet.path) p.httpGet.path = '/';
+    if (!p.httpGet.scheme) p.httpGet.scheme = 'HTTP';
+  }
+}
+
+// Kubernetes' SetDefaults_Pod: a limit without a request requests the limit.
+function defaultRequests(c: Container): void {
+  if (!c.resources) return;
+  for (const [name, limit] of Object.entries(c.resources.limits)) {
+    if (!(name in c.resources.requests)) c.resources.requests[name] = limit;
+  }
+}
+
+function defaultContainer(c: Container): void {
+  defaultRequests(c);
+  if (!c.imagePullPolicy) {
+    const tag = imageTag(c.image);
+    c.imagePullPolicy = tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+  }
+  for (const p of c.ports) if (!p.protocol) p.protocol = 'TCP';
+  if (!c.terminationMessagePath) c.terminationMessagePath = '/dev/termination-log';
+  if (!c.terminationMessagePolicy) c.terminationMessagePolicy = 'File';
+  defaultProbe(c.livenessProbe);
+  defaultProbe(c.readinessProbe);
+  defaultProbe(c.startupProbe);
+}
+
+export function defaultPodSpec(s: PodSpec | undefined): void {
+  if (!s) return;
+  if (!s.restartPolicy) s.restartPolicy = 'Always';
+  s.terminationGracePeriodSeconds ??= 30;
+  if (!s.dnsPolicy) s.dnsPolicy = 'ClusterFirst';
+  if (!s.schedulerName) s.schedulerName = 'default-scheduler';
+  s.containers.forEach(defaultContainer);
+  s.initContainers.forEach(defaultContainer);
+}
+
+function defaultTemplate(t: PodTemplateSpec | undefined): void {
+  defaultPodSpec(t?.spec);
+}
+
+function defaultDeploymentSpec(s: DeploymentSpec | undefined): void {
+  if (!s) return;
+  s.replicas ??= 1;
+  s.revisionHistoryLimit ??= 10;
+  s.progressDeadlineSeconds ??= 600;
+  s.strategy ??= { type: '', rollingUpdate: undefined };
+  if (!s.strategy.type) s.strategy.type = 'RollingUpdate';
+  if (s.strategy.type === 'RollingUpdate') {
+    s.strategy.rollingUpdate ??= { maxUnavailable: undefined, maxSurge: undefined };
+    s.strategy.rollingUpdate.maxUnavailable ??= pct('25%');
+    s.strategy.rollingUpdate.maxSurge ??= pct('25%');
+  }
+  defaultTemplate(s.template);
+}
+
+/**
+ * Fills every defaulted field of an object of the given kind, and the apiVersion, kind and
+ * namespace ("default" for namespaced kinds when empty).
+ */
+export function applyDefaults(info: KindInfo, o: AnyObject): void {
+  o.apiVersion = info.apiVersion;
+  o.kind = info.kind;
+  const m = metaOf(o);
+  if (info.namespaced && !m.namespace) m.namespace = DEFAULT_NAMESPACE;
+  if (!info.namespaced) m.namespace = '';
+  switch (info.kind) {
+    case 'Pod':
+      defaultPodSpec((o as Pod).spec);
+      break;
+    case 'ReplicaSet': {
+      const rs = o as ReplicaSet;
+      if (rs.spec) {
+        rs.spec.replicas ??= 1;
+        defaultTemplate(rs.spec.template);
+      }
+      break;
+    }
+    case 'Deployment':
+      defaultDeploymentSpec((o as Deployment).spec);
+      break;
+    case 'Namespace': {
+      const ns = o as Namespace;
+      ns.status ??= { phase: '' };
+      if (!ns.status.phase) ns.status.phase = 'Active';
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/** Defaults that only a create sets: a new pod starts Pending. */
+export function applyCreateDefaults(info: KindInfo, o: AnyObject): void {
+  if (info.kind !== KINDS.Pod.kind) return;
+  const p = o as Pod;
+  p.status ??= PodStatus.fromPartial({});
+  if (!p.status.phase) p.status.phase = 'Pending';
+  if (!p.status.qosClass && p.spec) p.status.qosClass = qosClass(p.spec);
+}
+
+const QOS_RESOURCES = ['cpu', 'memory'];
+
+function quantityValue(text: string): number | undefined {
+  try {
+    return parseQuantity(text).value;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Kubernetes' QoS class of a (defaulted) pod spec: Guaranteed, Burstable or BestEffort. */
+export function qosClass(spec: PodSpec): string {
+  const all = [...spec.initContainers, ...spec.containers];
+  let any = false;
+  let guaranteed = true;
+  for (const c of all) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    for (const r of QOS_RESOURCES) {
+      if (r in req || r in lim) any = true;
+      const l = lim[r];
+      const q = req[r];
+      if (l === undefined || q === undefined || quantityValue(l) !== quantityValue(q)) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}

@@ -1,0 +1,97 @@
+// Api.Logs against a node agent gRPC server that serves fixed lines (the real agent is a
+// separate program; this one speaks the same NodeAgent service).
+import { Server, ServerCredentials, type ClientReadableStream } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiError, fromGrpcError } from '../../proto/api/errors.js';
+import { wrap } from '../../proto/api/kinds.js';
+import { fromManifest, type JsonObject } from '../../proto/api/manifest.js';
+import { NodeAgentService, type NodeAgentServer } from '../../proto/gen/skiff/v1/agent.js';
+import type { LogChunk, LogsRequest } from '../../proto/gen/skiff/v1/api.js';
+import { testStore, type TestStore } from '../../test/helpers/etcd-client.js';
+import { freePort } from '../../test/helpers/ports.js';
+import { startTestServer, type TestServer } from './testing.js';
+
+let ts: TestStore;
+let srv: TestServer;
+let agent: Server;
+let agentPort: number;
+const seen: LogsRequest[] = [];
+
+beforeAll(async () => {
+  ts = testStore();
+  srv = await startTestServer(ts.store);
+  agent = new Server();
+  const impl: NodeAgentServer = {
+    logs: (call) => {
+      seen.push(call.request);
+      const { pod, container } = call.request;
+      call.write({ data: Buffer.from(`hello from ${pod}/${container}\n`), container, pod });
+      call.write({ data: Buffer.from('second line\n'), container, pod });
+      call.end();
+    },
+    status: (_call, cb) => cb(null, { nodeName: 'n1', runtime: 'test', runtimeVersion: '0', pods: 0, containers: 0 }),
+  };
+  agent.addService(NodeAgentService, impl);
+  agentPort = await new Promise<number>((resolve, reject) =>
+    agent.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  const node = (name: string, port: number): JsonObject => ({
+    apiVersion: 'v1', kind: 'Node', metadata: { name },
+    status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } },
+  });
+  const deadPort = await freePort();
+  const pod = (name: string, nodeName: string, containers = ['app']): JsonObject => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name },
+    spec: { ...(nodeName ? { nodeName } : {}), containers: containers.map((c) => ({ name: c, image: 'busybox:1' })) },
+  });
+  for (const doc of [node('n1', agentPort), node('n-dead', deadPort), pod('p1', 'n1'), pod('p2', 'n1', ['a', 'b']), pod('pending', ''), pod('p-dead', 'n-dead')]) {
+    const { info, object } = fromManifest(doc);
+    await srv.api.create({ object: wrap(info.kind, object) });
+  }
+});
+afterAll(async () => {
+  await srv.stop();
+  agent.forceShutdown();
+  await ts.close();
+});
+
+function read(stream: ClientReadableStream<LogChunk>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    stream.on('data', (c: LogChunk) => (out += Buffer.from(c.data).toString()));
+    stream.on('end', () => resolve(out));
+    stream.on('error', (e) => reject(fromGrpcError(e)));
+  });
+}
+
+const logs = (r: Partial<LogsRequest>) =>
+  read(srv.api.client.logs({ namespace: '', pod: '', container: '', follow: false, tailLines: -1, previous: false, timestamps: false, ...r }, srv.api.md));
+
+async function failure(p: Promise<unknown>): Promise<ApiError> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  if (e instanceof ApiError) return e;
+  throw new Error(`expected an ApiError, got ${String(e)}`);
+}
+
+describe('logs', () => {
+  it("streams the node agent's lines for the pod's only container", async () => {
+    expect(await logs({ pod: 'p1', tailLines: 10 })).toBe('hello from p1/app\nsecond line\n');
+    expect(seen.at(-1)).toMatchObject({ namespace: 'default', pod: 'p1', container: 'app', tailLines: 10 });
+  });
+
+  it('asks which container when the pod has several, and accepts a named one', async () => {
+    const e = await failure(logs({ pod: 'p2' }));
+    expect(e.code).toBe('BadRequest');
+    expect(e.message).toMatch(/has 2 containers; choose one of: a, b/);
+    expect(await logs({ pod: 'p2', container: 'b' })).toContain('hello from p2/b');
+  });
+
+  it('explains an unscheduled pod and an unreachable agent', async () => {
+    const e1 = await failure(logs({ pod: 'pending' }));
+    expect(e1.message).toMatch(/is not scheduled to a node yet/);
+    const e2 = await failure(logs({ pod: 'p-dead' }));
+    expect(e2.code).toBe('Unavailable');
+    expect(e2.message).toMatch(/cannot reach the node agent of node "n-dead" at 127\.0\.0\.1:\d+/);
+    expect((await failure(logs({ pod: 'nope' }))).code).toBe('NotFound');
+  });
+});

@@ -1,0 +1,65 @@
+// Api.Logs: find the pod's node and proxy the node agent's log stream, as the Kubernetes API
+// server proxies to the kubelet. Errors say why there are no logs (not scheduled, no agent
+// address, agent unreachable) instead of a bare transport failure.
+import { credentials, type ServerWritableStream } from '@grpc/grpc-js';
+import { errors, fromGrpcError } from '../../proto/api/errors.js';
+import { NodeAgentClient } from '../../proto/gen/skiff/v1/agent.js';
+import type { LogChunk, LogsRequest } from '../../proto/gen/skiff/v1/api.js';
+import type { ApiContext } from './context.js';
+import { DEFAULT_NAMESPACE } from './defaults.js';
+
+/** host:port of a node's agent, from status.addresses and status.daemonEndpoints. */
+export async function agentAddress(ctx: ApiContext, nodeName: string): Promise<string> {
+  const node = await ctx.store.get('Node', '', nodeName);
+  const addrs = node.status?.addresses ?? [];
+  const addr = addrs.find((a) => a.type === 'InternalIP') ?? addrs.find((a) => a.type === 'Hostname') ?? addrs[0];
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 0;
+  if (!addr?.address || !port) {
+    throw errors.unavailable(`node "${nodeName}" has not published its agent address (status.addresses / status.daemonEndpoints); is its node agent running?`);
+  }
+  return addr.address.includes(':') ? `[${addr.address}]:${port}` : `${addr.address}:${port}`;
+}
+
+/** Pipes the agent's LogChunk stream into call; resolves when it ends. */
+export async function proxyLogs(ctx: ApiContext, call: ServerWritableStream<LogsRequest, LogChunk>): Promise<void> {
+  const req = call.request;
+  const ns = req.namespace || DEFAULT_NAMESPACE;
+  if (!req.pod) throw errors.badRequest('logs: pod is required');
+  const pod = await ctx.store.get('Pod', ns, req.pod);
+  const names = pod.spec?.containers.map((c) => c.name) ?? [];
+  const initNames = pod.spec?.initContainers.map((c) => c.name) ?? [];
+  let container = req.container;
+  if (!container) {
+    if (names.length !== 1) {
+      throw errors.badRequest(`pod "${ns}/${req.pod}" has ${names.length} containers; choose one of: ${names.join(', ')}`);
+    }
+    container = names[0]!;
+  } else if (!names.includes(container) && !initNames.includes(container)) {
+    throw errors.badRequest(`pod "${ns}/${req.pod}" has no container "${container}"; choose one of: ${[...initNames, ...names].join(', ')}`);
+  }
+  const nodeName = pod.spec?.nodeName;
+  if (!nodeName) throw errors.badRequest(`pod "${ns}/${req.pod}" is not scheduled to a node yet, so it has no logs`);
+  const target = await agentAddress(ctx, nodeName);
+  const client = new NodeAgentClient(target, credentials.createInsecure());
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const stream = client.logs({ ...req, namespace: ns, container }, { deadline: req.follow ? Infinity : Date.now() + 60_000 });
+      call.on('cancelled', () => stream.cancel());
+      stream.on('data', (chunk: LogChunk) => {
+        if (!call.write(chunk)) {
+          stream.pause();
+          call.once('drain', () => stream.resume());
+        }
+      });
+      stream.on('end', resolve);
+      stream.on('error', (e) => {
+        const err = fromGrpcError(e);
+        if (err.code === 'Unavailable' || err.code === 'Timeout') {
+          reject(errors.unavailable(`cannot reach the node agent of node "${nodeName}" at ${target}: ${err.message}`));
+        } else reject(err);
+      });
+    });
+  } finally {
+    client.close();
+  }
+}

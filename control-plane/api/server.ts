@@ -1,0 +1,271 @@
+// The gRPC server of skiff.v1.Api: authentication, metrics and error mapping around the
+// handlers in crud.ts, delete.ts, apply.ts, watch-cache.ts and logs.ts. startApiServer runs it
+// in-process for the program, tests and benchmarks.
+import { readFileSync } from 'node:fs';
+import {
+  Server, ServerCredentials, type handleServerStreamingCall, type handleUnaryCall,
+  type ServerWritableStream, type StatusObject,
+} from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { ApiError, errors, toGrpcStatus } from '../../proto/api/errors.js';
+import { KIND_NAMES, metaOf, wrap, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
+import {
+  ApiService, type ApiServer, type Resource, type WatchEvent, type WatchRequest,
+} from '../../proto/gen/skiff/v1/api.js';
+import { Namespace } from '../../proto/gen/skiff/v1/core.js';
+import type { SharedInformers } from '../informers.js';
+import { Metrics } from '../metrics.js';
+import { parseFieldSelector } from '../storage/fields.js';
+import { parseLabelSelector } from '../storage/labels.js';
+import type { Store } from '../storage/store.js';
+import { apply } from './apply.js';
+import { authenticate, type Tokens } from './auth.js';
+import { kindOf, type ApiContext } from './context.js';
+import { create, get, list, patch, requestObject, update } from './crud.js';
+import { DEFAULT_NAMESPACE, applyDefaults } from './defaults.js';
+import { deleteObject } from './delete.js';
+import { proxyLogs } from './logs.js';
+import { WatchCaches, type WatchCacheOptions } from './watch-cache.js';
+
+export interface ApiServerOptions {
+  store: Store;
+  informers: SharedInformers;
+  /** host:port; port 0 picks a free one. */
+  listen: string;
+  /** token -> user; undefined turns authentication off. */
+  tokens?: Tokens;
+  log: Logger;
+  metrics?: Metrics;
+  identity?: string;
+  /** Identity of the process running the controllers, for Version. */
+  leader?: () => string;
+  watchCache?: WatchCacheOptions;
+  now?: () => Date;
+}
+
+export interface RunningApiServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A watch stream whose client does not read is ended past this many buffered events. */
+const MAX_BUFFERED_EVENTS = 50_000;
+
+function readVersion(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'skiff' && pkg.version) return pkg.version;
+    } catch {
+      // try the next location (source tree vs dist/)
+    }
+  }
+  return 'unknown';
+}
+
+function requestKind(verb: string, req: unknown): string {
+  const r = req as { kind?: unknown; object?: Resource };
+  if (typeof r.kind === 'string') return kindOfSafe(r.kind);
+  if (r.object?.object) return kindOfSafe(r.object.object.$case);
+  return verb === 'logs' ? 'Pod' : '';
+}
+
+function kindOfSafe(alias: string): string {
+  try {
+    return kindOf(alias).kind;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Creates the "default" namespace when it is missing, as Kubernetes does at startup. */
+export async function ensureDefaultNamespace(store: Store): Promise<void> {
+  try {
+    await store.get('Namespace', '', DEFAULT_NAMESPACE);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 'NotFound')) throw e;
+    const ns = Namespace.fromPartial({ metadata: { name: DEFAULT_NAMESPACE } });
+    applyDefaults(kindOf('Namespace'), ns);
+    try {
+      await store.create('Namespace', ns);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 'AlreadyExists')) throw err;
+    }
+  }
+}
+
+function bookmarkObject(info: KindInfo, revision: number): Resource {
+  const o = info.codec.decode(new Uint8Array());
+  metaOf(o).resourceVersion = String(revision);
+  o.apiVersion = info.apiVersion;
+  o.kind = info.kind;
+  return wrap(info.kind, o);
+}
+
+export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
+  const { log, tokens } = opts;
+  const metrics = opts.metrics ?? new Metrics();
+  const ctx: ApiContext = { store: opts.store, informers: opts.informers, log, now: opts.now ?? (() => new Date()) };
+  const caches = new WatchCaches(opts.informers, opts.watchCache);
+  const version = readVersion();
+  await ensureDefaultNamespace(opts.store);
+  await opts.informers.start(['Namespace']);
+  // Every kind's history starts now, so a client that lists and then watches from the list's
+  // resourceVersion is served from memory instead of getting Expired on the first watch.
+  await Promise.all(
+    KIND_NAMES.map((k) => caches.get(k).catch((e: unknown) => log.warn({ kind: k, err: String(e) }, 'watch cache not ready yet'))),
+  );
+
+  const finish = (verb: string, kind: string, started: bigint, e?: unknown): void => {
+    const code = e === undefined ? 'OK' : e instanceof ApiError ? e.code : 'Internal';
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    metrics.apiRequests.inc({ verb, kind, code });
+    metrics.apiLatency.observe({ verb, kind, code }, seconds);
+    if (code === 'Internal') log.error({ verb, kind, err: e }, 'API call failed with an internal error');
+    else log.debug({ verb, kind, code, ms: Math.round(seconds * 1000) }, 'api call');
+  };
+
+  function unary<Req, Res>(verb: string, fn: (req: Req, user: string) => Promise<Res>): handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      const started = process.hrtime.bigint();
+      const kind = requestKind(verb, call.request);
+      Promise.resolve()
+        .then(() => fn(call.request, authenticate(call.metadata, tokens)))
+        .then(
+          (res) => {
+            finish(verb, kind, started);
+            callback(null, res);
+          },
+          (e: unknown) => {
+            finish(verb, kind, started, e);
+            callback(toGrpcStatus(e));
+          },
+        );
+    };
+  }
+
+  function streaming<Req, Res>(
+    verb: string,
+    fn: (call: ServerWritableStream<Req, Res>, user: string) => Promise<void>,
+  ): handleServerStreamingCall<Req, Res> {
+    return (call) => {
+      const started = process.hrtime.bigint();
+      const kind = requestKind(verb, call.request);
+      Promise.resolve()
+        .then(() => fn(call, authenticate(call.metadata, tokens)))
+        .then(
+          () => {
+            finish(verb, kind, started);
+            if (!call.cancelled) call.end();
+          },
+          (e: unknown) => {
+            finish(verb, kind, started, e);
+            if (!call.cancelled) call.emit('error', toGrpcStatus(e) as StatusObject);
+          },
+        );
+    };
+  }
+
+  const typed = (r: Resource | undefined, o: AnyObject): Resource => wrap(requestObject(r).info.kind, o);
+
+  const openWatches = new Set<() => void>();
+
+  const watch = async (call: ServerWritableStream<WatchRequest, WatchEvent>): Promise<void> => {
+    const req = call.request;
+    const info = kindOf(req.kind);
+    const filter = {
+      namespace: info.namespaced ? req.namespace : '',
+      labels: parseLabelSelector(req.labelSelector),
+      fields: parseFieldSelector(info, req.fieldSelector),
+    };
+    const cache = await caches.get(info.kind);
+    await new Promise<void>((resolve, reject) => {
+      let stop: (() => void) | undefined;
+      let done = false;
+      const end = (e?: ApiError): void => {
+        if (done) return;
+        done = true;
+        stop?.();
+        openWatches.delete(closeWatch);
+        metrics.watchers.dec({ kind: info.kind });
+        if (e) reject(e);
+        else resolve();
+      };
+      const closeWatch = (): void => end();
+      openWatches.add(closeWatch);
+      metrics.watchers.inc({ kind: info.kind });
+      call.on('cancelled', () => end());
+      call.on('close', () => end());
+      try {
+        stop = cache.watch(filter, req.resourceVersion, req.allowBookmarks, (type, object, revision) => {
+          if (done) return;
+          if (call.writableLength > MAX_BUFFERED_EVENTS) {
+            end(errors.unavailable(`the watch of ${info.plural} fell ${MAX_BUFFERED_EVENTS} events behind; watch again from the last resourceVersion received`));
+            return;
+          }
+          call.write({
+            type,
+            object: object ? wrap(info.kind, object) : bookmarkObject(info, revision),
+            resourceVersion: String(revision),
+          });
+        });
+      } catch (e) {
+        end(e instanceof ApiError ? e : errors.internal(String(e)));
+      }
+      if (done) stop?.();
+    });
+  };
+
+  const impl: ApiServer = {
+    create: unary('create', async (req) => typed(req.object, await create(ctx, req))),
+    get: unary('get', async (req) => wrap(kindOf(req.kind).kind, await get(ctx, req))),
+    list: unary('list', (req) => list(ctx, req)),
+    watch: streaming('watch', watch),
+    update: unary('update', async (req) => typed(req.object, await update(ctx, req))),
+    patch: unary('patch', async (req) => wrap(kindOf(req.kind).kind, await patch(ctx, req))),
+    delete: unary('delete', async (req) => wrap(kindOf(req.kind).kind, await deleteObject(ctx, req))),
+    apply: unary('apply', (req) => apply(ctx, req)),
+    logs: streaming('logs', (call) => proxyLogs(ctx, call)),
+    version: unary('version', async () => {
+      let etcdVersion = '';
+      try {
+        etcdVersion = (await opts.store.client.maintenance.status()).version;
+      } catch (e) {
+        throw errors.unavailable(`etcd is unavailable: ${(e as Error).message}`);
+      }
+      return {
+        version,
+        gitCommit: process.env.SKIFF_GIT_COMMIT ?? '',
+        etcdVersion,
+        leader: opts.leader?.() ?? '',
+        identity: opts.identity ?? '',
+      };
+    }),
+  };
+
+  const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': -1 });
+  server.addService(ApiService, impl);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(opts.listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  log.info({ listen: opts.listen, port, auth: tokens ? 'bearer tokens' : 'off', kinds: KIND_NAMES.length }, 'API server listening');
+  if (!tokens) log.warn('authentication is OFF: every caller may do everything (start with --token-file to require tokens)');
+
+  return {
+    port,
+    async stop() {
+      for (const close of [...openWatches]) close();
+      await caches.close();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// Validation of whole objects, for create, update and apply: returns every violation as a
+// FieldCause (empty when valid), so the caller raises one Invalid error listing them all.
+import type { AnyObject, KindInfo } from '../../../proto/api/kinds.js';
+import type { FieldCause } from '../../../proto/gen/skiff/v1/api.js';
+import type { Deployment, ReplicaSet } from '../../../proto/gen/skiff/v1/apps.js';
+import type { Node, Pod } from '../../../proto/gen/skiff/v1/core.js';
+import type { Lease } from '../../../proto/gen/skiff/v1/coordination.js';
+import { validateDeployment, validateReplicaSet, validateSelectorUnchanged } from './apps.js';
+import { Causes } from './causes.js';
+import { validateObjectMeta } from './meta.js';
+import { validatePodSpec } from './pod.js';
+
+export { Causes } from './causes.js';
+
+export function validateObject(info: KindInfo, o: AnyObject, source = ''): FieldCause[] {
+  const c = new Causes(source);
+  validateObjectMeta(info, o.metadata, c);
+  switch (info.kind) {
+    case 'Pod':
+      validatePodSpec((o as Pod).spec, 'spec', c);
+      break;
+    case 'Deployment':
+      validateDeployment(o as Deployment, c);
+      break;
+    case 'ReplicaSet':
+      validateReplicaSet(o as ReplicaSet, c);
+      break;
+    case 'Node':
+      (o as Node).spec?.taints.forEach((t, i) => {
+        if (!t.key) c.add(`spec.taints[${i}].key`, 'required');
+        if (!['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect)) {
+          c.add(`spec.taints[${i}].effect`, `unsupported value "${t.effect}": supported values: "NoSchedule", "PreferNoSchedule", "NoExecute"`);
+        }
+      });
+      break;
+    case 'Lease': {
+      const d = (o as Lease).spec?.leaseDurationSeconds;
+      if (d !== undefined && d <= 0) c.add('spec.leaseDurationSeconds', 'must be greater than 0');
+      break;
+    }
+    default:
+      break;
+  }
+  return c.list;
+}
+
+/** Rules that compare an update with the stored object, on top of validateObject. */
+export function validateUpdate(info: KindInfo, o: AnyObject, old: AnyObject, source = ''): FieldCause[] {
+  const c = new Causes(source);
+  if (info.kind === 'Deployment' || info.kind === 'ReplicaSet') {
+    validateSelectorUnchanged((o as Deployment).spec?.selector, (old as Deployment).spec?.selector, c);
+  }
+  if (info.kind === 'Pod') {
+    const was = (old as Pod).spec?.nodeName ?? '';
+    const now = (o as Pod).spec?.nodeName ?? '';
+    if (was && now !== was) c.add('spec.nodeName', `field is immutable once the pod is bound (bound to "${was}")`);
+  }
+  return [...validateObject(info, o, source), ...c.list];
+}

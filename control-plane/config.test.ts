@@ -1,0 +1,48 @@
+import { describe, expect, it, vi } from 'vitest';
+import { parseConfig } from './config.js';
+
+describe('parseConfig', () => {
+  it('has the documented defaults', () => {
+    const c = parseConfig([]);
+    expect(c).toMatchObject({
+      etcdEndpoints: ['http://127.0.0.1:2379'], listen: '127.0.0.1:6443', metricsListen: '', tokenFile: '',
+      etcdPrefix: '/skiff', logLevel: 'info',
+    });
+    expect(c.identity).toMatch(/-\d+$/);
+  });
+
+  it('reads every flag', () => {
+    const c = parseConfig([
+      '--etcd-endpoints', 'http://a:2379, http://b:2379', '--listen', '0.0.0.0:7443', '--metrics-listen', '127.0.0.1:9464',
+      '--token-file', '/etc/skiff/tokens', '--identity', 'cp-1', '--etcd-prefix', '/prod', '--log-level', 'debug',
+      '--no-controllers', '--leader-lease-seconds', '6', '--node-grace-period', '8', '--pod-eviction-delay', '9',
+    ]);
+    expect(c).toEqual({
+      etcdEndpoints: ['http://a:2379', 'http://b:2379'], listen: '0.0.0.0:7443', metricsListen: '127.0.0.1:9464',
+      tokenFile: '/etc/skiff/tokens', identity: 'cp-1', etcdPrefix: '/prod', logLevel: 'debug',
+      controllers: false, leaderLeaseSeconds: 6, nodeGracePeriodSeconds: 8, podEvictionDelaySeconds: 9,
+    });
+  });
+
+  it('defaults the controller timings so a dead node is replaced within 60 s', () => {
+    const c = parseConfig([]);
+    expect(c.controllers).toBe(true);
+    expect(c.nodeGracePeriodSeconds + c.podEvictionDelaySeconds).toBeLessThan(60);
+  });
+
+  it.each([
+    [['--listen', 'nowhere'], /--listen wants host:port/],
+    [['--log-level', 'loud'], /Allowed choices are/],
+    [['--etcd-prefix', 'skiff'], /must start with "\/"/],
+    [['--bogus'], /unknown option/],
+    [['--node-grace-period', '0'], /positive whole number/],
+  ])('refuses %j', (argv, msg) => {
+    // commander also prints the error; keep the test output clean.
+    const quiet = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(() => parseConfig(argv)).toThrow(msg);
+    } finally {
+      quiet.mockRestore();
+    }
+  });
+});

@@ -1,0 +1,82 @@
+// Command-line flags of skiff-control-plane, parsed with commander into one typed config.
+import { hostname } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { LOG_LEVELS } from './log.js';
+
+export interface ControlPlaneConfig {
+  etcdEndpoints: string[];
+  listen: string;
+  metricsListen: string;
+  tokenFile: string;
+  identity: string;
+  etcdPrefix: string;
+  logLevel: string;
+  controllers: boolean;
+  leaderLeaseSeconds: number;
+  nodeGracePeriodSeconds: number;
+  podEvictionDelaySeconds: number;
+}
+
+const positiveInt = (flag: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} wants a positive whole number of seconds, got "${v}"`);
+  return n;
+};
+
+const hostPort = (flag: string) => (v: string): string => {
+  if (!/^.+:\d+$/.test(v)) throw new InvalidArgumentError(`${flag} wants host:port, got "${v}"`);
+  return v;
+};
+
+export function parseConfig(argv: readonly string[], version = ''): ControlPlaneConfig {
+  const cmd = new Command('skiff-control-plane')
+    .description('Skiff control plane: the gRPC API server over etcd, and the controllers (leader only)')
+    .version(version || 'unknown')
+    .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs', 'http://127.0.0.1:2379')
+    .option('--listen <host:port>', 'address of the gRPC API', hostPort('--listen'), '127.0.0.1:6443')
+    .option('--metrics-listen <host:port>', 'serve Prometheus /metrics here (off when empty)', hostPort('--metrics-listen'))
+    .option('--token-file <path>', 'bearer tokens, one per line ("token" or "token,user"); without it authentication is off')
+    .option('--identity <name>', 'name of this process in leader election and logs', `${hostname()}-${process.pid}`)
+    .option('--etcd-prefix <prefix>', 'key prefix of all Skiff data in etcd', '/skiff')
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .option('--no-controllers', 'serve the API only; never run the controllers in this process')
+    .option('--leader-lease-seconds <n>', 'TTL of the controller leader lease', positiveInt('--leader-lease-seconds'), 10)
+    .option(
+      '--node-grace-period <seconds>',
+      'a node whose lease is older than this is marked NotReady/Unknown',
+      positiveInt('--node-grace-period'),
+      15,
+    )
+    .option(
+      '--pod-eviction-delay <seconds>',
+      'pods of a NotReady node are deleted (and replaced elsewhere) after this long',
+      positiveInt('--pod-eviction-delay'),
+      20,
+    )
+    .exitOverride()
+    .showHelpAfterError();
+  cmd.parse([...argv], { from: 'user' });
+  const o = cmd.opts<{
+    etcdEndpoints: string; listen: string; metricsListen?: string; tokenFile?: string; identity: string;
+    etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
+    nodeGracePeriod: number; podEvictionDelay: number;
+  }>();
+  const endpoints = o.etcdEndpoints.split(',').map((s) => s.trim()).filter(Boolean);
+  if (endpoints.length === 0) throw new InvalidArgumentError('--etcd-endpoints is empty');
+  if (!o.etcdPrefix.startsWith('/') || o.etcdPrefix.endsWith('/')) {
+    throw new InvalidArgumentError(`--etcd-prefix must start with "/" and not end with one, got "${o.etcdPrefix}"`);
+  }
+  return {
+    etcdEndpoints: endpoints,
+    listen: o.listen,
+    metricsListen: o.metricsListen ?? '',
+    tokenFile: o.tokenFile ?? '',
+    identity: o.identity,
+    etcdPrefix: o.etcdPrefix,
+    logLevel: o.logLevel,
+    controllers: o.controllers,
+    leaderLeaseSeconds: o.leaderLeaseSeconds,
+    nodeGracePeriodSeconds: o.nodeGracePeriod,
+    podEvictionDelaySeconds: o.podEvictionDelay,
+  };
+}

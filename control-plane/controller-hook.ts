@@ -1,0 +1,44 @@
+// Where the controllers join the control-plane program: every process campaigns through the
+// controller manager (etcd lease election); only the leader runs the controllers.
+import type { Etcd3 } from 'etcd3';
+import type { Logger } from 'pino';
+import { startControllerManager } from './controllers/manager.js';
+import type { SharedInformers } from './informers.js';
+import type { Store } from './storage/store.js';
+
+export interface ControllerHookOptions {
+  store: Store;
+  informers: SharedInformers;
+  etcd: Etcd3;
+  identity: string;
+  log: Logger;
+  leaseTtlSeconds: number;
+  nodeGracePeriodSeconds: number;
+  podEvictionDelaySeconds: number;
+  /** Serve the API only (no controllers) — e.g. extra API replicas behind a leader elsewhere. */
+  disabled: boolean;
+}
+
+export interface RunningControllers {
+  /** Identity of the process running the controllers ('' when unknown). */
+  leader(): string;
+  stop(): Promise<void>;
+}
+
+export async function startControllers(opts: ControllerHookOptions): Promise<RunningControllers> {
+  if (opts.disabled) {
+    opts.log.info('controllers disabled (--controllers=false): serving the API only');
+    return { leader: () => '', stop: () => Promise.resolve() };
+  }
+  const manager = await startControllerManager({
+    store: opts.store,
+    informers: opts.informers,
+    etcd: opts.etcd,
+    identity: opts.identity,
+    leaseTtlSeconds: opts.leaseTtlSeconds,
+    nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds,
+    podEvictionDelaySeconds: opts.podEvictionDelaySeconds,
+    log: (msg, fields) => opts.log.info(fields ?? {}, msg),
+  });
+  return { leader: () => manager.leader(), stop: () => manager.stop() };
+}

@@ -1,0 +1,130 @@
+// The controller manager: every control-plane process campaigns; the one that leads runs the
+// controllers (ReplicaSet, Deployment, scheduler, node lifecycle, garbage collector) against
+// the process's shared informers, and stops them the moment it stops leading. Each term gets
+// fresh controller instances, so nothing learned in an earlier term (expectations, observed
+// lease times) outlives the leadership it was learned under.
+import type { Etcd3 } from 'etcd3';
+import { Gauge } from 'prom-client';
+import type { SharedInformers } from '../informers.js';
+import type { Store } from '../storage/store.js';
+import { StoreControllerClient } from './client.js';
+import { DeploymentController } from './deployment/controller.js';
+import { ClientEventRecorder } from './events.js';
+import { GarbageCollector } from './gc/collector.js';
+import { LeaderElector } from './leader/elector.js';
+import { NodeLifecycleController } from './nodelifecycle/controller.js';
+import { ReplicaSetController } from './replicaset/controller.js';
+import { rootLogger } from './runtime/log.js';
+import { controllerRegistry } from './runtime/metrics.js';
+import { SchedulerController } from './scheduler/controller.js';
+
+export const ELECTION_NAME = 'controller-manager';
+
+export interface ControllerManagerOptions {
+  store: Store;
+  informers: SharedInformers;
+  etcd: Etcd3;
+  /** This process, e.g. "hostname-pid"; shown as the leader by Version. */
+  identity: string;
+  leaseTtlSeconds?: number;
+  nodeGracePeriodSeconds?: number;
+  podEvictionDelaySeconds?: number;
+  /** Event TTL for the garbage collector; default 1 h. */
+  eventTtlSeconds?: number;
+  log?: (msg: string, fields?: object) => void;
+}
+
+export interface ControllerManager {
+  stop(): Promise<void>;
+  isLeader(): boolean;
+  /** Identity of the leading process as this one last saw it ('' when unknown); for Version. */
+  leader(): string;
+}
+
+interface Runnable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const leaderGauge = new Gauge({
+  name: 'skiff_controller_manager_leader',
+  help: '1 while this process leads and runs the controllers, else 0.',
+  registers: [controllerRegistry],
+});
+
+export function startControllerManager(opts: ControllerManagerOptions): Promise<ControllerManager> {
+  const log = opts.log ?? ((msg: string, fields?: object) => rootLogger.info(fields ?? {}, msg));
+  let running: Runnable[] = [];
+  let term = 0;
+
+  const build = (): Runnable[] => {
+    const client = new StoreControllerClient(opts.store);
+    const recorder = (component: string): ClientEventRecorder =>
+      new ClientEventRecorder(client, { component, host: opts.identity });
+    const { informers, store } = opts;
+    return [
+      new GarbageCollector({ store, client, informers, eventTtlSeconds: opts.eventTtlSeconds }),
+      new NodeLifecycleController({
+        store,
+        client,
+        informers,
+        recorder: recorder('node-controller'),
+        gracePeriodSeconds: opts.nodeGracePeriodSeconds,
+        podEvictionDelaySeconds: opts.podEvictionDelaySeconds,
+      }),
+      new SchedulerController({ store, informers, recorder: recorder('default-scheduler') }),
+      new ReplicaSetController({ informers, client, recorder: recorder('replicaset-controller') }),
+      new DeploymentController({ informers, client, recorder: recorder('deployment-controller') }),
+    ];
+  };
+
+  // Starting waits for informers to sync, which never happens while etcd is unreachable, so
+  // it runs beside the elector's transitions instead of blocking them: losing the lead must
+  // stop what already runs at once. A start that finishes after its term ended stops again.
+  const startTerm = async (myTerm: number): Promise<void> => {
+    for (const c of build()) {
+      if (myTerm !== term) return;
+      await c.start();
+      if (myTerm !== term) {
+        await c.stop();
+        return;
+      }
+      running.push(c);
+    }
+  };
+
+  const startAll = (): void => {
+    const myTerm = ++term;
+    leaderGauge.set(1);
+    log('controller manager: leading; starting controllers', { identity: opts.identity });
+    startTerm(myTerm).catch((e: unknown) =>
+      log('controller manager: starting controllers failed', { err: e instanceof Error ? e.message : String(e) }),
+    );
+  };
+
+  const stopAll = async (): Promise<void> => {
+    term++;
+    leaderGauge.set(0);
+    const stopping = running;
+    running = [];
+    await Promise.all(stopping.map((c) => c.stop()));
+    if (stopping.length) log('controller manager: stopped controllers', { identity: opts.identity, count: stopping.length });
+  };
+
+  const elector = new LeaderElector({
+    client: opts.etcd,
+    name: ELECTION_NAME,
+    identity: opts.identity,
+    ttlSeconds: opts.leaseTtlSeconds,
+    prefix: opts.store.keys.prefix,
+    onStartedLeading: startAll,
+    onStoppedLeading: stopAll,
+    log,
+  });
+  elector.start();
+  return Promise.resolve({
+    isLeader: () => elector.isLeader(),
+    leader: () => elector.leader(),
+    stop: () => elector.stop(),
+  });
+}

@@ -1,0 +1,116 @@
+// Node lifecycle on a real etcd with a hand-driven clock: a node whose lease stops being renewed
+// is marked Unknown and tainted after the grace period, its pods are force-deleted after the
+// eviction delay (tolerationSeconds respected), and a renewed lease lifts the taint.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Lease } from '../../../proto/gen/skiff/v1/coordination.js';
+import { testStore, type TestStore } from '../../../test/helpers/etcd-client.js';
+import { until } from '../../../test/helpers/wait.js';
+import { SharedInformers } from '../../informers.js';
+import { StoreControllerClient } from '../client.js';
+import { ClientEventRecorder } from '../events.js';
+import { ManualClock } from '../runtime/clock.js';
+import { node, pod } from '../scheduler/fixtures.js';
+import { NodeLifecycleController } from './controller.js';
+import { NODE_LEASE_NAMESPACE, UNREACHABLE_TAINT_KEY } from './decide.js';
+
+let ts: TestStore;
+let informers: SharedInformers;
+let ctl: NodeLifecycleController;
+
+afterEach(async () => {
+  await ctl?.stop();
+  await informers?.stop();
+  await ts?.close();
+});
+
+function lease(name: string, at: number): Lease {
+  return Lease.fromPartial({
+    metadata: { name, namespace: NODE_LEASE_NAMESPACE },
+    spec: { holderIdentity: name, leaseDurationSeconds: 15, renewTime: new Date(at).toISOString() },
+  });
+}
+
+async function renew(name: string, at: number): Promise<void> {
+  const l = await ts.store.get('Lease', NODE_LEASE_NAMESPACE, name);
+  l.spec!.renewTime = new Date(at).toISOString();
+  const written = await ts.store.update('Lease', l);
+  await informers.get('Lease').waitForRevision(Number(written.metadata!.resourceVersion));
+}
+
+describe('NodeLifecycleController', () => {
+  it('marks a silent node unreachable, evicts its pods after the delay, and untaints it when it is back', async () => {
+    ts = testStore();
+    informers = new SharedInformers(ts.store);
+    const clock = new ManualClock();
+    const client = new StoreControllerClient(ts.store, () => clock.now());
+    const recorder = new ClientEventRecorder(client, { component: 'node-lifecycle-controller', now: () => clock.now() });
+    ctl = new NodeLifecycleController({ store: ts.store, client, informers, recorder, clock, gracePeriodSeconds: 15, podEvictionDelaySeconds: 20 });
+
+    for (const n of ['a', 'b']) {
+      await ts.store.create('Node', node(n));
+      await ts.store.create('Lease', lease(n, clock.now()));
+    }
+    const strip = <T extends { metadata?: { uid: string } }>(o: T): T => ((o.metadata!.uid = ''), o);
+    await ts.store.create('Pod', strip(pod('plain', { nodeName: 'a', phase: 'Running' })));
+    await ts.store.create(
+      'Pod',
+      strip(
+        pod('patient', {
+          nodeName: 'a',
+          phase: 'Running',
+          tolerations: [{ key: UNREACHABLE_TAINT_KEY, operator: 'Exists', value: '', effect: 'NoExecute', tolerationSeconds: 60 }],
+        }),
+      ),
+    );
+    await ts.store.create('Pod', strip(pod('elsewhere', { nodeName: 'b', phase: 'Running' })));
+    await ctl.start();
+    await until(() => clock.pendingTimers >= 2, 10_000, 'a recheck timer per node');
+
+    clock.advance(10_000);
+    await renew('b', clock.now());
+    clock.advance(5_000); // a: 15 s silent; b: renewed 5 s ago
+
+    const nodeA = async () => ts.store.get('Node', '', 'a');
+    await until(async () => (await nodeA()).spec!.taints.length === 1, 10_000, 'node a tainted');
+    const a = await nodeA();
+    expect(a.spec!.taints[0]).toMatchObject({ key: UNREACHABLE_TAINT_KEY, effect: 'NoExecute' });
+    expect(a.status!.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'Unknown',
+      reason: 'NodeStatusUnknown',
+      message: 'Node agent stopped posting status',
+    });
+    expect((await ts.store.get('Node', '', 'b')).spec!.taints).toEqual([]);
+    const podNames = async () => (await ts.store.list('Pod')).items.map((p) => p.metadata!.name).sort();
+    expect(await podNames()).toEqual(['elsewhere', 'patient', 'plain']);
+
+    // b's agent keeps renewing every 5 s while time moves on.
+    const advance = async (ms: number): Promise<void> => {
+      for (let left = ms; left > 0; left -= 5000) {
+        clock.advance(Math.min(5000, left));
+        await renew('b', clock.now());
+      }
+    };
+    await advance(19_000);
+    // Not yet: still one second to go. Let any reconcile triggered so far finish first.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await podNames()).toEqual(['elsewhere', 'patient', 'plain']);
+    await advance(1_000);
+    await until(async () => !(await podNames()).includes('plain'), 10_000, 'plain evicted');
+    expect(await podNames()).toEqual(['elsewhere', 'patient']);
+
+    await advance(40_000); // 60 s after the taint: the pod's own tolerationSeconds ran out
+    await until(async () => !(await podNames()).includes('patient'), 10_000, 'patient evicted');
+    await recorder.flush();
+    const events = (await ts.store.list('Event')).items.map((e) => `${e.type} ${e.reason} ${e.involvedObject?.name ?? ''}`).sort();
+    expect(events).toEqual(['Normal NodeNotReady a', 'Warning Evicted patient', 'Warning Evicted plain']);
+
+    // The agent comes back: its renewed lease lifts the taint (the agent sets Ready itself).
+    await renew('a', clock.now());
+    await until(async () => (await nodeA()).spec!.taints.length === 0, 10_000, 'taint removed');
+    expect(await podNames()).toEqual(['elsewhere']);
+
+    // A node object deleted by an operator takes its pods with it (they can never run there).
+    await ts.store.delete('Node', '', 'b');
+    await until(async () => (await podNames()).length === 0, 10_000, 'pods of the deleted node removed');
+  });
+});

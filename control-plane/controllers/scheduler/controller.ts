@@ -1,0 +1,174 @@
+// The scheduler as a controller: the pure schedule() fed from the shared informer caches.
+// Every change that can make a pending pod placeable (a new pending pod, a pod gone or
+// finished, a node added or changed) enqueues the one key "batch"; the work queue runs one
+// batch at a time and folds the events that arrive meanwhile into the next one. A batch binds
+// each placed pod with one compare-and-swap write (spec.nodeName + PodScheduled=True), so a
+// stale cache can never bind a pod twice, and waits until the cache has seen its writes so
+// the next batch accounts for them. Pods that fit nowhere get PodScheduled=False/Unschedulable
+// and one FailedScheduling event per distinct reason, and are retried on the next change and
+// every retryIntervalMs.
+import { isApiError } from '../../../proto/api/errors.js';
+import { PodSpec, PodStatus, type Node, type Pod } from '../../../proto/gen/skiff/v1/core.js';
+import type { SharedInformers } from '../../informers.js';
+import type { Store } from '../../storage/store.js';
+import { deepCopy } from '../client.js';
+import type { EventRecorder } from '../events.js';
+import { realClock, type Clock } from '../runtime/clock.js';
+import { Controller, type Result } from '../runtime/controller.js';
+import { rootLogger, type Logger } from '../runtime/log.js';
+import { findCondition, setCondition } from './conditions.js';
+import { schedule, type ScheduleResult } from './schedule.js';
+
+export const SCHEDULER_NAME = 'default-scheduler';
+const BATCH_KEY = 'batch';
+const CACHE_WAIT_MS = 10_000;
+
+export interface SchedulerOptions {
+  store: Store;
+  informers: SharedInformers;
+  recorder: EventRecorder;
+  /** Retry of unschedulable pods when nothing changes; default 30 s. */
+  retryIntervalMs?: number;
+  clock?: Clock;
+  log?: Logger;
+}
+
+/** Pods this scheduler must place: unbound, not being deleted, and not meant for another scheduler. */
+export function isPending(p: Pod): boolean {
+  const name = p.spec?.schedulerName ?? '';
+  return !p.spec?.nodeName && !p.metadata?.deletionTimestamp && (name === '' || name === SCHEDULER_NAME);
+}
+
+function frees(p: Pod): boolean {
+  const phase = p.status?.phase ?? '';
+  return !!p.spec?.nodeName && (phase === 'Succeeded' || phase === 'Failed');
+}
+
+export class SchedulerController {
+  readonly controller: Controller;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly retryMs: number;
+  private signalStop: () => void = () => undefined;
+  private readonly stopped = new Promise<void>((r) => (this.signalStop = r));
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.clock = opts.clock ?? realClock;
+    this.log = (opts.log ?? rootLogger).child({ controller: 'scheduler' });
+    this.retryMs = opts.retryIntervalMs ?? 30_000;
+    this.controller = new Controller({
+      name: 'scheduler',
+      reconcile: () => this.runBatch(),
+      clock: this.clock,
+      log: opts.log,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { informers } = this.opts;
+    const pods = informers.get('Pod');
+    const nodes = informers.get('Node');
+    const kick = (): void => this.controller.enqueue(BATCH_KEY);
+    pods.addHandlers({
+      onAdd: (p) => isPending(p) && kick(),
+      onUpdate: (old, p) => {
+        if (isPending(p) || (frees(p) && !frees(old))) kick();
+      },
+      onDelete: (p) => !!p.spec?.nodeName && kick(),
+    });
+    nodes.addHandlers({ onAdd: kick, onUpdate: (old: Node, n: Node) => nodeChanged(old, n) && kick(), onDelete: kick });
+    await informers.start(['Pod', 'Node']);
+    this.controller.start();
+    kick();
+  }
+
+  stop(): Promise<void> {
+    this.signalStop();
+    return this.controller.stop();
+  }
+
+  /** One scheduling pass over every pending pod in the cache. */
+  async runBatch(): Promise<Result> {
+    const pods = this.opts.informers.get('Pod');
+    const nodes = this.opts.informers.get('Node');
+    const all = pods.list();
+    const pending = all.filter(isPending);
+    if (pending.length === 0) return {};
+    const plan = schedule({ nodes: nodes.list(), pods: all }, pending);
+    let lastWrite = 0;
+    let conflicts = 0;
+    for (const b of plan.bindings) {
+      const rev = await this.bind(b.pod, b.nodeName);
+      if (rev === undefined) conflicts++;
+      else lastWrite = Math.max(lastWrite, rev);
+    }
+    for (const f of plan.failures) {
+      const rev = await this.markUnschedulable(f.pod, f.message);
+      if (rev) lastWrite = Math.max(lastWrite, rev);
+    }
+    // The next batch must see these bindings, or it could give their room away again.
+    // Bounded: a cache cut off from etcd must not hold up stop() when leadership is lost.
+    if (lastWrite) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        pods.waitForRevision(lastWrite),
+        this.stopped,
+        new Promise<void>((r) => (timer = setTimeout(r, CACHE_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.log.debug({ bound: plan.bindings.length - conflicts, unschedulable: plan.failures.length, conflicts }, 'batch');
+    if (conflicts) return { requeueAfterMs: 0 };
+    return plan.failures.length ? { requeueAfterMs: this.retryMs } : {};
+  }
+
+  /** CAS-binds the pod; the revision written, or undefined when the pod moved on (re-queued). */
+  private async bind(cached: Pod, nodeName: string): Promise<number | undefined> {
+    const pod = deepCopy(cached);
+    pod.spec ??= PodSpec.fromPartial({});
+    pod.spec.nodeName = nodeName;
+    pod.status ??= PodStatus.fromPartial({ phase: 'Pending' });
+    setCondition(pod.status.conditions, { type: 'PodScheduled', status: 'True', reason: '', message: '' }, this.clock.now());
+    try {
+      const written = await this.opts.store.update('Pod', pod);
+      const m = written.metadata;
+      this.opts.recorder.record(written, 'Normal', 'Scheduled', `Successfully assigned ${m?.namespace ?? ''}/${m?.name ?? ''} to ${nodeName}`);
+      return Number(written.metadata?.resourceVersion);
+    } catch (e) {
+      if (isApiError(e, 'Conflict') || isApiError(e, 'NotFound')) return undefined;
+      throw e;
+    }
+  }
+
+  private async markUnschedulable(cached: Pod, message: string): Promise<number | undefined> {
+    const current = findCondition(cached.status?.conditions, 'PodScheduled');
+    if (current?.status === 'False' && current.reason === 'Unschedulable' && current.message === message) return undefined;
+    const pod = deepCopy(cached);
+    pod.status ??= PodStatus.fromPartial({ phase: 'Pending' });
+    setCondition(pod.status.conditions, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }, this.clock.now());
+    try {
+      const written = await this.opts.store.update('Pod', pod);
+      this.opts.recorder.record(written, 'Warning', 'FailedScheduling', message);
+      return Number(written.metadata?.resourceVersion);
+    } catch (e) {
+      if (isApiError(e, 'Conflict') || isApiError(e, 'NotFound')) return undefined;
+      throw e;
+    }
+  }
+
+  /** For tests: schedule once and report the plan (no writes). */
+  plan(): ScheduleResult {
+    const all = this.opts.informers.get('Pod').list();
+    return schedule({ nodes: this.opts.informers.get('Node').list(), pods: all }, all.filter(isPending));
+  }
+}
+
+/** Node changes that can change a scheduling decision (not heartbeats). */
+function nodeChanged(old: Node, n: Node): boolean {
+  const ready = (x: Node): string => findCondition(x.status?.conditions, 'Ready')?.status ?? '';
+  return (
+    ready(old) !== ready(n) ||
+    JSON.stringify([old.spec, old.status?.allocatable, old.metadata?.labels]) !==
+      JSON.stringify([n.spec, n.status?.allocatable, n.metadata?.labels])
+  );
+}

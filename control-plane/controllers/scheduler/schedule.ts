@@ -1,0 +1,114 @@
+// The scheduling decision as a pure function: a read-only snapshot of nodes and pods plus a
+// batch of pending pods in, bindings and failures out. No I/O, no clock, no randomness: the
+// same input always gives the same plan. See README.md for the pipeline.
+import type { Node, Pod } from '../../../proto/gen/skiff/v1/core.js';
+import { runFilters } from './filters.js';
+import { allocatedFraction, assume, buildNodeInfos, controllerUid, type NodeInfo } from './nodeinfo.js';
+import { podRequests, type Resources } from './resources.js';
+
+export interface Snapshot {
+  nodes: readonly Node[];
+  /** Every pod the scheduler knows: bound ones take node resources, pending ones do not. */
+  pods: readonly Pod[];
+}
+
+export interface Binding {
+  pod: Pod;
+  nodeName: string;
+}
+
+export interface Failure {
+  pod: Pod;
+  /** Node count per reason, e.g. {"Insufficient cpu": 3, "node(s) were NotReady": 2}. */
+  reasons: Record<string, number>;
+  /** Kubernetes' wording: "0/5 nodes are available: 2 node(s) were NotReady, 3 Insufficient cpu." */
+  message: string;
+}
+
+export interface ScheduleResult {
+  bindings: Binding[];
+  failures: Failure[];
+}
+
+function podKey(p: Pod): string {
+  return `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
+}
+
+/** Higher priority first, then older first, then by name: a stable order for the batch. */
+export function queueOrder(a: Pod, b: Pod): number {
+  const pa = a.spec?.priority ?? 0;
+  const pb = b.spec?.priority ?? 0;
+  if (pa !== pb) return pb - pa;
+  const ta = a.metadata?.creationTimestamp ?? '';
+  const tb = b.metadata?.creationTimestamp ?? '';
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  const ka = podKey(a);
+  const kb = podKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** Fewest pods of the same owner first (spread), then least allocated, then node name. */
+function better(owner: string, req: Resources, a: NodeInfo, b: NodeInfo): boolean {
+  if (owner) {
+    const sa = a.owners.get(owner) ?? 0;
+    const sb = b.owners.get(owner) ?? 0;
+    if (sa !== sb) return sa < sb;
+  }
+  const la = allocatedFraction(a, req);
+  const lb = allocatedFraction(b, req);
+  if (la !== lb) return la < lb;
+  return a.name < b.name;
+}
+
+function failureMessage(total: number, reasons: { reason: string; stage: number; count: number }[]): string {
+  if (total === 0) return '0/0 nodes are available: no nodes registered.';
+  const parts = reasons.map((r) => `${r.count} ${r.reason}`);
+  return `0/${total} nodes are available: ${parts.join(', ')}.`;
+}
+
+export function schedule(snapshot: Snapshot, pending: readonly Pod[]): ScheduleResult {
+  const infos = [...buildNodeInfos(snapshot.nodes, snapshot.pods).values()].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  const bindings: Binding[] = [];
+  const failures: Failure[] = [];
+  const batch = pending.filter((p) => !p.spec?.nodeName).sort(queueOrder);
+  for (const pod of batch) {
+    let req: Resources;
+    try {
+      req = podRequests(pod);
+    } catch (e) {
+      failures.push({ pod, reasons: {}, message: e instanceof Error ? e.message : String(e) });
+      continue;
+    }
+    const owner = controllerUid(pod);
+    let best: NodeInfo | undefined;
+    const rejected = new Map<string, { reason: string; stage: number; count: number }>();
+    for (const info of infos) {
+      const { stage, reasons } = runFilters({ pod, req, info });
+      if (reasons.length === 0) {
+        if (!best || better(owner, req, info, best)) best = info;
+        continue;
+      }
+      for (const reason of reasons) {
+        const r = rejected.get(reason) ?? { reason, stage, count: 0 };
+        r.count++;
+        rejected.set(reason, r);
+      }
+    }
+    if (best) {
+      assume(best, pod, req);
+      bindings.push({ pod, nodeName: best.name });
+      continue;
+    }
+    const ordered = [...rejected.values()].sort((a, b) =>
+      a.stage !== b.stage ? a.stage - b.stage : a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0,
+    );
+    failures.push({
+      pod,
+      reasons: Object.fromEntries(ordered.map((r) => [r.reason, r.count])),
+      message: failureMessage(infos.length, ordered),
+    });
+  }
+  return { bindings, failures };
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// skiff-control-plane: the API server over etcd plus (through controller-hook.ts) the
+// controllers. Stops cleanly on SIGTERM/SIGINT: API first, then controllers, informers, etcd.
+import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
+import { loadTokens } from './api/auth.js';
+import { startApiServer } from './api/server.js';
+import { parseConfig } from './config.js';
+import { startControllers } from './controller-hook.js';
+import { controllerRegistry } from './controllers/runtime/metrics.js';
+import { SharedInformers } from './informers.js';
+import { createLogger } from './log.js';
+import { instrumentStore, Metrics, serveMetrics } from './metrics.js';
+import { newEtcdClient } from './storage/etcd-client.js';
+import { Store } from './storage/store.js';
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  let cfg;
+  try {
+    cfg = parseConfig(process.argv.slice(2), packageVersion());
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
+    throw e;
+  }
+  const log = createLogger(cfg.logLevel, cfg.identity);
+  const tokens = cfg.tokenFile ? await loadTokens(cfg.tokenFile) : undefined;
+  const metrics = new Metrics({ processMetrics: true });
+  const client = newEtcdClient(cfg.etcdEndpoints);
+  const store = instrumentStore(new Store(client, { prefix: cfg.etcdPrefix }), metrics);
+  const informers = new SharedInformers(store, {
+    onError: (e, attempt) => log.warn({ err: e.message, attempt }, 'informer retrying'),
+  });
+  log.info({ etcd: cfg.etcdEndpoints, prefix: cfg.etcdPrefix }, 'starting control plane');
+
+  const controllers = await startControllers({
+    store,
+    informers,
+    etcd: client,
+    identity: cfg.identity,
+    log,
+    leaseTtlSeconds: cfg.leaderLeaseSeconds,
+    nodeGracePeriodSeconds: cfg.nodeGracePeriodSeconds,
+    podEvictionDelaySeconds: cfg.podEvictionDelaySeconds,
+    disabled: !cfg.controllers,
+  });
+  const api = await startApiServer({
+    store, informers, listen: cfg.listen, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
+  });
+  const metricsServer = cfg.metricsListen
+    ? await serveMetrics(metrics, cfg.metricsListen, [controllerRegistry])
+    : undefined;
+  if (metricsServer) log.info({ port: metricsServer.port }, 'metrics on /metrics');
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const done = async (): Promise<void> => {
+      await api.stop();
+      await controllers.stop();
+      // An informer stuck reconnecting to a dead etcd must not keep the process alive.
+      await Promise.race([informers.stop(), new Promise((r) => setTimeout(r, 5000).unref())]);
+      metricsServer?.server.close();
+      client.close();
+    };
+    done().then(
+      () => log.info('stopped'),
+      (e: unknown) => {
+        log.error({ err: e }, 'error while stopping');
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`skiff-control-plane: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

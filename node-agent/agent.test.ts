@@ -1,0 +1,413 @@
+// The node agent with the fake runtime against a real control plane (the API server in-process
+// over a real etcd), as a node would run.
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isApiError } from '../proto/api/errors.js';
+import { fromManifest, type JsonObject } from '../proto/api/manifest.js';
+import type { Pod } from '../proto/gen/skiff/v1/core.js';
+import { testStore, type TestStore } from '../test/helpers/etcd-client.js';
+import { TcpProxy } from '../test/helpers/tcp-proxy.js';
+import { until } from '../test/helpers/wait.js';
+import { startApiServer, type RunningApiServer } from '../control-plane/api/server.js';
+import { SharedInformers } from '../control-plane/informers.js';
+import { credentials } from '@grpc/grpc-js';
+import { NodeAgentClient } from '../proto/gen/skiff/v1/agent.js';
+import type { LogChunk } from '../proto/gen/skiff/v1/api.js';
+import { NodeAgent, type NodeAgentOptions } from './agent.js';
+import { AgentApi } from './api-client.js';
+import { ManualClock, type Clock } from './clock.js';
+import { FakeRuntime } from './runtime/fake/driver.js';
+import { FakeHost } from './runtime/fake/host.js';
+
+const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
+
+interface Cluster {
+  ts: TestStore;
+  informers: SharedInformers;
+  server: RunningApiServer;
+  address: string;
+  client: AgentApi;
+  stop(): Promise<void>;
+}
+
+async function startCluster(): Promise<Cluster> {
+  const ts = testStore();
+  const informers = new SharedInformers(ts.store);
+  const server = await startApiServer({ store: ts.store, informers, listen: '127.0.0.1:0', log });
+  const address = `127.0.0.1:${server.port}`;
+  const client = new AgentApi({ address });
+  return {
+    ts, informers, server, address, client,
+    async stop() {
+      client.close();
+      await server.stop();
+      await informers.stop();
+      await ts.close();
+    },
+  };
+}
+
+function pod(name: string, nodeName: string, containers: JsonObject[], extra: JsonObject = {}): Pod {
+  return fromManifest({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: { nodeName, terminationGracePeriodSeconds: 1, containers, ...extra },
+  }).object as Pod;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+});
+
+async function setup(opts: { clock?: Clock; address?: string; backoff?: NodeAgentOptions['backoff']; host?: FakeHost; stateDir?: string; metrics?: boolean } = {}) {
+  const cluster = await startCluster();
+  cleanups.push(() => cluster.stop());
+  const host = opts.host ?? new FakeHost();
+  cleanups.push(() => Promise.resolve(host.shutdown()));
+  const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'skiff-agent-')));
+  cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
+  const mk = (address = opts.address ?? cluster.address, extra: Partial<NodeAgentOptions> = {}): NodeAgent => {
+    const agent = new NodeAgent({
+      ...extra,
+      nodeName: 'n1', controlPlane: address, runtime: new FakeRuntime({ host, nodeName: 'n1' }), stateDir,
+      listen: '127.0.0.1:0', clock: opts.clock, log, heartbeatMs: 200, backoff: opts.backoff, nodeIP: '192.0.2.10',
+      podCIDR: '10.244.0.0/24', apiTimeoutMs: 2000, metricsListen: opts.metrics ? '127.0.0.1:0' : undefined,
+      nodeStatusEvery: extra.nodeStatusEvery,
+    });
+    cleanups.push(() => agent.stop());
+    return agent;
+  };
+  return { cluster, host, stateDir, mk };
+}
+
+async function getPod(c: Cluster, name: string): Promise<Pod | undefined> {
+  try {
+    return await c.client.get('Pod', 'default', name);
+  } catch (e) {
+    if (isApiError(e, 'NotFound')) return undefined;
+    throw e;
+  }
+}
+
+/** Advances a manual clock a step at a time until cond holds. */
+async function drive(clock: ManualClock, cond: () => Promise<boolean> | boolean, stepMs = 1000, what = 'condition'): Promise<void> {
+  await until(async () => {
+    if (await cond()) return true;
+    clock.advance(stepMs);
+    await new Promise((r) => setTimeout(r, 20));
+    return false;
+  }, 30_000, what);
+}
+
+describe('node agent with the fake runtime', () => {
+  it('registers the node and lease, runs a bound pod to Running/Ready with a pod IP', async () => {
+    const { cluster, mk } = await setup();
+    const agent = mk();
+    await agent.start();
+    const node = await cluster.client.get('Node', '', 'n1');
+    expect(node.metadata?.labels).toMatchObject({ 'kubernetes.io/hostname': 'n1', 'kubernetes.io/os': 'linux' });
+    expect(node.status?.capacity.pods).toBe('110');
+    expect(node.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBe(agent.port);
+    expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: '192.0.2.10' });
+    expect(node.status?.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(node.spec?.podCIDR).toBe('10.244.0.0/24');
+    await until(async () => {
+      const l = await cluster.client.get('Lease', 'kube-node-lease', 'n1').catch(() => undefined);
+      return !!l?.spec?.renewTime;
+    }, 10_000, 'lease');
+    const lease = await cluster.client.get('Lease', 'kube-node-lease', 'n1');
+    expect(lease.spec).toMatchObject({ holderIdentity: 'n1', leaseDurationSeconds: 40 });
+    await until(async () => (await cluster.client.get('Lease', 'kube-node-lease', 'n1')).spec?.renewTime !== lease.spec?.renewTime, 10_000, 'lease renewed');
+
+    await cluster.client.create('Pod', pod('web', 'n1', [{ name: 'app', image: 'skiff/hello:1' }]));
+    await until(async () => (await getPod(cluster, 'web'))?.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false, 15_000, 'pod ready');
+    const p = (await getPod(cluster, 'web'))!;
+    expect(p.status?.phase).toBe('Running');
+    expect(p.status?.podIP).toMatch(/^10\.244\.0\.\d+$/);
+    expect(p.status?.hostIP).toBe('192.0.2.10');
+    expect(p.status?.startTime).not.toBe('');
+    expect(p.status?.containerStatuses[0]).toMatchObject({ name: 'app', ready: true, started: true, restartCount: 0 });
+    expect(p.status?.containerStatuses[0]?.state?.running?.startedAt).toBeTruthy();
+    expect(p.status?.containerStatuses[0]?.containerID).toMatch(/^fake:\/\//);
+    const st = await agent.status();
+    expect(st).toMatchObject({ nodeName: 'n1', runtime: 'fake', pods: 1, containers: 1 });
+  });
+
+  it('restarts a container whose liveness probe fails (restartCount 1) after the back-off', async () => {
+    let healthy = false;
+    const probeServer: Server = createServer((_req, res) => {
+      res.statusCode = healthy ? 200 : 500;
+      res.end();
+    });
+    await new Promise<void>((r) => probeServer.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => probeServer.close(() => r())));
+    const port = (probeServer.address() as AddressInfo).port;
+    const clock = new ManualClock(Date.now());
+    const { cluster, mk } = await setup({ clock });
+    const agent = mk();
+    const kills: string[] = [];
+    agent.events.on('probeKill', (e) => kills.push(e.probe));
+    await agent.start();
+    await cluster.client.create('Pod', pod('live', 'n1', [{
+      name: 'app', image: 'skiff/hello:1',
+      livenessProbe: { httpGet: { host: '127.0.0.1', port, path: '/healthz' }, periodSeconds: 1, timeoutSeconds: 5, failureThreshold: 2 },
+    }]));
+    await drive(clock, () => kills.length > 0, 500, 'liveness kill');
+    healthy = true;
+    expect(kills).toEqual(['liveness']);
+    await drive(clock, async () => {
+      const cs = (await getPod(cluster, 'live'))?.status?.containerStatuses[0];
+      return cs?.restartCount === 1 && !!cs.state?.running;
+    }, 1000, 'restarted once');
+    const cs = (await getPod(cluster, 'live'))!.status!.containerStatuses[0]!;
+    expect(cs.lastState?.terminated).toBeDefined();
+    // Healthy now: more time passes without another restart.
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await agent.settled();
+    expect((await getPod(cluster, 'live'))!.status!.containerStatuses[0]!.restartCount).toBe(1);
+    expect(kills).toEqual(['liveness']);
+  });
+
+  it('gates readiness on the startup probe; readiness only flips Ready', async () => {
+    const flags = { started: false, ready: false };
+    const hits: string[] = [];
+    const probeServer: Server = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      res.statusCode = (req.url === '/started' ? flags.started : flags.ready) ? 200 : 503;
+      res.end();
+    });
+    await new Promise<void>((r) => probeServer.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => probeServer.close(() => r())));
+    const port = (probeServer.address() as AddressInfo).port;
+    const clock = new ManualClock(Date.now());
+    const { cluster, mk } = await setup({ clock });
+    const agent = mk();
+    await agent.start();
+    const probe = (path: string, extra: JsonObject = {}): JsonObject => ({
+      httpGet: { host: '127.0.0.1', port, path }, periodSeconds: 1, timeoutSeconds: 5, ...extra,
+    });
+    await cluster.client.create('Pod', pod('gated', 'n1', [{
+      name: 'app', image: 'skiff/hello:1',
+      startupProbe: probe('/started', { failureThreshold: 1000 }),
+      readinessProbe: probe('/ready', { failureThreshold: 1 }),
+    }]));
+    const status = async () => (await getPod(cluster, 'gated'))?.status;
+    await drive(clock, () => hits.filter((h) => h === '/started').length >= 3, 1000, 'startup probing');
+    expect(hits.includes('/ready')).toBe(false);
+    let cs = (await status())!.containerStatuses[0]!;
+    expect(cs).toMatchObject({ ready: false, started: false });
+    expect(cs.state?.running).toBeDefined();
+    flags.started = true;
+    await drive(clock, async () => (await status())?.containerStatuses[0]?.started === true, 1000, 'started');
+    await drive(clock, () => hits.includes('/ready'), 1000, 'readiness probing');
+    expect((await status())!.conditions.find((c) => c.type === 'Ready')?.status).toBe('False');
+    flags.ready = true;
+    await drive(clock, async () => (await status())?.conditions.find((c) => c.type === 'Ready')?.status === 'True', 1000, 'ready');
+    flags.ready = false;
+    await drive(clock, async () => (await status())?.conditions.find((c) => c.type === 'Ready')?.status === 'False', 1000, 'unready again');
+    cs = (await status())!.containerStatuses[0]!;
+    expect(cs).toMatchObject({ ready: false, started: true, restartCount: 0 });
+    expect((await status())!.phase).toBe('Running');
+  });
+
+  it('backs a crashing container off 10 s doubling to 300 s, with CrashLoopBackOff status', async () => {
+    const clock = new ManualClock(Date.now());
+    const { cluster, mk } = await setup({ clock });
+    const agent = mk();
+    const delays: number[] = [];
+    agent.events.on('backoff', (e) => delays.push(e.delayMs));
+    await agent.start();
+    await cluster.client.create('Pod', pod('crash', 'n1', [{ name: 'app', image: 'skiff/crash-0-1:1' }]));
+    await until(() => delays.length === 1, 10_000, 'first back-off');
+    await until(async () => {
+      const cs = (await getPod(cluster, 'crash'))?.status?.containerStatuses[0];
+      return cs?.state?.waiting?.reason === 'CrashLoopBackOff';
+    }, 10_000, 'CrashLoopBackOff status');
+    const first = (await getPod(cluster, 'crash'))!.status!.containerStatuses[0]!;
+    expect(first.state?.waiting?.message).toMatch(/^back-off 10s restarting failed container=app pod=crash_default\(/);
+    expect(first.lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    expect(first.restartCount).toBe(0);
+    for (let n = 1; n < 7; n++) {
+      // Just short of the delay nothing restarts; at the delay it does and crashes again.
+      clock.advance(delays[n - 1]! - 1);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(delays).toHaveLength(n);
+      clock.advance(1);
+      await until(() => delays.length === n + 1, 10_000, `back-off ${n + 1}`);
+    }
+    expect(delays.map((d) => d / 1000)).toEqual([10, 20, 40, 80, 160, 300, 300]);
+    await until(async () => {
+      const cs = (await getPod(cluster, 'crash'))?.status?.containerStatuses[0];
+      return cs?.restartCount === 6 && cs.state?.waiting?.message.startsWith('back-off 5m0s') === true;
+    }, 10_000, 'status after six restarts');
+    expect((await getPod(cluster, 'crash'))!.status!.phase).toBe('Running');
+  });
+
+  it('tears a deleted pod down and confirms the deletion', async () => {
+    const { cluster, host, stateDir, mk } = await setup();
+    const agent = mk();
+    await agent.start();
+    await cluster.client.create('Pod', pod('gone', 'n1', [{ name: 'app', image: 'skiff/hello:1', volumeMounts: [{ name: 'scratch', mountPath: '/s' }] }], {
+      volumes: [{ name: 'scratch', emptyDir: {} }],
+    }));
+    await until(async () => (await getPod(cluster, 'gone'))?.status?.phase === 'Running', 15_000, 'running');
+    const uid = (await getPod(cluster, 'gone'))!.metadata!.uid;
+    await stat(join(stateDir, 'pods', uid, 'volumes', 'scratch'));
+    expect(host.sandboxes.size).toBe(1);
+    await cluster.client.delete({ kind: 'Pod', namespace: 'default', name: 'gone' });
+    await until(async () => (await getPod(cluster, 'gone')) === undefined, 15_000, 'pod object removed');
+    expect([...host.sandboxes.values()].filter((s) => s.cfg.podUid === uid)).toEqual([]);
+    await expect(stat(join(stateDir, 'pods', uid))).rejects.toThrow();
+    expect(agent.podKeys()).toEqual([]);
+
+    // Force-deleted (gone from the API at once) while running: torn down all the same.
+    await cluster.client.create('Pod', pod('forced', 'n1', [{ name: 'app', image: 'skiff/hello:1' }]));
+    await until(async () => (await getPod(cluster, 'forced'))?.status?.phase === 'Running', 15_000, 'forced running');
+    await cluster.client.delete({ kind: 'Pod', namespace: 'default', name: 'forced', gracePeriodSeconds: 0 });
+    await until(() => host.sandboxes.size === 0 && agent.podKeys().length === 0, 15_000, 'force-deleted pod torn down');
+    expect([...host.containers.values()].filter((c) => c.state === 'running')).toEqual([]);
+  });
+
+  it('a new agent on the same state re-attaches without restarting containers', async () => {
+    const { cluster, host, mk } = await setup();
+    const a1 = mk();
+    await a1.start();
+    await cluster.client.create('Pod', pod('keep', 'n1', [{ name: 'app', image: 'skiff/hello:1' }, { name: 'side', image: 'skiff/hello:2' }]));
+    await until(async () => (await getPod(cluster, 'keep'))?.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false, 15_000, 'ready');
+    const before = (await getPod(cluster, 'keep'))!.status!.containerStatuses.map((c) => c.containerID).sort();
+    const sandboxesBefore = [...host.sandboxes.keys()];
+    await a1.stop();
+    // A pod bound while no agent ran, and one deleted meanwhile (force) that must be torn down.
+    const a2 = mk();
+    const started: string[] = [];
+    a2.events.on('containerStarted', (e) => started.push(`${e.pod}/${e.container}`));
+    await a2.start();
+    await a2.beat();
+    await until(async () => {
+      const p = await getPod(cluster, 'keep');
+      return p?.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    }, 15_000, 'ready after re-attach');
+    await a2.settled();
+    const after = (await getPod(cluster, 'keep'))!.status!.containerStatuses;
+    expect(after.map((c) => c.containerID).sort()).toEqual(before);
+    expect(after.map((c) => c.restartCount)).toEqual([0, 0]);
+    expect(started).toEqual([]);
+    expect([...host.sandboxes.keys()]).toEqual(sandboxesBefore);
+    expect([...host.containers.values()].filter((c) => c.state === 'running')).toHaveLength(2);
+  });
+
+  it('tears down, on start, a pod that was force-deleted while the agent was away', async () => {
+    const { cluster, host, mk } = await setup();
+    const a1 = mk();
+    await a1.start();
+    await cluster.client.create('Pod', pod('orphan', 'n1', [{ name: 'app', image: 'skiff/hello:1' }]));
+    await until(async () => (await getPod(cluster, 'orphan'))?.status?.phase === 'Running', 15_000, 'running');
+    await a1.stop();
+    await cluster.client.delete({ kind: 'Pod', namespace: 'default', name: 'orphan', gracePeriodSeconds: 0 });
+    const a2 = mk();
+    await a2.start();
+    await until(() => host.sandboxes.size === 0, 15_000, 'orphan sandbox removed');
+    expect([...host.containers.values()].filter((c) => c.state === 'running')).toEqual([]);
+  });
+
+  it('keeps containers running while the control plane is unreachable and resyncs status after', async () => {
+    const cluster0 = await setup({ backoff: { initialMs: 200, maxMs: 400 } });
+    const { cluster, host } = cluster0;
+    const proxy = await new TcpProxy('127.0.0.1', cluster.server.port).start();
+    cleanups.push(() => proxy.stop());
+    // Node status only on registration and after an outage (not on the regular beat).
+    const agent = cluster0.mk(`127.0.0.1:${proxy.port}`, { nodeStatusEvery: 1_000_000 });
+    await agent.start();
+    await cluster.client.create('Pod', pod('steady', 'n1', [{ name: 'app', image: 'skiff/hello:1' }, { name: 'flaky', image: 'skiff/hello:2' }]));
+    await until(async () => (await getPod(cluster, 'steady'))?.status?.phase === 'Running', 15_000, 'running');
+    await until(async () => ((await getPod(cluster, 'steady'))?.status?.containerStatuses.every((c) => c.ready)) ?? false, 15_000, 'ready');
+    const steadyId = (await getPod(cluster, 'steady'))!.status!.containerStatuses.find((c) => c.name === 'app')!.containerID;
+
+    const heartbeatOf = async (): Promise<string> =>
+      (await cluster.client.get('Node', '', 'n1')).status?.conditions.find((c) => c.type === 'Ready')?.lastHeartbeatTime ?? '';
+    const hb0 = await heartbeatOf();
+    proxy.setRefusing(true);
+    await until(() => !agent.controlPlaneReachable, 15_000, 'agent notices the outage');
+    // A container crashes during the outage: restarted per policy without the control plane.
+    const restarted = new Promise<void>((r) => agent.events.on('containerStarted', (e) => e.container === 'flaky' && r()));
+    const flaky = [...host.containers.values()].find((c) => c.cfg.name === 'flaky' && c.state === 'running')!;
+    (agent.opts.runtime as FakeRuntime).crash({ version: 1, runtime: 'fake', sandboxId: flaky.sandboxId, containerId: flaky.id, name: 'flaky', attempt: 0 }, 3);
+    await restarted;
+    // Long enough that the node's heartbeat time (whole seconds) must move once reconnected.
+    await new Promise((r) => setTimeout(r, 1100));
+    const app = [...host.containers.values()].find((c) => `fake://${c.id}` === steadyId)!;
+    expect(app.state).toBe('running');
+    expect((await getPod(cluster, 'steady'))!.status!.containerStatuses.find((c) => c.name === 'flaky')!.restartCount).toBe(0);
+
+    proxy.setRefusing(false);
+    await until(async () => {
+      const cs = (await getPod(cluster, 'steady'))?.status?.containerStatuses.find((c) => c.name === 'flaky');
+      return cs?.restartCount === 1 && !!cs.state?.running;
+    }, 20_000, 'status resynced');
+    const cs = (await getPod(cluster, 'steady'))!.status!.containerStatuses.find((c) => c.name === 'flaky')!;
+    expect(cs.lastState?.terminated?.exitCode).toBe(3);
+    expect(app.state).toBe('running');
+    await until(() => agent.controlPlaneReachable, 15_000, 'agent reconnected');
+    await until(async () => (await heartbeatOf()) > hb0, 10_000, 'node status re-posted after the outage');
+  });
+
+  it('serves logs (tail, previous attempt), metrics, host networking and config errors', async () => {
+    const { cluster, mk } = await setup({ backoff: { initialMs: 100, maxMs: 200 }, metrics: true });
+    const agent = mk();
+    await agent.start();
+    await cluster.client.create('Pod', pod('talk', 'n1', [
+      { name: 'app', image: 'skiff/hello:1', command: ['sh', '-c', 'echo one; echo two; echo three; sleep infinity'] },
+      { name: 'crashy', image: 'skiff/hello:1', command: ['sh', '-c', 'echo attempt; exit 2'] },
+    ], { restartPolicy: 'OnFailure' }));
+    await cluster.client.create('Pod', pod('nopull', 'n1', [{ name: 'app', image: 'skiff/does-not-exist:1' }]));
+    await cluster.client.create('Pod', pod('hostnet', 'n1', [{ name: 'app', image: 'skiff/hello:1' }], { hostNetwork: true }));
+    await cluster.client.create('Pod', pod('root', 'n1', [{
+      name: 'app', image: 'skiff/hello:1', securityContext: { runAsUser: 0, runAsNonRoot: true },
+    }]));
+    await until(async () => ((await getPod(cluster, 'talk'))?.status?.containerStatuses.find((c) => c.name === 'crashy')?.restartCount ?? 0) >= 1, 15_000, 'crashy restarted');
+    const client = new NodeAgentClient(`127.0.0.1:${agent.port}`, credentials.createInsecure());
+    cleanups.push(() => Promise.resolve(client.close()));
+    const logs = (req: { container: string; tailLines?: number; previous?: boolean; pod?: string }): Promise<string> =>
+      new Promise((resolve, reject) => {
+        let out = '';
+        const s = client.logs({ namespace: 'default', pod: req.pod ?? 'talk', container: req.container, follow: false, tailLines: req.tailLines ?? -1, previous: req.previous ?? false, timestamps: false });
+        s.on('data', (c: LogChunk) => (out += Buffer.from(c.data).toString()));
+        s.on('error', reject);
+        s.on('end', () => resolve(out));
+      });
+    await until(async () => (await logs({ container: 'app' }).catch(() => '')) === 'one\ntwo\nthree\n', 10_000, 'app logs');
+    expect(await logs({ container: 'app', tailLines: 2 })).toBe('two\nthree\n');
+    expect(await logs({ container: 'crashy', previous: true })).toBe('attempt\n');
+    await expect(logs({ container: '' })).rejects.toThrow(/has 2 containers/);
+    await expect(logs({ container: 'app', pod: 'nope' })).rejects.toThrow(/not found/);
+
+    await cluster.client.create('Pod', pod('job-ok', 'n1', [{ name: 'app', image: 'skiff/hello:1', command: ['sh', '-c', 'exit 0'] }], { restartPolicy: 'Never' }));
+    await cluster.client.create('Pod', pod('job-bad', 'n1', [{ name: 'app', image: 'skiff/hello:1', command: ['sh', '-c', 'exit 3'] }], { restartPolicy: 'Never' }));
+    await until(async () => (await getPod(cluster, 'job-ok'))?.status?.phase === 'Succeeded', 10_000, 'job-ok Succeeded');
+    await until(async () => (await getPod(cluster, 'job-bad'))?.status?.phase === 'Failed', 10_000, 'job-bad Failed');
+    expect((await getPod(cluster, 'job-bad'))!.status!.containerStatuses[0]!.state?.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect((await getPod(cluster, 'job-ok'))!.status!.containerStatuses[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+
+    await until(async () => (await getPod(cluster, 'hostnet'))?.status?.phase === 'Running', 10_000, 'hostnet running');
+    expect((await getPod(cluster, 'hostnet'))!.status!.podIP).toBe('192.0.2.10');
+    await until(async () => (await getPod(cluster, 'root'))?.status?.containerStatuses[0]?.state?.waiting?.reason === 'CreateContainerConfigError', 10_000, 'config error');
+    expect((await getPod(cluster, 'root'))!.status!.phase).toBe('Pending');
+    await until(async () => (await getPod(cluster, 'nopull'))?.status?.containerStatuses[0]?.state?.waiting?.reason === 'ImagePullBackOff', 10_000, 'ImagePullBackOff');
+    expect((await getPod(cluster, 'nopull'))!.status!.containerStatuses[0]!.state!.waiting!.message).toMatch(/^Back-off pulling image "skiff\/does-not-exist:1"/);
+
+    const text = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
+    expect(text).toMatch(/skiff_agent_pods\{[^}]*phase="Running"[^}]*\} 2/);
+    expect(text).toMatch(/skiff_agent_runtime_call_seconds_count\{[^}]*operation="startSandbox"/);
+    expect(text).toMatch(/skiff_agent_pod_start_seconds_count\{[^}]*\} [1-9]/);
+  });
+});

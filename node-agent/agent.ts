@@ -1,0 +1,371 @@
+// The node agent (Skiff's kubelet): registers its Node and renews its Lease, watches the pods
+// bound to it and runs one PodWorker per pod against the Runtime, re-attaching to what it made
+// before a restart. Losing the control plane never stops containers ("static stability"):
+// workers keep restarting crashed containers per policy and status catches up on reconnect.
+// Many agents can run in one process (benchmarks): each has its own channel, lease and watch.
+import type { Server } from '@grpc/grpc-js';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { mkdir } from 'node:fs/promises';
+import pino, { type Logger } from 'pino';
+import { Pod } from '../proto/gen/skiff/v1/core.js';
+import type { AgentStatus } from '../proto/gen/skiff/v1/agent.js';
+import { AgentApi } from './api-client.js';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { realClock, type Clock } from './clock.js';
+import { AgentEvents } from './events.js';
+import { Heartbeat } from './heartbeat.js';
+import { AgentMetrics } from './metrics.js';
+import { defaultNodeIP, type NodeIdentity } from './node-info.js';
+import { podPaths, sandboxConfig } from './pod-config.js';
+import { loadRecords, type PodRecord } from './pod-record.js';
+import { PodSource } from './pod-source.js';
+import { PodWorker, type WorkerContext } from './pod-worker.js';
+import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './runtime/labels.js';
+import type { ContainerHandle, ContainerInfo, Runtime, SandboxHandle } from './runtime/runtime.js';
+import { serveNodeAgent } from './server.js';
+
+export interface NodeAgentOptions {
+  nodeName: string;
+  /** host:port of the control plane's gRPC API. */
+  controlPlane: string;
+  token?: string;
+  runtime: Runtime;
+  stateDir: string;
+  podCIDR?: string;
+  nodeLabels?: Record<string, string>;
+  /** NodeAgent gRPC address (host:port, port 0 picks one); "" serves nothing. */
+  listen?: string;
+  /** host:port for /metrics; "" or undefined serves nothing. */
+  metricsListen?: string;
+  heartbeatMs?: number;
+  /** Node status is re-posted every this many heartbeats. */
+  nodeStatusEvery?: number;
+  backoff?: Partial<BackoffOptions>;
+  clock?: Clock;
+  log?: Logger;
+  nodeIP?: string;
+  capacity?: Record<string, string>;
+  /** Deadline of each control-plane call. */
+  apiTimeoutMs?: number;
+}
+
+interface Recovered {
+  record?: PodRecord;
+  sandbox?: SandboxHandle;
+  sandboxReady?: boolean;
+  containers: { handle: ContainerHandle; info: ContainerInfo; labels: Record<string, string> }[];
+}
+
+export class NodeAgent {
+  readonly events = new AgentEvents();
+  readonly metrics: AgentMetrics;
+  readonly api: AgentApi;
+  readonly log: Logger;
+  readonly runtime: Runtime;
+  private readonly clock: Clock;
+  private readonly workers = new Map<string, PodWorker>();
+  private recovered = new Map<string, Recovered>();
+  private heartbeat: Heartbeat | undefined;
+  private source: PodSource | undefined;
+  private grpc: Server | undefined;
+  private metricsServer: HttpServer | undefined;
+  private ctx: WorkerContext | undefined;
+  private id: NodeIdentity | undefined;
+  private stopped = false;
+  /** Port the NodeAgent gRPC service listens on (0 when not serving). */
+  port = 0;
+  metricsPort = 0;
+
+  constructor(readonly opts: NodeAgentOptions) {
+    this.clock = opts.clock ?? realClock;
+    this.log = (opts.log ?? pino({ level: 'info' })).child({ node: opts.nodeName });
+    this.metrics = new AgentMetrics(opts.nodeName, () => ({
+      podsByPhase: () => this.count((w) => w.pod.status?.phase || 'Pending'),
+      containersByState: () => {
+        const out: Record<string, number> = {};
+        for (const w of this.workers.values()) {
+          for (const cs of w.pod.status?.containerStatuses ?? []) {
+            const s = cs.state?.running ? 'running' : cs.state?.terminated ? 'terminated' : 'waiting';
+            out[s] = (out[s] ?? 0) + 1;
+          }
+        }
+        return out;
+      },
+    }));
+    this.runtime = this.metrics.timed(opts.runtime);
+    this.api = new AgentApi({ address: opts.controlPlane, token: opts.token, timeoutMs: opts.apiTimeoutMs });
+  }
+
+  private count(f: (w: PodWorker) => string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const w of this.workers.values()) out[f(w)] = (out[f(w)] ?? 0) + 1;
+    return out;
+  }
+
+  get nodeName(): string {
+    return this.opts.nodeName;
+  }
+
+  /** Pods this agent currently runs (or tears down), by namespace/name. */
+  podKeys(): string[] {
+    return [...this.workers.values()].map((w) => w.key);
+  }
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    await mkdir(o.stateDir, { recursive: true });
+    const version = await this.runtime.version();
+    if (o.listen) {
+      const { server, port } = await serveNodeAgent(o.listen, {
+        status: () => this.status(),
+        containersOf: (ns, name) => this.workerByKey(`${ns}/${name}`)?.pod.spec?.containers.map((c) => c.name),
+        logFile: (ns, name, c, prev) => this.workerByKey(`${ns}/${name}`)?.logFile(c, prev),
+      });
+      this.grpc = server;
+      this.port = port;
+    }
+    if (o.metricsListen) await this.serveMetrics(o.metricsListen);
+    const nodeIP = o.nodeIP ?? defaultNodeIP();
+    this.id = {
+      nodeName: o.nodeName,
+      podCIDR: o.podCIDR ?? '',
+      labels: o.nodeLabels ?? {},
+      nodeIP,
+      agentPort: this.port,
+      runtimeVersion: `${version.runtimeName}://${version.runtimeVersion}`,
+      capacity: o.capacity,
+    };
+    this.ctx = {
+      api: this.api,
+      runtime: this.runtime,
+      clock: this.clock,
+      log: this.log,
+      stateDir: o.stateDir,
+      hostIP: nodeIP,
+      backoff: { ...DEFAULT_BACKOFF, ...o.backoff },
+      metrics: this.metrics,
+      events: this.events,
+      onTornDown: (w) => this.untrack(w),
+    };
+    await this.recover();
+    const hbMs = o.heartbeatMs ?? 5000;
+    this.heartbeat = new Heartbeat(this.api, this.id, this.clock, this.log, { periodMs: hbMs, statusEvery: o.nodeStatusEvery ?? 6 });
+    try {
+      await this.heartbeat.register();
+    } catch (e) {
+      // Keep going: the heartbeat registers once the control plane answers.
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'cannot register yet; will retry');
+    }
+    this.heartbeat.start();
+    this.source = new PodSource(this.api, o.nodeName, this.clock, this.log, {
+      onList: (pods) => this.onList(pods),
+      onUpsert: (pod) => this.onUpsert(pod),
+      onDelete: (pod) => this.onDelete(pod),
+    });
+    this.source.start();
+    this.log.info({ runtime: this.runtime.name, port: this.port, stateDir: o.stateDir }, 'node agent started');
+  }
+
+  /** Stops the agent; containers keep running (a new agent on the same state re-attaches). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.heartbeat?.stop();
+    await this.source?.stop();
+    for (const w of this.workers.values()) w.close();
+    await Promise.all([...this.workers.values()].map((w) => w.settled()));
+    if (this.grpc) this.grpc.forceShutdown();
+    await new Promise<void>((r) => (this.metricsServer ? this.metricsServer.close(() => r()) : r()));
+    this.api.close();
+  }
+
+  /** Beats now (tests and benchmarks that drive time by hand). */
+  async beat(): Promise<void> {
+    await this.heartbeat?.beat();
+  }
+
+  /** Waits until every pod worker is idle. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.settled()));
+  }
+
+  get controlPlaneReachable(): boolean {
+    return (this.heartbeat?.failures ?? 1) === 0 && (this.source?.failures ?? 1) === 0;
+  }
+
+  async status(): Promise<AgentStatus> {
+    const v = await this.runtime.version();
+    let containers = 0;
+    for (const w of this.workers.values()) containers += w.containerCount;
+    return { nodeName: this.nodeName, runtime: v.runtimeName, runtimeVersion: v.runtimeVersion, pods: this.workers.size, containers };
+  }
+
+  private workerByKey(key: string): PodWorker | undefined {
+    for (const w of this.workers.values()) if (w.key === key && !w.done) return w;
+    return undefined;
+  }
+
+  // What survives an agent restart: the per-pod records and what the runtime still has.
+  private async recover(): Promise<void> {
+    const { records, bad } = await loadRecords(this.opts.stateDir);
+    for (const uid of bad) this.log.warn({ uid }, 'unreadable pod record ignored');
+    const found = await this.runtime.discover();
+    const rec = (uid: string): Recovered => {
+      let r = this.recovered.get(uid);
+      if (!r) {
+        r = { containers: [] };
+        this.recovered.set(uid, r);
+      }
+      return r;
+    };
+    for (const r of records) rec(r.uid).record = r;
+    for (const s of found.sandboxes) {
+      const uid = s.labels[LABEL_POD_UID] || s.handle.podUid;
+      if (!uid) continue;
+      const r = rec(uid);
+      // Prefer a ready sandbox when an earlier attempt left a dead one behind.
+      if (!r.sandbox || (s.ready && !r.sandboxReady)) {
+        r.sandbox = s.handle;
+        r.sandboxReady = s.ready;
+      }
+    }
+    for (const c of found.containers) {
+      const uid = c.labels[LABEL_POD_UID];
+      if (uid) rec(uid).containers.push(c);
+    }
+    if (this.recovered.size) this.log.info({ pods: this.recovered.size }, 'found pods from an earlier run');
+  }
+
+  private newWorker(pod: Pod): PodWorker {
+    const uid = pod.metadata!.uid;
+    const r = this.recovered.get(uid);
+    this.recovered.delete(uid);
+    let record = r?.record;
+    if (r?.sandbox && !r.sandboxReady) {
+      // Its network is gone (node reboot, runtime restart): remove it and start the pod afresh.
+      this.log.info({ pod: `${pod.metadata!.namespace}/${pod.metadata!.name}` }, 'sandbox from an earlier run is not ready; re-creating it');
+      const dead = r.sandbox;
+      void this.runtime.stopSandbox(dead).then(() => this.runtime.destroySandbox(dead)).catch(() => undefined);
+      r.sandbox = undefined;
+    }
+    if (r?.sandbox) {
+      const paths = podPaths(this.opts.stateDir, pod.metadata!);
+      record = record ?? { version: 1, uid, namespace: pod.metadata!.namespace, name: pod.metadata!.name, startTime: '', containers: {} };
+      if (record.sandbox?.sandboxId !== r.sandbox.sandboxId) {
+        record.sandbox = r.sandbox;
+        record.sandboxConfig = sandboxConfig(pod, paths);
+      }
+    } else if (record) {
+      // The runtime no longer has the sandbox (node rebooted?): start over, keeping restart counts.
+      record = { ...record, sandbox: undefined, sandboxConfig: undefined };
+      for (const c of Object.values(record.containers)) c.handle = undefined;
+    }
+    const w = new PodWorker(pod, this.ctx!, record);
+    if (r?.sandbox) this.adoptContainers(w, record!, r);
+    return w;
+  }
+
+  private adoptContainers(w: PodWorker, record: PodRecord, r: Recovered): void {
+    const inSandbox = r.containers.filter((c) => c.handle.sandboxId === r.sandbox!.sandboxId);
+    const names = new Set(inSandbox.map((c) => c.labels[LABEL_CONTAINER_NAME] || c.handle.name));
+    for (const name of names) {
+      const mine = inSandbox.filter((c) => (c.labels[LABEL_CONTAINER_NAME] || c.handle.name) === name);
+      const known = record.containers[name]?.handle?.containerId;
+      mine.sort((a, b) => b.handle.attempt - a.handle.attempt);
+      const pick = mine.find((c) => c.handle.containerId === known) ?? mine[0]!;
+      w.adopt(pick.handle, pick.info);
+      // Keep the newest earlier attempt (for `logs --previous`); older exited ones go.
+      const rest = mine.filter((c) => c !== pick);
+      if (rest[0]) w.adoptPrevious(rest[0].handle);
+      for (const other of rest.slice(1)) {
+        if (other.info.state === 'exited') this.runtime.destroyContainer(other.handle).catch(() => undefined);
+      }
+    }
+  }
+
+  private onList(pods: Pod[]): void {
+    const seen = new Set<string>();
+    for (const p of pods) {
+      seen.add(p.metadata!.uid);
+      this.onUpsert(p);
+    }
+    for (const w of this.workers.values()) if (!seen.has(w.uid)) w.markGone();
+    // Left from an earlier run and no longer bound here: tear down.
+    for (const [uid, r] of this.recovered) {
+      this.recovered.delete(uid);
+      const labels = r.containers[0]?.labels ?? {};
+      const pod = Pod.fromPartial({
+        metadata: {
+          uid,
+          namespace: r.record?.namespace ?? labels[LABEL_POD_NAMESPACE] ?? '',
+          name: r.record?.name ?? labels[LABEL_POD_NAME] ?? uid,
+        },
+        spec: { containers: [] },
+      });
+      const record: PodRecord = r.record ?? { version: 1, uid, namespace: pod.metadata!.namespace, name: pod.metadata!.name, startTime: '', containers: {} };
+      if (r.sandbox) record.sandbox = r.sandbox;
+      this.log.info({ pod: `${pod.metadata!.namespace}/${pod.metadata!.name}`, uid }, 'tearing down pod no longer bound to this node');
+      const w = new PodWorker(pod, this.ctx!, record);
+      for (const c of r.containers) w.adopt(c.handle, c.info);
+      this.track(w);
+      w.markGone();
+    }
+  }
+
+  private track(w: PodWorker): void {
+    this.workers.set(w.uid, w);
+  }
+
+  private untrack(w: PodWorker): void {
+    if (this.workers.get(w.uid) === w) this.workers.delete(w.uid);
+  }
+
+  private onUpsert(pod: Pod): void {
+    if (this.stopped) return;
+    const uid = pod.metadata!.uid;
+    const w = this.workers.get(uid);
+    if (w) {
+      if (!w.done) w.update(pod);
+      return;
+    }
+    const nw = this.newWorker(pod);
+    this.track(nw);
+    nw.kick();
+  }
+
+  private onDelete(pod: Pod): void {
+    const m = pod.metadata;
+    const w = (m?.uid ? this.workers.get(m.uid) : undefined) ?? this.workerByKey(`${m?.namespace}/${m?.name}`);
+    w?.markGone();
+  }
+
+  private async serveMetrics(listen: string): Promise<void> {
+    const i = listen.lastIndexOf(':');
+    const host = i > 0 ? listen.slice(0, i) : '127.0.0.1';
+    const port = Number(i >= 0 ? listen.slice(i + 1) : listen);
+    const srv = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.statusCode = 404;
+        res.end('not found; try /metrics\n');
+        return;
+      }
+      this.metrics.registry.metrics().then(
+        (body) => {
+          res.setHeader('Content-Type', this.metrics.registry.contentType);
+          res.end(body);
+        },
+        (e: unknown) => {
+          res.statusCode = 500;
+          res.end(String(e));
+        },
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, host, () => resolve());
+    });
+    const addr = srv.address();
+    this.metricsPort = typeof addr === 'object' && addr ? addr.port : 0;
+    this.metricsServer = srv;
+  }
+}

@@ -1,0 +1,98 @@
+// The agent's side of the control plane's gRPC Api: promise-returning calls with a deadline and
+// the bearer token, errors turned into ApiError (stable codes) by proto/api/errors.
+import { credentials, Metadata, type ClientReadableStream } from '@grpc/grpc-js';
+import { fromGrpcError } from '../proto/api/errors.js';
+import { KINDS, unwrapAs, wrap, type Kind, type KindMap } from '../proto/api/kinds.js';
+import {
+  ApiClient,
+  type DeleteRequest,
+  type Resource,
+  type ResourceList,
+  type WatchEvent,
+  type WatchRequest,
+} from '../proto/gen/skiff/v1/api.js';
+
+type Callback<T> = (err: Error | null, res: T) => void;
+
+export interface ApiOptions {
+  address: string;
+  token?: string;
+  /** Deadline for each unary call. */
+  timeoutMs?: number;
+}
+
+export class AgentApi {
+  readonly client: ApiClient;
+  private readonly timeoutMs: number;
+
+  constructor(readonly opts: ApiOptions) {
+    // Keepalive lets a dead control plane show up as a broken watch, not a silent one. A local
+    // subchannel pool gives each agent its own connection even when many share a process.
+    this.client = new ApiClient(opts.address, credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 5_000,
+    });
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  metadata(): Metadata {
+    const md = new Metadata();
+    if (this.opts.token) md.set('authorization', `Bearer ${this.opts.token}`);
+    return md;
+  }
+
+  private call<Res>(invoke: (md: Metadata, o: { deadline: number }, cb: Callback<Res>) => unknown): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      invoke(this.metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) =>
+        err ? reject(fromGrpcError(err, this.opts.address)) : resolve(res),
+      );
+    });
+  }
+
+  async get<K extends Kind>(kind: K, namespace: string, name: string): Promise<KindMap[K]> {
+    const r = await this.call<Resource>((md, o, cb) => this.client.get({ kind, namespace, name }, md, o, cb));
+    return unwrapAs(kind, r);
+  }
+
+  async create<K extends Kind>(kind: K, obj: KindMap[K]): Promise<KindMap[K]> {
+    const r = await this.call<Resource>((md, o, cb) => this.client.create({ object: wrap(kind, obj), dryRun: false }, md, o, cb));
+    return unwrapAs(kind, r);
+  }
+
+  async update<K extends Kind>(kind: K, obj: KindMap[K], subresource = ''): Promise<KindMap[K]> {
+    const r = await this.call<Resource>((md, o, cb) =>
+      this.client.update({ object: wrap(kind, obj), dryRun: false, subresource }, md, o, cb),
+    );
+    return unwrapAs(kind, r);
+  }
+
+  async delete(req: Partial<DeleteRequest> & { kind: string; namespace: string; name: string }): Promise<void> {
+    const full: DeleteRequest = {
+      propagationPolicy: '', resourceVersion: '', uid: '', dryRun: false, gracePeriodSeconds: undefined, ...req,
+    };
+    await this.call<Resource>((md, o, cb) => this.client.delete(full, md, o, cb));
+  }
+
+  async list<K extends Kind>(
+    kind: K,
+    opts: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {},
+  ): Promise<{ items: KindMap[K][]; resourceVersion: string }> {
+    const req = {
+      kind: KINDS[kind].kind, namespace: opts.namespace ?? '', labelSelector: opts.labelSelector ?? '', fieldSelector: opts.fieldSelector ?? '',
+    };
+    const r = await this.call<ResourceList>((md, o, cb) => this.client.list(req, md, o, cb));
+    return { items: r.items.map((i) => unwrapAs(kind, i)), resourceVersion: r.resourceVersion };
+  }
+
+  watch(req: WatchRequest): ClientReadableStream<WatchEvent> {
+    return this.client.watch(req, this.metadata());
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

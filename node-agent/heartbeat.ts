@@ -1,0 +1,172 @@
+// Registration and heartbeat: the agent creates (or takes over) its Node, then renews a Lease
+// named after the node in kube-node-lease every period, and re-posts Node status now and then
+// (and whenever registration had to be redone). Failures never stop the loop: it retries on
+// the next beat, so a control plane that comes back sees the node again.
+import type { Logger } from 'pino';
+import { isApiError } from '../proto/api/errors.js';
+import { Lease } from '../proto/gen/skiff/v1/coordination.js';
+import { Namespace, type Node } from '../proto/gen/skiff/v1/core.js';
+import type { AgentApi } from './api-client.js';
+import type { Clock, Timer } from './clock.js';
+import { newNode, nodeLabels, nodeStatus, type NodeIdentity } from './node-info.js';
+
+export const LEASE_NAMESPACE = 'kube-node-lease';
+export const LEASE_DURATION_SECONDS = 40;
+
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export interface HeartbeatOptions {
+  periodMs: number;
+  /** Node status is posted every this many beats (the lease carries liveness in between). */
+  statusEvery: number;
+}
+
+export class Heartbeat {
+  private timer: Timer | undefined;
+  private lease: Lease | undefined;
+  private node: Node | undefined;
+  private beats = 0;
+  private stopped = false;
+  private registered = false;
+  /** Consecutive failed beats; > 0 means the control plane is out of reach. */
+  failures = 0;
+
+  constructor(
+    private readonly api: AgentApi,
+    private readonly id: NodeIdentity,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: HeartbeatOptions,
+  ) {}
+
+  /** Registers the node (creating the lease namespace if needed). Throws when unreachable. */
+  async register(): Promise<Node> {
+    try {
+      await this.api.create('Namespace', Namespace.fromPartial({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LEASE_NAMESPACE } }));
+    } catch (e) {
+      if (!isApiError(e, 'AlreadyExists')) throw e;
+    }
+    const now = rfc3339(this.clock.now());
+    let node: Node;
+    try {
+      node = await this.api.create('Node', newNode(this.id, now));
+      this.log.info({ node: this.id.nodeName }, 'registered node');
+    } catch (e) {
+      if (!isApiError(e, 'AlreadyExists')) throw e;
+      node = await this.takeOver();
+    }
+    this.node = node;
+    node = await this.postStatus(true);
+    this.registered = true;
+    return node;
+  }
+
+  // An existing Node of our name (an earlier run of this agent): refresh labels and podCIDR.
+  private async takeOver(): Promise<Node> {
+    for (;;) {
+      const cur = await this.api.get('Node', '', this.id.nodeName);
+      const m = cur.metadata!;
+      m.labels = { ...m.labels, ...nodeLabels(this.id) };
+      if (cur.spec && !cur.spec.podCIDR && this.id.podCIDR) {
+        cur.spec.podCIDR = this.id.podCIDR;
+        cur.spec.podCIDRs = [this.id.podCIDR];
+      }
+      try {
+        return await this.api.update('Node', cur);
+      } catch (e) {
+        if (!isApiError(e, 'Conflict')) throw e;
+      }
+    }
+  }
+
+  private async postStatus(fresh: boolean): Promise<Node> {
+    for (let attempt = 0; ; attempt++) {
+      const cur = fresh || !this.node || attempt > 0 ? await this.api.get('Node', '', this.id.nodeName) : this.node;
+      cur.status = nodeStatus(this.id, cur.status, rfc3339(this.clock.now()), true, 'skiff node agent is posting ready status');
+      try {
+        this.node = await this.api.update('Node', cur, 'status');
+        return this.node;
+      } catch (e) {
+        if (!isApiError(e, 'Conflict') || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  // The node lifecycle controller marks a node Unknown when one lease renewal came late; like
+  // the kubelet, read the Node back every other beat and post Ready again at once if so, rather
+  // than staying unschedulable until the next regular status post.
+  private async readyInStore(): Promise<boolean> {
+    const node = await this.api.get('Node', '', this.id.nodeName);
+    return node.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  }
+
+  async renewLease(): Promise<void> {
+    const name = this.id.nodeName;
+    const now = microTime(this.clock.now());
+    if (!this.lease) {
+      try {
+        this.lease = await this.api.get('Lease', LEASE_NAMESPACE, name);
+      } catch (e) {
+        if (!isApiError(e, 'NotFound')) throw e;
+        this.lease = await this.api.create('Lease', Lease.fromPartial({
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace: LEASE_NAMESPACE },
+          spec: { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, acquireTime: now, renewTime: now },
+        }));
+        return;
+      }
+    }
+    const l = this.lease;
+    l.spec = { ...(l.spec ?? Lease.fromPartial({}).spec!), holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now };
+    try {
+      this.lease = await this.api.update('Lease', l);
+    } catch (e) {
+      this.lease = undefined; // re-read next time (Conflict, NotFound, or unreachable)
+      throw e;
+    }
+  }
+
+  start(): void {
+    this.schedule(this.opts.periodMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = this.clock.setTimeout(() => void this.beat(), ms);
+  }
+
+  /** One heartbeat; exposed so tests and benchmarks can beat on demand. */
+  async beat(): Promise<void> {
+    try {
+      if (!this.registered) await this.register();
+      await this.renewLease();
+      // Right after an outage the node lifecycle controller may have marked us NotReady/Unknown:
+      // post a fresh Ready at once instead of waiting for the regular status beat.
+      const recovering = this.failures > 0;
+      this.beats++;
+      if (recovering || this.beats % this.opts.statusEvery === 0) await this.postStatus(recovering);
+      else if (this.beats % 2 === 0 && !(await this.readyInStore())) await this.postStatus(true);
+      if (this.failures > 0) this.log.info({ after: this.failures }, 'control plane reachable again');
+      this.failures = 0;
+    } catch (e) {
+      this.failures++;
+      if (isApiError(e, 'NotFound')) this.registered = false; // node object removed: register again
+      if (this.failures === 1 || this.failures % 12 === 0) {
+        this.log.warn({ err: e instanceof Error ? e.message : String(e), failures: this.failures }, 'heartbeat failed');
+      }
+    }
+    this.schedule(this.opts.periodMs);
+  }
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// skiff-node-agent: runs the node agent for this machine against a Skiff control plane.
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { hostname } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import pino from 'pino';
+import { NodeAgent } from './agent.js';
+import type { Runtime } from './runtime/runtime.js';
+
+export { NodeAgent, type NodeAgentOptions } from './agent.js';
+
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive whole number, got "${v}"`);
+    return n;
+  };
+}
+
+export function parseLabels(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i <= 0) throw new InvalidArgumentError(`--node-labels: "${part}" is not key=value`);
+    out[part.slice(0, i)] = part.slice(i + 1);
+  }
+  return out;
+}
+
+async function makeRuntime(kind: string, socket: string, nodeName: string, podCidr: string): Promise<Runtime> {
+  if (kind === 'fake') {
+    const { FakeRuntime } = await import('./runtime/fake/driver.js');
+    const { FakeHost } = await import('./runtime/fake/host.js');
+    return new FakeRuntime({ host: new FakeHost(podCidr ? { podCidr } : {}), nodeName });
+  }
+  // Imported lazily: --runtime fake must work where the CRI client is absent.
+  const { CriRuntime } = await import('./runtime/cri/driver.js');
+  return new CriRuntime({ address: socket.includes('://') ? socket : `unix://${socket}`, nodeName });
+}
+
+async function main(): Promise<void> {
+  const program = new Command('skiff-node-agent')
+    .description('Skiff node agent: registers this machine and runs the pods bound to it')
+    .option('--control-plane <addr>', 'control plane gRPC address', '127.0.0.1:6443')
+    .option('--token <token>', 'bearer token for the control plane')
+    .option('--token-file <path>', 'file holding the bearer token')
+    .option('--node-name <name>', 'name of this node', hostname())
+    .option('--containerd-socket <path>', 'containerd socket (CRI)', '/run/containerd/containerd.sock')
+    .option('--runtime <kind>', 'cri or fake', 'cri')
+    .option('--pod-cidr <cidr>', 'pod network of this node, e.g. 10.88.1.0/24', '')
+    .option('--state-dir <dir>', 'where the agent keeps pod records, volumes and logs', '/var/lib/skiff/agent')
+    .option('--listen <addr>', 'NodeAgent gRPC address (published in the Node status)', '127.0.0.1:10250')
+    .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port)')
+    .option('--node-labels <k=v,...>', 'extra labels for the Node', parseLabels, {})
+    .option('--node-ip <ip>', 'InternalIP to publish (default: first non-loopback IPv4)')
+    .option('--heartbeat-seconds <n>', 'lease renewal period', int('--heartbeat-seconds'), 5)
+    .option('--crashloop-initial-seconds <n>', 'first restart back-off', int('--crashloop-initial-seconds'), 10)
+    .option('--crashloop-max-seconds <n>', 'longest restart back-off', int('--crashloop-max-seconds'), 300)
+    .option('--log-level <level>', 'pino log level', 'info');
+  program.parse();
+  const o = program.opts<{
+    controlPlane: string; token?: string; tokenFile?: string; nodeName: string; containerdSocket: string;
+    runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string;
+    nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number;
+    crashloopInitialSeconds: number; crashloopMaxSeconds: number; logLevel: string;
+  }>();
+  const log = pino({ level: o.logLevel });
+  if (o.runtime !== 'cri' && o.runtime !== 'fake') program.error(`--runtime must be cri or fake, got "${o.runtime}"`);
+  if (o.crashloopMaxSeconds < o.crashloopInitialSeconds) program.error('--crashloop-max-seconds must be at least --crashloop-initial-seconds');
+  let token = o.token;
+  if (o.tokenFile) {
+    try {
+      token = readFileSync(o.tokenFile, 'utf8').trim();
+    } catch (e) {
+      program.error(`cannot read --token-file ${o.tokenFile}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const runtime = await makeRuntime(o.runtime, o.containerdSocket, o.nodeName, o.podCidr);
+  const agent = new NodeAgent({
+    nodeName: o.nodeName,
+    controlPlane: o.controlPlane,
+    token,
+    runtime,
+    stateDir: o.stateDir,
+    podCIDR: o.podCidr,
+    nodeLabels: o.nodeLabels,
+    listen: o.listen,
+    metricsListen: o.metricsListen,
+    heartbeatMs: o.heartbeatSeconds * 1000,
+    backoff: { initialMs: o.crashloopInitialSeconds * 1000, maxMs: o.crashloopMaxSeconds * 1000 },
+    nodeIP: o.nodeIp,
+    log,
+  });
+  await agent.start();
+  const shutdown = (sig: string): void => {
+    log.info({ signal: sig }, 'stopping (containers keep running)');
+    agent.stop().then(
+      () => runtime.close().finally(() => process.exit(0)),
+      (e: unknown) => {
+        log.error({ err: String(e) }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+function isEntryPoint(): boolean {
+  const argv1 = process.argv[1];
+  if (!argv1) return false;
+  try {
+    return realpathSync(argv1) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+// Importing this module (benchmarks use NodeAgent) must not start an agent.
+if (isEntryPoint()) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`skiff-node-agent: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

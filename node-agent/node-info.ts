@@ -1,0 +1,111 @@
+// What the agent says about its machine in the Node object: capacity, labels, addresses,
+// the agent's own endpoint and versions, and the Ready condition.
+import { readFileSync } from 'node:fs';
+import { arch, cpus, hostname, networkInterfaces, platform, release, totalmem } from 'node:os';
+import type { Condition } from '../proto/gen/skiff/v1/meta.js';
+import { Node, NodeStatus } from '../proto/gen/skiff/v1/core.js';
+
+export const AGENT_VERSION = 'skiff-node-agent/0.1.0';
+
+export interface NodeIdentity {
+  nodeName: string;
+  podCIDR: string;
+  labels: Record<string, string>;
+  nodeIP: string;
+  agentPort: number;
+  runtimeVersion: string;
+  /** Override of the machine's capacity (simulated nodes). */
+  capacity?: Record<string, string>;
+}
+
+/** The first non-loopback IPv4 address, or 127.0.0.1 on a machine with none. */
+export function defaultNodeIP(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function goArch(): string {
+  const a = arch();
+  return a === 'x64' ? 'amd64' : a === 'ia32' ? '386' : a;
+}
+
+export function machineCapacity(): Record<string, string> {
+  return { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' };
+}
+
+function osImage(): string {
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'));
+    return m?.[1] ?? platform();
+  } catch {
+    return platform();
+  }
+}
+
+function machineID(): string {
+  try {
+    return readFileSync('/etc/machine-id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+export function nodeLabels(id: NodeIdentity): Record<string, string> {
+  return {
+    ...id.labels,
+    'kubernetes.io/hostname': id.nodeName,
+    'kubernetes.io/os': platform(),
+    'kubernetes.io/arch': goArch(),
+  };
+}
+
+export function readyCondition(prev: Condition[], ready: boolean, now: string, message: string): Condition {
+  const status = ready ? 'True' : 'False';
+  const old = prev.find((c) => c.type === 'Ready');
+  return {
+    type: 'Ready',
+    status,
+    reason: ready ? 'KubeletReady' : 'KubeletNotReady',
+    message,
+    lastTransitionTime: old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : now,
+    lastHeartbeatTime: now,
+    lastUpdateTime: '',
+    lastProbeTime: '',
+  };
+}
+
+export function nodeStatus(id: NodeIdentity, prev: NodeStatus | undefined, now: string, ready: boolean, message: string): NodeStatus {
+  const capacity = id.capacity ?? machineCapacity();
+  const others = (prev?.conditions ?? []).filter((c) => c.type !== 'Ready');
+  return NodeStatus.fromPartial({
+    capacity,
+    allocatable: { ...capacity },
+    conditions: [...others, readyCondition(prev?.conditions ?? [], ready, now, message)],
+    addresses: [
+      { type: 'InternalIP', address: id.nodeIP },
+      { type: 'Hostname', address: hostname() },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: id.agentPort } },
+    nodeInfo: {
+      machineID: machineID(),
+      kernelVersion: release(),
+      osImage: osImage(),
+      containerRuntimeVersion: id.runtimeVersion,
+      kubeletVersion: AGENT_VERSION,
+      operatingSystem: platform(),
+      architecture: goArch(),
+    },
+  });
+}
+
+export function newNode(id: NodeIdentity, now: string): Node {
+  return Node.fromPartial({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: id.nodeName, labels: nodeLabels(id) },
+    spec: { podCIDR: id.podCIDR, podCIDRs: id.podCIDR ? [id.podCIDR] : [] },
+    status: nodeStatus(id, undefined, now, true, 'skiff node agent is posting ready status'),
+  });
+}

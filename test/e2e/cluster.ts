@@ -1,0 +1,186 @@
+// A whole Skiff cluster for end-to-end tests, from real parts: a private etcd, a registry with
+// the sample images, a private containerd (CRI + CNI), the compiled control plane and one node
+// agent on the CRI runtime as child processes, driven by the compiled `skiff` binary. stop()
+// tears down every process, pod, network namespace and bridge, also after a failed test.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { unwrapAs } from '../../proto/api/kinds.js';
+import { Api } from '../../cli/client.js';
+import { CriClient } from '../../node-agent/runtime/cri/client.js';
+import { startContainerd, type Containerd } from '../helpers/containerd.js';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { REPO_ROOT, sampleImage, sampleImages } from '../helpers/images.js';
+import { freePort } from '../helpers/ports.js';
+import { startRegistry, type Registry } from '../helpers/registry.js';
+import { until } from '../helpers/wait.js';
+
+const run = promisify(execFile);
+
+export interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+const SOURCE_DIRS = ['proto', 'control-plane', 'node-agent', 'cli'];
+// SKIFF_E2E_DIST runs another build (e.g. one with a local patch) and skips the build check.
+const DIST = process.env.SKIFF_E2E_DIST ?? join(REPO_ROOT, 'dist');
+const ENTRIES = ['control-plane', 'node-agent', 'cli'].map((c) => join(DIST, c, 'main.js'));
+
+async function newestSource(dir: string): Promise<number> {
+  let newest = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, await newestSource(p));
+    else if (/\.tsx?$/.test(e.name) && !/\.test\.tsx?$/.test(e.name)) newest = Math.max(newest, (await stat(p)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Compiles to dist/ when an entry point is missing or older than a source file. */
+export async function ensureBuilt(): Promise<void> {
+  if (process.env.SKIFF_E2E_DIST) return;
+  let oldest = Infinity;
+  for (const e of ENTRIES) oldest = Math.min(oldest, await stat(e).then((s) => s.mtimeMs, () => 0));
+  let newest = 0;
+  for (const d of SOURCE_DIRS) newest = Math.max(newest, await newestSource(join(REPO_ROOT, d)));
+  if (oldest >= newest) return;
+  // tsc writes its output even when some file has type errors; the type check is CI's job.
+  await run(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(REPO_ROOT, 'tsconfig.json')], { cwd: REPO_ROOT, maxBuffer: 64 << 20 })
+    .catch(() => undefined);
+  for (const e of ENTRIES) await stat(e);
+}
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  log: string;
+}
+
+export class Cluster {
+  readonly token = randomBytes(16).toString('hex');
+  readonly nodeName = `e2e-${randomBytes(3).toString('hex')}`;
+  server = '';
+  etcd: EtcdServer | undefined;
+  registry: Registry | undefined;
+  containerd: Containerd | undefined;
+  api: Api | undefined;
+  cri: CriClient | undefined;
+  private dir = '';
+  private readonly children: Child[] = [];
+  private readonly killAll = (): void => {
+    for (const c of this.children) c.proc.kill('SIGKILL');
+  };
+
+  get registryHost(): string {
+    if (!this.registry) throw new Error('cluster not started');
+    return this.registry.host;
+  }
+
+  async start(): Promise<void> {
+    process.once('exit', this.killAll);
+    this.dir = await mkdtemp(join(tmpdir(), 'skiff-e2e-'));
+    await ensureBuilt();
+    await sampleImages();
+    this.etcd = await startEtcd({ unsafeNoFsync: true });
+    this.registry = await startRegistry();
+    for (const ref of ['skiff/hello:1', 'skiff/hello:2', 'skiff/crasher:1']) await this.registry.push(await sampleImage(ref));
+    this.containerd = await startContainerd({ registries: [this.registry.host], images: [await sampleImage('skiff/pause:1')] });
+    this.cri = new CriClient(this.containerd.address);
+
+    const tokenFile = join(this.dir, 'token');
+    await writeFile(tokenFile, `${this.token}\n`, { mode: 0o600 });
+    this.server = `127.0.0.1:${await freePort()}`;
+    this.spawn('control-plane', [
+      ENTRIES[0] ?? '', '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
+      '--etcd-prefix', '/skiff-e2e', '--log-level', 'info',
+    ]);
+    this.api = new Api({ server: this.server, token: this.token, timeoutMs: 5000 });
+    const api = this.api;
+    await until(() => api.version().then(() => true, () => false), 30_000, 'control plane answers Version');
+
+    this.spawn('node-agent', [
+      ENTRIES[1] ?? '', '--control-plane', this.server, '--token-file', tokenFile, '--node-name', this.nodeName,
+      '--runtime', 'cri', '--containerd-socket', this.containerd.socket, '--pod-cidr', this.containerd.subnet,
+      '--state-dir', join(this.dir, 'agent'), '--listen', `127.0.0.1:${await freePort()}`,
+      '--crashloop-initial-seconds', '2', '--crashloop-max-seconds', '10',
+    ]);
+    await until(async () => {
+      try {
+        const node = unwrapAs('Node', await api.get({ kind: 'Node', name: this.nodeName }));
+        return node.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+      } catch {
+        return false;
+      }
+    }, 60_000, `node ${this.nodeName} Ready`);
+  }
+
+  private spawn(name: string, args: string[]): void {
+    const log = join(this.dir, `${name}.log`);
+    const out = createWriteStream(log);
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout?.pipe(out);
+    proc.stderr?.pipe(out);
+    this.children.push({ name, proc, log });
+  }
+
+  /** Runs the compiled CLI against this cluster (not a terminal: plain output). */
+  skiff(args: string[]): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, [ENTRIES[2] ?? '', ...args], {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH, HOME: this.dir, SKIFF_SERVER: this.server, SKIFF_TOKEN: this.token },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      p.once('error', reject);
+      p.once('close', (code) => resolve({ code: code ?? 1, out, err }));
+    });
+  }
+
+  /** Writes a manifest into the cluster's temp dir; returns its path for `skiff apply -f`. */
+  async manifest(name: string, text: string): Promise<string> {
+    const p = join(this.dir, name);
+    await writeFile(p, text);
+    return p;
+  }
+
+  /** The last lines of each process's log, for a failing test to show. */
+  async logs(lines = 30): Promise<string> {
+    const parts: string[] = [];
+    for (const c of this.children) {
+      const text = await readFile(c.log, 'utf8').catch(() => '');
+      parts.push(`--- ${c.name} ---\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`);
+    }
+    if (this.containerd) parts.push(`--- containerd ---\n${await this.containerd.logTail(lines)}`);
+    return parts.join('\n');
+  }
+
+  async stop(): Promise<void> {
+    this.api?.close();
+    // The agent first (containers keep running), then the control plane; containerd's stop
+    // removes every sandbox and container through the CRI, its shims, mounts and bridge.
+    for (const c of [...this.children].reverse()) {
+      if (c.proc.exitCode !== null || c.proc.signalCode !== null) continue;
+      const exited = new Promise((r) => c.proc.once('exit', r));
+      c.proc.kill('SIGTERM');
+      const t = setTimeout(() => c.proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+    process.off('exit', this.killAll);
+    this.cri?.close();
+    await this.containerd?.stop().catch(() => undefined);
+    await this.registry?.stop().catch(() => undefined);
+    await this.etcd?.stop().catch(() => undefined);
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
