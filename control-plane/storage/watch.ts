@@ -143,6 +143,8 @@ export class StoreWatch<K extends Kind> {
     await this.ready.catch(() => undefined);
     const w = this.watcher;
     this.watcher = undefined;
-    if (w) await w.cancel();
+    // Cancelling asks etcd; when etcd is unreachable that never answers, and a shutdown or a
+    // stopped informer must not hang on it. The stream is abandoned either way.
+    if (w) await Promise.race([w.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 }

@@ -132,8 +132,13 @@ export async function newAndOldReplicaSets(
     created = await p.client.create('ReplicaSet', rs);
   } catch (e) {
     if (isApiError(e, 'AlreadyExists')) {
-      const found = p.rsLister.get(`${meta.namespace}/${meta.name}`);
-      if (found && controllerRefOf(found)?.uid === d.metadata?.uid && equalIgnoreHash(d.spec?.template, found.spec?.template)) {
+      // The cache may not have seen our own earlier create yet: only a ReplicaSet actually read
+      // under this name with a different template or owner is a hash collision (as Kubernetes).
+      const found =
+        p.rsLister.get(`${meta.namespace}/${meta.name}`) ??
+        (await p.client.get('ReplicaSet', meta.namespace, meta.name).catch(() => undefined));
+      if (!found) throw e;
+      if (controllerRefOf(found)?.uid === d.metadata?.uid && equalIgnoreHash(d.spec?.template, found.spec?.template)) {
         return { newRS: deepCopy(found), oldRSs };
       }
       // A different template hashed to the same name: hash again with a higher collision count.

@@ -1,11 +1,15 @@
 // Fixture tests of syncDeployment: objects preloaded in a fake client, one pass at a time, the
 // expected calls asserted (kubernetes deployment_controller_test.go style).
 import { describe, expect, it } from 'vitest';
-import type { Deployment } from '../../../proto/gen/skiff/v1/apps.js';
+import type { Deployment, ReplicaSet } from '../../../proto/gen/skiff/v1/apps.js';
+import type { Pod } from '../../../proto/gen/skiff/v1/core.js';
 import { deploymentFixture, iso, podFixture, T0 } from '../runtime/fixtures.js';
 import { rsControllerRef } from '../replicaset/claim.js';
 import { getCondition } from './progress.js';
 import { DeploymentFixture, rsFor } from './testing.js';
+import { syncDeployment } from './sync.js';
+import { StaticLister } from '../runtime/lister.js';
+import { STANDARD_INDEXES } from '../runtime/indexes.js';
 import { computeHash, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, ROLLBACK_FAILED_ANNOTATION } from './util.js';
 
 const rev = (o: { metadata?: { annotations: Record<string, string> } }): string | undefined => o.metadata?.annotations[REVISION_ANNOTATION];
@@ -47,6 +51,24 @@ describe('syncDeployment', () => {
     expect(rev(dep)).toBe('1');
     expect(getCondition(dep.status, 'Progressing')?.reason).toBe('NewReplicaSetCreated');
     expect(f.recorder.events).toEqual([`Normal ScalingReplicaSet Scaled up replica set ${name} to 10`]);
+  });
+
+  it('a stale cache that has not seen its own ReplicaSet yet is not a hash collision', async () => {
+    const d = deploymentFixture('web', { replicas: 3 });
+    const f = new DeploymentFixture(d);
+    await f.sync();
+    const name = `web-${hashOf(d)}`;
+    // Next pass with a ReplicaSet cache that lags behind the store: create gets AlreadyExists.
+    await syncDeployment('default/web', {
+      deploymentLister: new StaticLister(f.client.storedAll('Deployment'), STANDARD_INDEXES),
+      rsLister: new StaticLister<ReplicaSet>([], STANDARD_INDEXES),
+      podLister: new StaticLister<Pod>([], STANDARD_INDEXES),
+      client: f.client,
+      recorder: f.recorder,
+      now: () => f.now,
+    });
+    expect(f.deployment().status?.collisionCount ?? 0).toBe(0);
+    expect(f.replicaSets().map((r) => r.metadata?.name)).toEqual([name]);
   });
 
   it('a template change makes a new ReplicaSet at revision 2 that surges', async () => {

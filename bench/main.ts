@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// skiff benchmarks: node dist/bench/main.js <density|rollout|failover|real-node> [--nodes N]
+// [--pods P] [--size smoke|small|large] [--svg FILE] [--json FILE]. Prints one JSON object on
+// stdout (and to --json), a short summary on stderr, and with --svg a chart of pods running.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { density } from './density.js';
+import { failover } from './failover.js';
+import { realNode } from './real-node.js';
+import { rollout } from './rollout.js';
+import type { ScenarioOptions, ScenarioResult, Size } from './scenario.js';
+import { writeSvg } from './svg.js';
+
+const SCENARIOS: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
+  density, rollout, failover, 'real-node': realNode,
+};
+
+/** Nodes and pods per scenario and size; --nodes/--pods override. */
+const SIZES: Record<string, Record<Size, { nodes: number; pods: number }>> = {
+  density: { smoke: { nodes: 20, pods: 200 }, small: { nodes: 100, pods: 3000 }, large: { nodes: 1000, pods: 30000 } },
+  rollout: { smoke: { nodes: 10, pods: 100 }, small: { nodes: 50, pods: 500 }, large: { nodes: 100, pods: 1000 } },
+  failover: { smoke: { nodes: 10, pods: 100 }, small: { nodes: 50, pods: 500 }, large: { nodes: 100, pods: 2000 } },
+  'real-node': { smoke: { nodes: 1, pods: 10 }, small: { nodes: 1, pods: 50 }, large: { nodes: 1, pods: 50 } },
+};
+
+const count = (flag: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} wants a positive whole number, got "${v}"`);
+  return n;
+};
+
+async function main(): Promise<void> {
+  const cmd = new Command('skiff-bench')
+    .argument('<scenario>', `one of ${Object.keys(SCENARIOS).join(', ')}`)
+    .addOption(new Option('--size <size>', 'preset of nodes and pods').choices(['smoke', 'small', 'large']).default('smoke'))
+    .option('--nodes <n>', 'simulated nodes', count('--nodes'))
+    .option('--pods <n>', 'pods (replicas for rollout)', count('--pods'))
+    .option('--start-ms <n>', 'fake runtime start latency per sandbox and container (ms)', count('--start-ms'), 50)
+    .option('--timeout-seconds <n>', 'give up after this long', count('--timeout-seconds'), 600)
+    .option('--ceiling-seconds <n>', 'length of each etcd ceiling run', count('--ceiling-seconds'), 5)
+    .option('--cpu-prof-dir <dir>', 'run the control plane with node --cpu-prof into this folder')
+    .option('--svg <file>', 'write a chart of pods running over time')
+    .option('--json <file>', 'also write the JSON result here')
+    .exitOverride()
+    .showHelpAfterError();
+  cmd.parse(process.argv.slice(2), { from: 'user' });
+  const scenario = cmd.args[0] ?? '';
+  const run = SCENARIOS[scenario];
+  if (!run) cmd.error(`unknown scenario "${scenario}": pick one of ${Object.keys(SCENARIOS).join(', ')}`);
+  const o = cmd.opts<{ size: Size; nodes?: number; pods?: number; startMs: number; timeoutSeconds: number; ceilingSeconds: number; cpuProfDir?: string; svg?: string; json?: string }>();
+  const preset = SIZES[scenario]?.[o.size] ?? { nodes: 1, pods: 1 };
+  if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
+  const opts: ScenarioOptions = {
+    size: o.size, nodes: o.nodes ?? preset.nodes, pods: o.pods ?? preset.pods, startMs: o.startMs,
+    timeoutMs: o.timeoutSeconds * 1000, ceilingSeconds: o.ceilingSeconds, cpuProfDir: o.cpuProfDir,
+  };
+  const r = await (run as (o: ScenarioOptions) => Promise<ScenarioResult>)(opts);
+  const text = JSON.stringify(r.json);
+  process.stdout.write(`${text}\n`);
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(r.json, null, 2)}\n`);
+  if (o.svg && r.series.length) await writeSvg(o.svg, `skiff ${scenario} (${opts.nodes} nodes, ${opts.pods} pods)`, r.series);
+  process.stderr.write(`${r.summary}\n`);
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (e: unknown) => {
+    if (e instanceof Error && 'exitCode' in e && e.constructor.name === 'CommanderError') {
+      process.exit(Number(e.exitCode));
+    }
+    process.stderr.write(`skiff-bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

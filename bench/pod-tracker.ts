@@ -1,0 +1,87 @@
+// Follows every Pod through one API watch and notes, per pod, when this process first saw it
+// and when it was first seen Running: the bench's view of pod startup.
+import type { ClientReadableStream } from '@grpc/grpc-js';
+import type { WatchEvent } from '../proto/gen/skiff/v1/api.js';
+import type { Pod } from '../proto/gen/skiff/v1/core.js';
+import type { TestApi } from '../control-plane/api/testing.js';
+
+export interface PodTimes {
+  name: string;
+  labels: Record<string, string>;
+  /** metadata.creationTimestamp in ms (the API stores whole seconds, like Kubernetes). */
+  createdTs: number;
+  /** When the watch delivered the pod first (ms, this process's clock). */
+  seenAt: number;
+  runningAt?: number;
+  nodeName: string;
+  deleted: boolean;
+}
+
+export type PodListener = (type: string, pod: Pod, now: number) => void;
+
+export class PodTracker {
+  readonly pods = new Map<string, PodTimes>();
+  private stream: ClientReadableStream<WatchEvent> | undefined;
+  private listeners: PodListener[] = [];
+  private waiters: (() => void)[] = [];
+  error: unknown;
+
+  constructor(private readonly api: TestApi) {}
+
+  start(): void {
+    this.stream = this.api.watch({ kind: 'Pod' });
+    this.stream.on('data', (e: WatchEvent) => this.onEvent(e));
+    this.stream.on('error', (e: Error) => {
+      if (!/CANCELLED|Cancelled/i.test(e.message)) this.error = e;
+    });
+  }
+
+  onPod(l: PodListener): void {
+    this.listeners.push(l);
+  }
+
+  private onEvent(e: WatchEvent): void {
+    const pod = e.object?.object?.$case === 'pod' ? e.object.object.value : undefined;
+    const uid = pod?.metadata?.uid;
+    if (!pod || !uid) return;
+    const now = Date.now();
+    let t = this.pods.get(uid);
+    if (!t) {
+      t = {
+        name: pod.metadata?.name ?? '', labels: pod.metadata?.labels ?? {}, createdTs: Date.parse(pod.metadata?.creationTimestamp ?? ''),
+        seenAt: now, nodeName: '', deleted: false,
+      };
+      this.pods.set(uid, t);
+    }
+    t.nodeName = pod.spec?.nodeName ?? t.nodeName;
+    if (e.type === 'DELETED') t.deleted = true;
+    if (t.runningAt === undefined && pod.status?.phase === 'Running') t.runningAt = now;
+    for (const l of this.listeners) l(e.type, pod, now);
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves once cond() holds (checked after each event); rejects after timeoutMs. */
+  async until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (this.error) throw new Error(`pod watch failed: ${String(this.error)}`);
+      const left = end - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(left, 500));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  running(filter: (p: PodTimes) => boolean = () => true): PodTimes[] {
+    return [...this.pods.values()].filter((p) => !p.deleted && p.runningAt !== undefined && filter(p));
+  }
+
+  stop(): void {
+    this.stream?.cancel();
+  }
+}

@@ -1,0 +1,125 @@
+// Real node: one agent on a private containerd (root only). Time from bind (the pod is created
+// already bound to the node) to Running, for one pod and for a burst, next to the raw CRI time
+// (RunPodSandbox + CreateContainer + StartContainer straight through node-agent/runtime/cri) in
+// the same run.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { fromManifest } from '../proto/api/manifest.js';
+import { wrap } from '../proto/api/kinds.js';
+import type { Pod } from '../proto/gen/skiff/v1/core.js';
+import { NodeAgent } from '../node-agent/agent.js';
+import { containerConfig, podPaths, sandboxConfig } from '../node-agent/pod-config.js';
+import { CriRuntime } from '../node-agent/runtime/cri/driver.js';
+import { startContainerd } from '../test/helpers/containerd.js';
+import { connect, startBed, waitNodesReady } from './cluster.js';
+import { PodTracker } from './pod-tracker.js';
+import type { ScenarioOptions, ScenarioResult } from './scenario.js';
+import { summarize } from './stats.js';
+import { runningSeries } from './svg.js';
+
+const NODE = 'real-node';
+const IMAGE = 'skiff/hello:1';
+
+/** Why the scenario cannot run here, or undefined when it can. */
+export function realNodeUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (containerd with its own CNI bridge)';
+  return undefined;
+}
+
+function pod(name: string, uid = ''): Pod {
+  return fromManifest({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid, labels: { bench: 'real' } },
+    spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: IMAGE }] },
+  }).object as Pod;
+}
+
+export async function realNode(o: ScenarioOptions): Promise<ScenarioResult> {
+  const why = realNodeUnavailable();
+  if (why) return { json: { scenario: 'real-node', size: o.size, skipped: true, reason: why }, summary: `real-node: skipped: ${why}`, series: [] };
+  let containerd;
+  try {
+    containerd = await startContainerd();
+  } catch (e) {
+    const reason = `containerd did not start: ${e instanceof Error ? e.message.slice(0, 500) : String(e)}`;
+    return { json: { scenario: 'real-node', size: o.size, skipped: true, reason }, summary: `real-node: skipped: ${reason}`, series: [] };
+  }
+  const stateDir = await mkdtemp(join(tmpdir(), 'skiff-bench-real-'));
+  const bed = await startBed({ controlPlanes: 1, cpuProfDir: o.cpuProfDir });
+  const cp = bed.cps[0];
+  const log = pino({ level: 'silent' });
+  const raw = new CriRuntime({ address: containerd.address, nodeName: 'raw-cri' });
+  let agent: NodeAgent | undefined;
+  let tracker: PodTracker | undefined;
+  const api = cp ? connect(cp.address) : undefined;
+  try {
+    if (!cp || !api) throw new Error('no control plane');
+    // Raw CRI first, while nothing else runs: one pod, then a burst of o.pods at once.
+    await raw.ensureImage(IMAGE, 'IfNotPresent');
+    const rawStart = async (i: number): Promise<number> => {
+      const p = pod(`raw-${i}`, `raw-uid-${i}-${Date.now()}`);
+      const paths = podPaths(join(stateDir, 'raw'), { namespace: 'default', name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' });
+      const s = Date.now();
+      const sbCfg = sandboxConfig(p, paths);
+      const sb = await raw.startSandbox(sbCfg);
+      const c = p.spec?.containers[0];
+      if (!c) throw new Error('pod has no container');
+      const h = await raw.startContainer(sb, sbCfg, containerConfig(p, c, 0, []));
+      const ms = Date.now() - s;
+      await raw.stopContainer(h, 0);
+      await raw.destroyContainer(h);
+      await raw.stopSandbox(sb);
+      await raw.destroySandbox(sb);
+      return ms;
+    };
+    const rawOne = await rawStart(0);
+    const rawBurst = await Promise.all(Array.from({ length: o.pods }, (_, i) => rawStart(i + 1)));
+
+    agent = new NodeAgent({
+      nodeName: NODE, controlPlane: cp.address, runtime: new CriRuntime({ address: containerd.address, nodeName: NODE }),
+      stateDir: join(stateDir, 'agent'), podCIDR: containerd.subnet, listen: '', log,
+    });
+    await agent.start();
+    await waitNodesReady(api, 1, 60_000);
+    tracker = new PodTracker(api);
+    const t = tracker;
+    t.start();
+
+    await api.create({ object: wrap('Pod', pod('one')) });
+    await t.until(() => t.running((p) => p.name === 'one').length === 1, o.timeoutMs, 'one pod Running');
+    const single = t.running((p) => p.name === 'one').map((p) => (p.runningAt ?? 0) - p.seenAt);
+    const tBurst = Date.now();
+    await Promise.all(Array.from({ length: o.pods }, (_, i) => api.create({ object: wrap('Pod', pod(`burst-${i}`)) })));
+    await t.until(() => t.running((p) => p.name.startsWith('burst-')).length >= o.pods, o.timeoutMs, `${o.pods} pods Running`);
+    const burst = t.running((p) => p.name.startsWith('burst-'));
+    const json = {
+      scenario: 'real-node', size: o.size, skipped: false, pods: o.pods + 1,
+      bindToRunningMs: { one: summarize(single), burst: summarize(burst.map((p) => (p.runningAt ?? 0) - p.seenAt)) },
+      rawCriMs: { one: summarize([rawOne]), burst: summarize(rawBurst) },
+      ratioP50: {
+        one: Math.round(((single[0] ?? NaN) / rawOne) * 100) / 100,
+        burst: Math.round((summarize(burst.map((p) => (p.runningAt ?? 0) - p.seenAt)).p50 / summarize(rawBurst).p50) * 100) / 100,
+      },
+      allRunning: true,
+      note: 'bind = pod created with spec.nodeName, timed from when the bench watch first sees it',
+    };
+    return {
+      json,
+      summary: [
+        `real-node: bind->Running one pod ${single[0] ?? NaN} ms vs raw CRI ${rawOne} ms (x${json.ratioP50.one})`,
+        `  burst of ${o.pods}: p50 ${json.bindToRunningMs.burst.p50} ms vs raw CRI p50 ${json.rawCriMs.burst.p50} ms (x${json.ratioP50.burst})`,
+      ].join('\n'),
+      series: [{ label: 'pods Running (burst)', points: runningSeries(burst.map((p) => ((p.runningAt ?? 0) - tBurst) / 1000)) }],
+    };
+  } finally {
+    tracker?.stop();
+    await agent?.stop();
+    await agent?.runtime.close();
+    await raw.close();
+    api?.close();
+    await bed.close();
+    await containerd.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}

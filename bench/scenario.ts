@@ -1,0 +1,22 @@
+// What every scenario takes and gives back.
+import type { Series } from './svg.js';
+
+export type Size = 'smoke' | 'small' | 'large';
+
+export interface ScenarioOptions {
+  size: Size;
+  nodes: number;
+  pods: number;
+  /** Start latency of the fake runtime's containers and sandboxes (ms). */
+  startMs: number;
+  timeoutMs: number;
+  ceilingSeconds: number;
+  /** Write a V8 CPU profile of the control-plane child here. */
+  cpuProfDir?: string;
+}
+
+export interface ScenarioResult {
+  json: Record<string, unknown>;
+  summary: string;
+  series: Series[];
+}
