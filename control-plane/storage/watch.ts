@@ -140,7 +140,9 @@ export class StoreWatch<K extends Kind> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.ready.catch(() => undefined);
+    // While etcd is unreachable the watch may never finish being created; start() cancels it
+    // if it ever does, so close does not wait for that.
+    await Promise.race([this.ready.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     const w = this.watcher;
     this.watcher = undefined;
     // Cancelling asks etcd; when etcd is unreachable that never answers, and a shutdown or a
