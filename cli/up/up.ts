@@ -230,6 +230,8 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
         distEntry('node-agent'), '--control-plane', server(), '--token-file', l.tokenFile, '--node-name', name,
         '--runtime', 'cri', '--containerd-socket', l.containerdSocket, '--pod-cidr', POD_CIDR,
         '--state-dir', l.agentDir, '--listen', `127.0.0.1:${ports.agent}`,
+        // One machine: the control plane reaches the agent (logs) where it listens, on loopback.
+        '--node-ip', '127.0.0.1',
       ]]), 90_000);
       return `${s.fresh ? 'started' : 'already running'} (pid ${s.pid}), node ${name} Ready`;
     });

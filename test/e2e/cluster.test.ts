@@ -160,6 +160,9 @@ describe.sequential('skiff on real containers', () => {
     await expectServing(GREETING1, REPLICAS);
     const table = ok(await c.skiff(['get', 'pods', '-l', 'app=hello']), 'get pods').out;
     expect(table.split('\n').filter((l) => /\bRunning\b/.test(l) && /\b1\/1\b/.test(l))).toHaveLength(REPLICAS);
+    // Logs travel CLI -> control plane -> the node agent -> the container's CRI log file.
+    const logs = ok(await c.skiff(['logs', 'deploy/hello', '--tail', '5']), 'logs').out;
+    expect(logs).toContain('hello v1 listening on :8080');
   }, 300_000);
 
   it('(2) rolls out a new GREETING within maxSurge/maxUnavailable at every event', async () => {
