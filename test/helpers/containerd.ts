@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CriClient } from '../../node-agent/runtime/cri/client.js';
 import { REPO_ROOT, sampleImages, type ImageArchive } from './images.js';
+// The product's own template rendering (skiff up), so tests run containerd configured alike.
+import { mirrorsToml, renderTemplate } from '../../cli/up/containerd.js';
 
 const run = promisify(execFile);
 
@@ -35,21 +37,6 @@ export interface Containerd {
   importImage(img: ImageArchive): Promise<void>;
   logTail(lines?: number): Promise<string>;
   stop(): Promise<void>;
-}
-
-/** Replaces every {{NAME}}; a placeholder without a value is an error, not an empty string. */
-export function renderTemplate(text: string, vars: Record<string, string>): string {
-  return text.replace(/\{\{([A-Z_]+)\}\}/g, (_m, key: string) => {
-    const v = vars[key];
-    if (v === undefined) throw new Error(`template placeholder {{${key}}} has no value`);
-    return v;
-  });
-}
-
-export function mirrorsToml(registries: string[]): string {
-  return registries
-    .map((r) => `        [plugins."io.containerd.grpc.v1.cri".registry.mirrors."${r}"]\n          endpoint = ["http://${r}"]`)
-    .join('\n');
 }
 
 async function pickSubnet(): Promise<string> {
