@@ -56,9 +56,14 @@ export class Informer<K extends Kind> {
     return this.rev;
   }
 
-  addHandlers(h: InformerHandlers<KindMap[K]>): void {
+  /** Registers handlers (replaying the cache as adds if synced); returns their remover. */
+  addHandlers(h: InformerHandlers<KindMap[K]>): () => void {
     this.handlers.push(h);
     if (this.synced) for (const o of this.cache.values()) h.onAdd?.(o);
+    return () => {
+      const i = this.handlers.indexOf(h);
+      if (i >= 0) this.handlers.splice(i, 1);
+    };
   }
 
   /** Adds an index (e.g. pods by node); must be called before start. */

@@ -28,6 +28,8 @@ export interface ControllerDeps {
 }
 
 export class DeploymentController {
+  // Removed on stop: informers outlive a leadership term, these controllers do not.
+  private readonly handlerRemovers: (() => void)[] = [];
   readonly runner: Controller;
   private readonly deployments: Informer<'Deployment'>;
   private readonly replicaSets: Informer<'ReplicaSet'>;
@@ -60,25 +62,26 @@ export class DeploymentController {
     ensureStandardIndexes(this.deployments);
     ensureStandardIndexes(this.replicaSets);
     ensureStandardIndexes(this.pods);
-    this.deployments.addHandlers({
+    this.handlerRemovers.push(this.deployments.addHandlers({
       onAdd: (o) => this.runner.enqueue(objectKey(o)),
       onUpdate: (_old, o) => this.runner.enqueue(objectKey(o)),
       onDelete: (o) => this.runner.enqueue(objectKey(o)),
-    });
-    this.replicaSets.addHandlers({
+    }));
+    this.handlerRemovers.push(this.replicaSets.addHandlers({
       onAdd: (rs) => this.rsChanged(undefined, rs),
       onUpdate: (old, rs) => this.rsChanged(old, rs),
       onDelete: (rs) => this.enqueueOwner(rs),
-    });
-    this.pods.addHandlers({
+    }));
+    this.handlerRemovers.push(this.pods.addHandlers({
       onUpdate: (old, p) => this.podUpdated(old, p),
       onDelete: (p) => this.podDeleted(p),
-    });
+    }));
     await this.d.informers.start(['Deployment', 'ReplicaSet', 'Pod']);
     this.runner.start();
   }
 
   async stop(): Promise<void> {
+    for (const remove of this.handlerRemovers.splice(0)) remove();
     await this.runner.stop();
   }
 

@@ -39,6 +39,8 @@ function isGcKind(k: string): k is Kind {
 }
 
 export class GarbageCollector {
+  // Removed on stop: informers outlive a leadership term, these controllers do not.
+  private readonly handlerRemovers: (() => void)[] = [];
   readonly controller: Controller;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -63,20 +65,21 @@ export class GarbageCollector {
       const inf = informers.get(kind);
       inf.addIndex(BY_UID, uidIndex);
       inf.addIndex(BY_OWNER_UID, ownerUidIndex);
-      inf.addHandlers({
+      this.handlerRemovers.push(inf.addHandlers({
         onAdd: (o) => this.objectChanged(kind, o),
         onUpdate: (_old, o) => this.objectChanged(kind, o),
         onDelete: (o) => this.objectDeleted(o),
-      });
+      }));
     }
     const events = informers.get('Event');
     const onEvent = (e: AnyObject): void => this.controller.enqueue(`ev|${objectKey(e)}`);
-    events.addHandlers({ onAdd: onEvent, onUpdate: (_o, e) => onEvent(e) });
+    this.handlerRemovers.push(events.addHandlers({ onAdd: onEvent, onUpdate: (_o, e) => onEvent(e) }));
     await informers.start([...GC_KINDS, 'Event']);
     this.controller.start();
   }
 
   stop(): Promise<void> {
+    for (const remove of this.handlerRemovers.splice(0)) remove();
     return this.controller.stop();
   }
 

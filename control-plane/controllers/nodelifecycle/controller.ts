@@ -40,6 +40,8 @@ export interface NodeLifecycleOptions {
 }
 
 export class NodeLifecycleController {
+  // Removed on stop: informers outlive a leadership term, these controllers do not.
+  private readonly handlerRemovers: (() => void)[] = [];
   readonly controller: Controller;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -69,24 +71,25 @@ export class NodeLifecycleController {
     const leases = informers.get('Lease');
     const pods = informers.get('Pod');
     pods.addIndex(BY_NODE_NAME, nodeNameIndex);
-    nodes.addHandlers({
+    this.handlerRemovers.push(nodes.addHandlers({
       onAdd: (n) => this.enqueue(n),
       onUpdate: (_o, n) => this.enqueue(n),
       onDelete: (n) => this.enqueue(n),
-    });
+    }));
     const onLease = (l: Lease): void => {
       if (l.metadata?.namespace !== NODE_LEASE_NAMESPACE) return;
       this.observe(l.metadata.name, l.spec?.renewTime ?? '');
       this.controller.enqueue(l.metadata.name);
     };
-    leases.addHandlers({ onAdd: onLease, onUpdate: (_o, l) => onLease(l) });
+    this.handlerRemovers.push(leases.addHandlers({ onAdd: onLease, onUpdate: (_o, l) => onLease(l) }));
     // A pod bound to a node already known to be unreachable must not wait for the next recheck.
-    pods.addHandlers({ onAdd: (p) => p.spec?.nodeName && this.controller.enqueue(p.spec.nodeName) });
+    this.handlerRemovers.push(pods.addHandlers({ onAdd: (p) => p.spec?.nodeName && this.controller.enqueue(p.spec.nodeName) }));
     await informers.start(['Node', 'Lease', 'Pod']);
     this.controller.start();
   }
 
   stop(): Promise<void> {
+    for (const remove of this.handlerRemovers.splice(0)) remove();
     return this.controller.stop();
   }
 

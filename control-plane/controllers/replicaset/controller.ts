@@ -28,6 +28,8 @@ export interface ControllerDeps {
 }
 
 export class ReplicaSetController {
+  // Removed on stop: informers outlive a leadership term, these controllers do not.
+  private readonly handlerRemovers: (() => void)[] = [];
   readonly expectations: Expectations;
   readonly runner: Controller;
   private readonly pods: Informer<'Pod'>;
@@ -60,7 +62,7 @@ export class ReplicaSetController {
   async start(): Promise<void> {
     ensureStandardIndexes(this.pods);
     ensureStandardIndexes(this.replicaSets);
-    this.replicaSets.addHandlers({
+    this.handlerRemovers.push(this.replicaSets.addHandlers({
       onAdd: (rs) => this.runner.enqueue(objectKey(rs)),
       onUpdate: (old, rs) => {
         if (old.metadata?.resourceVersion !== rs.metadata?.resourceVersion) this.runner.enqueue(objectKey(rs));
@@ -69,17 +71,18 @@ export class ReplicaSetController {
         this.expectations.delete(objectKey(rs));
         this.runner.enqueue(objectKey(rs));
       },
-    });
-    this.pods.addHandlers({
+    }));
+    this.handlerRemovers.push(this.pods.addHandlers({
       onAdd: (p) => this.podAdded(p),
       onUpdate: (old, p) => this.podUpdated(old, p),
       onDelete: (p) => this.podDeleted(p),
-    });
+    }));
     await this.d.informers.start(['Pod', 'ReplicaSet']);
     this.runner.start();
   }
 
   async stop(): Promise<void> {
+    for (const remove of this.handlerRemovers.splice(0)) remove();
     await this.runner.stop();
   }
 

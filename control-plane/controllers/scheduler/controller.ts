@@ -45,6 +45,8 @@ function frees(p: Pod): boolean {
 }
 
 export class SchedulerController {
+  // Removed on stop: informers outlive a leadership term, these controllers do not.
+  private readonly handlerRemovers: (() => void)[] = [];
   readonly controller: Controller;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -69,20 +71,21 @@ export class SchedulerController {
     const pods = informers.get('Pod');
     const nodes = informers.get('Node');
     const kick = (): void => this.controller.enqueue(BATCH_KEY);
-    pods.addHandlers({
+    this.handlerRemovers.push(pods.addHandlers({
       onAdd: (p) => isPending(p) && kick(),
       onUpdate: (old, p) => {
         if (isPending(p) || (frees(p) && !frees(old))) kick();
       },
       onDelete: (p) => !!p.spec?.nodeName && kick(),
-    });
-    nodes.addHandlers({ onAdd: kick, onUpdate: (old: Node, n: Node) => nodeChanged(old, n) && kick(), onDelete: kick });
+    }));
+    this.handlerRemovers.push(nodes.addHandlers({ onAdd: kick, onUpdate: (old: Node, n: Node) => nodeChanged(old, n) && kick(), onDelete: kick }));
     await informers.start(['Pod', 'Node']);
     this.controller.start();
     kick();
   }
 
   stop(): Promise<void> {
+    for (const remove of this.handlerRemovers.splice(0)) remove();
     this.signalStop();
     return this.controller.stop();
   }
