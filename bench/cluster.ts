@@ -19,7 +19,11 @@ import { FakeHost } from '../node-agent/runtime/fake/host.js';
 import { startEtcd, type EtcdServer } from '../test/helpers/etcd.js';
 import { freePort } from '../test/helpers/ports.js';
 
-const CONTROL_PLANE_MAIN = fileURLToPath(new URL('../control-plane/main.js', import.meta.url));
+// Built (dist/bench) or run from source by vitest: either way the child is the built program.
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const CONTROL_PLANE_MAIN = /[/\\]dist[/\\]bench[/\\]?$/.test(HERE)
+  ? join(HERE, '..', 'control-plane', 'main.js')
+  : join(HERE, '..', 'dist', 'control-plane', 'main.js');
 
 export interface ControlPlaneChild {
   identity: string;

@@ -12,6 +12,8 @@ export interface PodTimes {
   createdTs: number;
   /** When the watch delivered the pod first (ms, this process's clock). */
   seenAt: number;
+  /** When the watch first showed spec.nodeName set (scheduled). */
+  boundAt?: number;
   runningAt?: number;
   nodeName: string;
   deleted: boolean;
@@ -24,7 +26,7 @@ export class PodTracker {
   private stream: ClientReadableStream<WatchEvent> | undefined;
   private listeners: PodListener[] = [];
   private waiters: (() => void)[] = [];
-  error: unknown;
+  error: Error | undefined;
 
   constructor(private readonly api: TestApi) {}
 
@@ -53,7 +55,8 @@ export class PodTracker {
       };
       this.pods.set(uid, t);
     }
-    t.nodeName = pod.spec?.nodeName ?? t.nodeName;
+    t.nodeName = pod.spec?.nodeName || t.nodeName;
+    if (t.boundAt === undefined && t.nodeName) t.boundAt = now;
     if (e.type === 'DELETED') t.deleted = true;
     if (t.runningAt === undefined && pod.status?.phase === 'Running') t.runningAt = now;
     for (const l of this.listeners) l(e.type, pod, now);
@@ -64,7 +67,7 @@ export class PodTracker {
   async until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (!cond()) {
-      if (this.error) throw new Error(`pod watch failed: ${String(this.error)}`);
+      if (this.error) throw new Error(`pod watch failed: ${this.error.message}`);
       const left = end - Date.now();
       if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
       await new Promise<void>((r) => {

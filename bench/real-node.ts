@@ -2,6 +2,7 @@
 // already bound to the node) to Running, for one pod and for a burst, next to the raw CRI time
 // (RunPodSandbox + CreateContainer + StartContainer straight through node-agent/runtime/cri) in
 // the same run.
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,8 @@ const IMAGE = 'skiff/hello:1';
 /** Why the scenario cannot run here, or undefined when it can. */
 export function realNodeUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (containerd with its own CNI bridge)';
+  const onPath = (bin: string): boolean => (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, bin)));
+  if (!onPath(process.env.CONTAINERD_BIN ?? 'containerd')) return 'containerd is not installed';
   return undefined;
 }
 

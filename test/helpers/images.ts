@@ -1,13 +1,21 @@
 // Skiff's sample images as OCI archives, built offline by scripts/build-images.sh and cached
 // under ~/.cache/skiff/images (keyed by a hash of the inputs), so tests build them once.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// The checkout's root: the nearest folder up with package.json, from source or from dist/.
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'deploy'))) return dir;
+    if (dirname(dir) === dir) return join(from, '..', '..');
+  }
+}
+export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 
 export interface ImageArchive {
   /** Repository without registry, e.g. "skiff/hello". */
