@@ -18,6 +18,10 @@ import { Controller, type Result } from '../runtime/controller.js';
 import { rootLogger, type Logger } from '../runtime/log.js';
 import { findCondition, setCondition } from './conditions.js';
 import { schedule, type ScheduleResult } from './schedule.js';
+import { mapSettledLimit } from './concurrency.js';
+
+/** Binds in flight at once within one scheduling batch. */
+const BIND_CONCURRENCY = 64;
 
 export const SCHEDULER_NAME = 'default-scheduler';
 const BATCH_KEY = 'batch';
@@ -100,15 +104,15 @@ export class SchedulerController {
     const plan = schedule({ nodes: nodes.list(), pods: all }, pending);
     let lastWrite = 0;
     let conflicts = 0;
-    for (const b of plan.bindings) {
-      const rev = await this.bind(b.pod, b.nodeName);
+    // Each bind is its own compare-and-swap on a different pod, so they need not wait for one
+    // another: serial binds capped throughput at one etcd round trip per pod.
+    const bound = await mapSettledLimit(plan.bindings, BIND_CONCURRENCY, (b) => this.bind(b.pod, b.nodeName));
+    for (const rev of bound) {
       if (rev === undefined) conflicts++;
       else lastWrite = Math.max(lastWrite, rev);
     }
-    for (const f of plan.failures) {
-      const rev = await this.markUnschedulable(f.pod, f.message);
-      if (rev) lastWrite = Math.max(lastWrite, rev);
-    }
+    const marked = await mapSettledLimit(plan.failures, BIND_CONCURRENCY, (f) => this.markUnschedulable(f.pod, f.message));
+    for (const rev of marked) if (rev) lastWrite = Math.max(lastWrite, rev);
     // The next batch must see these bindings, or it could give their room away again.
     // Bounded: a cache cut off from etcd must not hold up stop() when leadership is lost.
     if (lastWrite) {
