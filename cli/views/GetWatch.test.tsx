@@ -22,6 +22,8 @@ describe('GetWatch view', () => {
         onEnd={(e) => ends.push(e)} />,
     );
     await shows(ui, 'No pods yet.');
+    // The view subscribes in an effect after its first render; events pushed before are lost.
+    await until(() => push !== undefined, 10_000, 'subscription');
     const ev = (type: string, p: ReturnType<typeof pod>): WatchEvent => ({ type, object: wrap('Pod', p), resourceVersion: '1' });
     push?.(ev('ADDED', pod('web-1', { status: { phase: 'Pending', containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ContainerCreating' } } }] } })));
     push?.(ev('ADDED', runningReady('web-2')));

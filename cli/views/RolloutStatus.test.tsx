@@ -24,6 +24,10 @@ function feed() {
     get stopped() {
       return stopped;
     },
+    /** The view subscribes in an effect, after its first render; pushing before that is lost. */
+    get subscribed() {
+      return push !== undefined;
+    },
   };
 }
 
@@ -48,6 +52,7 @@ describe('RolloutStatus view', () => {
     const ui = render(<RolloutStatus name="web" subscribe={f.subscribe} onDone={(r) => results.push(r)} barWidth={10} />);
     await shows(ui, 'Waiting for deployment "web" to exist...');
 
+    await until(() => f.subscribed, 10_000, 'subscription');
     const d = deployment('web', { generation: 2, revision: '2', status: progressing });
     const old = replicaSet('web-old', d, 1, { status: { replicas: 3, readyReplicas: 3, availableReplicas: 3 } });
     const neu = replicaSet('web-new', d, 2, { replicas: 1, status: { replicas: 1 } });
@@ -82,6 +87,7 @@ describe('RolloutStatus view', () => {
     const d = deployment('web', {
       status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3, conditions: [{ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' }] },
     });
+    await until(() => f.subscribed, 10_000, 'subscription');
     f.push({ deployment: d, replicaSets: [replicaSet('web-abc', d, 1, { status: { replicas: 3, readyReplicas: 3, availableReplicas: 3 } })], pods: [] });
     await shows(ui, 'successfully rolled out');
     expect(results).toEqual([{ code: 0, message: 'deployment "web" successfully rolled out' }]);
