@@ -10,6 +10,7 @@ import { startControllers } from './controller-hook.js';
 import { controllerRegistry } from './controllers/runtime/metrics.js';
 import { SharedInformers } from './informers.js';
 import { createLogger } from './log.js';
+import { podStartupHandlers } from './pod-startup.js';
 import { instrumentStore, Metrics, serveMetrics } from './metrics.js';
 import { newEtcdClient } from './storage/etcd-client.js';
 import { Store } from './storage/store.js';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
   const api = await startApiServer({
     store, informers, listen: cfg.listen, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
   });
+  informers.get('Pod').addHandlers(podStartupHandlers((s) => metrics.podStartup.observe(s)));
   const metricsServer = cfg.metricsListen
     ? await serveMetrics(metrics, cfg.metricsListen, [controllerRegistry])
     : undefined;

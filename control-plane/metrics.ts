@@ -31,6 +31,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly podStartup = new Histogram({
+    name: 'skiff_pod_startup_latency_seconds',
+    help: 'Pod creationTimestamp to the first time the control plane sees it Running (creationTimestamp has 1 s resolution, as in Kubernetes).',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
