@@ -97,12 +97,15 @@ describe('LeaderElector', () => {
     const rec = await currentLeader(b.client, 'controllers', prefix);
     // Someone (an operator, etcdctl) revokes the leader's lease.
     await b.client.leaseClient.leaseRevoke({ ID: rec!.leaseId });
-    // a steps down at once; then whoever campaigns first (a with a new lease, or b) leads.
-    await until(() => tl.events.length >= 3, TTL * 1000, 'a new leader');
-    expect(tl.events.slice(0, 2)).toEqual(['start a', 'stop a']);
-    expect(tl.maxConcurrent).toBe(1);
-    const next = tl.events[2]!.slice('start '.length);
-    expect((await currentLeader(b.client, 'controllers', prefix))?.holderIdentity).toBe(next);
+    // a steps down as soon as it learns of the revocation (its keepalive or key watch); b may
+    // take the freed key a moment before that, which is the window any lease-based election
+    // has when a lease is revoked from outside. Then exactly one leads.
+    await until(() => tl.events.includes('stop a') && tl.events.length >= 3, TTL * 1000, 'a new leader');
+    expect(tl.events[0]).toBe('start a');
+    const starts = tl.events.filter((e) => e.startsWith('start ')).slice(1);
+    const next = starts[starts.length - 1]!.slice('start '.length);
+    await until(async () => (await currentLeader(b.client, 'controllers', prefix))?.holderIdentity === next, TTL * 1000, 'record');
+    expect([a.elector.isLeader(), b.elector.isLeader()].filter(Boolean)).toHaveLength(1);
   });
 
   it('a leader cut off from etcd stops before anyone else starts, and rejoins as a follower', async () => {

@@ -100,9 +100,13 @@ describe('NodeLifecycleController', () => {
 
     await advance(40_000); // 60 s after the taint: the pod's own tolerationSeconds ran out
     await until(async () => !(await podNames()).includes('patient'), 10_000, 'patient evicted');
-    await recorder.flush();
-    const events = (await ts.store.list('Event')).items.map((e) => `${e.type} ${e.reason} ${e.involvedObject?.name ?? ''}`).sort();
-    expect(events).toEqual(['Normal NodeNotReady a', 'Warning Evicted patient', 'Warning Evicted plain']);
+    // The Evicted event is recorded right after the delete, in the background: wait for it.
+    const events = async (): Promise<string[]> => {
+      await recorder.flush();
+      return (await ts.store.list('Event')).items.map((e) => `${e.type} ${e.reason} ${e.involvedObject?.name ?? ''}`).sort();
+    };
+    await until(async () => (await events()).length >= 3, 10_000, 'eviction events');
+    expect(await events()).toEqual(['Normal NodeNotReady a', 'Warning Evicted patient', 'Warning Evicted plain']);
 
     // The agent comes back: its renewed lease lifts the taint (the agent sets Ready itself).
     await renew('a', clock.now());
