@@ -100,8 +100,11 @@ export function RolloutStatus(props: RolloutStatusProps): React.JSX.Element {
   }, [subscribe]);
 
   // Exit only once the final state is committed, so the last frame shows the outcome.
+  // Ink throttles renders: exiting in the same tick can drop the last frame, so let it draw.
   useEffect(() => {
-    if (final) exit();
+    if (!final) return;
+    const t = setTimeout(() => exit(), 50);
+    return () => clearTimeout(t);
   }, [final]);
 
   const color = final ? (final.code === 0 ? 'green' : 'red') : undefined;
