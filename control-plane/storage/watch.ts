@@ -36,6 +36,13 @@ interface ResumableRequest {
   request: { start_revision?: string | number };
 }
 
+const CLOSE_WAIT_MS = 2000;
+
+/** Waits for p to settle (either way) but no longer than ms. */
+function settleWithin(p: Promise<unknown>, ms: number): Promise<unknown> {
+  return Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
+}
+
 export class StoreWatch<K extends Kind> {
   private watcher: Watcher | undefined;
   private closed = false;
@@ -142,11 +149,11 @@ export class StoreWatch<K extends Kind> {
     this.closed = true;
     // While etcd is unreachable the watch may never finish being created; start() cancels it
     // if it ever does, so close does not wait for that.
-    await Promise.race([this.ready.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await settleWithin(this.ready, CLOSE_WAIT_MS);
     const w = this.watcher;
     this.watcher = undefined;
     // Cancelling asks etcd; when etcd is unreachable that never answers, and a shutdown or a
     // stopped informer must not hang on it. The stream is abandoned either way.
-    if (w) await Promise.race([w.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+    if (w) await settleWithin(w.cancel(), CLOSE_WAIT_MS);
   }
 }
