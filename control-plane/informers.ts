@@ -22,6 +22,11 @@ export class SharedInformers {
     return inf as unknown as Informer<K>;
   }
 
+  /** The informer of a kind if one exists (started or not); never creates one. */
+  peek<K extends Kind>(kind: K): Informer<K> | undefined {
+    return this.informers.get(kind) as unknown as Informer<K> | undefined;
+  }
+
   /** Starts the informers of these kinds and resolves once all have synced. */
   async start(kinds: readonly Kind[]): Promise<void> {
     await Promise.all(kinds.map((k) => this.get(k).start()));

@@ -3,7 +3,7 @@
 import { randomInt } from 'node:crypto';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import mergePatch from 'json-merge-patch';
-import { errors, isApiError } from '../../proto/api/errors.js';
+import { ApiError, errors, isApiError } from '../../proto/api/errors.js';
 import { metaOf, wrap, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
 import { fromManifest, toManifest } from '../../proto/api/manifest.js';
 import type {
@@ -93,44 +93,83 @@ export async function updateWith(
   name: string,
   expectedVersion: string,
   mutate: Mutation,
-  opts: { dryRun?: boolean; source?: string; markDeletion?: { timestamp: string; grace: number } } = {},
+  opts: UpdateWithOptions = {},
 ): Promise<AnyObject> {
+  // The first try may start from the informer's copy (Kubernetes' GuaranteedUpdate does the
+  // same with its watch cache). A copy that turns out stale (the write's guard fails, or a
+  // check against it fails) is never the answer: that try starts over from etcd.
+  const cached = cachedCopy(ctx, info, namespace, name, expectedVersion);
+  if (cached) {
+    try {
+      return await updateOnce(ctx, info, namespace, name, expectedVersion, mutate, opts, cached);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+  }
   for (let attempt = 0; ; attempt++) {
     const current = await ctx.store.get(info.kind, namespace, name);
-    const cm = metaOf(current);
-    if (expectedVersion && cm.resourceVersion !== expectedVersion) {
-      throw errors.conflict(info.kind, namespace, name, `resourceVersion ${expectedVersion} is stale (now ${cm.resourceVersion})`);
-    }
-    const next = mutate(clone(info, current));
-    const nm = metaOf(next);
-    if (nm.name !== cm.name) throw errors.invalid(info.kind, name, [{ field: 'metadata.name', message: 'field is immutable', source: opts.source ?? '' }]);
-    nm.namespace = cm.namespace;
-    // Server-owned: only delete sets these.
-    nm.deletionTimestamp = opts.markDeletion?.timestamp ?? cm.deletionTimestamp;
-    nm.deletionGracePeriodSeconds = opts.markDeletion ? opts.markDeletion.grace : cm.deletionGracePeriodSeconds;
-    applyDefaults(info, next);
-    const causes = validateUpdate(info, next, current, opts.source);
-    if (cm.deletionTimestamp) {
-      const added = nm.finalizers.filter((f) => !cm.finalizers.includes(f));
-      if (added.length) causes.push({ field: 'metadata.finalizers', message: `no new finalizers can be added while the object is being deleted (${added.join(', ')})`, source: opts.source ?? '' });
-    }
-    if (causes.length) throw errors.invalid(info.kind, name, causes);
-    nm.resourceVersion = cm.resourceVersion;
     try {
-      if (cm.deletionTimestamp && nm.finalizers.length === 0 && (cm.deletionGracePeriodSeconds ?? 0) === 0) {
-        // The last finalizer is gone from an object being deleted: it goes now.
-        if (opts.dryRun) return next;
-        return await ctx.store.delete(info.kind, namespace, name, { resourceVersion: cm.resourceVersion, uid: cm.uid });
-      }
-      if (opts.dryRun) {
-        ctx.store.prepareUpdate(info, next, current);
-        return next;
-      }
-      return await ctx.store.update(info.kind, next);
+      return await updateOnce(ctx, info, namespace, name, expectedVersion, mutate, opts, current);
     } catch (e) {
       if (!isApiError(e, 'Conflict') || expectedVersion || attempt >= 15) throw e;
     }
   }
+}
+
+interface UpdateWithOptions {
+  dryRun?: boolean;
+  source?: string;
+  markDeletion?: { timestamp: string; grace: number };
+}
+
+async function updateOnce(
+  ctx: ApiContext,
+  info: KindInfo,
+  namespace: string,
+  name: string,
+  expectedVersion: string,
+  mutate: Mutation,
+  opts: UpdateWithOptions,
+  current: AnyObject,
+): Promise<AnyObject> {
+  const cm = metaOf(current);
+  if (expectedVersion && cm.resourceVersion !== expectedVersion) {
+    throw errors.conflict(info.kind, namespace, name, `resourceVersion ${expectedVersion} is stale (now ${cm.resourceVersion})`);
+  }
+  const next = mutate(clone(info, current));
+  const nm = metaOf(next);
+  if (nm.name !== cm.name) throw errors.invalid(info.kind, name, [{ field: 'metadata.name', message: 'field is immutable', source: opts.source ?? '' }]);
+  nm.namespace = cm.namespace;
+  // Server-owned: only delete sets these.
+  nm.deletionTimestamp = opts.markDeletion?.timestamp ?? cm.deletionTimestamp;
+  nm.deletionGracePeriodSeconds = opts.markDeletion ? opts.markDeletion.grace : cm.deletionGracePeriodSeconds;
+  applyDefaults(info, next);
+  const causes = validateUpdate(info, next, current, opts.source);
+  if (cm.deletionTimestamp) {
+    const added = nm.finalizers.filter((f) => !cm.finalizers.includes(f));
+    if (added.length) causes.push({ field: 'metadata.finalizers', message: `no new finalizers can be added while the object is being deleted (${added.join(', ')})`, source: opts.source ?? '' });
+  }
+  if (causes.length) throw errors.invalid(info.kind, name, causes);
+  nm.resourceVersion = cm.resourceVersion;
+  if (cm.deletionTimestamp && nm.finalizers.length === 0 && (cm.deletionGracePeriodSeconds ?? 0) === 0) {
+    // The last finalizer is gone from an object being deleted: it goes now.
+    if (opts.dryRun) return next;
+    return ctx.store.delete(info.kind, namespace, name, { resourceVersion: cm.resourceVersion, uid: cm.uid });
+  }
+  if (opts.dryRun) {
+    ctx.store.prepareUpdate(info, next, current);
+    return next;
+  }
+  return ctx.store.update(info.kind, next, { current });
+}
+
+/** The informer's copy of the object when it can stand for the stored one; never mutated. */
+function cachedCopy(ctx: ApiContext, info: KindInfo, namespace: string, name: string, expectedVersion: string): AnyObject | undefined {
+  const inf = ctx.informers.peek(info.kind);
+  if (!inf?.hasSynced) return undefined;
+  const o = inf.get(info.namespaced ? `${namespace}/${name}` : name);
+  if (!o || (expectedVersion && metaOf(o).resourceVersion !== expectedVersion)) return undefined;
+  return o;
 }
 
 function checkSubresource(subresource: string): void {

@@ -3,13 +3,16 @@
 // history of recent events lets a client resume from a recent resourceVersion from memory;
 // older than the history it gets Expired and re-lists. Filtering is per watcher, with the
 // Kubernetes rule that an object that stops matching is sent as DELETED and one that starts
-// matching as ADDED.
+// matching as ADDED. Watchers pinned to one value of the kind's trigger field (a node agent's
+// spec.nodeName=<node>) are indexed by it, so an event is only offered to the watchers it can
+// concern (see watcher-index.ts).
 import { errors } from '../../proto/api/errors.js';
-import { KINDS, metaOf, type AnyObject, type Kind, type KindInfo } from '../../proto/api/kinds.js';
+import { KINDS, metaOf, type AnyObject, type Kind, type KindInfo, type KindMap } from '../../proto/api/kinds.js';
 import type { SharedInformers } from '../informers.js';
 import { fieldsMatch, type FieldRequirement } from '../storage/fields.js';
 import type { Informer } from '../storage/informer.js';
 import { matches, type Requirement } from '../storage/labels.js';
+import { WatcherIndex } from './watcher-index.js';
 
 export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
@@ -53,7 +56,17 @@ interface Watcher {
   minRevision: number;
   bookmarks: boolean;
   sink: WatchSink;
+  /** The trigger field value the filter requires; undefined when it does not pin one. */
+  trigger: string | undefined;
 }
+
+/**
+ * Per kind, the field whose equality selectors index watchers, and how to read it from an
+ * object; the value must be what storage/fields.ts matches that field against.
+ */
+const TRIGGERS: { [K in Kind]?: { field: string; value: (o: KindMap[K]) => string } } = {
+  Pod: { field: 'spec.nodeName', value: (p) => p.spec?.nodeName ?? '' },
+};
 
 const rvOf = (o: AnyObject): number => Number(metaOf(o).resourceVersion) || 0;
 
@@ -63,7 +76,8 @@ export class KindWatchCache {
   private historyStart: number;
   private lastRevision: number;
   private seq = 0;
-  private readonly watchers = new Set<Watcher>();
+  private readonly watchers = new WatcherIndex<Watcher>();
+  private readonly trigger: { field: string; value: (o: AnyObject) => string } | undefined;
   private readonly maxEvents: number;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
@@ -78,6 +92,7 @@ export class KindWatchCache {
     this.maxEvents = opts.maxEvents ?? 10_000;
     this.maxAgeMs = opts.maxAgeMs ?? 5 * 60_000;
     this.now = opts.now ?? Date.now;
+    this.trigger = TRIGGERS[info.kind] as typeof this.trigger;
     this.historyStart = this.lastRevision = informer.revision;
     // addHandlers replays the cache as adds; those are the snapshot, not events.
     this.attaching = true;
@@ -115,7 +130,10 @@ export class KindWatchCache {
    * Returns the function that stops it.
    */
   watch(filter: WatchFilter, resourceVersion: string, bookmarks: boolean, sink: WatchSink): () => void {
-    const w: Watcher = { filter, afterSeq: this.seq, minRevision: 0, bookmarks, sink };
+    // Any equality on the trigger field will do: an object with another value matches neither now nor before.
+    const field = this.trigger?.field;
+    const pin = filter.fields.find((r) => r.equal && r.field === field);
+    const w: Watcher = { filter, afterSeq: this.seq, minRevision: 0, bookmarks, sink, trigger: pin?.value };
     if (resourceVersion === '' || resourceVersion === '0') {
       for (const o of this.informer.list()) if (this.matches(filter, o)) sink('ADDED', o, rvOf(o));
     } else {
@@ -131,9 +149,9 @@ export class KindWatchCache {
       w.minRevision = from;
     }
     if (bookmarks) sink('BOOKMARK', undefined, Math.max(this.lastRevision, w.minRevision));
-    this.watchers.add(w);
+    this.watchers.add(w, w.trigger);
     return () => {
-      this.watchers.delete(w);
+      this.watchers.delete(w, w.trigger);
     };
   }
 
@@ -167,7 +185,9 @@ export class KindWatchCache {
     this.history.push(ev);
     this.lastRevision = revision;
     this.trim(at);
-    for (const w of this.watchers) {
+    const value = this.trigger?.value(object);
+    const oldValue = old && this.trigger?.value(old);
+    for (const w of this.watchers.candidates(value, oldValue)) {
       if (ev.seq > w.afterSeq && ev.revision > w.minRevision) this.deliver(w, ev);
     }
   }
@@ -204,7 +224,7 @@ export class KindWatchCache {
   }
 
   private bookmark(): void {
-    for (const w of this.watchers) if (w.bookmarks) w.sink('BOOKMARK', undefined, Math.max(w.minRevision, this.lastRevision));
+    for (const w of this.watchers.all()) if (w.bookmarks) w.sink('BOOKMARK', undefined, Math.max(w.minRevision, this.lastRevision));
   }
 }
 

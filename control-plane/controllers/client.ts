@@ -77,11 +77,25 @@ function checkPreconditions(kind: Kind, o: AnyObject, pre: Preconditions | undef
   }
 }
 
+/** The cached copy of an object (the informers'), or undefined. */
+export type CacheLookup = (kind: Kind, namespace: string, name: string) => AnyObject | undefined;
+
 export class StoreControllerClient implements ControllerClient {
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
+    private readonly cached: CacheLookup = () => undefined,
   ) {}
+
+  /**
+   * The stored object as of resourceVersion rv: the cache's copy when it is at rv (saves a read;
+   * the write's guard still checks it), else a live read. Never mutated by callers.
+   */
+  private async currentAt<K extends Kind>(kind: K, namespace: string, name: string, rv: string): Promise<KindMap[K]> {
+    const c = this.cached(kind, namespace, name);
+    if (c && rv && metaOf(c).resourceVersion === rv) return c as KindMap[K];
+    return this.store.get(kind, namespace, name);
+  }
 
   get<K extends Kind>(kind: K, namespace: string, name: string): Promise<KindMap[K]> {
     return this.store.get(kind, namespace, name);
@@ -108,19 +122,20 @@ export class StoreControllerClient implements ControllerClient {
 
   async update<K extends Kind>(kind: K, obj: KindMap[K]): Promise<KindMap[K]> {
     const m = metaOf(obj);
-    const current = await this.store.get(kind, m.namespace, m.name);
+    const current = await this.currentAt(kind, m.namespace, m.name, m.resourceVersion);
     checkPreconditions(kind, current, { resourceVersion: m.resourceVersion });
     const next = deepCopy(obj);
-    if ('status' in current) (next as WithStatus).status = (current as WithStatus).status;
-    return this.store.update(kind, next);
+    if ('status' in current) (next as WithStatus).status = deepCopy((current as WithStatus).status);
+    return this.store.update(kind, next, { current });
   }
 
   async updateStatus<K extends Kind>(kind: K, obj: KindMap[K]): Promise<KindMap[K]> {
     const m = metaOf(obj);
-    const current = await this.store.get(kind, m.namespace, m.name);
+    const current = await this.currentAt(kind, m.namespace, m.name, m.resourceVersion);
     checkPreconditions(kind, current, { resourceVersion: m.resourceVersion });
-    (current as WithStatus).status = deepCopy((obj as WithStatus).status);
-    return this.store.update(kind, current);
+    // Shallow: the write only sets metadata scalars, and current may be the cache's own object.
+    const next = { ...current, metadata: { ...metaOf(current) }, status: deepCopy((obj as WithStatus).status) } as KindMap[K];
+    return this.store.update(kind, next, { current });
   }
 
   patch<K extends Kind>(

@@ -2,8 +2,8 @@
 // is a core Event named `<object>.<hex time>` in the object's namespace; a repeat of the same
 // (object, type, reason, message) from this recorder bumps count and lastTimestamp of the
 // earlier Event instead of creating another (Kubernetes' event aggregation). Recording never
-// throws into a controller and never blocks it: writes run in order in the background and a
-// failed write is logged and dropped.
+// throws into a controller and never blocks it: writes run in the background (in order for one
+// aggregation key) and a failed write is logged and dropped.
 import { isApiError } from '../../proto/api/errors.js';
 import { metaOf, type AnyObject } from '../../proto/api/kinds.js';
 import type { Event } from '../../proto/gen/skiff/v1/core.js';
@@ -47,7 +47,8 @@ const MAX_AGGREGATED = 4096;
 export class ClientEventRecorder implements EventRecorder {
   /** aggregation key -> name of the Event that holds it */
   private readonly seen = new Map<string, { namespace: string; name: string }>();
-  private chain: Promise<void> = Promise.resolve();
+  /** aggregation key -> the last write queued for it (writes of one key stay in order). */
+  private readonly pending = new Map<string, Promise<void>>();
   private seq = 0;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -63,18 +64,24 @@ export class ClientEventRecorder implements EventRecorder {
   record(obj: AnyObject, type: EventType, reason: string, message: string): void {
     const ref = referenceOf(obj);
     const at = this.now();
-    this.chain = this.chain
-      .then(() => this.write(ref, type, reason, message, at))
+    const key = [ref.kind, ref.namespace, ref.name, ref.uid, type, reason, message].join('\u0000');
+    // Different keys write concurrently (the store folds them into shared transactions); a
+    // repeat waits for the write before it, which it may aggregate into.
+    const p = (this.pending.get(key) ?? Promise.resolve())
+      .then(() => this.write(key, ref, type, reason, message, at))
       .catch((e: unknown) => this.log.warn({ err: e, reason, object: ref.name }, 'could not record event; dropped'));
+    this.pending.set(key, p);
+    void p.finally(() => {
+      if (this.pending.get(key) === p) this.pending.delete(key);
+    });
   }
 
   /** Resolves once every event recorded so far is written (or dropped). */
-  flush(): Promise<void> {
-    return this.chain;
+  async flush(): Promise<void> {
+    await Promise.all([...this.pending.values()]);
   }
 
-  private async write(ref: ObjectReference, type: EventType, reason: string, message: string, at: number): Promise<void> {
-    const key = [ref.kind, ref.namespace, ref.name, ref.uid, type, reason, message].join('\u0000');
+  private async write(key: string, ref: ObjectReference, type: EventType, reason: string, message: string, at: number): Promise<void> {
     const namespace = ref.namespace || 'default';
     const prev = this.seen.get(key);
     if (prev) {

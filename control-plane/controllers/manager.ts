@@ -58,7 +58,8 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
   let term = 0;
 
   const build = (): Runnable[] => {
-    const client = new StoreControllerClient(opts.store);
+    const client = new StoreControllerClient(opts.store, Date.now, (kind, namespace, name) =>
+      opts.informers.peek(kind)?.get(namespace ? `${namespace}/${name}` : name));
     const recorder = (component: string): ClientEventRecorder =>
       new ClientEventRecorder(client, { component, host: opts.identity });
     const { informers, store } = opts;

@@ -10,6 +10,7 @@ import { fromEtcdError } from './etcd-errors.js';
 import { fieldsMatch, parseFieldSelector, type FieldRequirement } from './fields.js';
 import { KeyLayout } from './keys.js';
 import { matches, parseLabelSelector, type Requirement } from './labels.js';
+import { TxnBatcher, type TxnOp, type TxnOutcome } from './txn-batcher.js';
 import { StoreWatch, type WatchOptions } from './watch.js';
 
 export interface ListOptions {
@@ -51,10 +52,20 @@ function prefixEnd(prefix: Buffer): Buffer {
   return Buffer.from([0]);
 }
 
+export interface UpdateOptions<T> {
+  /**
+   * The stored object as of metadata.resourceVersion, when the caller already has it (a cache
+   * entry with that resourceVersion is exactly what etcd holds at that revision): saves the read.
+   */
+  current?: T;
+}
+
 export class Store {
   readonly keys: KeyLayout;
   private readonly timeoutMs: number;
   private readonly now: () => Date;
+  /** Single-object writes go through here (group commit); transact() does not. */
+  readonly batcher: TxnBatcher;
 
   constructor(
     readonly client: Etcd3,
@@ -63,6 +74,12 @@ export class Store {
     this.keys = new KeyLayout(opts.prefix ?? '/skiff');
     this.timeoutMs = opts.requestTimeoutMs ?? 5000;
     this.now = opts.now ?? (() => new Date());
+    this.batcher = new TxnBatcher((req, o) => this.client.kv.txn(req, o), { timeoutMs: this.timeoutMs });
+  }
+
+  private put(key: string, value: Buffer, guard: TxnOp['guard']): Promise<TxnOutcome> {
+    const k = Buffer.from(key);
+    return this.batcher.submit({ key: k, guard, request: { request_put: { key: k, value } }, size: k.length + value.length });
   }
 
   private deadline(): { deadline: number } {
@@ -172,16 +189,12 @@ export class Store {
     const key = this.keyOf(info, o);
     let res;
     try {
-      res = await this.client
-        .if(key, 'Create', '==', 0)
-        .then(this.client.put(key).value(this.encode(info, o)))
-        .options(this.deadline())
-        .commit();
+      res = await this.put(key, this.encode(info, o), { kind: 'create' });
     } catch (e) {
       throw fromEtcdError(e, `create ${kind} ${metaOf(o).name}`);
     }
     if (!res.succeeded) throw errors.alreadyExists(kind, metaOf(o).namespace, metaOf(o).name);
-    metaOf(o).resourceVersion = res.header.revision;
+    metaOf(o).resourceVersion = String(res.revision);
     return o;
   }
 
@@ -208,29 +221,33 @@ export class Store {
    * object has moved on; NotFound when it is gone. An update that changes nothing is not
    * written and keeps its resourceVersion.
    */
-  async update<K extends Kind>(kind: K, o: KindMap[K]): Promise<KindMap[K]> {
+  async update<K extends Kind>(kind: K, o: KindMap[K], opts: UpdateOptions<KindMap[K]> = {}): Promise<KindMap[K]> {
     const info = KINDS[kind] as KindInfo<K>;
     const m = metaOf(o);
     const expected = m.resourceVersion;
     if (!expected) throw errors.badRequest(`update of ${kind} "${m.name}" needs metadata.resourceVersion`);
-    const current = await this.get(kind, m.namespace, m.name);
+    const given = opts.current && metaOf(opts.current).resourceVersion === expected ? opts.current : undefined;
+    const current = given ?? (await this.get(kind, m.namespace, m.name));
     if (current.metadata?.resourceVersion !== expected) {
       throw errors.conflict(kind, m.namespace, m.name, `resourceVersion ${expected} is stale`);
     }
-    if (!this.prepareUpdate(info, o, current)) return current;
+    if (!this.prepareUpdate(info, o, current)) {
+      // Nothing to write; a caller's copy may be stale, and "unchanged" must mean unchanged in etcd.
+      return given ? this.update(kind, o) : current;
+    }
     const key = this.keyOf(info, o);
     let res;
     try {
-      res = await this.client
-        .if(key, 'Mod', '==', Number(expected))
-        .then(this.client.put(key).value(this.encode(info, o)))
-        .options(this.deadline())
-        .commit();
+      res = await this.put(key, this.encode(info, o), { kind: 'mod', modRevision: Number(expected) });
     } catch (e) {
       throw fromEtcdError(e, `update ${kind} ${m.name}`);
     }
-    if (!res.succeeded) throw errors.conflict(kind, m.namespace, m.name, `resourceVersion ${expected} is stale`);
-    m.resourceVersion = res.header.revision;
+    if (!res.succeeded) {
+      // Without the read up front, a failed guard may mean the object is gone.
+      if (given) await this.get(kind, m.namespace, m.name);
+      throw errors.conflict(kind, m.namespace, m.name, `resourceVersion ${expected} is stale`);
+    }
+    m.resourceVersion = String(res.revision);
     return o;
   }
 
@@ -246,12 +263,15 @@ export class Store {
     attempts = 16,
   ): Promise<KindMap[K]> {
     for (let i = 0; ; i++) {
-      // get() decodes a fresh object, so mutate may change it in place.
+      // get() decodes a fresh object, so mutate may change it in place; the pristine copy spares
+      // update() a second read.
       const current = await this.get(kind, namespace, name);
+      const info = KINDS[kind] as KindInfo<K>;
+      const pristine = this.decode(info, this.encode(info, current), metaOf(current).resourceVersion);
       const next = await mutate(current);
       if (!next) return current;
       try {
-        return await this.update(kind, next);
+        return await this.update(kind, next, { current: pristine });
       } catch (e) {
         if (!(e instanceof Error && 'code' in e && e.code === 'Conflict') || i >= attempts - 1) throw e;
       }
@@ -275,16 +295,18 @@ export class Store {
     const key = this.keyOf(info, current);
     let res;
     try {
-      res = await this.client
-        .if(key, 'Mod', '==', Number(cm.resourceVersion))
-        .then(this.client.delete().key(key))
-        .options(this.deadline())
-        .commit();
+      const k = Buffer.from(key);
+      res = await this.batcher.submit({
+        key: k,
+        guard: { kind: 'mod', modRevision: Number(cm.resourceVersion) },
+        request: { request_delete_range: { key: k } },
+        size: k.length,
+      });
     } catch (e) {
       throw fromEtcdError(e, `delete ${kind} ${name}`);
     }
     if (!res.succeeded) throw errors.conflict(kind, namespace, name, 'it changed while being deleted');
-    cm.resourceVersion = res.header.revision;
+    cm.resourceVersion = String(res.revision);
     return current;
   }
 

@@ -9,7 +9,7 @@ import { selectorMatches } from '../../storage/labels.js';
 import { deepCopy } from '../client.js';
 import { claimObjects, controllerRefOf } from '../runtime/claim.js';
 import type { Result } from '../runtime/controller.js';
-import { BY_NAMESPACE } from '../runtime/indexes.js';
+import { BY_NAMESPACE, BY_OWNER_UID } from '../runtime/indexes.js';
 import type { Lister } from '../runtime/lister.js';
 import {
   cleanupDeployment,
@@ -87,10 +87,12 @@ async function replicaSetsFor(p: Pass): Promise<ReplicaSet[]> {
 
 export function podMapFor(d: Deployment, rsList: readonly ReplicaSet[], pods: Lister<Pod>): PodMap {
   const map: PodMap = new Map(rsList.map((rs) => [rs.metadata?.uid ?? '', [] as Pod[]]));
-  for (const pod of pods.byIndex(BY_NAMESPACE, d.metadata?.namespace ?? '')) {
-    if (!selectorMatches(d.spec?.selector, pod.metadata?.labels)) continue;
-    const ref = controllerRefOf(pod);
-    if (ref) map.get(ref.uid)?.push(pod);
+  const ns = d.metadata?.namespace ?? '';
+  for (const [uid, list] of map) {
+    for (const pod of pods.byIndex(BY_OWNER_UID, uid)) {
+      if ((pod.metadata?.namespace ?? '') !== ns || controllerRefOf(pod)?.uid !== uid) continue;
+      if (selectorMatches(d.spec?.selector, pod.metadata?.labels)) list.push(pod);
+    }
   }
   return map;
 }

@@ -13,7 +13,7 @@ import { deepCopy, type ControllerClient } from '../client.js';
 import type { EventRecorder } from '../events.js';
 import type { Result } from '../runtime/controller.js';
 import type { Expectations } from '../runtime/expectations.js';
-import { BY_NAMESPACE } from '../runtime/indexes.js';
+import { claimCandidates } from '../runtime/indexes.js';
 import type { Lister } from '../runtime/lister.js';
 import { claimPods, rsControllerRef } from './claim.js';
 import { isPodActive, isPodAvailable, isPodReady, podsToDelete } from './pods.js';
@@ -49,7 +49,7 @@ export async function syncReplicaSet(key: string, d: ReplicaSetDeps): Promise<Re
   const rs = deepCopy(cached);
   const needsSync = d.expectations.satisfied(key);
   const ns = rs.metadata?.namespace ?? '';
-  const active = d.podLister.byIndex(BY_NAMESPACE, ns).filter(isPodActive);
+  const active = claimCandidates(d.podLister, rs.metadata?.uid ?? '', ns).filter(isPodActive);
   const { claimed } = await claimPods(rs, active, d.client, async () => {
     const live = await d.client.get('ReplicaSet', ns, rs.metadata?.name ?? '');
     return live.metadata?.uid === rs.metadata?.uid && !live.metadata?.deletionTimestamp;

@@ -137,7 +137,7 @@ export class SchedulerController {
     pod.status ??= PodStatus.fromPartial({ phase: 'Pending' });
     setCondition(pod.status.conditions, { type: 'PodScheduled', status: 'True', reason: '', message: '' }, this.clock.now());
     try {
-      const written = await this.opts.store.update('Pod', pod);
+      const written = await this.opts.store.update('Pod', pod, { current: cached });
       const m = written.metadata;
       this.opts.recorder.record(written, 'Normal', 'Scheduled', `Successfully assigned ${m?.namespace ?? ''}/${m?.name ?? ''} to ${nodeName}`);
       return Number(written.metadata?.resourceVersion);
@@ -154,7 +154,7 @@ export class SchedulerController {
     pod.status ??= PodStatus.fromPartial({ phase: 'Pending' });
     setCondition(pod.status.conditions, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }, this.clock.now());
     try {
-      const written = await this.opts.store.update('Pod', pod);
+      const written = await this.opts.store.update('Pod', pod, { current: cached });
       this.opts.recorder.record(written, 'Warning', 'FailedScheduling', message);
       return Number(written.metadata?.resourceVersion);
     } catch (e) {
