@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
 import { errors } from '../../proto/api/errors.js';
 import { KINDS, metaOf, type AnyObject, type Kind, type KindInfo, type KindMap } from '../../proto/api/kinds.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalEqual } from './canonical.js';
 import { fromEtcdError } from './etcd-errors.js';
 import { fieldsMatch, parseFieldSelector, type FieldRequirement } from './fields.js';
 import { KeyLayout } from './keys.js';
@@ -211,9 +211,9 @@ export class Store {
     m.generation = c.generation;
     const rec = o as unknown as Record<string, unknown>;
     const cur = current as unknown as Record<string, unknown>;
-    if (info.specFields.some((f) => canonicalJson(rec[f]) !== canonicalJson(cur[f]))) m.generation = c.generation + 1;
+    if (info.specFields.some((f) => !canonicalEqual(rec[f], cur[f]))) m.generation = c.generation + 1;
     m.resourceVersion = c.resourceVersion;
-    return canonicalJson(o) !== canonicalJson(current);
+    return !canonicalEqual(o, current);
   }
 
   /**

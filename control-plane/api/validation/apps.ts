@@ -3,7 +3,7 @@
 import type { Deployment, ReplicaSet } from '../../../proto/gen/skiff/v1/apps.js';
 import type { PodTemplateSpec } from '../../../proto/gen/skiff/v1/core.js';
 import type { IntOrString, LabelSelector } from '../../../proto/gen/skiff/v1/meta.js';
-import { canonicalJson } from '../../storage/canonical.js';
+import { canonicalEqual } from '../../storage/canonical.js';
 import { isValidLabelKey, isValidLabelValue, selectorMatches } from '../../storage/labels.js';
 import { Causes, join } from './causes.js';
 import { validateLabels } from './meta.js';
@@ -114,5 +114,5 @@ export function validateReplicaSet(rs: ReplicaSet, c: Causes): void {
 
 /** apps/v1 selectors cannot change after creation (the controller would orphan its pods). */
 export function validateSelectorUnchanged(next: LabelSelector | undefined, old: LabelSelector | undefined, c: Causes): void {
-  if (canonicalJson(next ?? null) !== canonicalJson(old ?? null)) c.add('spec.selector', 'field is immutable');
+  if (!canonicalEqual(next, old)) c.add('spec.selector', 'field is immutable');
 }

@@ -6,7 +6,7 @@ import { emptyMeta } from '../../../proto/api/kinds.js';
 import type { Deployment, DeploymentStatus, ReplicaSet } from '../../../proto/gen/skiff/v1/apps.js';
 import type { Pod } from '../../../proto/gen/skiff/v1/core.js';
 import type { OwnerReference } from '../../../proto/gen/skiff/v1/meta.js';
-import { canonicalJson } from '../../storage/canonical.js';
+import { canonicalEqual } from '../../storage/canonical.js';
 import { deepCopy, type ControllerClient } from '../client.js';
 import type { EventRecorder } from '../events.js';
 import { controllerRefFor, controllerRefOf } from '../runtime/claim.js';
@@ -243,7 +243,7 @@ export async function syncStatus(p: Pass, allRSs: ReplicaSet[], newRS: ReplicaSe
 }
 
 export async function writeIfChanged(p: Pass, status: DeploymentStatus): Promise<void> {
-  if (canonicalJson(p.d.status) === canonicalJson(status)) return;
+  if (canonicalEqual(p.d.status, status)) return;
   p.d.status = status;
   await writeStatus(p);
 }

@@ -4,7 +4,7 @@
 import type { Deployment, ReplicaSet } from '../../../proto/gen/skiff/v1/apps.js';
 import type { PodTemplateSpec } from '../../../proto/gen/skiff/v1/core.js';
 import type { IntOrString } from '../../../proto/gen/skiff/v1/meta.js';
-import { canonicalJson } from '../../storage/canonical.js';
+import { canonicalEqual, canonicalJson } from '../../storage/canonical.js';
 import { safeEncode } from '../runtime/names.js';
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
@@ -70,7 +70,7 @@ function withoutHash(t: PodTemplateSpec | undefined): unknown {
 
 /** Templates equal once the pod-template-hash label is ignored. */
 export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
-  return canonicalJson(withoutHash(a)) === canonicalJson(withoutHash(b));
+  return canonicalEqual(withoutHash(a), withoutHash(b));
 }
 
 export function templateWithoutHash(t: PodTemplateSpec | undefined): PodTemplateSpec {

@@ -7,7 +7,7 @@ import { emptyMeta } from '../../../proto/api/kinds.js';
 import type { ReplicaSet, ReplicaSetStatus } from '../../../proto/gen/skiff/v1/apps.js';
 import type { Pod } from '../../../proto/gen/skiff/v1/core.js';
 import type { Condition } from '../../../proto/gen/skiff/v1/meta.js';
-import { canonicalJson } from '../../storage/canonical.js';
+import { canonicalEqual } from '../../storage/canonical.js';
 import { selectorMatches } from '../../storage/labels.js';
 import { deepCopy, type ControllerClient } from '../client.js';
 import type { EventRecorder } from '../events.js';
@@ -187,7 +187,7 @@ export function calculateStatus(rs: ReplicaSet, pods: readonly Pod[], manageErr:
 }
 
 async function updateStatus(rs: ReplicaSet, status: ReplicaSetStatus, client: ControllerClient): Promise<ReplicaSet> {
-  if (canonicalJson(rs.status) === canonicalJson(status)) return rs;
+  if (canonicalEqual(rs.status, status)) return rs;
   rs.status = status;
   try {
     return await client.updateStatus('ReplicaSet', rs);
