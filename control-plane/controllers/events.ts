@@ -1,7 +1,8 @@
 // Events controllers emit about the objects they act on (kubectl describe shows them). An event
 // is a core Event named `<object>.<hex time>` in the object's namespace; a repeat of the same
 // (object, type, reason, message) from this recorder bumps count and lastTimestamp of the
-// earlier Event instead of creating another (Kubernetes' event aggregation). Recording never
+// earlier Event instead of creating another (Kubernetes' event aggregation), and at most 25
+// events per involved object are written in a burst (event-spam-filter.ts). Recording never
 // throws into a controller and never blocks it: writes run in the background (in order for one
 // aggregation key) and a failed write is logged and dropped.
 import { isApiError } from '../../proto/api/errors.js';
@@ -9,6 +10,7 @@ import { metaOf, type AnyObject } from '../../proto/api/kinds.js';
 import type { Event } from '../../proto/gen/skiff/v1/core.js';
 import type { ObjectReference } from '../../proto/gen/skiff/v1/meta.js';
 import type { ControllerClient } from './client.js';
+import { EventSpamFilter } from './event-spam-filter.js';
 import { rootLogger, type Logger } from './runtime/log.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -49,6 +51,7 @@ export class ClientEventRecorder implements EventRecorder {
   private readonly seen = new Map<string, { namespace: string; name: string }>();
   /** aggregation key -> the last write queued for it (writes of one key stay in order). */
   private readonly pending = new Map<string, Promise<void>>();
+  private readonly spam: EventSpamFilter;
   private seq = 0;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -59,10 +62,12 @@ export class ClientEventRecorder implements EventRecorder {
   ) {
     this.now = opts.now ?? Date.now;
     this.log = (opts.log ?? rootLogger).child({ component: opts.component });
+    this.spam = new EventSpamFilter(this.now);
   }
 
   record(obj: AnyObject, type: EventType, reason: string, message: string): void {
     const ref = referenceOf(obj);
+    if (!this.spam.allow(`${this.opts.component}\u0000${this.opts.host ?? ''}`, ref)) return;
     const at = this.now();
     const key = [ref.kind, ref.namespace, ref.name, ref.uid, type, reason, message].join('\u0000');
     // Different keys write concurrently (the store folds them into shared transactions); a

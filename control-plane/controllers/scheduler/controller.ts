@@ -55,6 +55,7 @@ export class SchedulerController {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly retryMs: number;
+  private nextStartIndex = 0;
   private signalStop: () => void = () => undefined;
   private readonly stopped = new Promise<void>((r) => (this.signalStop = r));
 
@@ -101,7 +102,8 @@ export class SchedulerController {
     const all = pods.list();
     const pending = all.filter(isPending);
     if (pending.length === 0) return {};
-    const plan = schedule({ nodes: nodes.list(), pods: all }, pending);
+    const plan = schedule({ nodes: nodes.list(), pods: all }, pending, { startIndex: this.nextStartIndex });
+    this.nextStartIndex = plan.nextStartIndex;
     let lastWrite = 0;
     let conflicts = 0;
     // Each bind is its own compare-and-swap on a different pod, so they need not wait for one

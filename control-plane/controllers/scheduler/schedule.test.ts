@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isApiError } from '../../../proto/api/errors.js';
 import { node, pod } from './fixtures.js';
-import { schedule } from './schedule.js';
+import { feasibleNodesToFind, schedule } from './schedule.js';
 import { cpuMillis, parseQuantity } from './resources.js';
 
 describe('quantities', () => {
@@ -201,5 +201,30 @@ describe('what fits', () => {
     const before = JSON.stringify({ nodes, pods, pending });
     schedule({ nodes, pods }, pending);
     expect(JSON.stringify({ nodes, pods, pending })).toBe(before);
+  });
+});
+
+describe('nodes looked at per pod (percentageOfNodesToScore)', () => {
+  it.each([
+    [10, 10],
+    [99, 99],
+    [100, 100],
+    [300, 144],
+    [1000, 420],
+    [5000, 500],
+    [10000, 500],
+  ])('%d nodes: stop after %d feasible', (nodes, want) => expect(feasibleNodesToFind(nodes)).toBe(want));
+
+  it('scans from a rotating start and still reports every node when none fits', () => {
+    const nodes = Array.from({ length: 300 }, (_, i) => node(`n${String(i).padStart(3, '0')}`, { cpu: '1' }));
+    const first = schedule({ nodes, pods: [] }, [pod('a', { cpu: '100m' })]);
+    expect(first.bindings).toHaveLength(1);
+    expect(first.nextStartIndex).toBe(144);
+    const second = schedule({ nodes, pods: [] }, [pod('b', { cpu: '100m' })], { startIndex: first.nextStartIndex });
+    // All nodes are equal, so the first of the ones looked at wins: the scan started at 144.
+    expect(second.bindings[0]?.nodeName).toBe('n144');
+    const none = schedule({ nodes, pods: [] }, [pod('c', { cpu: '2' })], { startIndex: 17 });
+    expect(none.failures[0]?.message).toBe('0/300 nodes are available: 300 Insufficient cpu.');
+    expect(none.nextStartIndex).toBe(17);
   });
 });

@@ -28,6 +28,8 @@ export interface Failure {
 export interface ScheduleResult {
   bindings: Binding[];
   failures: Failure[];
+  /** startIndex for the next call. */
+  nextStartIndex: number;
 }
 
 function podKey(p: Pod): string {
@@ -66,13 +68,32 @@ function failureMessage(total: number, reasons: { reason: string; stage: number;
   return `0/${total} nodes are available: ${parts.join(', ')}.`;
 }
 
-export function schedule(snapshot: Snapshot, pending: readonly Pod[]): ScheduleResult {
+/**
+ * kube-scheduler's numFeasibleNodesToFind with the default percentageOfNodesToScore: every node
+ * up to 100, then an adaptive share (50% minus 1% per 125 nodes, at least 5%, at least 100
+ * nodes). Once that many nodes pass the filters, the rest are not looked at for this pod.
+ */
+export function feasibleNodesToFind(nodes: number): number {
+  if (nodes < 100) return nodes;
+  const percentage = Math.max(5, 50 - Math.floor(nodes / 125));
+  return Math.max(100, Math.floor((nodes * percentage) / 100));
+}
+
+export interface ScheduleOptions {
+  /** Where the node scan starts; kube-scheduler moves it on by the nodes each pod looked at. */
+  startIndex?: number;
+}
+
+export function schedule(snapshot: Snapshot, pending: readonly Pod[], opts: ScheduleOptions = {}): ScheduleResult {
   const infos = [...buildNodeInfos(snapshot.nodes, snapshot.pods).values()].sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   );
   const bindings: Binding[] = [];
   const failures: Failure[] = [];
   const batch = pending.filter((p) => !p.spec?.nodeName).sort(queueOrder);
+  const n = infos.length;
+  const want = feasibleNodesToFind(n);
+  let start = n ? (opts.startIndex ?? 0) % n : 0;
   for (const pod of batch) {
     let req: Resources;
     try {
@@ -84,9 +105,13 @@ export function schedule(snapshot: Snapshot, pending: readonly Pod[]): ScheduleR
     const owner = controllerUid(pod);
     let best: NodeInfo | undefined;
     const rejected = new Map<string, { reason: string; stage: number; count: number }>();
-    for (const info of infos) {
+    let feasible = 0;
+    let looked = 0;
+    for (; looked < n && feasible < want; looked++) {
+      const info = infos[(start + looked) % n]!;
       const { stage, reasons } = runFilters({ pod, req, info });
       if (reasons.length === 0) {
+        feasible++;
         if (!best || better(owner, req, info, best)) best = info;
         continue;
       }
@@ -96,6 +121,7 @@ export function schedule(snapshot: Snapshot, pending: readonly Pod[]): ScheduleR
         rejected.set(reason, r);
       }
     }
+    start = n ? (start + looked) % n : 0;
     if (best) {
       assume(best, pod, req);
       bindings.push({ pod, nodeName: best.name });
@@ -110,5 +136,5 @@ export function schedule(snapshot: Snapshot, pending: readonly Pod[]): ScheduleR
       message: failureMessage(infos.length, ordered),
     });
   }
-  return { bindings, failures };
+  return { bindings, failures, nextStartIndex: start };
 }
