@@ -44,10 +44,13 @@ const refTo = (o: { apiVersion: string; kind: string; metadata?: { name: string;
 });
 
 /** Deployment web -> ReplicaSet web-rs -> pods web-rs-0, web-rs-1 (unbound: deleted at once). */
-async function chain(): Promise<void> {
+/** Deployment -> ReplicaSet -> two pods; the revision of the last pod written. */
+async function chain(): Promise<number> {
   const d = await client.create('Deployment', deploymentFixture('web'));
   const rs = await client.create('ReplicaSet', rsFixture('web-rs', { owner: refTo(d) }));
-  for (const i of [0, 1]) await client.create('Pod', podFixture(`web-rs-${i}`, { owner: refTo(rs) }));
+  let last = 0;
+  for (const i of [0, 1]) last = Number((await client.create('Pod', podFixture(`web-rs-${i}`, { owner: refTo(rs) }))).metadata?.resourceVersion);
+  return last;
 }
 
 async function names(kind: Kind): Promise<string[]> {
@@ -80,9 +83,11 @@ describe('GarbageCollector', () => {
 
   it('keeps dependents whose owners exist, even right after they were created', async () => {
     await start();
-    await chain();
-    // Give the collector every chance to act wrongly, then check nothing went.
-    await informers.get('Pod').waitForRevision(await ts.store.currentRevision());
+    const last = await chain();
+    // Give the collector every chance to act wrongly, then check nothing went. (Not etcd's
+    // current revision: other tests write to the same etcd, and this informer only advances
+    // on pod events.)
+    await informers.get('Pod').waitForRevision(last);
     await until(() => gc.controller.queue.length === 0, 10_000, 'queue drained');
     expect(await names('Pod')).toEqual(['web-rs-0', 'web-rs-1']);
     expect(await names('ReplicaSet')).toEqual(['web-rs']);
