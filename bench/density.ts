@@ -91,6 +91,8 @@ export async function density(o: ScenarioOptions): Promise<ScenarioResult> {
         cpuSecondsDuringBurst: round1(cpu1.cpuSeconds - cpu0.cpuSeconds), cpuSecondsTotal: cpu1.cpuSeconds,
       },
       agents: { processRssMB: round1(benchRss), rssPerNodeMB: round3(benchRss / o.nodes), note: 'bench process RSS (all agents + pod watch) / nodes' },
+      // The bench's own pod watch resumed this often after the API server cut it for lagging.
+      trackerWatch: { resumes: tracker.resumes, relists: tracker.relists },
       etcd: { writes, txns, writesPerPod: round1(writesPerPod), note: 'etcd_mvcc_put_total + etcd_mvcc_delete_total delta over the burst (includes lease/heartbeat and event writes)' },
       etcdCeiling: ceiling,
       ratio: {

@@ -1,6 +1,6 @@
 // Follows every Pod through one API watch and notes, per pod, when this process first saw it
 // and when it was first seen Running: the bench's view of pod startup.
-import type { ClientReadableStream } from '@grpc/grpc-js';
+import { status, type ClientReadableStream } from '@grpc/grpc-js';
 import type { WatchEvent } from '../proto/gen/skiff/v1/api.js';
 import type { Pod } from '../proto/gen/skiff/v1/core.js';
 import type { TestApi } from '../control-plane/api/testing.js';
@@ -30,15 +30,44 @@ export class PodTracker {
   private listeners: PodListener[] = [];
   private waiters: (() => void)[] = [];
   private wakeTimer: NodeJS.Timeout | undefined;
+  private lastRv = '';
+  private stopped = false;
+  /** Watches resumed after the server cut this one off (it fell behind). */
+  resumes = 0;
+  /** Of those, the ones that had to start over from the current objects. */
+  relists = 0;
   error: Error | undefined;
 
   constructor(private readonly api: TestApi) {}
 
   start(): void {
-    this.stream = this.api.watch({ kind: 'Pod' });
-    this.stream.on('data', (e: WatchEvent) => this.onEvent(e));
-    this.stream.on('error', (e: Error) => {
-      if (!/CANCELLED|Cancelled/i.test(e.message)) this.error = e;
+    this.watchFrom('');
+  }
+
+  /** Resumes from the last revision seen when the server cuts a watcher that fell behind. */
+  private watchFrom(resourceVersion: string): void {
+    const stream = this.api.watch({ kind: 'Pod', resourceVersion, allowBookmarks: true });
+    this.stream = stream;
+    stream.on('data', (e: WatchEvent) => {
+      if (e.resourceVersion) this.lastRv = e.resourceVersion;
+      this.onEvent(e);
+    });
+    stream.on('error', (e: Error & { code?: number }) => {
+      if (this.stopped || /CANCELLED|Cancelled/i.test(e.message)) return;
+      if (this.resumes++ < 10) {
+        // Too far behind for the server's history: start over with the current objects (their
+        // times read as of now, later than they were: counted in resumes and relists).
+        if (e.code === status.OUT_OF_RANGE) {
+          this.relists++;
+          this.watchFrom('');
+          return;
+        }
+        if (e.code === status.UNAVAILABLE && this.lastRv) {
+          this.watchFrom(this.lastRv);
+          return;
+        }
+      }
+      this.error = e;
     });
   }
 
@@ -96,6 +125,7 @@ export class PodTracker {
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.wakeTimer);
     this.stream?.cancel();
   }

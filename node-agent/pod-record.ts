@@ -27,8 +27,9 @@ export interface PodRecord {
 
 export const RECORD_FILE = 'record.json';
 
-export async function saveRecord(podDir: string, r: PodRecord): Promise<void> {
-  await mkdir(podDir, { recursive: true });
+/** dirMade: the caller knows podDir exists (saves a mkdir per write). */
+export async function saveRecord(podDir: string, r: PodRecord, dirMade = false): Promise<void> {
+  if (!dirMade) await mkdir(podDir, { recursive: true });
   const tmp = join(podDir, `${RECORD_FILE}.tmp`);
   await writeFile(tmp, JSON.stringify(r));
   await rename(tmp, join(podDir, RECORD_FILE));

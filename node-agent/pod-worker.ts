@@ -79,6 +79,7 @@ export class PodWorker {
   private retryTimer: Timer | undefined;
   private retries = 0;
   private lastSent: Pod['status'];
+  private recordDirMade = false;
   private lastSentRv = '';
   private podError: { reason: string; message: string } | undefined;
   private readonly firstSeenMs: number;
@@ -246,7 +247,8 @@ export class PodWorker {
       containers[name] = { handle: r.handle, previous: r.previous, restartCount: r.restartCount, lastTerminated: r.lastTerminated };
     }
     this.record.containers = containers;
-    await saveRecord(this.paths.podDir, this.record);
+    await saveRecord(this.paths.podDir, this.record, this.recordDirMade);
+    this.recordDirMade = true;
   }
 
   private async ensureRunning(): Promise<void> {
@@ -575,6 +577,7 @@ export class PodWorker {
       await rt.destroySandbox(this.record.sandbox);
       this.record.sandbox = undefined;
     }
+    this.recordDirMade = false;
     await rm(this.paths.podDir, { recursive: true, force: true });
     await rm(this.paths.logDir, { recursive: true, force: true });
     if (!this.gone) {
