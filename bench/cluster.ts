@@ -2,6 +2,7 @@
 // processes (so its RSS/CPU are its own), and N simulated node agents in this process on the
 // fake runtime, each with its own gRPC channel, lease and pod watch.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,12 +41,17 @@ export interface ControlPlaneOptions {
   identity: string;
   etcd: string;
   cpuProfDir?: string;
+  /** Lets heapSnapshot() write V8 heap snapshots of this control plane here. */
+  heapSnapshotDir?: string;
   extraArgs?: string[];
 }
 
 export async function spawnControlPlane(o: ControlPlaneOptions): Promise<ControlPlaneChild> {
   const [port, mport] = [await freePort(), await freePort()];
-  const nodeArgs = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
+  const nodeArgs = [
+    ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : []),
+    ...(o.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir', o.heapSnapshotDir] : []),
+  ];
   const proc = spawn(process.execPath, [
     ...nodeArgs, CONTROL_PLANE_MAIN,
     '--etcd-endpoints', o.etcd, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${mport}`,
@@ -164,12 +170,12 @@ export interface Bed {
   close(): Promise<void>;
 }
 
-export async function startBed(opts: { controlPlanes: number; cpuProfDir?: string; extraArgs?: string[] }): Promise<Bed> {
+export async function startBed(opts: { controlPlanes: number; cpuProfDir?: string; heapSnapshotDir?: string; extraArgs?: string[] }): Promise<Bed> {
   const etcd = await startEtcd();
   const cps: ControlPlaneChild[] = [];
   try {
     for (let i = 0; i < opts.controlPlanes; i++) {
-      cps.push(await spawnControlPlane({ identity: `cp-${i}`, etcd: etcd.endpoint, cpuProfDir: opts.cpuProfDir, extraArgs: opts.extraArgs }));
+      cps.push(await spawnControlPlane({ identity: `cp-${i}`, etcd: etcd.endpoint, cpuProfDir: opts.cpuProfDir, heapSnapshotDir: opts.heapSnapshotDir, extraArgs: opts.extraArgs }));
     }
   } catch (e) {
     await Promise.all(cps.map((c) => c.stop('SIGKILL')));
@@ -184,4 +190,25 @@ export async function startBed(opts: { controlPlanes: number; cpuProfDir?: strin
       await etcd.stop();
     },
   };
+}
+
+/**
+ * Has the control plane (started with heapSnapshotDir) write a heap snapshot and waits until the
+ * file is complete; returns its path.
+ */
+export async function heapSnapshot(cp: ControlPlaneChild, dir: string, timeoutMs = 120_000): Promise<string> {
+  const before = new Set(readdirSync(dir));
+  process.kill(cp.pid, 'SIGUSR2');
+  const end = Date.now() + timeoutMs;
+  let last = -1;
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 500));
+    const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (!file) continue;
+    const size = statSync(join(dir, file)).size;
+    // Written in one go by the main thread: a size that holds for a poll is the whole file.
+    if (size > 0 && size === last) return join(dir, file);
+    last = size;
+  }
+  throw new Error(`no heap snapshot from the control plane in ${dir} after ${timeoutMs} ms`);
 }

@@ -1,7 +1,7 @@
 // Density: Deployments totalling P pods over N simulated nodes, created as fast as the API
 // takes them. Pod startup, throughput, API latency, control-plane cost and etcd writes per pod,
 // next to the etcd write ceiling measured on the same etcd in the same run.
-import { connect, createDeployment, deployment, startBed, startNodes, waitNodesReady } from './cluster.js';
+import { connect, createDeployment, deployment, heapSnapshot, startBed, startNodes, waitNodesReady } from './cluster.js';
 import { measureCeiling } from './etcd-ceiling.js';
 import { PodTracker } from './pod-tracker.js';
 import { histogramQuantiles, procUsage, round1, round3, scrape, summarize, sumOf } from './stats.js';
@@ -12,7 +12,7 @@ const MUTATING = new Set(['create', 'update', 'patch', 'delete', 'apply']);
 const PODS_PER_DEPLOYMENT = 100;
 
 export async function density(o: ScenarioOptions): Promise<ScenarioResult> {
-  const bed = await startBed({ controlPlanes: 1, cpuProfDir: o.cpuProfDir });
+  const bed = await startBed({ controlPlanes: 1, cpuProfDir: o.cpuProfDir, heapSnapshotDir: o.heapSnapshotDir });
   const cp = bed.cps[0];
   if (!cp) throw new Error('no control plane');
   const api = connect(cp.address);
@@ -59,6 +59,7 @@ export async function density(o: ScenarioOptions): Promise<ScenarioResult> {
     const writesPerPod = writes / o.pods;
     const apiHist = histogramQuantiles(cp0, cp1, 'skiff_api_request_duration_seconds', (l) => MUTATING.has(l.verb ?? ''), [0.5, 0.99]);
     const cpRss = await procUsage(cp.pid);
+    const snapshot = o.heapSnapshotDir ? await heapSnapshot(cp, o.heapSnapshotDir) : undefined;
     const benchRss = process.memoryUsage().rss / 2 ** 20;
     tracker.stop();
     const ceiling = await measureCeiling(bed.etcd.endpoint, { seconds: o.ceilingSeconds, concurrency: 256, valueBytes: 1024, batchSize: 16 });
@@ -89,6 +90,13 @@ export async function density(o: ScenarioOptions): Promise<ScenarioResult> {
       controlPlane: {
         rssMB: cpRss.rssMB, peakRssMB: cpRss.peakRssMB, sampledPeakRssMB: round1(Math.max(peakCpRss, cpRss.rssMB)),
         cpuSecondsDuringBurst: round1(cpu1.cpuSeconds - cpu0.cpuSeconds), cpuSecondsTotal: cpu1.cpuSeconds,
+        // Where the RSS goes, from the process's own prom-client default metrics.
+        memoryMB: {
+          heapUsed: round1(sumOf(cp1, 'nodejs_heap_size_used_bytes') / 2 ** 20),
+          heapTotal: round1(sumOf(cp1, 'nodejs_heap_size_total_bytes') / 2 ** 20),
+          external: round1(sumOf(cp1, 'nodejs_external_memory_bytes') / 2 ** 20),
+        },
+        ...(snapshot ? { heapSnapshot: snapshot } : {}),
       },
       agents: { processRssMB: round1(benchRss), rssPerNodeMB: round3(benchRss / o.nodes), note: 'bench process RSS (all agents + pod watch) / nodes' },
       // The bench's own pod watch resumed this often after the API server cut it for lagging.

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     .option('--timeout-seconds <n>', 'give up after this long', count('--timeout-seconds'), 600)
     .option('--ceiling-seconds <n>', 'length of each etcd ceiling run', count('--ceiling-seconds'), 5)
     .option('--cpu-prof-dir <dir>', 'run the control plane with node --cpu-prof into this folder')
+    .option('--heap-snapshot-dir <dir>', 'density: write a heap snapshot of the control plane here once every pod runs')
     .option('--svg <file>', 'write a chart of pods running over time')
     .option('--json <file>', 'also write the JSON result here')
     .exitOverride()
@@ -47,12 +48,13 @@ async function main(): Promise<void> {
   const scenario = cmd.args[0] ?? '';
   const run = SCENARIOS[scenario];
   if (!run) cmd.error(`unknown scenario "${scenario}": pick one of ${Object.keys(SCENARIOS).join(', ')}`);
-  const o = cmd.opts<{ size: Size; nodes?: number; pods?: number; startMs: number; timeoutSeconds: number; ceilingSeconds: number; cpuProfDir?: string; svg?: string; json?: string }>();
+  const o = cmd.opts<{ size: Size; nodes?: number; pods?: number; startMs: number; timeoutSeconds: number; ceilingSeconds: number; cpuProfDir?: string; heapSnapshotDir?: string; svg?: string; json?: string }>();
   const preset = SIZES[scenario]?.[o.size] ?? { nodes: 1, pods: 1 };
   if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
+  if (o.heapSnapshotDir) mkdirSync(o.heapSnapshotDir, { recursive: true });
   const opts: ScenarioOptions = {
     size: o.size, nodes: o.nodes ?? preset.nodes, pods: o.pods ?? preset.pods, startMs: o.startMs,
-    timeoutMs: o.timeoutSeconds * 1000, ceilingSeconds: o.ceilingSeconds, cpuProfDir: o.cpuProfDir,
+    timeoutMs: o.timeoutSeconds * 1000, ceilingSeconds: o.ceilingSeconds, cpuProfDir: o.cpuProfDir, heapSnapshotDir: o.heapSnapshotDir,
   };
   const r = await (run as (o: ScenarioOptions) => Promise<ScenarioResult>)(opts);
   const text = JSON.stringify(r.json);

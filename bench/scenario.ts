@@ -13,6 +13,8 @@ export interface ScenarioOptions {
   ceilingSeconds: number;
   /** Write a V8 CPU profile of the control-plane child here. */
   cpuProfDir?: string;
+  /** density: write a V8 heap snapshot of the control plane here once every pod runs. */
+  heapSnapshotDir?: string;
 }
 
 export interface ScenarioResult {
