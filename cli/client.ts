@@ -118,7 +118,7 @@ export class Api {
   }
   list(req: Partial<ListRequest> & { kind: string }): Promise<ResourceList> {
     return this.unary<ListRequest, ResourceList>((r, md, o, cb: Callback<ResourceList>) => this.client.list(r, md, o, cb), {
-      namespace: '', labelSelector: '', fieldSelector: '', ...req,
+      namespace: '', labelSelector: '', fieldSelector: '', resourceVersion: '', ...req,
     });
   }
   create(req: CreateRequest): Promise<Resource> {

@@ -6,7 +6,7 @@ describe('parseConfig', () => {
     const c = parseConfig([]);
     expect(c).toMatchObject({
       etcdEndpoints: ['http://127.0.0.1:2379'], listen: '127.0.0.1:6443', metricsListen: '', tokenFile: '',
-      etcdPrefix: '/skiff', logLevel: 'info',
+      etcdPrefix: '/skiff', logLevel: 'info', eventTtlSeconds: 3600,
     });
     expect(c.identity).toMatch(/-\d+$/);
   });
@@ -16,11 +16,12 @@ describe('parseConfig', () => {
       '--etcd-endpoints', 'http://a:2379, http://b:2379', '--listen', '0.0.0.0:7443', '--metrics-listen', '127.0.0.1:9464',
       '--token-file', '/etc/skiff/tokens', '--identity', 'cp-1', '--etcd-prefix', '/prod', '--log-level', 'debug',
       '--no-controllers', '--leader-lease-seconds', '6', '--node-grace-period', '8', '--pod-eviction-delay', '9',
+      '--event-ttl-seconds', '120',
     ]);
     expect(c).toEqual({
       etcdEndpoints: ['http://a:2379', 'http://b:2379'], listen: '0.0.0.0:7443', metricsListen: '127.0.0.1:9464',
       tokenFile: '/etc/skiff/tokens', identity: 'cp-1', etcdPrefix: '/prod', logLevel: 'debug',
-      controllers: false, leaderLeaseSeconds: 6, nodeGracePeriodSeconds: 8, podEvictionDelaySeconds: 9,
+      controllers: false, leaderLeaseSeconds: 6, nodeGracePeriodSeconds: 8, podEvictionDelaySeconds: 9, eventTtlSeconds: 120,
     });
   });
 

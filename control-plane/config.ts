@@ -15,6 +15,7 @@ export interface ControlPlaneConfig {
   leaderLeaseSeconds: number;
   nodeGracePeriodSeconds: number;
   podEvictionDelaySeconds: number;
+  eventTtlSeconds: number;
 }
 
 const positiveInt = (flag: string) => (v: string): number => {
@@ -53,13 +54,14 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
       positiveInt('--pod-eviction-delay'),
       20,
     )
+    .option('--event-ttl-seconds <n>', 'events are deleted this long after their last update (kube-apiserver --event-ttl)', positiveInt('--event-ttl-seconds'), 3600)
     .exitOverride()
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
   const o = cmd.opts<{
     etcdEndpoints: string; listen: string; metricsListen?: string; tokenFile?: string; identity: string;
     etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
-    nodeGracePeriod: number; podEvictionDelay: number;
+    nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
   }>();
   const endpoints = o.etcdEndpoints.split(',').map((s) => s.trim()).filter(Boolean);
   if (endpoints.length === 0) throw new InvalidArgumentError('--etcd-endpoints is empty');
@@ -78,5 +80,6 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     leaderLeaseSeconds: o.leaderLeaseSeconds,
     nodeGracePeriodSeconds: o.nodeGracePeriod,
     podEvictionDelaySeconds: o.podEvictionDelay,
+    eventTtlSeconds: o.eventTtlSeconds,
   };
 }

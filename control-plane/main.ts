@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const tokens = cfg.tokenFile ? await loadTokens(cfg.tokenFile) : undefined;
   const metrics = new Metrics({ processMetrics: true });
   const client = newEtcdClient(cfg.etcdEndpoints);
-  const store = instrumentStore(new Store(client, { prefix: cfg.etcdPrefix }), metrics);
+  const store = instrumentStore(new Store(client, { prefix: cfg.etcdPrefix, eventTtlSeconds: cfg.eventTtlSeconds }), metrics);
   const informers = new SharedInformers(store, {
     onError: (e, attempt) => log.warn({ err: e.message, attempt }, 'informer retrying'),
   });

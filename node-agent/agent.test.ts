@@ -20,7 +20,7 @@ import { NodeAgentClient } from '../proto/gen/skiff/v1/agent.js';
 import type { LogChunk } from '../proto/gen/skiff/v1/api.js';
 import { NodeAgent, type NodeAgentOptions } from './agent.js';
 import { AgentApi } from './api-client.js';
-import { ManualClock, type Clock } from './clock.js';
+import { ManualClock, type Clock } from '../proto/api/clock.js';
 import { FakeRuntime } from './runtime/fake/driver.js';
 import { FakeHost } from './runtime/fake/host.js';
 
@@ -77,7 +77,8 @@ async function setup(opts: { clock?: Clock; address?: string; backoff?: NodeAgen
     const agent = new NodeAgent({
       ...extra,
       nodeName: 'n1', controlPlane: address, runtime: new FakeRuntime({ host, nodeName: 'n1' }), stateDir,
-      listen: '127.0.0.1:0', clock: opts.clock, log, heartbeatMs: 200, backoff: opts.backoff, nodeIP: '192.0.2.10',
+      listen: '127.0.0.1:0', clock: opts.clock, log, heartbeatMs: 200, backoff: opts.backoff,
+      nodeIP: 'nodeIP' in extra ? extra.nodeIP : '192.0.2.10',
       podCIDR: '10.244.0.0/24', apiTimeoutMs: 2000, metricsListen: opts.metrics ? '127.0.0.1:0' : undefined,
       nodeStatusEvery: extra.nodeStatusEvery,
     });
@@ -409,5 +410,28 @@ describe('node agent with the fake runtime', () => {
     expect(text).toMatch(/skiff_agent_pods\{[^}]*phase="Running"[^}]*\} 2/);
     expect(text).toMatch(/skiff_agent_runtime_call_seconds_count\{[^}]*operation="startSandbox"/);
     expect(text).toMatch(/skiff_agent_pod_start_seconds_count\{[^}]*\} [1-9]/);
+  });
+
+  it('without --node-ip publishes the address it listens on, where the control plane proxies logs', async () => {
+    const { cluster, mk } = await setup();
+    const agent = mk(undefined, { nodeIP: undefined });
+    await agent.start();
+    const node = await cluster.client.get('Node', '', 'n1');
+    expect(node.status?.addresses[0]).toEqual({ type: 'InternalIP', address: '127.0.0.1' });
+    expect(node.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBe(agent.port);
+    await cluster.client.create('Pod', pod('talk', 'n1', [{ name: 'app', image: 'skiff/hello:1', command: ['sh', '-c', 'echo hi; sleep infinity'] }]));
+    const viaControlPlane = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        let out = '';
+        const s = cluster.client.client.logs(
+          { namespace: 'default', pod: 'talk', container: 'app', follow: false, tailLines: -1, previous: false, timestamps: false },
+          cluster.client.metadata(),
+        );
+        s.on('data', (c: LogChunk) => (out += Buffer.from(c.data).toString()));
+        s.on('error', reject);
+        s.on('end', () => resolve(out));
+      });
+    await until(async () => (await viaControlPlane().catch(() => '')) === 'hi\n', 10_000, 'logs through the control plane');
+    expect((await getPod(cluster, 'talk'))?.status?.hostIP).toBe('127.0.0.1');
   });
 });

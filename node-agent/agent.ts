@@ -11,11 +11,11 @@ import { Pod } from '../proto/gen/skiff/v1/core.js';
 import type { AgentStatus } from '../proto/gen/skiff/v1/agent.js';
 import { AgentApi } from './api-client.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '../proto/api/clock.js';
 import { AgentEvents } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { AgentMetrics } from './metrics.js';
-import { defaultNodeIP, type NodeIdentity } from './node-info.js';
+import { chooseNodeIP, listenIP, type NodeIdentity } from './node-info.js';
 import { podPaths, sandboxConfig } from './pod-config.js';
 import { loadRecords, type PodRecord } from './pod-record.js';
 import { PodSource } from './pod-source.js';
@@ -43,6 +43,7 @@ export interface NodeAgentOptions {
   backoff?: Partial<BackoffOptions>;
   clock?: Clock;
   log?: Logger;
+  /** The Node's InternalIP; by default the listen IP when that is one address (see chooseNodeIP). */
   nodeIP?: string;
   capacity?: Record<string, string>;
   /** Deadline of each control-plane call. */
@@ -125,7 +126,11 @@ export class NodeAgent {
       this.port = port;
     }
     if (o.metricsListen) await this.serveMetrics(o.metricsListen);
-    const nodeIP = o.nodeIP ?? defaultNodeIP();
+    const nodeIP = chooseNodeIP(o.nodeIP, o.listen);
+    const bound = listenIP(o.listen);
+    if (bound && bound !== nodeIP) {
+      this.log.warn({ nodeIP, listen: o.listen }, 'the control plane dials the node IP for logs, but the agent listens on another address');
+    }
     this.id = {
       nodeName: o.nodeName,
       podCIDR: o.podCIDR ?? '',

@@ -79,10 +79,11 @@ export class AgentApi {
 
   async list<K extends Kind>(
     kind: K,
-    opts: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {},
+    opts: { namespace?: string; labelSelector?: string; fieldSelector?: string; resourceVersion?: string } = {},
   ): Promise<{ items: KindMap[K][]; resourceVersion: string }> {
     const req = {
       kind: KINDS[kind].kind, namespace: opts.namespace ?? '', labelSelector: opts.labelSelector ?? '', fieldSelector: opts.fieldSelector ?? '',
+      resourceVersion: opts.resourceVersion ?? '',
     };
     const r = await this.call<ResourceList>((md, o, cb) => this.client.list(req, md, o, cb));
     return { items: r.items.map((i) => unwrapAs(kind, i)), resourceVersion: r.resourceVersion };

@@ -7,7 +7,7 @@ import { isApiError } from '../proto/api/errors.js';
 import { Lease } from '../proto/gen/skiff/v1/coordination.js';
 import { Namespace, type Node } from '../proto/gen/skiff/v1/core.js';
 import type { AgentApi } from './api-client.js';
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '../proto/api/clock.js';
 import { newNode, nodeLabels, nodeStatus, type NodeIdentity } from './node-info.js';
 
 export const LEASE_NAMESPACE = 'kube-node-lease';

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     .option('--listen <addr>', 'NodeAgent gRPC address (published in the Node status)', '127.0.0.1:10250')
     .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port)')
     .option('--node-labels <k=v,...>', 'extra labels for the Node', parseLabels, {})
-    .option('--node-ip <ip>', 'InternalIP to publish (default: first non-loopback IPv4)')
+    .option('--node-ip <ip>', 'InternalIP to publish, where the control plane reaches the agent (default: the --listen IP when it is one address, else the first non-loopback IPv4)')
     .option('--heartbeat-seconds <n>', 'lease renewal period', int('--heartbeat-seconds'), 5)
     .option('--crashloop-initial-seconds <n>', 'first restart back-off', int('--crashloop-initial-seconds'), 10)
     .option('--crashloop-max-seconds <n>', 'longest restart back-off', int('--crashloop-max-seconds'), 300)

@@ -1,6 +1,7 @@
 // What the agent says about its machine in the Node object: capacity, labels, addresses,
 // the agent's own endpoint and versions, and the Ready condition.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { arch, cpus, hostname, networkInterfaces, platform, release, totalmem } from 'node:os';
 import type { Condition } from '../proto/gen/skiff/v1/meta.js';
 import { Node, NodeStatus } from '../proto/gen/skiff/v1/core.js';
@@ -24,6 +25,37 @@ export function defaultNodeIP(): string {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
+}
+
+/**
+ * The IP of a host:port listen address ("10.0.0.5:10250", "[fd00::5]:10250") when it names one
+ * address; undefined for a wildcard (0.0.0.0, ::), a host name, a unix socket or "".
+ */
+export function listenIP(listen: string | undefined): string | undefined {
+  if (!listen) return undefined;
+  let host: string;
+  if (listen.startsWith('[')) {
+    const end = listen.indexOf(']');
+    if (end < 0) return undefined;
+    host = listen.slice(1, end);
+  } else {
+    const i = listen.lastIndexOf(':');
+    host = i >= 0 ? listen.slice(0, i) : listen;
+  }
+  if (!isIP(host)) return undefined;
+  const unspecified = isIP(host) === 4 ? /^0+(\.0+){3}$/.test(host) : /^[0:]+$/.test(host);
+  return unspecified ? undefined : host;
+}
+
+/**
+ * The Node's InternalIP. The control plane reaches the agent there, on
+ * status.daemonEndpoints.kubeletEndpoint.Port (as the API server reaches a kubelet), and pods
+ * report it as status.hostIP. An explicit --node-ip wins; else the IP the agent listens on when
+ * it listens on one (an agent on 127.0.0.1 can be reached nowhere else); else the machine's
+ * first non-loopback IPv4.
+ */
+export function chooseNodeIP(explicit: string | undefined, listen: string | undefined, fallback: () => string = defaultNodeIP): string {
+  return explicit || listenIP(listen) || fallback();
 }
 
 function goArch(): string {

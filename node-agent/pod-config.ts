@@ -6,7 +6,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, Pod } from '../proto/gen/skiff/v1/core.js';
 import { RuntimeError, type ContainerConfig, type Mount, type PortMapping, type SandboxConfig } from './runtime/runtime.js';
-import { cpuMillis, memoryBytes } from './quantity.js';
+import { cpuMillis, memoryBytes } from '../proto/api/quantity.js';
 
 export interface PodPaths {
   /** <state>/pods/<uid>: the agent's record and the pod's volumes. */

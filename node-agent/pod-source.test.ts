@@ -12,7 +12,7 @@ import type { Pod } from '../proto/gen/skiff/v1/core.js';
 import { podFixture } from '../test/helpers/objects.js';
 import { until } from '../test/helpers/wait.js';
 import { AgentApi } from './api-client.js';
-import { realClock } from './clock.js';
+import { realClock } from '../proto/api/clock.js';
 import { PodSource } from './pod-source.js';
 
 type Step = (call: ServerWritableStream<WatchRequest, WatchEvent>) => void;

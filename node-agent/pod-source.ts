@@ -9,7 +9,7 @@ import { unwrapAs } from '../proto/api/kinds.js';
 import type { WatchEvent } from '../proto/gen/skiff/v1/api.js';
 import type { Pod } from '../proto/gen/skiff/v1/core.js';
 import type { AgentApi } from './api-client.js';
-import { sleep, type Clock } from './clock.js';
+import { sleep, type Clock } from '../proto/api/clock.js';
 
 export interface PodHandlers {
   /** The complete set of pods bound here (after each list). */
@@ -78,7 +78,9 @@ export class PodSource {
   }
 
   private async relist(): Promise<void> {
-    const list = await this.api.list('Pod', { fieldSelector: this.fieldSelector });
+    // From the server's cache, as a kubelet's reflector lists: a thousand agents re-listing at
+    // once after a control-plane hiccup must not each read every pod from etcd.
+    const list = await this.api.list('Pod', { fieldSelector: this.fieldSelector, resourceVersion: '0' });
     if (this.stopped) return;
     this.resourceVersion = list.resourceVersion;
     this.failures = 0;

@@ -9,7 +9,7 @@ import { isApiError } from '../proto/api/errors.js';
 import type { Container, ContainerState, ContainerStateTerminated, Pod } from '../proto/gen/skiff/v1/core.js';
 import type { AgentApi } from './api-client.js';
 import { backoffMessage, CrashLoopBackoff, type BackoffOptions } from './backoff.js';
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '../proto/api/clock.js';
 import type { AgentEvents } from './events.js';
 import { rfc3339 } from './heartbeat.js';
 import type { AgentMetrics } from './metrics.js';

@@ -229,9 +229,9 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       const s = await ensure(l, 'node-agent', () => withApi(server(), token, (api) => nodeReady(api, name)), () => Promise.resolve([node, [
         distEntry('node-agent'), '--control-plane', server(), '--token-file', l.tokenFile, '--node-name', name,
         '--runtime', 'cri', '--containerd-socket', l.containerdSocket, '--pod-cidr', POD_CIDR,
+        // One machine: the agent publishes the loopback address it listens on, where the control
+        // plane reaches it (logs).
         '--state-dir', l.agentDir, '--listen', `127.0.0.1:${ports.agent}`,
-        // One machine: the control plane reaches the agent (logs) where it listens, on loopback.
-        '--node-ip', '127.0.0.1',
       ]]), 90_000);
       return `${s.fresh ? 'started' : 'already running'} (pid ${s.pid}), node ${name} Ready`;
     });

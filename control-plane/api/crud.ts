@@ -10,7 +10,10 @@ import type {
   CreateRequest, GetRequest, ListRequest, PatchRequest, Resource, ResourceList, UpdateRequest,
 } from '../../proto/gen/skiff/v1/api.js';
 import type { Pod } from '../../proto/gen/skiff/v1/core.js';
+import { fieldsMatch, parseFieldSelector } from '../storage/fields.js';
+import { matches, parseLabelSelector } from '../storage/labels.js';
 import { clone, kindOf, namespaceOf, requireNamespace, type ApiContext } from './context.js';
+import { cachedCandidates } from './triggers.js';
 import { applyCreateDefaults, applyDefaults } from './defaults.js';
 import { validateObject, validateUpdate } from './validation/index.js';
 
@@ -70,12 +73,49 @@ export async function get(ctx: ApiContext, req: GetRequest): Promise<AnyObject> 
 
 export async function list(ctx: ApiContext, req: ListRequest): Promise<ResourceList> {
   const info = kindOf(req.kind);
+  if (req.resourceVersion === '0') return listFromCache(ctx, info, req);
+  if (req.resourceVersion) {
+    throw errors.badRequest(`list resourceVersion "${req.resourceVersion}" is not supported: use "" (a consistent read from etcd) or "0" (the server's cache)`);
+  }
   const res = await ctx.store.list(info.kind, {
     namespace: info.namespaced ? req.namespace : '',
     labelSelector: req.labelSelector,
     fieldSelector: req.fieldSelector,
   });
   return { items: res.items.map((o) => wrap(info.kind, o)), resourceVersion: String(res.revision) };
+}
+
+const CACHE_SYNC_TIMEOUT_MS = 10_000;
+
+/** Kubernetes' resourceVersion=0 list: whatever the informer holds, at the informer's revision. */
+async function listFromCache(ctx: ApiContext, info: KindInfo, req: ListRequest): Promise<ResourceList> {
+  const labels = parseLabelSelector(req.labelSelector);
+  const fields = parseFieldSelector(info, req.fieldSelector);
+  const inf = ctx.informers.get(info.kind);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      inf.start(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(errors.unavailable(`cannot list ${info.plural} from the cache: it has not synced with etcd within ${CACHE_SYNC_TIMEOUT_MS} ms; is etcd reachable?`)),
+          CACHE_SYNC_TIMEOUT_MS,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+  const ns = info.namespaced ? req.namespace : '';
+  const items: Resource[] = [];
+  for (const o of cachedCandidates(inf, info, fields)) {
+    const m = metaOf(o);
+    if (ns && m.namespace !== ns) continue;
+    if (labels.length && !matches(labels, m.labels)) continue;
+    if (fields.length && !fieldsMatch(info, fields, o)) continue;
+    items.push(wrap(info.kind, o));
+  }
+  return { items, resourceVersion: String(inf.revision) };
 }
 
 export type Mutation = (current: AnyObject) => AnyObject;

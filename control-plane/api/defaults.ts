@@ -5,7 +5,7 @@ import { KINDS, metaOf, type AnyObject, type KindInfo } from '../../proto/api/ki
 import type { Deployment, DeploymentSpec, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
 import { PodStatus, type Container, type Namespace, type Pod, type PodSpec, type PodTemplateSpec, type Probe } from '../../proto/gen/skiff/v1/core.js';
 import type { IntOrString } from '../../proto/gen/skiff/v1/meta.js';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../../proto/api/quantity.js';
 
 export const DEFAULT_NAMESPACE = 'default';
 

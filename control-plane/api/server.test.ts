@@ -243,6 +243,31 @@ describe('watch', () => {
     for (const w of [all, labelled, resumed]) w.stop();
   });
 
+  it('lists from the cache with resourceVersion 0 (by node through the index); a watch from its revision misses nothing', async () => {
+    await srv.api.create({ object: resourceOf({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'c0' } }) });
+    const mk = (name: string, nodeName: string) =>
+      srv.api.create({ object: resourceOf({ ...podDoc(name, { app: 'c0' }, nodeName ? { nodeName } : {}), metadata: { name, namespace: 'c0', labels: { app: 'c0' } } }) });
+    const last = await mk('on-a', 'node-a');
+    await mk('on-b', 'node-b');
+    await mk('unbound', '');
+    // The cache may trail the write: a resourceVersion 0 list returns whatever it holds.
+    let listed = await srv.api.list({ kind: 'pods', namespace: 'c0', fieldSelector: 'spec.nodeName=node-a', resourceVersion: '0' });
+    await until(async () => {
+      listed = await srv.api.list({ kind: 'pods', namespace: 'c0', fieldSelector: 'spec.nodeName=node-a', resourceVersion: '0' });
+      return Number(listed.resourceVersion) >= Number(unwrap(last).value.metadata?.resourceVersion);
+    }, 10_000, 'the cache to reach the write');
+    expect(listed.items.map((i) => unwrap(i).value.metadata?.name)).toEqual(['on-a']);
+    const labelled = await srv.api.list({ kind: 'pods', namespace: 'c0', labelSelector: 'app=c0', fieldSelector: 'spec.nodeName!=node-a', resourceVersion: '0' });
+    expect(labelled.items.map((i) => unwrap(i).value.metadata?.name).sort()).toEqual(['on-b', 'unbound']);
+    const w = collect(srv.api.watch({ kind: 'pods', namespace: 'c0', fieldSelector: 'spec.nodeName=node-a', resourceVersion: listed.resourceVersion }));
+    await mk('on-a-2', 'node-a');
+    await until(() => w.events.length >= 1, 10_000, 'the new pod');
+    expect(w.events.map((e) => `${e.type} ${unwrap(e.object).value.metadata?.name}`)).toEqual(['ADDED on-a-2']);
+    w.stop();
+    const bad = await failure(srv.api.list({ kind: 'pods', resourceVersion: '17' }));
+    expect(bad.code).toBe('BadRequest');
+  });
+
   it('delivers every object of a multi-object apply (one etcd revision)', async () => {
     const w = collect(srv.api.watch({ kind: 'pods', labelSelector: 'batch=txn' }));
     await until(() => srv.informers.get('Pod').hasSynced, 10_000, 'informer');

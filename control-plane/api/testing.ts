@@ -36,7 +36,7 @@ export class TestApi {
   get = (r: Partial<GetRequest>): Promise<Resource> =>
     call(this.client, 'get', { kind: '', namespace: '', name: '', ...r }, this.md);
   list = (r: Partial<ListRequest>): Promise<ResourceList> =>
-    call(this.client, 'list', { kind: '', namespace: '', labelSelector: '', fieldSelector: '', ...r }, this.md);
+    call(this.client, 'list', { kind: '', namespace: '', labelSelector: '', fieldSelector: '', resourceVersion: '', ...r }, this.md);
   update = (r: Partial<UpdateRequest>): Promise<Resource> =>
     call(this.client, 'update', { dryRun: false, subresource: '', ...r }, this.md);
   patch = (r: Partial<PatchRequest>): Promise<Resource> =>

@@ -7,11 +7,12 @@
 // spec.nodeName=<node>) are indexed by it, so an event is only offered to the watchers it can
 // concern (see watcher-index.ts).
 import { errors } from '../../proto/api/errors.js';
-import { KINDS, metaOf, type AnyObject, type Kind, type KindInfo, type KindMap } from '../../proto/api/kinds.js';
+import { KINDS, metaOf, type AnyObject, type Kind, type KindInfo } from '../../proto/api/kinds.js';
 import type { SharedInformers } from '../informers.js';
 import { fieldsMatch, type FieldRequirement } from '../storage/fields.js';
 import type { Informer } from '../storage/informer.js';
 import { matches, type Requirement } from '../storage/labels.js';
+import { cachedCandidates, pinnedTrigger, triggerOf, type Trigger } from './triggers.js';
 import { WatcherIndex } from './watcher-index.js';
 
 export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
@@ -60,13 +61,6 @@ interface Watcher {
   trigger: string | undefined;
 }
 
-/**
- * Per kind, the field whose equality selectors index watchers, and how to read it from an
- * object; the value must be what storage/fields.ts matches that field against.
- */
-const TRIGGERS: { [K in Kind]?: { field: string; value: (o: KindMap[K]) => string } } = {
-  Pod: { field: 'spec.nodeName', value: (p) => p.spec?.nodeName ?? '' },
-};
 
 const rvOf = (o: AnyObject): number => Number(metaOf(o).resourceVersion) || 0;
 
@@ -77,7 +71,7 @@ export class KindWatchCache {
   private lastRevision: number;
   private seq = 0;
   private readonly watchers = new WatcherIndex<Watcher>();
-  private readonly trigger: { field: string; value: (o: AnyObject) => string } | undefined;
+  private readonly trigger: Trigger | undefined;
   private readonly maxEvents: number;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
@@ -92,7 +86,7 @@ export class KindWatchCache {
     this.maxEvents = opts.maxEvents ?? 10_000;
     this.maxAgeMs = opts.maxAgeMs ?? 5 * 60_000;
     this.now = opts.now ?? Date.now;
-    this.trigger = TRIGGERS[info.kind] as typeof this.trigger;
+    this.trigger = triggerOf(info.kind);
     this.historyStart = this.lastRevision = informer.revision;
     // addHandlers replays the cache as adds; those are the snapshot, not events.
     this.attaching = true;
@@ -130,12 +124,9 @@ export class KindWatchCache {
    * Returns the function that stops it.
    */
   watch(filter: WatchFilter, resourceVersion: string, bookmarks: boolean, sink: WatchSink): () => void {
-    // Any equality on the trigger field will do: an object with another value matches neither now nor before.
-    const field = this.trigger?.field;
-    const pin = filter.fields.find((r) => r.equal && r.field === field);
-    const w: Watcher = { filter, afterSeq: this.seq, minRevision: 0, bookmarks, sink, trigger: pin?.value };
+    const w: Watcher = { filter, afterSeq: this.seq, minRevision: 0, bookmarks, sink, trigger: pinnedTrigger(this.info.kind, filter.fields) };
     if (resourceVersion === '' || resourceVersion === '0') {
-      for (const o of this.informer.list()) if (this.matches(filter, o)) sink('ADDED', o, rvOf(o));
+      for (const o of cachedCandidates(this.informer, this.info, filter.fields)) if (this.matches(filter, o)) sink('ADDED', o, rvOf(o));
     } else {
       const from = Number(resourceVersion);
       if (!Number.isInteger(from) || from < 0) throw errors.badRequest(`invalid resourceVersion "${resourceVersion}"`);

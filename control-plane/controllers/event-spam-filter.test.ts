@@ -7,19 +7,21 @@ const ref = (name: string, uid = `uid-${name}`): ObjectReference => ({
 });
 
 describe('EventSpamFilter', () => {
-  it('lets a burst of 25 through per object and source, then one per 5 minutes', () => {
+  it('lets a burst of 25 through per object, source and reason, then one per 5 minutes', () => {
     let now = 1_000_000;
     const f = new EventSpamFilter(() => now);
-    const allowed = Array.from({ length: 40 }, () => f.allow('replicaset-controller', ref('web'))).filter(Boolean).length;
+    const create = (r = ref('web'), source = 'replicaset-controller'): boolean => f.allow(source, r, 'Normal', 'SuccessfulCreate');
+    const allowed = Array.from({ length: 40 }, () => create()).filter(Boolean).length;
     expect(allowed).toBe(SPAM_BURST);
-    // Other objects and other sources have their own buckets.
-    expect(f.allow('replicaset-controller', ref('api'))).toBe(true);
-    expect(f.allow('deployment-controller', ref('web'))).toBe(true);
-    expect(f.allow('replicaset-controller', ref('web', 'uid-new'))).toBe(true);
+    // Other objects, sources and reasons have their own buckets.
+    expect(create(ref('api'))).toBe(true);
+    expect(create(ref('web'), 'deployment-controller')).toBe(true);
+    expect(create(ref('web', 'uid-new'))).toBe(true);
+    expect(f.allow('replicaset-controller', ref('web'), 'Warning', 'FailedCreate')).toBe(true);
     now += 299_000;
-    expect(f.allow('replicaset-controller', ref('web'))).toBe(false);
+    expect(create()).toBe(false);
     now += 1_000;
-    expect(f.allow('replicaset-controller', ref('web'))).toBe(true);
-    expect(f.allow('replicaset-controller', ref('web'))).toBe(false);
+    expect(create()).toBe(true);
+    expect(create()).toBe(false);
   });
 });

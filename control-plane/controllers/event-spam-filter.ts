@@ -1,7 +1,7 @@
 // Kubernetes' EventSourceObjectSpamFilter (client-go tools/record): each (source, involved
-// object) pair gets a token bucket of 25 events refilled at one per 5 minutes; events beyond it
-// are dropped. A ReplicaSet creating 1,000 pods therefore leaves 25 SuccessfulCreate events,
-// not 1,000, exactly as in Kubernetes.
+// object, type, reason) gets a token bucket of 25 events refilled at one per 5 minutes; events
+// beyond it are dropped. A ReplicaSet creating 1,000 pods therefore leaves 25 SuccessfulCreate
+// events, not 1,000, while a rare Warning about the same object still gets through.
 import type { ObjectReference } from '../../proto/gen/skiff/v1/meta.js';
 
 export const SPAM_BURST = 25;
@@ -24,8 +24,8 @@ export class EventSpamFilter {
   ) {}
 
   /** Whether an event from this source about ref may be written now (takes a token if so). */
-  allow(source: string, ref: ObjectReference): boolean {
-    const key = [source, ref.kind, ref.namespace, ref.name, ref.uid, ref.apiVersion].join('\u0000');
+  allow(source: string, ref: ObjectReference, type: string, reason: string): boolean {
+    const key = [source, ref.kind, ref.namespace, ref.name, ref.uid, ref.apiVersion, type, reason].join('\u0000');
     const t = this.now();
     const prev = this.buckets.get(key);
     const b: Bucket = prev

@@ -2,7 +2,7 @@
 // is a core Event named `<object>.<hex time>` in the object's namespace; a repeat of the same
 // (object, type, reason, message) from this recorder bumps count and lastTimestamp of the
 // earlier Event instead of creating another (Kubernetes' event aggregation), and at most 25
-// events per involved object are written in a burst (event-spam-filter.ts). Recording never
+// events per involved object and reason are written in a burst (event-spam-filter.ts). Recording never
 // throws into a controller and never blocks it: writes run in the background (in order for one
 // aggregation key) and a failed write is logged and dropped.
 import { isApiError } from '../../proto/api/errors.js';
@@ -67,7 +67,7 @@ export class ClientEventRecorder implements EventRecorder {
 
   record(obj: AnyObject, type: EventType, reason: string, message: string): void {
     const ref = referenceOf(obj);
-    if (!this.spam.allow(`${this.opts.component}\u0000${this.opts.host ?? ''}`, ref)) return;
+    if (!this.spam.allow(`${this.opts.component}\u0000${this.opts.host ?? ''}`, ref, type, reason)) return;
     const at = this.now();
     const key = [ref.kind, ref.namespace, ref.name, ref.uid, type, reason, message].join('\u0000');
     // Different keys write concurrently (the store folds them into shared transactions); a

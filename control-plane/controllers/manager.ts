@@ -29,8 +29,6 @@ export interface ControllerManagerOptions {
   leaseTtlSeconds?: number;
   nodeGracePeriodSeconds?: number;
   podEvictionDelaySeconds?: number;
-  /** Event TTL for the garbage collector; default 1 h. */
-  eventTtlSeconds?: number;
   log?: (msg: string, fields?: object) => void;
 }
 
@@ -64,7 +62,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
       new ClientEventRecorder(client, { component, host: opts.identity });
     const { informers, store } = opts;
     return [
-      new GarbageCollector({ store, client, informers, eventTtlSeconds: opts.eventTtlSeconds }),
+      new GarbageCollector({ store, client, informers }),
       new NodeLifecycleController({
         store,
         client,

@@ -66,6 +66,10 @@ export class Informer<K extends Kind> {
     };
   }
 
+  hasIndex(name: string): boolean {
+    return this.indexFns.has(name);
+  }
+
   /** Adds an index (e.g. pods by node); must be called before start. */
   addIndex(name: string, fn: IndexFn<KindMap[K]>): void {
     this.indexFns.set(name, fn);

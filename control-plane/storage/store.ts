@@ -10,6 +10,7 @@ import { fromEtcdError } from './etcd-errors.js';
 import { fieldsMatch, parseFieldSelector, type FieldRequirement } from './fields.js';
 import { KeyLayout } from './keys.js';
 import { matches, parseLabelSelector, type Requirement } from './labels.js';
+import { LeaseManager } from './lease-manager.js';
 import { TxnBatcher, type TxnOp, type TxnOutcome } from './txn-batcher.js';
 import { StoreWatch, type WatchOptions } from './watch.js';
 
@@ -30,7 +31,16 @@ export interface StoreOptions {
   /** Deadline for each unary etcd call; past it the call fails with Unavailable. */
   requestTimeoutMs?: number;
   now?: () => Date;
+  /**
+   * Events expire this long after their last write (kube-apiserver's --event-ttl, 1 h by
+   * default): they are written with an etcd lease. 0 keeps them until deleted.
+   */
+  eventTtlSeconds?: number;
+  /** How long one event lease is handed out (kube-apiserver: 60 s); tests shorten it. */
+  eventLeaseReuseSeconds?: number;
 }
+
+export const DEFAULT_EVENT_TTL_SECONDS = 3600;
 
 export interface TxnWrite {
   kind: Kind;
@@ -66,6 +76,8 @@ export class Store {
   private readonly now: () => Date;
   /** Single-object writes go through here (group commit); transact() does not. */
   readonly batcher: TxnBatcher;
+  /** Leases for expiring kinds (Events); undefined when they do not expire. */
+  readonly eventLeases: LeaseManager | undefined;
 
   constructor(
     readonly client: Etcd3,
@@ -75,11 +87,25 @@ export class Store {
     this.timeoutMs = opts.requestTimeoutMs ?? 5000;
     this.now = opts.now ?? (() => new Date());
     this.batcher = new TxnBatcher((req, o) => this.client.kv.txn(req, o), { timeoutMs: this.timeoutMs });
+    const ttl = opts.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS;
+    this.eventLeases = ttl > 0 ? new LeaseManager((t) => this.grantLease(t), ttl, opts.eventLeaseReuseSeconds ?? 60) : undefined;
   }
 
-  private put(key: string, value: Buffer, guard: TxnOp['guard']): Promise<TxnOutcome> {
+  private async grantLease(ttlSeconds: number): Promise<string> {
+    const res = await this.client.leaseClient.leaseGrant({ TTL: ttlSeconds, ID: 0 }, this.deadline());
+    if (res.error) throw new Error(`etcd refused a ${ttlSeconds} s lease: ${res.error}`);
+    return res.ID;
+  }
+
+  /** The lease a write of this kind carries: expiring kinds get a fresh one on every write. */
+  private async leaseOf(info: KindInfo): Promise<string | undefined> {
+    return info.kind === 'Event' && this.eventLeases ? this.eventLeases.leaseFor() : undefined;
+  }
+
+  private async put(info: KindInfo, key: string, value: Buffer, guard: TxnOp['guard']): Promise<TxnOutcome> {
     const k = Buffer.from(key);
-    return this.batcher.submit({ key: k, guard, request: { request_put: { key: k, value } }, size: k.length + value.length });
+    const lease = await this.leaseOf(info);
+    return this.batcher.submit({ key: k, guard, request: { request_put: { key: k, value, lease } }, size: k.length + value.length });
   }
 
   private deadline(): { deadline: number } {
@@ -189,7 +215,7 @@ export class Store {
     const key = this.keyOf(info, o);
     let res;
     try {
-      res = await this.put(key, this.encode(info, o), { kind: 'create' });
+      res = await this.put(info, key, this.encode(info, o), { kind: 'create' });
     } catch (e) {
       throw fromEtcdError(e, `create ${kind} ${metaOf(o).name}`);
     }
@@ -238,7 +264,7 @@ export class Store {
     const key = this.keyOf(info, o);
     let res;
     try {
-      res = await this.put(key, this.encode(info, o), { kind: 'mod', modRevision: Number(expected) });
+      res = await this.put(info, key, this.encode(info, o), { kind: 'mod', modRevision: Number(expected) });
     } catch (e) {
       throw fromEtcdError(e, `update ${kind} ${m.name}`);
     }
@@ -320,7 +346,12 @@ export class Store {
     const keys = writes.map((w, i) => this.keyOf(infos[i]!, w.object));
     let txn = this.client.if(keys[0]!, ...this.guard(writes[0]!));
     for (let i = 1; i < writes.length; i++) txn = txn.and(keys[i]!, ...this.guard(writes[i]!));
-    const puts = writes.map((w, i) => this.client.put(keys[i]!).value(this.encode(infos[i]!, w.object)));
+    const leases = await Promise.all(infos.map((info) => this.leaseOf(info)));
+    const puts = writes.map((w, i) => {
+      const put = this.client.put(keys[i]!).value(this.encode(infos[i]!, w.object));
+      const lease = leases[i];
+      return lease ? put.lease(lease) : put;
+    });
     let res;
     try {
       res = await txn.then(...puts).options(this.deadline()).commit();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Probe, type Container } from '../../proto/gen/skiff/v1/core.js';
 import { fromManifest } from '../../proto/api/manifest.js';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../../proto/api/clock.js';
 import { httpCheck, probeCheck, ProbeConfigError, resolvePort, tcpCheck } from './handlers.js';
 import { probeTiming } from './spec.js';
 import { ThresholdState } from './threshold.js';

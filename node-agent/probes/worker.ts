@@ -1,7 +1,7 @@
 // Runs one probe of one container attempt on the agent's clock: waits initialDelay, then checks
 // every period (each check bounded by timeout) and reports verdict changes. A startup probe
 // stops after its first success; liveness and readiness run until stop().
-import type { Clock, Timer } from '../clock.js';
+import type { Clock, Timer } from '../../proto/api/clock.js';
 import type { ProbeKind, ProbeTiming } from './spec.js';
 import { initialResult } from './spec.js';
 import { ThresholdState } from './threshold.js';

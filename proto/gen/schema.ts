@@ -1352,6 +1352,9 @@ export const schema: Record<string, MessageSchema> = {
       },
       "fieldSelector": {
         "kind": "string"
+      },
+      "resourceVersion": {
+        "kind": "string"
       }
     }
   },

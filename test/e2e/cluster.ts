@@ -107,7 +107,7 @@ export class Cluster {
     this.spawn('node-agent', [
       ENTRIES[1] ?? '', '--control-plane', this.server, '--token-file', tokenFile, '--node-name', this.nodeName,
       '--runtime', 'cri', '--containerd-socket', this.containerd.socket, '--pod-cidr', this.containerd.subnet,
-      '--state-dir', join(this.dir, 'agent'), '--listen', `127.0.0.1:${await freePort()}`, '--node-ip', '127.0.0.1',
+      '--state-dir', join(this.dir, 'agent'), '--listen', `127.0.0.1:${await freePort()}`,
       '--crashloop-initial-seconds', '2', '--crashloop-max-seconds', '10',
     ]);
     await until(async () => {

@@ -2,7 +2,7 @@
 // ports, resources, probes, volumes, policies.
 import type { Container, PodSpec, Probe } from '../../../proto/gen/skiff/v1/core.js';
 import type { IntOrString } from '../../../proto/gen/skiff/v1/meta.js';
-import { parseQuantity, QuantityError, type Quantity } from '../quantity.js';
+import { parseQuantity, QuantityError, type Quantity } from '../../../proto/api/quantity.js';
 import { Causes, join } from './causes.js';
 import { dns1123Label, portName } from './names.js';
 

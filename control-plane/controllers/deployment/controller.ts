@@ -10,7 +10,7 @@ import { selectorMatches } from '../../storage/labels.js';
 import type { ControllerClient } from '../client.js';
 import type { EventRecorder } from '../events.js';
 import { controllerRefOf } from '../runtime/claim.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../../../proto/api/clock.js';
 import { Controller } from '../runtime/controller.js';
 import { BY_NAMESPACE, ensureStandardIndexes } from '../runtime/indexes.js';
 import type { Logger } from '../runtime/log.js';

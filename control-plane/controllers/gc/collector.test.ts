@@ -1,15 +1,14 @@
 // The garbage collector on a real etcd: background, orphan and foreground deletion of a
-// Deployment -> ReplicaSet -> Pod chain, partial owner loss, and the event TTL.
+// Deployment -> ReplicaSet -> Pod chain and partial owner loss.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Kind } from '../../../proto/api/kinds.js';
-import { Event } from '../../../proto/gen/skiff/v1/core.js';
 import type { OwnerReference } from '../../../proto/gen/skiff/v1/meta.js';
 import { testStore, type TestStore } from '../../../test/helpers/etcd-client.js';
 import { until } from '../../../test/helpers/wait.js';
 import { SharedInformers } from '../../informers.js';
 import type { StoreWatch } from '../../storage/watch.js';
 import { StoreControllerClient } from '../client.js';
-import { ManualClock } from '../runtime/clock.js';
+import { ManualClock } from '../../../proto/api/clock.js';
 import { deploymentFixture, podFixture, rsFixture } from '../runtime/fixtures.js';
 import { GarbageCollector } from './collector.js';
 
@@ -30,7 +29,7 @@ async function start(clock = new ManualClock(Date.now())): Promise<void> {
   ts = testStore();
   informers = new SharedInformers(ts.store);
   client = new StoreControllerClient(ts.store, () => clock.now());
-  gc = new GarbageCollector({ store: ts.store, client, informers, clock, eventTtlSeconds: 3600 });
+  gc = new GarbageCollector({ store: ts.store, client, informers, clock });
   await gc.start();
 }
 
@@ -124,22 +123,5 @@ describe('GarbageCollector', () => {
     const order = deletions.sort((x, y) => x.revision - y.revision).map((d) => d.what);
     expect(order.slice(2)).toEqual(['ReplicaSet web-rs', 'Deployment web']);
     expect(order.slice(0, 2).sort()).toEqual(['Pod web-rs-0', 'Pod web-rs-1']);
-  });
-
-  it('expires events older than the TTL and keeps newer ones until their time', async () => {
-    const clock = new ManualClock(Date.now());
-    await start(clock);
-    const ev = (name: string, ageMs: number): Event =>
-      Event.fromPartial({
-        metadata: { name, namespace: 'default' },
-        reason: 'Test',
-        lastTimestamp: new Date(clock.now() - ageMs).toISOString(),
-      });
-    await client.create('Event', ev('old', 2 * 3600_000));
-    await client.create('Event', ev('new', 60_000));
-    await until(async () => (await names('Event')).join() === 'new', 10_000, 'old event expired');
-    await until(() => clock.pendingTimers > 0, 10_000, 'expiry timer for the new event');
-    clock.advance(3600_000 - 60_000);
-    await until(async () => (await names('Event')).length === 0, 10_000, 'new event expired after the TTL');
   });
 });

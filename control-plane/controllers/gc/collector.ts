@@ -1,8 +1,7 @@
 // The garbage collector: keeps ownerReferences true. It watches every kind that can own or be
-// owned, and works on two kinds of keys:
-//   obj|<Kind>|<ns/name>  an object to check as a dependent (are its owners still there?) and,
-//                         when it is being deleted with a GC finalizer, as an owner (graph.ts);
-//   ev|<ns/name>          an Event, removed once it is older than the event TTL.
+// owned, and works on keys obj|<Kind>|<ns/name>: an object to check as a dependent (are its
+// owners still there?) and, when it is being deleted with a GC finalizer, as an owner
+// (graph.ts). Events are not its business: they expire through their etcd lease (Store).
 // The caches can lag each other (a new ReplicaSet's pods may be seen before the ReplicaSet),
 // so an owner the cache does not know is looked up live before anything is deleted.
 import { isApiError } from '../../../proto/api/errors.js';
@@ -11,17 +10,16 @@ import type { OwnerReference } from '../../../proto/gen/skiff/v1/meta.js';
 import type { SharedInformers } from '../../informers.js';
 import type { Store } from '../../storage/store.js';
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER, type ControllerClient } from '../client.js';
-import { realClock, type Clock } from '../runtime/clock.js';
+import { realClock, type Clock } from '../../../proto/api/clock.js';
 import { Controller, type Result } from '../runtime/controller.js';
 import { BY_OWNER_UID, ownerUidIndex } from '../runtime/indexes.js';
 import { rootLogger, type Logger } from '../runtime/log.js';
-import { dependentAction, eventTime, isDependentOf, ownerAction, type OwnerState } from './graph.js';
+import { dependentAction, isDependentOf, ownerAction, type OwnerState } from './graph.js';
 
 /** Kinds that own or are owned in Skiff (node Leases may be owned by their Node). */
 export const GC_KINDS: readonly Kind[] = ['Deployment', 'ReplicaSet', 'Pod', 'Node', 'Lease'];
 /** Kinds that own other objects in Skiff (pods and leases never do). */
 const CAN_OWN: readonly Kind[] = ['Deployment', 'ReplicaSet', 'Node'];
-export const DEFAULT_EVENT_TTL_SECONDS = 3600;
 const BY_UID = 'uid';
 const uidIndex = (o: AnyObject): string[] => [o.metadata?.uid ?? ''];
 
@@ -29,7 +27,6 @@ export interface GarbageCollectorOptions {
   store: Store;
   client: ControllerClient;
   informers: SharedInformers;
-  eventTtlSeconds?: number;
   clock?: Clock;
   log?: Logger;
 }
@@ -44,12 +41,10 @@ export class GarbageCollector {
   readonly controller: Controller;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly eventTtlMs: number;
 
   constructor(private readonly opts: GarbageCollectorOptions) {
     this.clock = opts.clock ?? realClock;
     this.log = (opts.log ?? rootLogger).child({ controller: 'garbage-collector' });
-    this.eventTtlMs = (opts.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS) * 1000;
     this.controller = new Controller({
       name: 'garbage-collector',
       workers: 2,
@@ -71,10 +66,7 @@ export class GarbageCollector {
         onDelete: (o) => this.objectDeleted(o),
       }));
     }
-    const events = informers.get('Event');
-    const onEvent = (e: AnyObject): void => this.controller.enqueue(`ev|${objectKey(e)}`);
-    this.handlerRemovers.push(events.addHandlers({ onAdd: onEvent, onUpdate: (_o, e) => onEvent(e) }));
-    await informers.start([...GC_KINDS, 'Event']);
+    await informers.start(GC_KINDS);
     this.controller.start();
   }
 
@@ -109,19 +101,7 @@ export class GarbageCollector {
 
   async reconcile(key: string): Promise<Result> {
     const [type, a, b] = key.split('|');
-    if (type === 'ev' && a) return this.expireEvent(a);
     if (type === 'obj' && a && b && isGcKind(a)) await this.syncObject(a, b);
-    return {};
-  }
-
-  private async expireEvent(key: string): Promise<Result> {
-    const ev = this.opts.informers.get('Event').get(key);
-    if (!ev) return {};
-    const at = eventTime(ev);
-    const left = Number.isNaN(at) ? 0 : at + this.eventTtlMs - this.clock.now();
-    if (left > 0) return { requeueAfterMs: left };
-    const m = metaOf(ev);
-    await this.ignoreGone(this.opts.client.delete('Event', m.namespace, m.name, { preconditions: { uid: m.uid } }));
     return {};
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OwnerReference } from '../../../proto/gen/skiff/v1/meta.js';
 import { deploymentFixture, podFixture, rsFixture } from '../runtime/fixtures.js';
-import { dependentAction, eventTime, ownerAction, type OwnerState } from './graph.js';
+import { dependentAction, ownerAction, type OwnerState } from './graph.js';
 
 const ref = (kind: string, name: string, controller = true): OwnerReference => ({
   apiVersion: kind === 'Deployment' || kind === 'ReplicaSet' ? 'apps/v1' : 'v1',
@@ -77,16 +77,5 @@ describe('ownerAction', () => {
 
   it("other finalizers are not the collector's business", () => {
     expect(ownerAction(deleting(['example.com/keep']), [rs1])).toEqual({ type: 'none' });
-  });
-});
-
-describe('eventTime', () => {
-  it('uses lastTimestamp, then firstTimestamp, then creation', () => {
-    const t = (s: string) => Date.parse(s);
-    expect(eventTime({ lastTimestamp: '2026-01-02T00:00:00Z', firstTimestamp: '2026-01-01T00:00:00Z' })).toBe(t('2026-01-02T00:00:00Z'));
-    expect(eventTime({ lastTimestamp: '', firstTimestamp: '2026-01-01T00:00:00Z' })).toBe(t('2026-01-01T00:00:00Z'));
-    expect(eventTime({ lastTimestamp: '', firstTimestamp: '', metadata: { creationTimestamp: '2026-01-03T00:00:00Z' } })).toBe(
-      t('2026-01-03T00:00:00Z'),
-    );
   });
 });

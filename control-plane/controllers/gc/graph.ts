@@ -59,12 +59,3 @@ export function ownerAction(owner: AnyObject, dependents: readonly AnyObject[]):
 export function isDependentOf(obj: AnyObject, ownerUid: string): boolean {
   return (obj.metadata?.ownerReferences ?? []).some((r) => r.uid === ownerUid);
 }
-
-/** An event's age reference: when it last happened. */
-export function eventTime(ev: { lastTimestamp: string; firstTimestamp: string; metadata?: { creationTimestamp: string } }): number {
-  for (const t of [ev.lastTimestamp, ev.firstTimestamp, ev.metadata?.creationTimestamp ?? '']) {
-    const ms = Date.parse(t);
-    if (!Number.isNaN(ms)) return ms;
-  }
-  return Number.NaN;
-}

@@ -8,7 +8,7 @@ import { until } from '../../../test/helpers/wait.js';
 import { SharedInformers } from '../../informers.js';
 import { StoreControllerClient } from '../client.js';
 import { ClientEventRecorder } from '../events.js';
-import { ManualClock } from '../runtime/clock.js';
+import { ManualClock } from '../../../proto/api/clock.js';
 import { node, pod } from '../scheduler/fixtures.js';
 import { NodeLifecycleController } from './controller.js';
 import { NODE_LEASE_NAMESPACE, UNREACHABLE_TAINT_KEY } from './decide.js';

@@ -8,7 +8,7 @@ import type { Informer } from '../../storage/informer.js';
 import { selectorMatches } from '../../storage/labels.js';
 import type { ControllerClient } from '../client.js';
 import type { EventRecorder } from '../events.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../../../proto/api/clock.js';
 import { Controller } from '../runtime/controller.js';
 import { Expectations } from '../runtime/expectations.js';
 import { BY_NAMESPACE, ensureStandardIndexes } from '../runtime/indexes.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from './clock.js';
+import { ManualClock } from '../../../proto/api/clock.js';
 import { Controller, TerminalError } from './controller.js';
 import { controllerRegistry } from './metrics.js';
 

@@ -5,7 +5,7 @@
 //   threw TerminalError           -> forget, log; no retry (retrying cannot help)
 //   threw anything else           -> retry with the key's exponential backoff
 // Reconcile is level-based: it reads current state for the key and never trusts the event.
-import type { Clock } from './clock.js';
+import type { Clock } from '../../../proto/api/clock.js';
 import { TerminalError } from './errors.js';
 import { rootLogger, type Logger } from './log.js';
 import { queueDepth, reconcileDuration, reconcileTotal, type ReconcileResult } from './metrics.js';

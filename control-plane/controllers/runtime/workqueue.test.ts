@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from './clock.js';
+import { ManualClock } from '../../../proto/api/clock.js';
 import { WorkQueue } from './workqueue.js';
 
 describe('WorkQueue', () => {

@@ -3,7 +3,7 @@
 // added while it is being processed is queued again when done() is called), delays keys
 // (addAfter, for deadlines) and retries failures with a per-key exponential backoff
 // (addRateLimited: base, 2*base, 4*base, ... capped; forget() resets it).
-import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { realClock, type Clock, type Timer } from '../../../proto/api/clock.js';
 
 export interface WorkQueueOptions {
   /** First retry delay; client-go's default is 5 ms. */
@@ -19,7 +19,7 @@ export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
-  private readonly waiting = new Map<string, { at: number; timer: TimerHandle }>();
+  private readonly waiting = new Map<string, { at: number; timer: Timer }>();
   private readonly failures = new Map<string, number>();
   private readonly getters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
@@ -68,7 +68,7 @@ export class WorkQueue {
     const w = this.waiting.get(key);
     if (w && w.at <= at) return;
     w?.timer.cancel();
-    const timer = this.clock.setTimer(() => {
+    const timer = this.clock.setTimeout(() => {
       this.waiting.delete(key);
       this.add(key);
     }, ms);

@@ -13,7 +13,7 @@ import type { SharedInformers } from '../../informers.js';
 import type { Store } from '../../storage/store.js';
 import { deepCopy } from '../client.js';
 import type { EventRecorder } from '../events.js';
-import { realClock, type Clock } from '../runtime/clock.js';
+import { realClock, type Clock } from '../../../proto/api/clock.js';
 import { Controller, type Result } from '../runtime/controller.js';
 import { rootLogger, type Logger } from '../runtime/log.js';
 import { findCondition, setCondition } from './conditions.js';

@@ -1,9 +1,10 @@
 // What pods ask of nodes and what nodes offer, as plain numbers: cpu in millicores (rounded up,
 // as Kubernetes' MilliValue does), memory in bytes, and pod slots. Quantities are parsed by the
-// API's parser, so the scheduler reads them exactly as validation accepted them.
+// shared parser the API validates with, so the scheduler reads them exactly as validation
+// accepted them.
 import type { Container, Pod } from '../../../proto/gen/skiff/v1/core.js';
 import { errors } from '../../../proto/api/errors.js';
-import { parseQuantity as parseApiQuantity, toBytes, toMilli, type Quantity } from '../../api/quantity.js';
+import { parseQuantity as parseApiQuantity, toBytes, toMilli, type Quantity } from '../../../proto/api/quantity.js';
 
 /** The value of a quantity in base units; throws BadRequest on a malformed one. */
 export function parseQuantity(q: string): number {

@@ -67,6 +67,12 @@ export interface ListRequest {
   labelSelector: string;
   /** Kubernetes syntax: "spec.nodeName=n1,status.phase!=Running". */
   fieldSelector: string;
+  /**
+   * "0": any recent state will do, served from the API server's cache (Kubernetes'
+   * resourceVersion=0 list, what kubelets use); the list's resourceVersion is the cache's and
+   * a watch from it misses nothing. Empty: a consistent read from etcd.
+   */
+  resourceVersion: string;
 }
 
 export interface WatchRequest {
@@ -695,7 +701,7 @@ export const GetRequest: MessageFns<GetRequest> = {
 };
 
 function createBaseListRequest(): ListRequest {
-  return { kind: "", namespace: "", labelSelector: "", fieldSelector: "" };
+  return { kind: "", namespace: "", labelSelector: "", fieldSelector: "", resourceVersion: "" };
 }
 
 export const ListRequest: MessageFns<ListRequest> = {
@@ -711,6 +717,9 @@ export const ListRequest: MessageFns<ListRequest> = {
     }
     if (message.fieldSelector !== "") {
       writer.uint32(34).string(message.fieldSelector);
+    }
+    if (message.resourceVersion !== "") {
+      writer.uint32(42).string(message.resourceVersion);
     }
     return writer;
   },
@@ -760,6 +769,14 @@ export const ListRequest: MessageFns<ListRequest> = {
             message.fieldSelector = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.resourceVersion = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -778,6 +795,7 @@ export const ListRequest: MessageFns<ListRequest> = {
       namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
       labelSelector: isSet(object.labelSelector) ? globalThis.String(object.labelSelector) : "",
       fieldSelector: isSet(object.fieldSelector) ? globalThis.String(object.fieldSelector) : "",
+      resourceVersion: isSet(object.resourceVersion) ? globalThis.String(object.resourceVersion) : "",
     };
   },
 
@@ -795,6 +813,9 @@ export const ListRequest: MessageFns<ListRequest> = {
     if (message.fieldSelector !== "") {
       obj.fieldSelector = message.fieldSelector;
     }
+    if (message.resourceVersion !== "") {
+      obj.resourceVersion = message.resourceVersion;
+    }
     return obj;
   },
 
@@ -807,6 +828,7 @@ export const ListRequest: MessageFns<ListRequest> = {
     message.namespace = object.namespace ?? "";
     message.labelSelector = object.labelSelector ?? "";
     message.fieldSelector = object.fieldSelector ?? "";
+    message.resourceVersion = object.resourceVersion ?? "";
     return message;
   },
 };

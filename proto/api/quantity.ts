@@ -1,6 +1,7 @@
 // Kubernetes resource quantities ("100m", "128Mi", "1Gi", "0.5", "1e3"), parsed the way
-// Kubernetes reads them. The API validates requests and limits with this; the scheduler sums
-// them in milli-CPU and bytes.
+// Kubernetes reads them. The API validates requests and limits with this, the scheduler sums
+// them in milli-CPU and bytes, and the node agent hands them to the runtime: one parser, so all
+// three read a quantity alike.
 export interface Quantity {
   /** The value in base units (cores, bytes, ...), possibly fractional. */
   value: number;
@@ -41,4 +42,26 @@ export function toMilli(q: Quantity | string): number {
 export function toBytes(q: Quantity | string): number {
   const v = typeof q === 'string' ? parseQuantity(q).value : q.value;
   return Math.ceil(Math.round(v * 1e6) / 1e6);
+}
+
+/** CPU in milli-cores for the runtime: 0 when unset or not a quantity (the API rejects those). */
+export function cpuMillis(q: string | undefined): number {
+  const v = lenient(q);
+  return v === undefined ? 0 : toMilli(v);
+}
+
+/** Memory in bytes for the runtime: 0 when unset or not a quantity (the API rejects those). */
+export function memoryBytes(q: string | undefined): number {
+  const v = lenient(q);
+  return v === undefined ? 0 : toBytes(v);
+}
+
+function lenient(q: string | undefined): Quantity | undefined {
+  if (!q) return undefined;
+  try {
+    return parseQuantity(q.trim());
+  } catch (e) {
+    if (e instanceof QuantityError) return undefined;
+    throw e;
+  }
 }

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock, realClock, sleep } from './clock.js';
+
+describe('ManualClock', () => {
+  it('fires due timers in time order, each at its own due time, ties in the order set', () => {
+    const clock = new ManualClock(1000);
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push(`b@${clock.now()}`), 20);
+    clock.setTimeout(() => fired.push(`a@${clock.now()}`), 10);
+    clock.setTimeout(() => fired.push(`c@${clock.now()}`), 20);
+    clock.setTimeout(() => fired.push('late'), 100);
+    clock.advance(50);
+    expect(fired).toEqual(['a@1010', 'b@1020', 'c@1020']);
+    expect(clock.now()).toBe(1050);
+    expect(clock.pendingTimers).toBe(1);
+    expect(clock.pendingDelays()).toEqual([50]);
+    expect(clock.delays).toEqual([20, 10, 20, 100]);
+  });
+
+  it('fires timers set by a firing timer when they fall due within the same advance', () => {
+    const clock = new ManualClock(0);
+    const fired: number[] = [];
+    clock.setTimeout(() => {
+      fired.push(clock.now());
+      clock.setTimeout(() => fired.push(clock.now()), 5);
+    }, 5);
+    clock.advance(12);
+    expect(fired).toEqual([5, 10]);
+  });
+
+  it('does not fire a cancelled timer', () => {
+    const clock = new ManualClock(0);
+    let fired = false;
+    clock.setTimeout(() => (fired = true), 1).cancel();
+    clock.advance(10);
+    expect(fired).toBe(false);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('sleep', () => {
+  it('resolves when the clock reaches the delay', async () => {
+    const clock = new ManualClock(0);
+    let done = false;
+    const p = sleep(clock, 100).then(() => (done = true));
+    clock.advance(99);
+    await Promise.resolve();
+    expect(done).toBe(false);
+    clock.advance(1);
+    await p;
+    expect(done).toBe(true);
+  });
+
+  it('resolves at once on abort and leaves no timer behind', async () => {
+    const clock = new ManualClock(0);
+    const ac = new AbortController();
+    const p = sleep(clock, 100, ac.signal);
+    ac.abort();
+    await p;
+    expect(clock.pendingTimers).toBe(0);
+    await sleep(clock, 100, ac.signal);
+  });
+
+  it('resolves on the real clock', async () => {
+    await expect(sleep(realClock, 1)).resolves.toBeUndefined();
+  });
+});
