@@ -184,6 +184,11 @@ export class KindWatchCache {
   }
 
   private trim(now: number): void {
+    // Dropping one event per new one would move the whole array each time: let the count run
+    // an eighth over before cutting back, and look at age only when the oldest has expired.
+    const over = this.history.length > this.maxEvents + Math.floor(this.maxEvents / 8);
+    const aged = (this.history[0]?.at ?? now) < now - this.maxAgeMs;
+    if (!over && !aged) return;
     let drop = 0;
     while (
       drop < this.history.length &&

@@ -57,6 +57,11 @@ export interface ControllerClient {
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 export const ORPHAN_FINALIZER = 'orphan';
 
+/** A deep copy of an API object through its generated codec: several times faster than structuredClone. */
+export function copyObject<K extends Kind>(kind: K, o: KindMap[K]): KindMap[K] {
+  return (KINDS[kind].codec as unknown as { fromPartial(x: KindMap[K]): KindMap[K] }).fromPartial(o);
+}
+
 export function deepCopy<T>(o: T): T {
   return structuredClone(o);
 }
@@ -102,7 +107,7 @@ export class StoreControllerClient implements ControllerClient {
   }
 
   async create<K extends Kind>(kind: K, obj: KindMap[K]): Promise<KindMap[K]> {
-    const o = deepCopy(obj);
+    const o = copyObject(kind, obj);
     const info = KINDS[kind];
     o.apiVersion = info.apiVersion;
     o.kind = info.kind;
@@ -124,7 +129,7 @@ export class StoreControllerClient implements ControllerClient {
     const m = metaOf(obj);
     const current = await this.currentAt(kind, m.namespace, m.name, m.resourceVersion);
     checkPreconditions(kind, current, { resourceVersion: m.resourceVersion });
-    const next = deepCopy(obj);
+    const next = copyObject(kind, obj);
     if ('status' in current) (next as WithStatus).status = deepCopy((current as WithStatus).status);
     return this.store.update(kind, next, { current });
   }

@@ -5,7 +5,7 @@
 import { isApiError } from '../../../proto/api/errors.js';
 import { emptyMeta } from '../../../proto/api/kinds.js';
 import type { ReplicaSet, ReplicaSetStatus } from '../../../proto/gen/skiff/v1/apps.js';
-import type { Pod } from '../../../proto/gen/skiff/v1/core.js';
+import { PodSpec, type Pod } from '../../../proto/gen/skiff/v1/core.js';
 import type { Condition } from '../../../proto/gen/skiff/v1/meta.js';
 import { canonicalEqual } from '../../storage/canonical.js';
 import { selectorMatches } from '../../storage/labels.js';
@@ -104,7 +104,7 @@ export function podFromTemplate(rs: ReplicaSet): Pod {
   meta.annotations = { ...(t?.metadata?.annotations ?? {}) };
   meta.finalizers = [...(t?.metadata?.finalizers ?? [])];
   meta.ownerReferences = [rsControllerRef(rs)];
-  return { apiVersion: 'v1', kind: 'Pod', metadata: meta, spec: deepCopy(t?.spec), status: undefined };
+  return { apiVersion: 'v1', kind: 'Pod', metadata: meta, spec: t?.spec && PodSpec.fromPartial(t.spec), status: undefined };
 }
 
 async function manageReplicas(key: string, pods: Pod[], rs: ReplicaSet, d: ReplicaSetDeps): Promise<void> {

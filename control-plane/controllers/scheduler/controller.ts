@@ -8,10 +8,9 @@
 // and one FailedScheduling event per distinct reason, and are retried on the next change and
 // every retryIntervalMs.
 import { isApiError } from '../../../proto/api/errors.js';
-import { PodSpec, PodStatus, type Node, type Pod } from '../../../proto/gen/skiff/v1/core.js';
+import { Pod, PodSpec, PodStatus, type Node } from '../../../proto/gen/skiff/v1/core.js';
 import type { SharedInformers } from '../../informers.js';
 import type { Store } from '../../storage/store.js';
-import { deepCopy } from '../client.js';
 import type { EventRecorder } from '../events.js';
 import { realClock, type Clock } from '../../../proto/api/clock.js';
 import { Controller, type Result } from '../runtime/controller.js';
@@ -133,7 +132,7 @@ export class SchedulerController {
 
   /** CAS-binds the pod; the revision written, or undefined when the pod moved on (re-queued). */
   private async bind(cached: Pod, nodeName: string): Promise<number | undefined> {
-    const pod = deepCopy(cached);
+    const pod = Pod.fromPartial(cached);
     pod.spec ??= PodSpec.fromPartial({});
     pod.spec.nodeName = nodeName;
     pod.status ??= PodStatus.fromPartial({ phase: 'Pending' });
@@ -152,7 +151,7 @@ export class SchedulerController {
   private async markUnschedulable(cached: Pod, message: string): Promise<number | undefined> {
     const current = findCondition(cached.status?.conditions, 'PodScheduled');
     if (current?.status === 'False' && current.reason === 'Unschedulable' && current.message === message) return undefined;
-    const pod = deepCopy(cached);
+    const pod = Pod.fromPartial(cached);
     pod.status ??= PodStatus.fromPartial({ phase: 'Pending' });
     setCondition(pod.status.conditions, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }, this.clock.now());
     try {

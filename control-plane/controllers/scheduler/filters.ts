@@ -2,18 +2,32 @@
 // pod (empty: it can). A node is rejected by the first check that fails, as in Kubernetes'
 // filter plugins, except that the resource check lists every resource that is short.
 import type { Node, Pod, Taint, Toleration } from '../../../proto/gen/skiff/v1/core.js';
-import { podHostPorts, portsConflict, type NodeInfo } from './nodeinfo.js';
+import { podHostPorts, portsConflict, type HostPort, type NodeInfo } from './nodeinfo.js';
 import type { Resources } from './resources.js';
 
 export interface FilterInput {
   pod: Pod;
   req: Resources;
   info: NodeInfo;
+  /** Of the pod, worked out once for all the nodes it is tried on (podFacts). */
+  facts: PodFacts;
 }
+
+export interface PodFacts {
+  hostPorts: HostPort[];
+  nodeSelector: [string, string][];
+}
+
+export function podFacts(pod: Pod): PodFacts {
+  return { hostPorts: podHostPorts(pod), nodeSelector: Object.entries(pod.spec?.nodeSelector ?? {}) };
+}
+
+// Shared by every passing check: a node is tried for every pending pod, so no allocation.
+const PASS: readonly string[] = Object.freeze([]);
 
 export interface Filter {
   name: string;
-  check(input: FilterInput): string[];
+  check(input: FilterInput): readonly string[];
 }
 
 export const REASON = {
@@ -42,22 +56,21 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
 export const FILTERS: readonly Filter[] = [
   {
     name: 'NodeReady',
-    check: ({ info }) => (nodeReady(info.node) ? [] : [REASON.notReady]),
+    check: ({ info }) => (info.ready ? PASS : [REASON.notReady]),
   },
   {
     name: 'NodeUnschedulable',
-    check: ({ info }) => (info.node.spec?.unschedulable ? [REASON.unschedulable] : []),
+    check: ({ info }) => (info.node.spec?.unschedulable ? [REASON.unschedulable] : PASS),
   },
   {
     name: 'NodeAllocatable',
-    check: ({ info }) => (info.invalid ? [REASON.invalidNode] : []),
+    check: ({ info }) => (info.invalid ? [REASON.invalidNode] : PASS),
   },
   {
     name: 'NodeSelector',
-    check: ({ pod, info }) => {
+    check: ({ facts, info }) => {
       const labels = info.node.metadata?.labels ?? {};
-      const sel = pod.spec?.nodeSelector ?? {};
-      return Object.entries(sel).every(([k, v]) => labels[k] === v) ? [] : [REASON.nodeSelector];
+      return facts.nodeSelector.every(([k, v]) => labels[k] === v) ? PASS : [REASON.nodeSelector];
     },
   },
   {
@@ -68,34 +81,38 @@ export const FILTERS: readonly Filter[] = [
         (taint) =>
           (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') && !tolerations.some((t) => tolerates(t, taint)),
       );
-      return bad ? [REASON.taint(bad)] : [];
+      return bad ? [REASON.taint(bad)] : PASS;
     },
   },
   {
     name: 'NodePorts',
-    check: ({ pod, info }) => {
-      const wanted = podHostPorts(pod);
-      return wanted.some((w) => info.ports.some((used) => portsConflict(w, used))) ? [REASON.ports] : [];
-    },
+    check: ({ facts, info }) =>
+      facts.hostPorts.some((w) => info.ports.some((used) => portsConflict(w, used))) ? [REASON.ports] : PASS,
   },
   {
     name: 'NodeResourcesFit',
     check: ({ req, info }) => {
-      const out: string[] = [];
       const { allocatable: a, requested: r } = info;
-      if (req.cpuMillis > 0 && r.cpuMillis + req.cpuMillis > a.cpuMillis) out.push(REASON.cpu);
-      if (req.memoryBytes > 0 && r.memoryBytes + req.memoryBytes > a.memoryBytes) out.push(REASON.memory);
-      if (r.pods + req.pods > a.pods) out.push(REASON.pods);
+      const cpu = req.cpuMillis > 0 && r.cpuMillis + req.cpuMillis > a.cpuMillis;
+      const memory = req.memoryBytes > 0 && r.memoryBytes + req.memoryBytes > a.memoryBytes;
+      const pods = r.pods + req.pods > a.pods;
+      if (!cpu && !memory && !pods) return PASS;
+      const out: string[] = [];
+      if (cpu) out.push(REASON.cpu);
+      if (memory) out.push(REASON.memory);
+      if (pods) out.push(REASON.pods);
       return out;
     },
   },
 ];
 
 /** The reasons the node rejects the pod, from the first failing filter; [] when it fits. */
-export function runFilters(input: FilterInput): { stage: number; reasons: string[] } {
+export function runFilters(input: FilterInput): { stage: number; reasons: readonly string[] } {
   for (let i = 0; i < FILTERS.length; i++) {
     const reasons = FILTERS[i]!.check(input);
     if (reasons.length) return { stage: i, reasons };
   }
-  return { stage: -1, reasons: [] };
+  return FITS;
 }
+
+const FITS = Object.freeze({ stage: -1, reasons: PASS });

@@ -23,6 +23,8 @@ export interface NodeInfo {
   ports: HostPort[];
   /** Pods per controller owner uid, for spreading. */
   owners: Map<string, number>;
+  /** The node's Ready condition is True. */
+  ready: boolean;
 }
 
 const SCORE_DEFAULT_CPU = 100;
@@ -74,7 +76,8 @@ export function newNodeInfo(node: Node): NodeInfo {
   } catch (e) {
     invalid = e instanceof Error ? e.message : String(e);
   }
-  return { name, node, allocatable, invalid, requested: ZERO, scoreRequested: ZERO, ports: [], owners: new Map() };
+  const ready = node.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  return { name, node, allocatable, invalid, requested: ZERO, scoreRequested: ZERO, ports: [], owners: new Map(), ready };
 }
 
 /** Accounts a pod on the node (an existing bound pod, or one this batch just placed). */

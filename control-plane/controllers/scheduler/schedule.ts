@@ -2,7 +2,7 @@
 // batch of pending pods in, bindings and failures out. No I/O, no clock, no randomness: the
 // same input always gives the same plan. See README.md for the pipeline.
 import type { Node, Pod } from '../../../proto/gen/skiff/v1/core.js';
-import { runFilters } from './filters.js';
+import { podFacts, runFilters } from './filters.js';
 import { allocatedFraction, assume, buildNodeInfos, controllerUid, type NodeInfo } from './nodeinfo.js';
 import { podRequests, type Resources } from './resources.js';
 
@@ -49,16 +49,20 @@ export function queueOrder(a: Pod, b: Pod): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
+interface Score {
+  sameOwner: number;
+  allocated: number;
+  name: string;
+}
+
+function scoreOf(owner: string, req: Resources, info: NodeInfo): Score {
+  return { sameOwner: owner ? (info.owners.get(owner) ?? 0) : 0, allocated: allocatedFraction(info, req), name: info.name };
+}
+
 /** Fewest pods of the same owner first (spread), then least allocated, then node name. */
-function better(owner: string, req: Resources, a: NodeInfo, b: NodeInfo): boolean {
-  if (owner) {
-    const sa = a.owners.get(owner) ?? 0;
-    const sb = b.owners.get(owner) ?? 0;
-    if (sa !== sb) return sa < sb;
-  }
-  const la = allocatedFraction(a, req);
-  const lb = allocatedFraction(b, req);
-  if (la !== lb) return la < lb;
+function better(a: Score, b: Score): boolean {
+  if (a.sameOwner !== b.sameOwner) return a.sameOwner < b.sameOwner;
+  if (a.allocated !== b.allocated) return a.allocated < b.allocated;
   return a.name < b.name;
 }
 
@@ -103,16 +107,22 @@ export function schedule(snapshot: Snapshot, pending: readonly Pod[], opts: Sche
       continue;
     }
     const owner = controllerUid(pod);
+    const facts = podFacts(pod);
     let best: NodeInfo | undefined;
+    let bestScore: Score | undefined;
     const rejected = new Map<string, { reason: string; stage: number; count: number }>();
     let feasible = 0;
     let looked = 0;
     for (; looked < n && feasible < want; looked++) {
       const info = infos[(start + looked) % n]!;
-      const { stage, reasons } = runFilters({ pod, req, info });
+      const { stage, reasons } = runFilters({ pod, req, info, facts });
       if (reasons.length === 0) {
         feasible++;
-        if (!best || better(owner, req, info, best)) best = info;
+        const score = scoreOf(owner, req, info);
+        if (!bestScore || better(score, bestScore)) {
+          best = info;
+          bestScore = score;
+        }
         continue;
       }
       for (const reason of reasons) {
