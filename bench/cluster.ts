@@ -20,11 +20,15 @@ import { FakeHost } from '../node-agent/runtime/fake/host.js';
 import { startEtcd, type EtcdServer } from '../test/helpers/etcd.js';
 import { freePort } from '../test/helpers/ports.js';
 
-// Built (dist/bench) or run from source by vitest: either way the child is the built program.
+// Built (dist/bench) or run from source by vitest: either way a child is the built program.
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const CONTROL_PLANE_MAIN = /[/\\]dist[/\\]bench[/\\]?$/.test(HERE)
-  ? join(HERE, '..', 'control-plane', 'main.js')
-  : join(HERE, '..', 'dist', 'control-plane', 'main.js');
+
+/** A built program of the project, e.g. builtProgram('node-agent/main.js'). */
+export function builtProgram(path: string): string {
+  return /[/\\]dist[/\\]bench[/\\]?$/.test(HERE) ? join(HERE, '..', path) : join(HERE, '..', 'dist', path);
+}
+
+const CONTROL_PLANE_MAIN = builtProgram('control-plane/main.js');
 
 export interface ControlPlaneChild {
   identity: string;

@@ -2,6 +2,7 @@
 // already bound to the node) to Running, for one pod and for a burst, next to the raw CRI time
 // (RunPodSandbox + CreateContainer + StartContainer straight through node-agent/runtime/cri) in
 // the same run.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,13 +15,19 @@ import { NodeAgent } from '../node-agent/agent.js';
 import { containerConfig, podPaths, sandboxConfig } from '../node-agent/pod-config.js';
 import { CriRuntime } from '../node-agent/runtime/cri/driver.js';
 import { startContainerd } from '../test/helpers/containerd.js';
-import { connect, startBed, waitNodesReady } from './cluster.js';
+import type { TestApi } from '../control-plane/api/testing.js';
+import { freePort } from '../test/helpers/ports.js';
+import { builtProgram, connect, sleep, startBed, waitNodesReady } from './cluster.js';
 import { PodTracker } from './pod-tracker.js';
 import type { ScenarioOptions, ScenarioResult } from './scenario.js';
-import { summarize } from './stats.js';
+import { procUsage, round1, summarize } from './stats.js';
 import { runningSeries } from './svg.js';
 
 const NODE = 'real-node';
+const IDLE_NODE = 'real-node-idle';
+const IDLE_PODS = 10;
+const IDLE_SECONDS = 20;
+const AGENT_MAIN = builtProgram('node-agent/main.js');
 const IMAGE = 'skiff/hello:1';
 
 /** Why the scenario cannot run here, or undefined when it can. */
@@ -31,11 +38,40 @@ export function realNodeUnavailable(): string | undefined {
   return undefined;
 }
 
-function pod(name: string, uid = ''): Pod {
+function pod(name: string, uid = '', nodeName = NODE): Pod {
   return fromManifest({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid, labels: { bench: 'real' } },
-    spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: IMAGE }] },
+    spec: { nodeName, terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: IMAGE }] },
   }).object as Pod;
+}
+
+/**
+ * The real skiff-node-agent program (its own process, as deployed) on the same containerd with
+ * IDLE_PODS pods, left alone for IDLE_SECONDS: its resident memory and CPU then.
+ */
+async function idleAgent(
+  controlPlane: string, containerd: { socket: string; subnet: string }, stateDir: string, t: PodTracker, timeoutMs: number, api: TestApi,
+): Promise<{ pods: number; rssMB: number; peakRssMB: number; cpuSecondsIdle: number; idleSeconds: number }> {
+  const proc = spawn(process.execPath, [
+    AGENT_MAIN, '--control-plane', controlPlane, '--node-name', IDLE_NODE, '--runtime', 'cri',
+    '--containerd-socket', containerd.socket, '--pod-cidr', containerd.subnet, '--state-dir', join(stateDir, 'idle-agent'),
+    '--listen', `127.0.0.1:${await freePort()}`, '--log-level', 'warn',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let tail = '';
+  proc.stderr?.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-2000)));
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  try {
+    await Promise.all(Array.from({ length: IDLE_PODS }, (_, i) => api.create({ object: wrap('Pod', pod(`idle-${i}`, '', IDLE_NODE)) })));
+    await t.until(() => t.running((p) => p.name.startsWith('idle-')).length >= IDLE_PODS || proc.exitCode !== null, timeoutMs, `${IDLE_PODS} pods Running on the agent process`);
+    if (proc.exitCode !== null) throw new Error(`skiff-node-agent exited ${proc.exitCode}: ${tail}`);
+    const before = await procUsage(proc.pid ?? 0);
+    await sleep(IDLE_SECONDS * 1000);
+    const after = await procUsage(proc.pid ?? 0);
+    return { pods: IDLE_PODS, rssMB: after.rssMB, peakRssMB: after.peakRssMB, cpuSecondsIdle: round1(after.cpuSeconds - before.cpuSeconds), idleSeconds: IDLE_SECONDS };
+  } finally {
+    proc.kill('SIGTERM');
+    await exited;
+  }
 }
 
 export async function realNode(o: ScenarioOptions): Promise<ScenarioResult> {
@@ -96,6 +132,7 @@ export async function realNode(o: ScenarioOptions): Promise<ScenarioResult> {
     await Promise.all(Array.from({ length: o.pods }, (_, i) => api.create({ object: wrap('Pod', pod(`burst-${i}`)) })));
     await t.until(() => t.running((p) => p.name.startsWith('burst-')).length >= o.pods, o.timeoutMs, `${o.pods} pods Running`);
     const burst = t.running((p) => p.name.startsWith('burst-'));
+    const idle = await idleAgent(cp.address, containerd, stateDir, t, o.timeoutMs, api);
     const json = {
       scenario: 'real-node', size: o.size, skipped: false, pods: o.pods + 1,
       bindToRunningMs: { one: summarize(single), burst: summarize(burst.map((p) => (p.runningAt ?? 0) - p.seenAt)) },
@@ -105,6 +142,7 @@ export async function realNode(o: ScenarioOptions): Promise<ScenarioResult> {
         burst: Math.round((summarize(burst.map((p) => (p.runningAt ?? 0) - p.seenAt)).p50 / summarize(rawBurst).p50) * 100) / 100,
       },
       allRunning: true,
+      idleAgent: idle,
       note: 'bind = pod created with spec.nodeName, timed from when the bench watch first sees it',
     };
     return {
@@ -112,6 +150,7 @@ export async function realNode(o: ScenarioOptions): Promise<ScenarioResult> {
       summary: [
         `real-node: bind->Running one pod ${single[0] ?? NaN} ms vs raw CRI ${rawOne} ms (x${json.ratioP50.one})`,
         `  burst of ${o.pods}: p50 ${json.bindToRunningMs.burst.p50} ms vs raw CRI p50 ${json.rawCriMs.burst.p50} ms (x${json.ratioP50.burst})`,
+        `  skiff-node-agent process idle with ${idle.pods} pods: RSS ${idle.rssMB} MB (peak ${idle.peakRssMB}), ${idle.cpuSecondsIdle} CPU s over ${idle.idleSeconds} s`,
       ].join('\n'),
       series: [{ label: 'pods Running (burst)', points: runningSeries(burst.map((p) => ((p.runningAt ?? 0) - tBurst) / 1000)) }],
     };

@@ -10,7 +10,7 @@ import { StoreControllerClient } from '../client.js';
 import { ClientEventRecorder } from '../events.js';
 import { ManualClock } from '../../../proto/api/clock.js';
 import { node, pod } from '../scheduler/fixtures.js';
-import { NodeLifecycleController } from './controller.js';
+import { NodeLifecycleController, ORPHAN_QUARANTINE_MS } from './controller.js';
 import { NODE_LEASE_NAMESPACE, UNREACHABLE_TAINT_KEY } from './decide.js';
 
 let ts: TestStore;
@@ -113,8 +113,17 @@ describe('NodeLifecycleController', () => {
     await until(async () => (await nodeA()).spec!.taints.length === 0, 10_000, 'taint removed');
     expect(await podNames()).toEqual(['elsewhere']);
 
-    // A node object deleted by an operator takes its pods with it (they can never run there).
+    // A node object deleted by an operator takes its pods with it (they can never run there),
+    // after the pod GC's 40 s quarantine.
     await ts.store.delete('Node', '', 'b');
-    await until(async () => (await podNames()).length === 0, 10_000, 'pods of the deleted node removed');
+    const deletedAt = clock.now();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await podNames()).toEqual(['elsewhere']);
+    // Only this test moves the clock: the pods can go no earlier than the quarantine after.
+    await until(async () => {
+      clock.advance(5000);
+      return (await podNames()).length === 0;
+    }, 10_000, 'pods of the deleted node removed');
+    expect(clock.now() - deletedAt).toBeGreaterThanOrEqual(ORPHAN_QUARANTINE_MS);
   });
 });

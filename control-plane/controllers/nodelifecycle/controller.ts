@@ -39,6 +39,9 @@ export interface NodeLifecycleOptions {
   log?: Logger;
 }
 
+/** kube-controller-manager's pod GC quarantine for pods bound to a node that does not exist. */
+export const ORPHAN_QUARANTINE_MS = 40_000;
+
 export class NodeLifecycleController {
   // Removed on stop: informers outlive a leadership term, these controllers do not.
   private readonly handlerRemovers: (() => void)[] = [];
@@ -48,6 +51,8 @@ export class NodeLifecycleController {
   private readonly config: LifecycleConfig;
   /** Per node: the renewTime last seen and when (on our clock) we saw it change. */
   private readonly seen = new Map<string, { renewTime: string; at: number }>();
+  /** Node name -> when a live read first found it missing while pods were bound to it. */
+  private readonly missingSince = new Map<string, number>();
 
   constructor(private readonly opts: NodeLifecycleOptions) {
     this.clock = opts.clock ?? realClock;
@@ -107,9 +112,9 @@ export class NodeLifecycleController {
     const node = informers.get('Node').get(name);
     if (!node) {
       this.seen.delete(name);
-      await this.collectPodsOfDeletedNode(name);
-      return {};
+      return this.collectPodsOfDeletedNode(name);
     }
+    this.missingSince.delete(name);
     let seen = this.seen.get(name);
     if (!seen) {
       // Never seen a lease for it yet: its grace period starts now.
@@ -159,19 +164,31 @@ export class NodeLifecycleController {
 
   /**
    * Pods bound to a node that no longer exists can never run or finish (Kubernetes' pod GC):
-   * force-delete them once a live read confirms the node is really gone, not just missing from
-   * a lagging cache.
+   * force-delete them once live reads have found the node missing for the quarantine (40 s, as
+   * kube-controller-manager's pod GC), so neither a lagging cache nor a pod bound to a node that
+   * is about to register loses its pods.
    */
-  private async collectPodsOfDeletedNode(name: string): Promise<void> {
+  private async collectPodsOfDeletedNode(name: string): Promise<Result> {
     const pods = this.opts.informers.get('Pod').byIndex(BY_NODE_NAME, name);
-    if (pods.length === 0) return;
+    if (pods.length === 0) {
+      this.missingSince.delete(name);
+      return {};
+    }
     try {
       await this.opts.client.get('Node', '', name);
-      return;
+      this.missingSince.delete(name);
+      return {};
     } catch (e) {
       if (!isApiError(e, 'NotFound')) throw e;
     }
+    const now = this.clock.now();
+    const since = this.missingSince.get(name) ?? now;
+    this.missingSince.set(name, since);
+    const left = since + ORPHAN_QUARANTINE_MS - now;
+    if (left > 0) return { requeueAfterMs: left };
+    this.missingSince.delete(name);
     for (const p of pods) await this.evict(p, name, `Node ${name} was deleted; pod deleted so it can run elsewhere`);
+    return {};
   }
 
   private async evict(p: Pod, node: string, message = `Node ${node} is unreachable (NodeNotReady); pod deleted so it can run elsewhere`): Promise<void> {
