@@ -163,30 +163,10 @@ export async function containerStatus(c: CriClient, containerId: string): Promis
   }
 }
 
-export async function waitExit(c: CriClient, containerId: string, pollMs: number, signal?: AbortSignal): Promise<ExitResult> {
-  for (;;) {
-    signal?.throwIfAborted();
-    const st = await containerStatus(c, containerId);
-    if (st.state === CriState.CONTAINER_EXITED) {
-      const reason = exitReason(st.exitCode, st.reason);
-      return { exitCode: st.exitCode, reason, message: st.message, finishedAt: nanosToIso(st.finishedAt), oomKilled: reason === 'OOMKilled' };
-    }
-    await sleep(pollMs, signal);
-  }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** The exit of a container whose status is EXITED. */
+export function exitResult(st: { exitCode: number; reason: string; message: string; finishedAt: number | string | bigint }): ExitResult {
+  const reason = exitReason(st.exitCode, st.reason);
+  return { exitCode: st.exitCode, reason, message: st.message, finishedAt: nanosToIso(st.finishedAt), oomKilled: reason === 'OOMKilled' };
 }
 
 export async function stopContainer(c: CriClient, containerId: string, timeoutSeconds: number): Promise<void> {

@@ -18,6 +18,7 @@ import type {
 import { LABEL_POD_UID, managedSelector } from '../labels.js';
 import { CriClient, criError } from './client.js';
 import * as ctr from './containers.js';
+import { ExitWatcher } from './exit-watcher.js';
 import { ensureImage } from './images.js';
 import { isHostNetwork, isReady, removeSandbox, runSandbox, sandboxStatus, stopSandbox } from './sandbox.js';
 
@@ -26,7 +27,7 @@ export interface CriRuntimeOptions {
   address: string;
   /** Labels what this runtime creates (io.skiff.node) and scopes discover() to it; "" = any. */
   nodeName?: string;
-  /** How often waitContainer polls ContainerStatus (the CRI has no wait). */
+  /** How often containers are relisted to find exits (the kubelet's PLEG relists every 1 s). */
   pollIntervalMs?: number;
 }
 
@@ -34,12 +35,12 @@ export class CriRuntime implements Runtime {
   readonly name = 'cri';
   private readonly client: CriClient;
   private readonly nodeName: string;
-  private readonly pollMs: number;
+  private readonly exits: ExitWatcher;
 
   constructor(opts: CriRuntimeOptions) {
     this.client = new CriClient(opts.address);
     this.nodeName = opts.nodeName ?? '';
-    this.pollMs = opts.pollIntervalMs ?? 300;
+    this.exits = new ExitWatcher(this.client, managedSelector(this.nodeName), opts.pollIntervalMs ?? 1000);
   }
 
   async version(): Promise<{ runtimeName: string; runtimeVersion: string }> {
@@ -75,7 +76,7 @@ export class CriRuntime implements Runtime {
   }
 
   waitContainer(h: ContainerHandle, signal?: AbortSignal): Promise<ExitResult> {
-    return ctr.waitExit(this.client, h.containerId, this.pollMs, signal);
+    return this.exits.wait(h.containerId, signal);
   }
 
   stopContainer(h: ContainerHandle, timeoutSeconds: number): Promise<void> {
@@ -149,6 +150,7 @@ export class CriRuntime implements Runtime {
   }
 
   close(): Promise<void> {
+    this.exits.close();
     this.client.close();
     return Promise.resolve();
   }
