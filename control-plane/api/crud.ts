@@ -13,6 +13,7 @@ import type { Pod } from '../../proto/gen/skiff/v1/core.js';
 import { fieldsMatch, parseFieldSelector } from '../storage/fields.js';
 import { matches, parseLabelSelector } from '../storage/labels.js';
 import { clone, kindOf, namespaceOf, requireNamespace, type ApiContext } from './context.js';
+import { UNCACHED_KINDS } from './etcd-watch.js';
 import { cachedCandidates } from './triggers.js';
 import { applyCreateDefaults, applyDefaults } from './defaults.js';
 import { validateObject, validateUpdate } from './validation/index.js';
@@ -73,8 +74,8 @@ export async function get(ctx: ApiContext, req: GetRequest): Promise<AnyObject> 
 
 export async function list(ctx: ApiContext, req: ListRequest): Promise<ResourceList> {
   const info = kindOf(req.kind);
-  if (req.resourceVersion === '0') return listFromCache(ctx, info, req);
-  if (req.resourceVersion) {
+  if (req.resourceVersion === '0' && !UNCACHED_KINDS.has(info.kind)) return listFromCache(ctx, info, req);
+  if (req.resourceVersion && req.resourceVersion !== '0') {
     throw errors.badRequest(`list resourceVersion "${req.resourceVersion}" is not supported: use "" (a consistent read from etcd) or "0" (the server's cache)`);
   }
   const res = await ctx.store.list(info.kind, {

@@ -268,6 +268,27 @@ describe('watch', () => {
     expect(bad.code).toBe('BadRequest');
   });
 
+  it('watches Events straight from etcd (no cache): current ones, then new ones, filtered; resumes', async () => {
+    const ev = (name: string, uid: string): JsonObject => ({
+      apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: 'default' },
+      involvedObject: { kind: 'Pod', namespace: 'default', name: 'p', uid }, reason: 'Test', message: name, type: 'Normal',
+    });
+    await srv.api.create({ object: resourceOf(ev('ev-1', 'u1')) });
+    const all = collect(srv.api.watch({ kind: 'events', namespace: 'default', fieldSelector: 'involvedObject.uid=u1', allowBookmarks: true }));
+    await until(() => all.events.length >= 2, 10_000, 'the current event and a bookmark');
+    expect(all.events.map((e) => e.type)).toEqual(['ADDED', 'BOOKMARK']);
+    const from = all.events[1]!.resourceVersion;
+    await srv.api.create({ object: resourceOf(ev('ev-2', 'u2')) });
+    await srv.api.create({ object: resourceOf(ev('ev-3', 'u1')) });
+    await until(() => all.events.length >= 3, 10_000, 'the new matching event');
+    expect(all.events.slice(2).map((e) => `${e.type} ${unwrap(e.object).value.metadata?.name}`)).toEqual(['ADDED ev-3']);
+    const resumed = collect(srv.api.watch({ kind: 'events', namespace: 'default', resourceVersion: from }));
+    await until(() => resumed.events.length >= 2, 10_000, 'replayed events');
+    expect(resumed.events.map((e) => unwrap(e.object).value.metadata?.name)).toEqual(['ev-2', 'ev-3']);
+    expect(srv.informers.peek('Event')?.hasSynced ?? false).toBe(false);
+    for (const w of [all, resumed]) w.stop();
+  });
+
   it('delivers every object of a multi-object apply (one etcd revision)', async () => {
     const w = collect(srv.api.watch({ kind: 'pods', labelSelector: 'batch=txn' }));
     await until(() => srv.informers.get('Pod').hasSynced, 10_000, 'informer');

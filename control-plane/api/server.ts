@@ -25,7 +25,8 @@ import { create, get, list, patch, requestObject, update } from './crud.js';
 import { DEFAULT_NAMESPACE, applyDefaults } from './defaults.js';
 import { deleteObject } from './delete.js';
 import { proxyLogs } from './logs.js';
-import { WatchCaches, type WatchCacheOptions } from './watch-cache.js';
+import { EtcdWatchSource, UNCACHED_KINDS } from './etcd-watch.js';
+import { WatchCaches, type WatchCacheOptions, type WatchType } from './watch-cache.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -113,7 +114,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   // Every kind's history starts now, so a client that lists and then watches from the list's
   // resourceVersion is served from memory instead of getting Expired on the first watch.
   await Promise.all(
-    KIND_NAMES.map((k) => caches.get(k).catch((e: unknown) => log.warn({ kind: k, err: String(e) }, 'watch cache not ready yet'))),
+    KIND_NAMES.filter((k) => !UNCACHED_KINDS.has(k)).map((k) =>
+      caches.get(k).catch((e: unknown) => log.warn({ kind: k, err: String(e) }, 'watch cache not ready yet')),
+    ),
   );
 
   const finish = (verb: string, kind: string, started: bigint, e?: unknown): void => {
@@ -178,7 +181,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       labels: parseLabelSelector(req.labelSelector),
       fields: parseFieldSelector(info, req.fieldSelector),
     };
-    const cache = await caches.get(info.kind);
+    const source = UNCACHED_KINDS.has(info.kind) ? new EtcdWatchSource(opts.store, info) : await caches.get(info.kind);
     await new Promise<void>((resolve, reject) => {
       let stop: (() => void) | undefined;
       let done = false;
@@ -197,7 +200,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       call.on('cancelled', () => end());
       call.on('close', () => end());
       try {
-        stop = cache.watch(filter, req.resourceVersion, req.allowBookmarks, (type, object, revision) => {
+        const sink = (type: WatchType, object: AnyObject | undefined, revision: number): void => {
           if (done) return;
           if (call.writableLength > MAX_BUFFERED_EVENTS) {
             end(errors.unavailable(`the watch of ${info.plural} fell ${MAX_BUFFERED_EVENTS} events behind; watch again from the last resourceVersion received`));
@@ -208,7 +211,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
             object: object ? wrap(info.kind, object) : bookmarkObject(info, revision),
             resourceVersion: String(revision),
           });
-        });
+        };
+        stop = source instanceof EtcdWatchSource
+          ? source.watch(filter, req.resourceVersion, req.allowBookmarks, sink, (e) => end(e))
+          : source.watch(filter, req.resourceVersion, req.allowBookmarks, sink);
       } catch (e) {
         end(e instanceof ApiError ? e : errors.internal(String(e)));
       }

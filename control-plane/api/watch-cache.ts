@@ -62,6 +62,14 @@ interface Watcher {
 }
 
 
+/** Whether o passes a watcher's namespace, label and field filter. */
+export function filterMatches(info: KindInfo, f: WatchFilter, o: AnyObject): boolean {
+  const m = metaOf(o);
+  if (f.namespace && m.namespace !== f.namespace) return false;
+  if (f.labels.length && !matches(f.labels, m.labels)) return false;
+  return f.fields.length === 0 || fieldsMatch(info, f.fields, o);
+}
+
 const rvOf = (o: AnyObject): number => Number(metaOf(o).resourceVersion) || 0;
 
 export class KindWatchCache {
@@ -158,10 +166,7 @@ export class KindWatchCache {
   }
 
   private matches(f: WatchFilter, o: AnyObject): boolean {
-    const m = metaOf(o);
-    if (f.namespace && m.namespace !== f.namespace) return false;
-    if (f.labels.length && !matches(f.labels, m.labels)) return false;
-    return f.fields.length === 0 || fieldsMatch(this.info, f.fields, o);
+    return filterMatches(this.info, f, o);
   }
 
   private record(type: CachedEvent['type'], object: AnyObject, old: AnyObject | undefined): void {
