@@ -34,7 +34,9 @@ export function canonicalEqual(a: unknown, b: unknown): boolean {
   for (const k in ra) {
     if (ra[k] === undefined) continue;
     na++;
-    if (!Object.prototype.hasOwnProperty.call(rb, k) || !canonicalEqual(ra[k], rb[k])) return false;
+    // A property that is undefined (or missing) is left out of the text, unlike a null one.
+    const bv = rb[k];
+    if (bv === undefined || !canonicalEqual(ra[k], bv)) return false;
   }
   let nb = 0;
   for (const k in rb) if (rb[k] !== undefined) nb++;
