@@ -254,6 +254,30 @@ describe('node agent with the fake runtime', () => {
     expect((await getPod(cluster, 'crash'))!.status!.phase).toBe('Running');
   });
 
+  it('restarts and retries pulls on time when timers fire early (Node starts them from the loop time)', async () => {
+    // Node measures a timer from the event loop's cached time, so under load it can fire before
+    // Date.now() reaches the due time. A pass that finds the restart not due must wait again.
+    const manual = new ManualClock(Date.now());
+    const early: Clock = { now: () => manual.now(), setTimeout: (fn, ms) => manual.setTimeout(fn, ms > 1 ? ms - 1 : ms) };
+    const { cluster, mk } = await setup({ clock: early });
+    const agent = mk();
+    const delays: number[] = [];
+    agent.events.on('backoff', (e) => e.pod === 'default/crash' && delays.push(e.delayMs));
+    await agent.start();
+    await cluster.client.create('Pod', pod('crash', 'n1', [{ name: 'app', image: 'skiff/crash-0-1:1' }]));
+    await cluster.client.create('Pod', pod('nopull', 'n1', [{ name: 'app', image: 'skiff/does-not-exist:1' }]));
+    await until(() => delays.length === 1, 10_000, 'first back-off');
+    const pullReason = async (): Promise<string> => (await getPod(cluster, 'nopull'))?.status?.containerStatuses[0]?.state?.waiting?.reason ?? '';
+    await until(async () => (await pullReason()) === 'ErrImagePull', 10_000, 'ErrImagePull');
+    // Both back-offs (10 s) started at this clock time; their timers fire 1 ms early.
+    manual.advance(delays[0]! - 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(delays).toHaveLength(1);
+    manual.advance(1);
+    await until(() => delays.length === 2, 10_000, 'restart after the first back-off');
+    await until(async () => (await pullReason()) === 'ImagePullBackOff', 10_000, 'pull retried after its back-off');
+  });
+
   it('tears a deleted pod down and confirms the deletion', async () => {
     const { cluster, host, stateDir, mk } = await setup();
     const agent = mk();

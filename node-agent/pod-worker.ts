@@ -279,12 +279,14 @@ export class PodWorker {
         if (run.restartAt === undefined) {
           const ranMs = Math.max(0, (run.exitSeenMs ?? now) - run.startedAtMs);
           const delay = run.backoff.next(ranMs);
-          run.restartAt = now + delay;
-          run.timer = this.ctx.clock.setTimeout(() => this.kick(), delay);
+          this.restartAfter(run, now, delay);
           this.ctx.events.emit('backoff', { pod: this.key, container: c.name, delayMs: delay, restartCount: run.restartCount });
           continue;
         }
-        if (now < run.restartAt) continue;
+        if (now < run.restartAt) {
+          this.wakeAt(run, run.restartAt, now);
+          continue;
+        }
         run.restartAt = undefined;
         run.lastTerminated = this.terminatedOf(run);
         // The exited attempt stays (its log is what `logs --previous` reads); the one before goes.
@@ -299,10 +301,30 @@ export class PodWorker {
         await this.persist();
       }
       // Not started yet (or due for restart), or a previous start failed and its retry is due.
-      if (run.restartAt !== undefined && now < run.restartAt) continue;
+      if (run.restartAt !== undefined && now < run.restartAt) {
+        this.wakeAt(run, run.restartAt, now);
+        continue;
+      }
       run.restartAt = undefined;
       await this.startContainer(c, run, sandbox, sandboxCfg);
     }
+  }
+
+  /** Starts a back-off: the container is due again delayMs from now. */
+  private restartAfter(run: ContainerRun, now: number, delayMs: number): void {
+    run.restartAt = now + delayMs;
+    run.timer?.cancel();
+    run.timer = this.ctx.clock.setTimeout(() => this.kick(), delayMs);
+  }
+
+  /**
+   * A pass found the restart not due yet. Re-arms the wake-up for the time left: Node starts a
+   * timer from the event loop's cached time, so under load it can fire before Date.now()
+   * reaches restartAt, and a pass that only skipped would leave the container waiting forever.
+   */
+  private wakeAt(run: ContainerRun, at: number, now: number): void {
+    run.timer?.cancel();
+    run.timer = this.ctx.clock.setTimeout(() => this.kick(), at - now);
   }
 
   private terminatedOf(run: ContainerRun): ContainerStateTerminated {
@@ -373,8 +395,7 @@ export class PodWorker {
           : { reason, message };
       // Start failures back off like crashes (pull and config errors are retried slowly).
       const delay = run.backoff.next(0);
-      run.restartAt = this.ctx.clock.now() + delay;
-      run.timer = this.ctx.clock.setTimeout(() => this.kick(), delay);
+      this.restartAfter(run, this.ctx.clock.now(), delay);
       if (run.startFailures === 1 || run.startFailures % 10 === 0) {
         this.ctx.log.warn({ pod: this.key, container: c.name, reason, err: message, retryMs: delay, failures: run.startFailures }, 'container start failed');
       }

@@ -63,6 +63,10 @@ metadata:
   labels: {app: crasher}
 spec:
   replicas: 1
+  # Without it the pod counts as available for the moment between each start and its crash, and
+  # a rollout status that looks then rightly reports success, as kubectl's would: the pod is
+  # Ready and the Deployment complete. 10 s is far more than the crash takes, so it never is.
+  minReadySeconds: 10
   selector: {matchLabels: {app: crasher}}
   template:
     metadata:
