@@ -141,7 +141,7 @@ describe('node agent with the fake runtime', () => {
     expect(st).toMatchObject({ nodeName: 'n1', runtime: 'fake', pods: 1, containers: 1 });
   });
 
-  it('restarts a container whose liveness probe fails (restartCount 1) after the back-off', async () => {
+  it('restarts a container whose liveness probe fails (restartCount 1)', async () => {
     let healthy = false;
     const probeServer: Server = createServer((_req, res) => {
       res.statusCode = healthy ? 200 : 500;
@@ -221,7 +221,7 @@ describe('node agent with the fake runtime', () => {
     expect((await status())!.phase).toBe('Running');
   });
 
-  it('backs a crashing container off 10 s doubling to 300 s, with CrashLoopBackOff status', async () => {
+  it('restarts a crashed container at once, then backs off 10 s doubling to 300 s, with CrashLoopBackOff status', async () => {
     const clock = new ManualClock(Date.now());
     const { cluster, mk } = await setup({ clock });
     const agent = mk();
@@ -237,7 +237,8 @@ describe('node agent with the fake runtime', () => {
     const first = (await getPod(cluster, 'crash'))!.status!.containerStatuses[0]!;
     expect(first.state?.waiting?.message).toMatch(/^back-off 10s restarting failed container=app pod=crash_default\(/);
     expect(first.lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
-    expect(first.restartCount).toBe(0);
+    // The first crash was restarted at once; the second is the one backing off.
+    expect(first.restartCount).toBe(1);
     for (let n = 1; n < 7; n++) {
       // Just short of the delay nothing restarts; at the delay it does and crashes again.
       clock.advance(delays[n - 1]! - 1);
@@ -249,8 +250,8 @@ describe('node agent with the fake runtime', () => {
     expect(delays.map((d) => d / 1000)).toEqual([10, 20, 40, 80, 160, 300, 300]);
     await until(async () => {
       const cs = (await getPod(cluster, 'crash'))?.status?.containerStatuses[0];
-      return cs?.restartCount === 6 && cs.state?.waiting?.message.startsWith('back-off 5m0s') === true;
-    }, 10_000, 'status after six restarts');
+      return cs?.restartCount === 7 && cs.state?.waiting?.message.startsWith('back-off 5m0s') === true;
+    }, 10_000, 'status after seven restarts');
     expect((await getPod(cluster, 'crash'))!.status!.phase).toBe('Running');
   });
 

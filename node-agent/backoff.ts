@@ -1,7 +1,8 @@
-// CrashLoopBackOff timing, as the kubelet does it: the first restart of a failed container
-// waits the initial delay, each further one doubles it up to the maximum, and a container that
-// ran for resetAfter without failing starts again from the initial delay. Unlike Kubernetes
-// (kubernetes/kubernetes#57291) both ends are configurable.
+// CrashLoopBackOff timing, as the kubelet does it: the first restart of a failed container is
+// immediate, each further one waits the initial delay doubled per crash up to the maximum, and
+// a container that ran for resetAfter without failing starts again from an immediate restart.
+// Failed starts (image pulls, config errors) wait from the initial delay, like the kubelet's
+// image back-off. Unlike Kubernetes (kubernetes/kubernetes#57291) both ends are configurable.
 
 export interface BackoffOptions {
   initialMs: number;
@@ -14,23 +15,38 @@ export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 10_000, maxMs: 300_0
 
 export class CrashLoopBackoff {
   private current = 0;
+  private crashed = false;
 
   constructor(private readonly opts: BackoffOptions = DEFAULT_BACKOFF) {}
 
   /** The delay before restarting a container that just exited after running ranMs. */
-  next(ranMs: number): number {
-    if (ranMs >= this.opts.resetAfterMs) this.current = 0;
-    this.current = this.current === 0 ? this.opts.initialMs : Math.min(this.current * 2, this.opts.maxMs);
-    return this.current;
+  afterCrash(ranMs: number): number {
+    if (ranMs >= this.opts.resetAfterMs) this.reset();
+    if (!this.crashed) {
+      this.crashed = true;
+      return 0;
+    }
+    return this.grow();
   }
 
-  /** The delay last handed out (0 before the first failure). */
+  /** The delay before retrying a start that failed (pull, config): never immediate. */
+  afterFailedStart(): number {
+    return this.grow();
+  }
+
+  /** The delay last handed out (0 before the first back-off). */
   get delayMs(): number {
     return this.current;
   }
 
   reset(): void {
     this.current = 0;
+    this.crashed = false;
+  }
+
+  private grow(): number {
+    this.current = this.current === 0 ? this.opts.initialMs : Math.min(this.current * 2, this.opts.maxMs);
+    return this.current;
   }
 }
 

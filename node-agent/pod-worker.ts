@@ -278,12 +278,13 @@ export class PodWorker {
         if (!willRestart(policy, run.exit.exitCode)) continue;
         if (run.restartAt === undefined) {
           const ranMs = Math.max(0, (run.exitSeenMs ?? now) - run.startedAtMs);
-          const delay = run.backoff.next(ranMs);
-          this.restartAfter(run, now, delay);
-          this.ctx.events.emit('backoff', { pod: this.key, container: c.name, delayMs: delay, restartCount: run.restartCount });
-          continue;
-        }
-        if (now < run.restartAt) {
+          const delay = run.backoff.afterCrash(ranMs);
+          if (delay > 0) {
+            this.restartAfter(run, now, delay);
+            this.ctx.events.emit('backoff', { pod: this.key, container: c.name, delayMs: delay, restartCount: run.restartCount });
+            continue;
+          }
+        } else if (now < run.restartAt) {
           this.wakeAt(run, run.restartAt, now);
           continue;
         }
@@ -394,7 +395,7 @@ export class PodWorker {
           ? { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}": ${message}` }
           : { reason, message };
       // Start failures back off like crashes (pull and config errors are retried slowly).
-      const delay = run.backoff.next(0);
+      const delay = run.backoff.afterFailedStart();
       this.restartAfter(run, this.ctx.clock.now(), delay);
       if (run.startFailures === 1 || run.startFailures % 10 === 0) {
         this.ctx.log.warn({ pod: this.key, container: c.name, reason, err: message, retryMs: delay, failures: run.startFailures }, 'container start failed');
