@@ -4,7 +4,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { NodeAgent } from './agent.js';
 import type { Runtime } from './runtime/runtime.js';
 
@@ -28,7 +28,7 @@ export function parseLabels(s: string): Record<string, string> {
   return out;
 }
 
-async function makeRuntime(kind: string, socket: string, nodeName: string, podCidr: string): Promise<Runtime> {
+async function makeRuntime(kind: string, socket: string, nodeName: string, podCidr: string, log: Logger): Promise<Runtime> {
   if (kind === 'fake') {
     const { FakeRuntime } = await import('./runtime/fake/driver.js');
     const { FakeHost } = await import('./runtime/fake/host.js');
@@ -36,7 +36,7 @@ async function makeRuntime(kind: string, socket: string, nodeName: string, podCi
   }
   // Imported lazily: --runtime fake must work where the CRI client is absent.
   const { CriRuntime } = await import('./runtime/cri/driver.js');
-  return new CriRuntime({ address: socket.includes('://') ? socket : `unix://${socket}`, nodeName });
+  return new CriRuntime({ address: socket.includes('://') ? socket : `unix://${socket}`, nodeName, log });
 }
 
 async function main(): Promise<void> {
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       program.error(`cannot read --token-file ${o.tokenFile}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  const runtime = await makeRuntime(o.runtime, o.containerdSocket, o.nodeName, o.podCidr);
+  const runtime = await makeRuntime(o.runtime, o.containerdSocket, o.nodeName, o.podCidr, log);
   const agent = new NodeAgent({
     nodeName: o.nodeName,
     controlPlane: o.controlPlane,

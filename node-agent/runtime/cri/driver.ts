@@ -1,6 +1,7 @@
 // The CRI runtime: Skiff's Runtime interface over containerd's CRI (runtime.v1) socket.
 // Handles hold only CRI ids, so a new instance on the same socket re-attaches to everything an
 // earlier one started; discover() finds them by the io.skiff.* labels.
+import type { Logger } from 'pino';
 import { PodSandboxState } from '../../../proto/gen/runtime/v1/api.js';
 import type {
   ContainerConfig,
@@ -19,6 +20,7 @@ import { LABEL_POD_UID, managedSelector } from '../labels.js';
 import { CriClient, criError } from './client.js';
 import * as ctr from './containers.js';
 import { ExitWatcher } from './exit-watcher.js';
+import { TaskExitStream } from './task-exits.js';
 import { ensureImage } from './images.js';
 import { isHostNetwork, isReady, removeSandbox, runSandbox, sandboxStatus, stopSandbox } from './sandbox.js';
 
@@ -29,6 +31,9 @@ export interface CriRuntimeOptions {
   nodeName?: string;
   /** How often containers are relisted to find exits (the kubelet's PLEG relists every 1 s). */
   pollIntervalMs?: number;
+  /** Take exits pushed by containerd's events service (default true); the relist stays. */
+  exitEvents?: boolean;
+  log?: Logger;
 }
 
 export class CriRuntime implements Runtime {
@@ -36,11 +41,16 @@ export class CriRuntime implements Runtime {
   private readonly client: CriClient;
   private readonly nodeName: string;
   private readonly exits: ExitWatcher;
+  private readonly taskExits: TaskExitStream | undefined;
 
   constructor(opts: CriRuntimeOptions) {
     this.client = new CriClient(opts.address);
     this.nodeName = opts.nodeName ?? '';
     this.exits = new ExitWatcher(this.client, managedSelector(this.nodeName), opts.pollIntervalMs ?? 1000);
+    if (opts.exitEvents ?? true) {
+      const exits = this.exits;
+      this.taskExits = new TaskExitStream(opts.address, { onExit: (id) => exits.exited(id), onResync: () => exits.resync() }, opts.log);
+    }
   }
 
   async version(): Promise<{ runtimeName: string; runtimeVersion: string }> {
@@ -76,6 +86,7 @@ export class CriRuntime implements Runtime {
   }
 
   waitContainer(h: ContainerHandle, signal?: AbortSignal): Promise<ExitResult> {
+    this.taskExits?.start();
     return this.exits.wait(h.containerId, signal);
   }
 
@@ -151,6 +162,7 @@ export class CriRuntime implements Runtime {
 
   close(): Promise<void> {
     this.exits.close();
+    this.taskExits?.close();
     this.client.close();
     return Promise.resolve();
   }

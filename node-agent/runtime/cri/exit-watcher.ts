@@ -1,11 +1,19 @@
 // Container exits, found the way the kubelet's PLEG finds them: one relist of this node's
 // containers per period for all waiters, instead of a ContainerStatus call per container per
-// poll (the CRI of containerd 1.6 has no event stream). Only the containers seen exited, or gone,
-// are then asked for their status.
+// poll. Only the containers seen exited, or gone, are then asked for their status. Where the
+// runtime pushes exits (containerd's events, task-exits.ts), exited() checks that container at
+// once and the relist only catches what a broken stream missed.
 import { ContainerState as CriState } from '../../../proto/gen/runtime/v1/api.js';
 import type { ExitResult } from '../runtime.js';
 import { criError, type CriClient } from './client.js';
 import { containerStatus, exitResult } from './containers.js';
+
+/** Re-checks of a pushed exit the status does not show yet: 25 ms doubling to 1 s, ~30 s in all. */
+const PUSHED_RECHECKS = 36;
+const PUSHED_RECHECK_MS = 25;
+const PUSHED_RECHECK_MAX_MS = 1000;
+/** Pushed exits kept for a wait that comes after them (the agent waits right after starting). */
+const REMEMBERED_EXITS = 1024;
 
 interface Waiter {
   resolve: (r: ExitResult) => void;
@@ -16,6 +24,8 @@ export class ExitWatcher {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private again = false;
+  private readonly pushed = new Set<string>();
 
   constructor(
     private readonly client: CriClient,
@@ -48,15 +58,38 @@ export class ExitWatcher {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       set.add(w);
-      // A container that exited before anyone waited is found on the first relist, at once.
-      if (set.size === 1 && this.waiters.size === 1 && !this.running) this.schedule(0);
-      else this.schedule(this.periodMs);
+      // A container that exited before anyone waited is answered by its own status, at once
+      // (and again while the status lags an exit that was already pushed).
+      if (set.size === 1) void this.checkPushed(containerId, this.pushed.delete(containerId) ? 0 : PUSHED_RECHECKS);
+      this.schedule(this.periodMs);
     });
   }
 
   close(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** The runtime reported the container's exit: its waiters are answered without a relist. */
+  exited(containerId: string): void {
+    if (this.waiters.has(containerId)) {
+      void this.checkPushed(containerId, 0);
+      return;
+    }
+    this.pushed.add(containerId);
+    if (this.pushed.size > REMEMBERED_EXITS) this.pushed.delete(this.pushed.values().next().value!);
+  }
+
+  /** Exits may have gone unreported (event stream reopened): relist now. */
+  resync(): void {
+    if (this.running) {
+      // The relist in flight may have listed before the missed exit: one more after it.
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.schedule(0);
   }
 
   private remove(id: string, w: Waiter): void {
@@ -79,6 +112,30 @@ export class ExitWatcher {
     for (const w of set ?? []) fn(w);
   }
 
+  /** Answers the container's waiters from its status when it has exited or is gone; true if so. */
+  private async check(id: string): Promise<boolean> {
+    try {
+      const st = await containerStatus(this.client, id);
+      if (st.state !== CriState.CONTAINER_EXITED) return false;
+      this.settle(id, (w) => w.resolve(exitResult(st)));
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.settle(id, (w) => w.reject(err));
+    }
+    return true;
+  }
+
+  /**
+   * The CRI plugin records the exit from the same event, so its status may still say running
+   * for a moment: look again a few times before leaving it to the relist.
+   */
+  private async checkPushed(id: string, attempt: number): Promise<void> {
+    if (!this.waiters.has(id) || (await this.check(id)) || attempt >= PUSHED_RECHECKS) return;
+    const delay = Math.min(PUSHED_RECHECK_MAX_MS, PUSHED_RECHECK_MS * 2 ** attempt);
+    const t = setTimeout(() => void this.checkPushed(id, attempt + 1), delay);
+    t.unref();
+  }
+
   private async relist(): Promise<void> {
     this.running = true;
     try {
@@ -88,13 +145,7 @@ export class ExitWatcher {
         const s = state.get(id);
         if (s !== undefined && s !== CriState.CONTAINER_EXITED) continue;
         // Exited, or not listed (gone, or made outside this node's labels): its own status says.
-        try {
-          const st = await containerStatus(this.client, id);
-          if (st.state === CriState.CONTAINER_EXITED) this.settle(id, (w) => w.resolve(exitResult(st)));
-        } catch (e) {
-          const err = e instanceof Error ? e : new Error(String(e));
-          this.settle(id, (w) => w.reject(err));
-        }
+        await this.check(id);
       }
     } catch (e) {
       // The runtime did not answer: every waiter hears it, as with a failed status call.
@@ -102,7 +153,9 @@ export class ExitWatcher {
       for (const id of [...this.waiters.keys()]) this.settle(id, (w) => w.reject(err));
     } finally {
       this.running = false;
-      this.schedule(this.periodMs);
+      const again = this.again;
+      this.again = false;
+      this.schedule(again ? 0 : this.periodMs);
     }
   }
 }
