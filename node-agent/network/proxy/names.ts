@@ -31,7 +31,22 @@ export function hash8(s: string): string {
 // the nft parser unquoted.
 const unsafe = /[^a-zA-Z0-9/._-]/g;
 
+// Names repeat from sync to sync and SHA-256 per name dominates generation time: remember
+// them (bounded, cleared wholesale when it grows past what a large cluster needs).
+const memo = new Map<string, string>();
+const MEMO_MAX = 200_000;
+
 function named(prefix: string, hashInput: string, readable: string): string {
+  const key = `${prefix}\0${hashInput}\0${readable}`;
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  if (memo.size >= MEMO_MAX) memo.clear();
+  const name = computeName(prefix, hashInput, readable);
+  memo.set(key, name);
+  return name;
+}
+
+function computeName(prefix: string, hashInput: string, readable: string): string {
   const full = `${prefix}-${hash8(hashInput)}-${readable.replace(unsafe, '_')}`;
   return full.length > MAX_NAME ? full.slice(0, MAX_NAME) : full;
 }
