@@ -49,6 +49,7 @@ export function carryOver(svc: Service, old: Service): void {
   if (spec.type === 'ClusterIP' && was.type === 'NodePort') {
     // Kubernetes' dropTypeDependentFields: node ports the user did not change go with the type.
     for (const p of spec.ports) if (p.nodePort !== 0 && p.nodePort === oldNodePortFor(p, old)) p.nodePort = 0;
+    if (spec.externalTrafficPolicy === was.externalTrafficPolicy) spec.externalTrafficPolicy = '';
   }
 }
 
