@@ -16,7 +16,7 @@ describe('skiff without a server', () => {
     const port = await freePort();
     const r = await skiff(['apply', '-f', 'test/fixtures/bad-manifests-cli/unknown-kind.yaml', '--server', `127.0.0.1:${port}`]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('error (Invalid): Service "web" is invalid: 1 problem\n  test/fixtures/bad-manifests-cli/unknown-kind.yaml#1: kind: unknown kind "Service"');
+    expect(r.err).toContain('error (Invalid): Ingress "web" is invalid: 1 problem\n  test/fixtures/bad-manifests-cli/unknown-kind.yaml#1: kind: unknown kind "Ingress"');
   });
 
   it('prints usage for --help and fails on an unknown command or option', async () => {
@@ -31,7 +31,7 @@ describe('skiff without a server', () => {
 
   it('refuses bad flag values with a clear error', async () => {
     expect((await skiff(['get', 'pods', '-o', 'table'])).err).toContain('unknown output format "table"; use one of: wide, json, yaml, name');
-    expect((await skiff(['get', 'services'])).err).toContain('error (BadRequest): the server doesn\'t have a resource type "services"');
+    expect((await skiff(['get', 'ingresses'])).err).toContain('error (BadRequest): the server doesn\'t have a resource type "ingresses"');
     expect((await skiff(['scale', 'deploy/web', '--replicas', '-2'])).err).toContain('--replicas must be a whole number >= 0');
     expect((await skiff(['delete', 'deploy', 'web', '--cascade', 'sideways'])).err).toContain('--cascade must be background, foreground or orphan');
     expect((await skiff(['apply'])).err).toContain('give manifests with -f FILE');

@@ -4,11 +4,11 @@ import { parseRef, qualifiedName, resolveType } from './resources.js';
 import { parseTargets } from './commands/get.js';
 
 describe('resource words', () => {
-  it.each([['po', 'Pod'], ['pods', 'Pod'], ['deploy', 'Deployment'], ['Deployment', 'Deployment'], ['deployments.apps', 'Deployment'], ['rs', 'ReplicaSet'], ['no', 'Node'], ['ns', 'Namespace'], ['ev', 'Event']])('%s is %s', (w, k) => {
+  it.each([['po', 'Pod'], ['pods', 'Pod'], ['deploy', 'Deployment'], ['Deployment', 'Deployment'], ['deployments.apps', 'Deployment'], ['rs', 'ReplicaSet'], ['no', 'Node'], ['ns', 'Namespace'], ['ev', 'Event'], ['svc', 'Service'], ['services', 'Service'], ['service', 'Service'], ['endpointslices', 'EndpointSlice'], ['endpointslice', 'EndpointSlice'], ['endpointslices.discovery.k8s.io', 'EndpointSlice']])('%s is %s', (w, k) => {
     expect(resolveType(w).kind).toBe(k);
   });
   it('names unknown types with the known ones', () => {
-    expect(() => resolveType('services')).toThrow(/doesn't have a resource type "services".*deployments \(deploy\)/);
+    expect(() => resolveType('ingresses')).toThrow(/doesn't have a resource type "ingresses".*deployments \(deploy\).*services \(svc\), endpointslices/);
     expect(() => resolveType('deployments.core')).toThrow('"deployments.core"');
   });
   it('qualifies names with the API group', () => {

@@ -16,12 +16,16 @@ describe('parseConfig', () => {
       '--etcd-endpoints', 'http://a:2379, http://b:2379', '--listen', '0.0.0.0:7443', '--metrics-listen', '127.0.0.1:9464',
       '--token-file', '/etc/skiff/tokens', '--identity', 'cp-1', '--etcd-prefix', '/prod', '--log-level', 'debug',
       '--no-controllers', '--leader-lease-seconds', '6', '--node-grace-period', '8', '--pod-eviction-delay', '9',
-      '--event-ttl-seconds', '120',
+      '--event-ttl-seconds', '120', '--service-cluster-ip-range', '10.100.0.0/20', '--service-node-port-range', '31000-31999',
     ]);
     expect(c).toEqual({
       etcdEndpoints: ['http://a:2379', 'http://b:2379'], listen: '0.0.0.0:7443', metricsListen: '127.0.0.1:9464',
       tokenFile: '/etc/skiff/tokens', identity: 'cp-1', etcdPrefix: '/prod', logLevel: 'debug',
       controllers: false, leaderLeaseSeconds: 6, nodeGracePeriodSeconds: 8, podEvictionDelaySeconds: 9, eventTtlSeconds: 120,
+      serviceRanges: {
+        clusterIPs: { cidr: '10.100.0.0/20', network: 0x0a640000, size: 4094 },
+        nodePorts: { text: '31000-31999', base: 31000, size: 1000 },
+      },
     });
   });
 
@@ -37,6 +41,8 @@ describe('parseConfig', () => {
     [['--etcd-prefix', 'skiff'], /must start with "\/"/],
     [['--bogus'], /unknown option/],
     [['--node-grace-period', '0'], /positive whole number/],
+    [['--service-cluster-ip-range', '10.96.0.1/16'], /host bits set/],
+    [['--service-node-port-range', '30000'], /not a port range/],
   ])('refuses %j', (argv, msg) => {
     // commander also prints the error; keep the test output clean.
     const quiet = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);

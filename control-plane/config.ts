@@ -1,6 +1,9 @@
 // Command-line flags of skiff-control-plane, parsed with commander into one typed config.
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, parseIpRange, parsePortRange, type ServiceRanges,
+} from './api/allocation/ranges.js';
 import { LOG_LEVELS } from './log.js';
 
 export interface ControlPlaneConfig {
@@ -16,6 +19,7 @@ export interface ControlPlaneConfig {
   nodeGracePeriodSeconds: number;
   podEvictionDelaySeconds: number;
   eventTtlSeconds: number;
+  serviceRanges: ServiceRanges;
 }
 
 const positiveInt = (flag: string) => (v: string): number => {
@@ -55,6 +59,8 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
       20,
     )
     .option('--event-ttl-seconds <n>', 'events are deleted this long after their last update (kube-apiserver --event-ttl)', positiveInt('--event-ttl-seconds'), 3600)
+    .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from', DEFAULT_SERVICE_CLUSTER_IP_RANGE)
+    .option('--service-node-port-range <from-to>', 'ports Service NodePorts are allocated from', DEFAULT_SERVICE_NODE_PORT_RANGE)
     .exitOverride()
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
@@ -62,7 +68,14 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     etcdEndpoints: string; listen: string; metricsListen?: string; tokenFile?: string; identity: string;
     etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
+    serviceClusterIpRange: string; serviceNodePortRange: string;
   }>();
+  let serviceRanges: ServiceRanges;
+  try {
+    serviceRanges = { clusterIPs: parseIpRange(o.serviceClusterIpRange), nodePorts: parsePortRange(o.serviceNodePortRange) };
+  } catch (e) {
+    throw new InvalidArgumentError(`--service-cluster-ip-range / --service-node-port-range: ${(e as Error).message}`);
+  }
   const endpoints = o.etcdEndpoints.split(',').map((s) => s.trim()).filter(Boolean);
   if (endpoints.length === 0) throw new InvalidArgumentError('--etcd-endpoints is empty');
   if (!o.etcdPrefix.startsWith('/') || o.etcdPrefix.endsWith('/')) {
@@ -81,5 +94,6 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     nodeGracePeriodSeconds: o.nodeGracePeriod,
     podEvictionDelaySeconds: o.podEvictionDelay,
     eventTtlSeconds: o.eventTtlSeconds,
+    serviceRanges,
   };
 }

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   });
   const api = await startApiServer({
     store, informers, listen: cfg.listen, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
+    serviceRanges: cfg.serviceRanges,
   });
   informers.get('Pod').addHandlers(podStartupHandlers((s) => metrics.podStartup.observe(s)));
   const metricsServer = cfg.metricsListen

@@ -20,13 +20,17 @@ export async function describeCommand(ctx: Ctx, args: readonly string[]): Promis
     : [];
   let replicaSets: ReplicaSet[] | undefined;
   let pods;
+  let endpointSlices;
   if (info.kind === 'Deployment') {
     const list = await api.list({ kind: 'ReplicaSet', namespace });
     replicaSets = ownedReplicaSets(value as Deployment, list.items.map((r) => unwrapAs('ReplicaSet', r)));
+  } else if (info.kind === 'Service') {
+    const list = await api.list({ kind: 'EndpointSlice', namespace, labelSelector: `kubernetes.io/service-name=${names.name}` });
+    endpointSlices = list.items.map((r) => unwrapAs('EndpointSlice', r));
   } else if (info.kind === 'ReplicaSet') {
     const list = await api.list({ kind: 'Pod', namespace });
     pods = list.items.map((r) => unwrapAs('Pod', r)).filter((p) => isControlledBy(p, uid));
   }
-  ctx.stdout.write(describeObject(info, value, { events, replicaSets, pods, now: ctx.now() }));
+  ctx.stdout.write(describeObject(info, value, { events, replicaSets, pods, endpointSlices, now: ctx.now() }));
   return 0;
 }

@@ -2,6 +2,7 @@
 // over Api.Logs. For a Deployment or ReplicaSet one pod is picked, as kubectl does.
 import { errors } from '../../proto/api/errors.js';
 import { unwrap, unwrapAs, KINDS } from '../../proto/api/kinds.js';
+import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
 import type { Pod } from '../../proto/gen/skiff/v1/core.js';
 import { consume } from '../client.js';
 import { line, type Ctx } from '../context.js';
@@ -28,8 +29,7 @@ async function resolvePod(ctx: Ctx, args: readonly string[]): Promise<string> {
   if (info.kind === 'Pod') return name;
   if (info.kind !== 'Deployment' && info.kind !== 'ReplicaSet') throw errors.badRequest(`cannot get logs of ${info.plural}`);
   const { value } = unwrap(await ctx.api().get({ kind: info.kind, namespace: ctx.settings.namespace, name }));
-  const spec = 'spec' in value && value.spec && 'selector' in value.spec ? value.spec : undefined;
-  const selector = selectorString(spec?.selector);
+  const selector = selectorString((value as Deployment | ReplicaSet).spec?.selector);
   if (!selector) throw errors.badRequest(`${info.singular} "${name}" has no selector`);
   const list = await ctx.api().list({ kind: 'Pod', namespace: ctx.settings.namespace, labelSelector: selector });
   const pods = list.items.map((r) => unwrapAs('Pod', r));

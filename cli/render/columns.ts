@@ -3,7 +3,8 @@
 import type { AnyObject, Kind, KindInfo } from '../../proto/api/kinds.js';
 import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
 import type { Lease } from '../../proto/gen/skiff/v1/coordination.js';
-import type { Event, Namespace, Node, Pod, PodTemplateSpec } from '../../proto/gen/skiff/v1/core.js';
+import type { Event, Namespace, Node, Pod, PodTemplateSpec, Service, ServicePort } from '../../proto/gen/skiff/v1/core.js';
+import type { Endpoint, EndpointPort, EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
 import type { LabelSelector } from '../../proto/gen/skiff/v1/meta.js';
 import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
@@ -140,7 +141,61 @@ const leases: Columns<Lease> = {
   wideRow: () => [],
 };
 
+/** kubectl's PORT(S) cell: `80/TCP`, `80:30080/TCP` for a node port, comma-separated. */
+export function servicePortsText(ports: readonly ServicePort[]): string {
+  return none(ports.map((p) => (p.nodePort > 0 ? `${p.port}:${p.nodePort}/${p.protocol}` : `${p.port}/${p.protocol}`)).join(','));
+}
+
+/** A map selector as kubectl prints it (`app=web,tier=db`, sorted), `<none>` when empty. */
+export function mapSelectorText(sel: Record<string, string> | undefined): string {
+  return selectorText({ matchLabels: sel ?? {}, matchExpressions: [] });
+}
+
+const services: Columns<Service> = {
+  headers: ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
+  wide: ['SELECTOR'],
+  row: (s, now) => [
+    s.metadata?.name ?? '',
+    s.spec?.type ?? '',
+    none(s.spec?.clusterIP ?? ''),
+    '<none>',
+    servicePortsText(s.spec?.ports ?? []),
+    age(s.metadata?.creationTimestamp, now),
+  ],
+  wideRow: (s) => [mapSelectorText(s.spec?.selector)],
+};
+
+// kubectl's listWithMoreString: the first three, then "+ N more...".
+function firstThree(items: readonly string[]): string {
+  if (items.length === 0) return '<unset>';
+  const head = items.slice(0, 3).join(',');
+  return items.length > 3 ? `${head} + ${items.length - 3} more...` : head;
+}
+
+export function endpointSlicePortsText(ports: readonly EndpointPort[]): string {
+  return firstThree(ports.map((p) => (p.port !== undefined ? String(p.port) : (p.name ?? '*'))));
+}
+
+export function endpointAddressesText(endpoints: readonly Endpoint[]): string {
+  return firstThree(endpoints.flatMap((e) => e.addresses));
+}
+
+const endpointSlices: Columns<EndpointSlice> = {
+  headers: ['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE'],
+  wide: [],
+  row: (e, now) => [
+    e.metadata?.name ?? '',
+    e.addressType,
+    endpointSlicePortsText(e.ports),
+    endpointAddressesText(e.endpoints),
+    age(e.metadata?.creationTimestamp, now),
+  ],
+  wideRow: () => [],
+};
+
 const COLUMNS: { [K in Kind]: Columns<never> } = {
+  Service: services,
+  EndpointSlice: endpointSlices,
   Pod: pods,
   Deployment: deployments,
   ReplicaSet: replicaSets,

@@ -3,10 +3,13 @@
 import type { AnyObject, KindInfo } from '../../proto/api/kinds.js';
 import { toManifest } from '../../proto/api/manifest.js';
 import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
-import type { Container, ContainerState, Event, Namespace, Node, Pod, PodTemplateSpec, Probe } from '../../proto/gen/skiff/v1/core.js';
+import type {
+  Container, ContainerState, Event, Namespace, Node, Pod, PodTemplateSpec, Probe, Service, ServicePort,
+} from '../../proto/gen/skiff/v1/core.js';
+import type { EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
 import type { Condition, IntOrString } from '../../proto/gen/skiff/v1/meta.js';
 import { age } from './age.js';
-import { eventTime, nodeRoles, nodeStatus, selectorText } from './columns.js';
+import { eventTime, mapSelectorText, nodeRoles, nodeStatus, selectorText } from './columns.js';
 import { toYaml } from './output.js';
 import { podStatus } from './pod-status.js';
 import { revisionOf } from './rollout.js';
@@ -18,6 +21,8 @@ export interface DescribeExtras {
   replicaSets?: ReplicaSet[];
   /** The ReplicaSet's pods (for ReplicaSet). */
   pods?: Pod[];
+  /** The Service's EndpointSlices (for Service). */
+  endpointSlices?: EndpointSlice[];
   now: number;
 }
 
@@ -181,6 +186,46 @@ function describeNode(w: Writer, n: Node): void {
   }
 }
 
+/**
+ * kubectl's Endpoints line of one service port: the ready addresses with the port each slice
+ * resolved for it (`10.88.0.2:8080,10.88.0.3:8080`), `<none>` when there are none.
+ */
+export function serviceEndpointsText(port: ServicePort, slices: readonly EndpointSlice[]): string {
+  const out: string[] = [];
+  for (const s of slices) {
+    const ep = s.ports.find((p) => (p.name ?? '') === port.name && (p.protocol ?? 'TCP') === port.protocol);
+    if (!ep || ep.port === undefined) continue;
+    for (const e of s.endpoints) {
+      if (e.conditions?.ready === false) continue;
+      for (const a of e.addresses.slice(0, 1)) out.push(`${a}:${ep.port}`);
+    }
+  }
+  return none(out.join(','));
+}
+
+function describeService(w: Writer, s: Service, x: DescribeExtras): void {
+  const spec = s.spec;
+  w.field('Selector', mapSelectorText(spec?.selector));
+  w.field('Type', spec?.type ?? '');
+  if (spec?.ipFamilyPolicy) w.field('IP Family Policy', spec.ipFamilyPolicy);
+  if (spec?.ipFamilies.length) w.field('IP Families', spec.ipFamilies.join(','));
+  w.field('IP', none(spec?.clusterIP ?? ''));
+  if (spec?.clusterIPs.length) w.field('IPs', spec.clusterIPs.join(','));
+  for (const p of spec?.ports ?? []) {
+    const name = p.name || '<unset>';
+    w.field('Port', `${name}  ${p.port}/${p.protocol}`);
+    w.field('TargetPort', `${ios(p.targetPort)}/${p.protocol}`);
+    if (p.nodePort) w.field('NodePort', `${name}  ${p.nodePort}/${p.protocol}`);
+    w.field('Endpoints', serviceEndpointsText(p, x.endpointSlices ?? []));
+  }
+  w.field('Session Affinity', spec?.sessionAffinity || 'None');
+  const timeout = spec?.sessionAffinityConfig?.clientIP?.timeoutSeconds;
+  if (spec?.sessionAffinity === 'ClientIP' && timeout !== undefined) w.field('Affinity Timeout', `${timeout}s`);
+  if (spec?.type === 'NodePort') w.field('External Traffic Policy', spec.externalTrafficPolicy || 'Cluster');
+  if (spec?.internalTrafficPolicy) w.field('Internal Traffic Policy', spec.internalTrafficPolicy);
+  if (spec?.publishNotReadyAddresses) w.field('Publish Not Ready Addresses', 'true');
+}
+
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 export function describeObject(info: KindInfo, o: AnyObject, x: DescribeExtras): string {
@@ -208,6 +253,9 @@ export function describeObject(info: KindInfo, o: AnyObject, x: DescribeExtras):
       break;
     case 'Node':
       describeNode(w, o as Node);
+      break;
+    case 'Service':
+      describeService(w, o as Service, x);
       break;
     case 'Namespace':
       w.field('Status', (o as Namespace).status?.phase || 'Active');

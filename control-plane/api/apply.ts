@@ -7,7 +7,11 @@ import { ApiError, errors, isApiError } from '../../proto/api/errors.js';
 import { metaOf, objectKey, wrap, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
 import { fromManifest, toManifest, type JsonObject } from '../../proto/api/manifest.js';
 import type { ApplyRequest, ApplyResponse, ApplyResult, FieldCause } from '../../proto/gen/skiff/v1/api.js';
+import type { Service } from '../../proto/gen/skiff/v1/core.js';
 import type { TxnWrite } from '../storage/store.js';
+import { ReservationTakenError } from '../storage/store.js';
+import { allocate, newPending, onlyAutoTaken, type Pending } from './allocation/allocate.js';
+import { carryOver } from './allocation/service.js';
 import { mergeApplied } from './apply-merge.js';
 import { clone, namespaceOf, requireNamespace, type ApiContext } from './context.js';
 import { prepareNew } from './crud.js';
@@ -73,7 +77,15 @@ function identity(text: string): { kind: string; name: string } {
 }
 
 /** The create or update one document needs against the live state, or "unchanged". */
-async function plan(ctx: ApiContext, p: Parsed): Promise<{ result: ApplyResult; write?: TxnWrite }> {
+interface Planned {
+  result: ApplyResult;
+  write?: TxnWrite;
+  /** Fields the allocator filled (a ClusterIP, NodePorts): picked again if found taken. */
+  auto: string[];
+  source: string;
+}
+
+async function plan(ctx: ApiContext, p: Parsed, pending: Pending): Promise<Planned> {
   const { info } = p;
   let live: AnyObject | undefined;
   try {
@@ -84,8 +96,9 @@ async function plan(ctx: ApiContext, p: Parsed): Promise<{ result: ApplyResult; 
   if (!live) {
     const object = fromManifest(mergeApplied(p.desired, {}), p.source).object;
     prepareNew(info, object, p.source);
+    const auto = await allocate(ctx.store, ctx.serviceRanges, info, object, undefined, p.source, pending);
     ctx.store.prepareCreate(info, object);
-    return { result: { object: wrap(info.kind, object), action: 'created' }, write: { kind: info.kind, object, op: 'create' } };
+    return { result: { object: wrap(info.kind, object), action: 'created' }, write: { kind: info.kind, object, op: 'create' }, auto, source: p.source };
   }
   const merged = mergeApplied(p.desired, toManifest(info, live));
   const object = fromManifest(merged, p.source).object;
@@ -96,10 +109,18 @@ async function plan(ctx: ApiContext, p: Parsed): Promise<{ result: ApplyResult; 
   om.deletionTimestamp = lm.deletionTimestamp;
   om.deletionGracePeriodSeconds = lm.deletionGracePeriodSeconds;
   applyDefaults(info, object);
+  // A manifest rarely repeats the allocated ClusterIP and NodePorts: keep the live ones.
+  if (info.kind === 'Service') carryOver(object as Service, live as Service);
   const causes = validateUpdate(info, object, live, p.source);
   if (causes.length) throw errors.invalid(info.kind, p.name, causes);
-  if (!ctx.store.prepareUpdate(info, object, live)) return { result: { object: wrap(info.kind, live), action: 'unchanged' } };
-  return { result: { object: wrap(info.kind, object), action: 'configured' }, write: { kind: info.kind, object, op: 'update' } };
+  const auto = await allocate(ctx.store, ctx.serviceRanges, info, object, live, p.source, pending);
+  if (!ctx.store.prepareUpdate(info, object, live)) return { result: { object: wrap(info.kind, live), action: 'unchanged' }, auto, source: p.source };
+  return {
+    result: { object: wrap(info.kind, object), action: 'configured' },
+    write: { kind: info.kind, object, op: 'update', current: live },
+    auto,
+    source: p.source,
+  };
 }
 
 export async function apply(ctx: ApiContext, req: ApplyRequest): Promise<ApplyResponse> {
@@ -134,8 +155,9 @@ export async function apply(ctx: ApiContext, req: ApplyRequest): Promise<ApplyRe
     if (!newNamespaces.has(ns)) await requireNamespace(ctx, parsed.find((p) => p.info.namespaced)!.info, ns);
   }
   for (let attempt = 1; ; attempt++) {
-    const planned = [];
-    for (const p of parsed) planned.push(await plan(ctx, p));
+    const planned: Planned[] = [];
+    const pending = newPending();
+    for (const p of parsed) planned.push(await plan(ctx, p, pending));
     const writes = planned.flatMap((x) => (x.write ? [x.write] : []));
     if (req.dryRun || writes.length === 0) return { results: planned.map((x) => x.result) };
     try {
@@ -143,6 +165,12 @@ export async function apply(ctx: ApiContext, req: ApplyRequest): Promise<ApplyRe
     } catch (e) {
       if (e instanceof Error && /too many operations in txn/.test(e.message)) {
         throw errors.badRequest(`apply of ${writes.length} changed objects is more than etcd takes in one transaction (its --max-txn-ops, 128 by default); apply fewer documents at once`);
+      }
+      if (e instanceof ReservationTakenError) {
+        // A value taken by a concurrent writer: pick again if this apply chose it, else say so.
+        const owner = planned.find((x) => x.write && metaOf(x.write.object).name === e.objectName && x.write.kind === e.kind);
+        if (owner && onlyAutoTaken(e, owner.auto) && attempt < ATTEMPTS) continue;
+        throw errors.invalid(e.kind, e.objectName, e.causes.map((c) => ({ ...c, source: owner?.source ?? '' })));
       }
       if (!isApiError(e, 'Conflict') || attempt >= ATTEMPTS) throw e;
       ctx.log.debug({ attempt, objects: writes.map((w) => objectKey(w.object)) }, 'apply conflicted, retrying');

@@ -6,6 +6,7 @@ import { lookupKind, type AnyObject, type KindInfo } from '../../proto/api/kinds
 import { supportedKindsText } from '../../proto/api/manifest.js';
 import type { SharedInformers } from '../informers.js';
 import type { Store } from '../storage/store.js';
+import type { ServiceRanges } from './allocation/ranges.js';
 import { DEFAULT_NAMESPACE } from './defaults.js';
 
 export interface ApiContext {
@@ -13,6 +14,8 @@ export interface ApiContext {
   informers: SharedInformers;
   log: Logger;
   now: () => Date;
+  /** Where Services get their ClusterIPs and NodePorts. */
+  serviceRanges: ServiceRanges;
 }
 
 /** Kubernetes' timestamp form: RFC 3339 in UTC, whole seconds. */

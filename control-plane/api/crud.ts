@@ -9,12 +9,14 @@ import { fromManifest, toManifest } from '../../proto/api/manifest.js';
 import type {
   CreateRequest, GetRequest, ListRequest, PatchRequest, Resource, ResourceList, UpdateRequest,
 } from '../../proto/gen/skiff/v1/api.js';
-import type { Pod } from '../../proto/gen/skiff/v1/core.js';
+import type { Pod, Service } from '../../proto/gen/skiff/v1/core.js';
 import { fieldsMatch, parseFieldSelector } from '../storage/fields.js';
 import { matches, parseLabelSelector } from '../storage/labels.js';
 import { clone, kindOf, namespaceOf, requireNamespace, type ApiContext } from './context.js';
 import { UNCACHED_KINDS } from './etcd-watch.js';
 import { cachedCandidates } from './triggers.js';
+import { allocate, ALLOCATION_ATTEMPTS, onlyAutoTaken } from './allocation/allocate.js';
+import { carryOver } from './allocation/service.js';
 import { applyCreateDefaults, applyDefaults } from './defaults.js';
 import { validateObject, validateUpdate } from './validation/index.js';
 
@@ -50,7 +52,7 @@ export function prepareNew(info: KindInfo, o: AnyObject, source = ''): void {
 // Like Kubernetes' PrepareForCreate: status of workloads belongs to controllers, not creators.
 // Nodes keep theirs (an agent registers with its status).
 function resetStatusOnCreate(info: KindInfo, o: AnyObject): void {
-  if (info.kind === 'Pod' || info.kind === 'Deployment' || info.kind === 'ReplicaSet') {
+  if (info.kind === 'Pod' || info.kind === 'Deployment' || info.kind === 'ReplicaSet' || info.kind === 'Service') {
     (o as { status?: unknown }).status = undefined;
   }
 }
@@ -59,11 +61,20 @@ export async function create(ctx: ApiContext, req: CreateRequest): Promise<AnyOb
   const { info, object } = requestObject(req.object);
   prepareNew(info, object);
   await requireNamespace(ctx, info, metaOf(object).namespace);
-  if (req.dryRun) {
-    ctx.store.prepareCreate(info, object);
-    return object;
+  for (let attempt = 1; ; attempt++) {
+    const o = clone(info, object);
+    const auto = await allocate(ctx.store, ctx.serviceRanges, info, o, undefined);
+    if (req.dryRun) {
+      ctx.store.prepareCreate(info, o);
+      return o;
+    }
+    try {
+      return await ctx.store.create(info.kind, o);
+    } catch (e) {
+      // Another writer took a value picked here between the read and the write: pick again.
+      if (!onlyAutoTaken(e, auto) || attempt >= ALLOCATION_ATTEMPTS) throw e;
+    }
   }
-  return ctx.store.create(info.kind, object);
 }
 
 export async function get(ctx: ApiContext, req: GetRequest): Promise<AnyObject> {
@@ -185,6 +196,7 @@ async function updateOnce(
   nm.deletionTimestamp = opts.markDeletion?.timestamp ?? cm.deletionTimestamp;
   nm.deletionGracePeriodSeconds = opts.markDeletion ? opts.markDeletion.grace : cm.deletionGracePeriodSeconds;
   applyDefaults(info, next);
+  if (info.kind === 'Service') carryOver(next as Service, current as Service);
   const causes = validateUpdate(info, next, current, opts.source);
   if (cm.deletionTimestamp) {
     const added = nm.finalizers.filter((f) => !cm.finalizers.includes(f));
@@ -197,11 +209,19 @@ async function updateOnce(
     if (opts.dryRun) return next;
     return ctx.store.delete(info.kind, namespace, name, { resourceVersion: cm.resourceVersion, uid: cm.uid });
   }
-  if (opts.dryRun) {
-    ctx.store.prepareUpdate(info, next, current);
-    return next;
+  for (let attempt = 1; ; attempt++) {
+    const o = clone(info, next);
+    const auto = await allocate(ctx.store, ctx.serviceRanges, info, o, current, opts.source);
+    if (opts.dryRun) {
+      ctx.store.prepareUpdate(info, o, current);
+      return o;
+    }
+    try {
+      return await ctx.store.update(info.kind, o, { current });
+    } catch (e) {
+      if (!onlyAutoTaken(e, auto) || attempt >= ALLOCATION_ATTEMPTS) throw e;
+    }
   }
-  return ctx.store.update(info.kind, next, { current });
 }
 
 /** The informer's copy of the object when it can stand for the stored one; never mutated. */

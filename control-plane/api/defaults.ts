@@ -3,7 +3,10 @@
 // mutates the object it is given and reads nothing else.
 import { KINDS, metaOf, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
 import type { Deployment, DeploymentSpec, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
-import { PodStatus, type Container, type Namespace, type Pod, type PodSpec, type PodTemplateSpec, type Probe } from '../../proto/gen/skiff/v1/core.js';
+import {
+  PodStatus, type Container, type Namespace, type Pod, type PodSpec, type PodTemplateSpec, type Probe, type Service,
+} from '../../proto/gen/skiff/v1/core.js';
+import type { EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
 import type { IntOrString } from '../../proto/gen/skiff/v1/meta.js';
 import { parseQuantity } from '../../proto/api/quantity.js';
 
@@ -82,6 +85,41 @@ function defaultDeploymentSpec(s: DeploymentSpec | undefined): void {
   defaultTemplate(s.template);
 }
 
+/** Kubernetes' SetDefaults_Service, for the single-stack IPv4 clusters Skiff runs. */
+export const DEFAULT_CLIENT_IP_TIMEOUT_SECONDS = 10800;
+
+function defaultService(svc: Service): void {
+  const s = svc.spec;
+  if (!s) return;
+  if (!s.type) s.type = 'ClusterIP';
+  if (!s.sessionAffinity) s.sessionAffinity = 'None';
+  if (s.sessionAffinity === 'ClientIP') {
+    s.sessionAffinityConfig ??= { clientIP: undefined };
+    s.sessionAffinityConfig.clientIP ??= { timeoutSeconds: undefined };
+    s.sessionAffinityConfig.clientIP.timeoutSeconds ??= DEFAULT_CLIENT_IP_TIMEOUT_SECONDS;
+  }
+  for (const p of s.ports) {
+    if (!p.protocol) p.protocol = 'TCP';
+    const t = p.targetPort;
+    if (!t || (t.type === 0 && t.intVal === 0) || (t.type === 1 && t.strVal === '')) p.targetPort = { type: 0, intVal: p.port, strVal: '' };
+  }
+  if (s.type === 'NodePort' && !s.externalTrafficPolicy) s.externalTrafficPolicy = 'Cluster';
+  s.internalTrafficPolicy ??= 'Cluster';
+  // The registry fills these when it allocates; every Skiff service is single-stack IPv4.
+  s.ipFamilyPolicy ??= 'SingleStack';
+  if (s.ipFamilies.length === 0) s.ipFamilies = ['IPv4'];
+  if (s.clusterIP && s.clusterIPs.length === 0) s.clusterIPs = [s.clusterIP];
+  if (!s.clusterIP && s.clusterIPs.length > 0) s.clusterIP = s.clusterIPs[0]!;
+}
+
+// SetDefaults_EndpointPort: a port without a name is named "", without a protocol TCP.
+function defaultEndpointSlice(e: EndpointSlice): void {
+  for (const p of e.ports) {
+    p.name ??= '';
+    p.protocol ??= 'TCP';
+  }
+}
+
 /**
  * Fills every defaulted field of an object of the given kind, and the apiVersion, kind and
  * namespace ("default" for namespaced kinds when empty).
@@ -106,6 +144,12 @@ export function applyDefaults(info: KindInfo, o: AnyObject): void {
     }
     case 'Deployment':
       defaultDeploymentSpec((o as Deployment).spec);
+      break;
+    case 'Service':
+      defaultService(o as Service);
+      break;
+    case 'EndpointSlice':
+      defaultEndpointSlice(o as EndpointSlice);
       break;
     case 'Namespace': {
       const ns = o as Namespace;

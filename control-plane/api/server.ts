@@ -18,6 +18,7 @@ import { Metrics } from '../metrics.js';
 import { parseFieldSelector } from '../storage/fields.js';
 import { parseLabelSelector } from '../storage/labels.js';
 import type { Store } from '../storage/store.js';
+import { defaultServiceRanges, type ServiceRanges } from './allocation/ranges.js';
 import { apply } from './apply.js';
 import { authenticate, type Tokens } from './auth.js';
 import { kindOf, type ApiContext } from './context.js';
@@ -42,6 +43,8 @@ export interface ApiServerOptions {
   leader?: () => string;
   watchCache?: WatchCacheOptions;
   now?: () => Date;
+  /** --service-cluster-ip-range and --service-node-port-range; Kubernetes' defaults when unset. */
+  serviceRanges?: ServiceRanges;
 }
 
 export interface RunningApiServer {
@@ -106,7 +109,13 @@ function bookmarkObject(info: KindInfo, revision: number): Resource {
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const { log, tokens } = opts;
   const metrics = opts.metrics ?? new Metrics();
-  const ctx: ApiContext = { store: opts.store, informers: opts.informers, log, now: opts.now ?? (() => new Date()) };
+  const ctx: ApiContext = {
+    store: opts.store,
+    informers: opts.informers,
+    log,
+    now: opts.now ?? (() => new Date()),
+    serviceRanges: opts.serviceRanges ?? defaultServiceRanges(),
+  };
   const caches = new WatchCaches(opts.informers, opts.watchCache);
   const version = readVersion();
   await ensureDefaultNamespace(opts.store);

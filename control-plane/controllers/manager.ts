@@ -1,5 +1,5 @@
 // The controller manager: every control-plane process campaigns; the one that leads runs the
-// controllers (ReplicaSet, Deployment, scheduler, node lifecycle, garbage collector) against
+// controllers (ReplicaSet, Deployment, EndpointSlice, scheduler, node lifecycle, garbage collector) against
 // the process's shared informers, and stops them the moment it stops leading. Each term gets
 // fresh controller instances, so nothing learned in an earlier term (expectations, observed
 // lease times) outlives the leadership it was learned under.
@@ -9,6 +9,7 @@ import type { SharedInformers } from '../informers.js';
 import type { Store } from '../storage/store.js';
 import { StoreControllerClient } from './client.js';
 import { DeploymentController } from './deployment/controller.js';
+import { EndpointSliceController } from './endpointslice/controller.js';
 import { ClientEventRecorder } from './events.js';
 import { GarbageCollector } from './gc/collector.js';
 import { LeaderElector } from './leader/elector.js';
@@ -74,6 +75,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
       new SchedulerController({ store, informers, recorder: recorder('default-scheduler') }),
       new ReplicaSetController({ informers, client, recorder: recorder('replicaset-controller') }),
       new DeploymentController({ informers, client, recorder: recorder('deployment-controller') }),
+      new EndpointSliceController({ informers, client }),
     ];
   };
 

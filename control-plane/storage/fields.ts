@@ -26,6 +26,10 @@ const PER_KIND: Record<string, Record<string, Getter>> = {
     reason: (o) => ('reason' in o ? o.reason : ''),
     type: (o) => ('type' in o && typeof o.type === 'string' ? o.type : ''),
   },
+  Service: {
+    'spec.clusterIP': (o) => ('spec' in o && o.spec && 'clusterIP' in o.spec ? o.spec.clusterIP : ''),
+    'spec.type': (o) => ('spec' in o && o.spec && 'clusterIP' in o.spec ? o.spec.type : ''),
+  },
   Node: {
     'spec.unschedulable': (o) => ('spec' in o && o.spec && 'unschedulable' in o.spec ? String(o.spec.unschedulable) : ''),
   },

@@ -3,14 +3,17 @@
 // every update is a compare-and-swap on it (Conflict otherwise), as in Kubernetes.
 import { randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
-import { errors } from '../../proto/api/errors.js';
+import type { IRequestOp } from 'etcd3';
+import { ApiError, errors } from '../../proto/api/errors.js';
 import { KINDS, metaOf, type AnyObject, type Kind, type KindInfo, type KindMap } from '../../proto/api/kinds.js';
 import { canonicalEqual } from './canonical.js';
 import { fromEtcdError } from './etcd-errors.js';
 import { fieldsMatch, parseFieldSelector, type FieldRequirement } from './fields.js';
+import { commitGuarded, type GuardedOp } from './guarded-txn.js';
 import { KeyLayout } from './keys.js';
 import { matches, parseLabelSelector, type Requirement } from './labels.js';
 import { LeaseManager } from './lease-manager.js';
+import { hasReservations, reservationDiff, reservationsOf, takenMessage, type Reservation } from './reservations.js';
 import { TxnBatcher, type TxnOp, type TxnOutcome } from './txn-batcher.js';
 import { StoreWatch, type WatchOptions } from './watch.js';
 
@@ -47,6 +50,23 @@ export interface TxnWrite {
   object: AnyObject;
   /** create: the name must be free; update: CAS on object.metadata.resourceVersion. */
   op: 'create' | 'update';
+  /** update of a kind with reservations (Services): the stored object, to know what it releases. */
+  current?: AnyObject;
+}
+
+/**
+ * A write found a value it reserves (a ClusterIP, a NodePort) held by another object. Invalid,
+ * with one cause per taken value; the allocator re-picks values it chose itself.
+ */
+export class ReservationTakenError extends ApiError {
+  constructor(
+    kind: string,
+    name: string,
+    readonly taken: Reservation[],
+  ) {
+    const causes = taken.map((r) => ({ field: r.field, message: takenMessage(r), source: '' }));
+    super('Invalid', errors.invalid(kind, name, causes).message, causes, kind, name);
+  }
 }
 
 const PAGE = 1000;
@@ -213,6 +233,7 @@ export class Store {
     const info = KINDS[kind] as KindInfo<K>;
     this.prepareCreate(info, o);
     const key = this.keyOf(info, o);
+    if (hasReservations(kind)) return this.createReserving(info, key, o);
     let res;
     try {
       res = await this.put(info, key, this.encode(info, o), { kind: 'create' });
@@ -262,6 +283,7 @@ export class Store {
       return given ? this.update(kind, o) : current;
     }
     const key = this.keyOf(info, o);
+    if (hasReservations(kind)) return this.updateReserving(info, key, o, current);
     let res;
     try {
       res = await this.put(info, key, this.encode(info, o), { kind: 'mod', modRevision: Number(expected) });
@@ -319,6 +341,7 @@ export class Store {
     }
     if (pre.uid && pre.uid !== cm.uid) throw errors.conflict(kind, namespace, name, `uid ${pre.uid} no longer exists`);
     const key = this.keyOf(info, current);
+    if (hasReservations(kind)) return this.deleteReleasing(info, key, current);
     let res;
     try {
       const k = Buffer.from(key);
@@ -339,34 +362,153 @@ export class Store {
   /**
    * Writes several objects atomically: all or none (apply of a multi-document file). Objects
    * must already be prepared (prepareCreate / prepareUpdate). Returns the commit revision.
+   * Reservations (Service IPs and ports) are taken and released in the same transaction.
    */
   async transact(writes: TxnWrite[]): Promise<number> {
     if (writes.length === 0) return this.currentRevision();
     const infos = writes.map((w) => KINDS[w.kind] as KindInfo);
-    const keys = writes.map((w, i) => this.keyOf(infos[i]!, w.object));
-    let txn = this.client.if(keys[0]!, ...this.guard(writes[0]!));
-    for (let i = 1; i < writes.length; i++) txn = txn.and(keys[i]!, ...this.guard(writes[i]!));
     const leases = await Promise.all(infos.map((info) => this.leaseOf(info)));
-    const puts = writes.map((w, i) => {
-      const put = this.client.put(keys[i]!).value(this.encode(infos[i]!, w.object));
-      const lease = leases[i];
-      return lease ? put.lease(lease) : put;
+    const ops: GuardedOp[] = [];
+    const owners: { write: number; reservation?: Reservation }[] = [];
+    const releases = new Map<string, IRequestOp>();
+    const takes: { write: number; reservation: Reservation; op: GuardedOp }[] = [];
+    const taking = new Set<string>();
+    writes.forEach((w, i) => {
+      const key = Buffer.from(this.keyOf(infos[i]!, w.object));
+      const guard: GuardedOp['guard'] = w.op === 'create' ? { kind: 'create' } : { kind: 'mod', modRevision: Number(metaOf(w.object).resourceVersion) };
+      ops.push({ key, guard, request: { request_put: { key, value: this.encode(infos[i]!, w.object), lease: leases[i] } } });
+      owners.push({ write: i });
+      if (!hasReservations(w.kind)) return;
+      if (w.op === 'update' && !w.current) throw new Error(`transact: update of ${w.kind} needs the stored object`);
+      const { add, remove } = w.op === 'create' ? { add: reservationsOf(w.kind, w.object), remove: [] } : reservationDiff(w.kind, w.object, w.current!);
+      for (const r of remove) releases.set(this.reservationKey(r), { request_delete_range: { key: Buffer.from(this.reservationKey(r)) } });
+      for (const r of add) {
+        const rk = this.reservationKey(r);
+        if (taking.has(rk)) throw new ReservationTakenError(w.kind, metaOf(w.object).name, [r]);
+        taking.add(rk);
+        takes.push({ write: i, reservation: r, op: this.reserveOp(r, w.object) });
+      }
     });
+    // A value one write releases and another takes changes hands: a plain put replaces the delete.
+    const unguarded: IRequestOp[] = [];
+    for (const t of takes) {
+      const rk = this.reservationKey(t.reservation);
+      if (releases.has(rk)) {
+        releases.delete(rk);
+        unguarded.push(t.op.request);
+      } else {
+        ops.push(t.op);
+        owners.push({ write: t.write, reservation: t.reservation });
+      }
+    }
     let res;
     try {
-      res = await txn.then(...puts).options(this.deadline()).commit();
+      res = await commitGuarded(this.client, ops, [...unguarded, ...releases.values()], this.deadline().deadline);
     } catch (e) {
       throw fromEtcdError(e, 'write the applied objects');
     }
     if (!res.succeeded) {
+      const failedOwners = res.failed.map((i) => owners[i]!);
+      const objectFailed = failedOwners.find((o) => !o.reservation);
+      if (!objectFailed) {
+        const first = failedOwners[0]!;
+        const w = writes[first.write]!;
+        throw new ReservationTakenError(w.kind, metaOf(w.object).name, failedOwners.filter((o) => o.write === first.write).map((o) => o.reservation!));
+      }
       throw errors.conflict(writes[0]!.kind, '', `${writes.length} objects`, 'one of them changed while applying');
     }
-    for (const w of writes) metaOf(w.object).resourceVersion = res.header.revision;
-    return Number(res.header.revision);
+    for (const w of writes) metaOf(w.object).resourceVersion = String(res.revision);
+    return res.revision;
   }
 
-  private guard(w: TxnWrite): ['Create' | 'Mod', '==', number] {
-    return w.op === 'create' ? ['Create', '==', 0] : ['Mod', '==', Number(metaOf(w.object).resourceVersion)];
+  private reservationKey(r: Reservation): string {
+    return `${this.keys.prefix}/allocations/${r.key}`;
+  }
+
+  /** Keys (relative to <prefix>/allocations/<under>) reserved now, e.g. the ClusterIPs in use. */
+  async reserved(under: string): Promise<string[]> {
+    const prefix = Buffer.from(`${this.keys.prefix}/allocations/${under}`);
+    try {
+      const keys = await this.client.getAll().prefix(prefix.toString()).options(this.deadline()).keys();
+      return keys.map((k) => k.slice(prefix.length));
+    } catch (e) {
+      throw fromEtcdError(e, `read the reserved ${under}`);
+    }
+  }
+
+  private reserveOp(r: Reservation, o: AnyObject): GuardedOp {
+    const key = Buffer.from(this.reservationKey(r));
+    const m = metaOf(o);
+    const value = Buffer.from(JSON.stringify({ namespace: m.namespace, name: m.name, uid: m.uid }));
+    return { key, guard: { kind: 'create' }, request: { request_put: { key, value } } };
+  }
+
+  private async createReserving<K extends Kind>(info: KindInfo<K>, key: string, o: KindMap[K]): Promise<KindMap[K]> {
+    const m = metaOf(o);
+    const k = Buffer.from(key);
+    const reservations = reservationsOf(info.kind, o);
+    const ops: GuardedOp[] = [
+      { key: k, guard: { kind: 'create' }, request: { request_put: { key: k, value: this.encode(info, o) } } },
+      ...reservations.map((r) => this.reserveOp(r, o)),
+    ];
+    let res;
+    try {
+      res = await commitGuarded(this.client, ops, [], this.deadline().deadline);
+    } catch (e) {
+      throw fromEtcdError(e, `create ${info.kind} ${m.name}`);
+    }
+    if (!res.succeeded) {
+      if (res.failed.includes(0)) throw errors.alreadyExists(info.kind, m.namespace, m.name);
+      throw new ReservationTakenError(info.kind, m.name, res.failed.map((i) => reservations[i - 1]!));
+    }
+    m.resourceVersion = String(res.revision);
+    return o;
+  }
+
+  private async updateReserving<K extends Kind>(info: KindInfo<K>, key: string, o: KindMap[K], current: KindMap[K]): Promise<KindMap[K]> {
+    const m = metaOf(o);
+    const k = Buffer.from(key);
+    const { add, remove } = reservationDiff(info.kind, o, current);
+    const ops: GuardedOp[] = [
+      { key: k, guard: { kind: 'mod', modRevision: Number(m.resourceVersion) }, request: { request_put: { key: k, value: this.encode(info, o) } } },
+      ...add.map((r) => this.reserveOp(r, o)),
+    ];
+    const releases = remove.map((r): IRequestOp => ({ request_delete_range: { key: Buffer.from(this.reservationKey(r)) } }));
+    let res;
+    try {
+      res = await commitGuarded(this.client, ops, releases, this.deadline().deadline);
+    } catch (e) {
+      throw fromEtcdError(e, `update ${info.kind} ${m.name}`);
+    }
+    if (!res.succeeded) {
+      if (res.failed.includes(0)) {
+        await this.get(info.kind, m.namespace, m.name); // NotFound when it is gone
+        throw errors.conflict(info.kind, m.namespace, m.name, `resourceVersion ${m.resourceVersion} is stale`);
+      }
+      throw new ReservationTakenError(info.kind, m.name, res.failed.map((i) => add[i - 1]!));
+    }
+    m.resourceVersion = String(res.revision);
+    return o;
+  }
+
+  private async deleteReleasing<K extends Kind>(info: KindInfo<K>, key: string, current: KindMap[K]): Promise<KindMap[K]> {
+    const cm = metaOf(current);
+    const k = Buffer.from(key);
+    const releases = reservationsOf(info.kind, current).map((r): IRequestOp => ({ request_delete_range: { key: Buffer.from(this.reservationKey(r)) } }));
+    let res;
+    try {
+      res = await commitGuarded(
+        this.client,
+        [{ key: k, guard: { kind: 'mod', modRevision: Number(cm.resourceVersion) }, request: { request_delete_range: { key: k } } }],
+        releases,
+        this.deadline().deadline,
+      );
+    } catch (e) {
+      throw fromEtcdError(e, `delete ${info.kind} ${cm.name}`);
+    }
+    if (!res.succeeded) throw errors.conflict(info.kind, cm.namespace, cm.name, 'it changed while being deleted');
+    cm.resourceVersion = String(res.revision);
+    return current;
   }
 
   /** Watches one kind from a revision; see StoreWatch for delivery guarantees. */

@@ -52,14 +52,14 @@ export interface TxnBatcherStats {
   splits: number;
 }
 
-function compareOf(op: TxnOp): ICompare {
+export function compareOf(op: TxnOp): ICompare {
   return op.guard.kind === 'create'
     ? { key: op.key, target: 'Create', result: 'Equal', create_revision: 0 }
     : { key: op.key, target: 'Mod', result: 'Equal', mod_revision: op.guard.modRevision };
 }
 
 /** Whether op's guard holds given a read of its key. */
-function guardHolds(op: TxnOp, range: IRangeResponse | undefined): boolean {
+export function guardHolds(op: TxnOp, range: IRangeResponse | undefined): boolean {
   const kv = range?.kvs[0];
   if (op.guard.kind === 'create') return !kv;
   return !!kv && Number(kv.mod_revision) === op.guard.modRevision;

@@ -4,7 +4,8 @@
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { Deployment, ReplicaSet } from '../gen/skiff/v1/apps.js';
 import { Lease } from '../gen/skiff/v1/coordination.js';
-import { Event, Namespace, Node, Pod } from '../gen/skiff/v1/core.js';
+import { Event, Namespace, Node, Pod, Service } from '../gen/skiff/v1/core.js';
+import { EndpointSlice } from '../gen/skiff/v1/discovery.js';
 import type { Resource } from '../gen/skiff/v1/api.js';
 import type { ObjectMeta } from '../gen/skiff/v1/meta.js';
 
@@ -21,6 +22,8 @@ export interface KindMap {
   Deployment: Deployment;
   Event: Event;
   Lease: Lease;
+  Service: Service;
+  EndpointSlice: EndpointSlice;
 }
 export type Kind = keyof KindMap;
 export type AnyObject = KindMap[Kind];
@@ -84,6 +87,17 @@ export const KINDS: { [K in Kind]: KindInfo<K> } = {
     kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', acceptedVersions: ['coordination.k8s.io/v1'],
     plural: 'leases', singular: 'lease', shortNames: [], namespaced: true, case: 'lease',
     message: 'skiff.v1.Lease', specFields: ['spec'], codec: Lease,
+  }),
+  Service: info({
+    kind: 'Service', apiVersion: 'v1', acceptedVersions: ['v1'], plural: 'services', singular: 'service',
+    shortNames: ['svc'], namespaced: true, case: 'service', message: 'skiff.v1.Service',
+    specFields: ['spec'], codec: Service,
+  }),
+  // Kubernetes has no short name for it; the singular "endpointslice" is an alias as for every kind.
+  EndpointSlice: info({
+    kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', acceptedVersions: ['discovery.k8s.io/v1'],
+    plural: 'endpointslices', singular: 'endpointslice', shortNames: [], namespaced: true, case: 'endpointSlice',
+    message: 'skiff.v1.EndpointSlice', specFields: ['addressType', 'endpoints', 'ports'], codec: EndpointSlice,
   }),
 };
 

@@ -51,12 +51,33 @@ describe('fromManifest', () => {
   });
 
   it('lists the supported kinds for an unknown kind and rejects a wrong apiVersion', () => {
-    const e1 = invalid({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'x' } });
+    const e1 = invalid({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'x' } });
     expect(e1.causes[0]!.message).toContain('apps/v1 Deployment');
+    expect(e1.causes[0]!.message).toContain('v1 Service, discovery.k8s.io/v1 EndpointSlice');
     const e2 = invalid({ apiVersion: 'extensions/v1beta1', kind: 'Deployment', metadata: { name: 'x' } });
     expect(e2.causes[0]!.field).toBe('apiVersion');
     const e3 = invalid({ metadata: { name: 'x' } });
     expect(e3.causes.map((c) => c.field)).toEqual(['kind', 'apiVersion']);
+  });
+
+  it('reads and writes a Service and an EndpointSlice as Kubernetes shows them', () => {
+    const svc = {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' },
+      spec: {
+        ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30080 }, { name: 'admin', port: 81, targetPort: 'admin' }],
+        selector: { app: 'web' }, type: 'NodePort', sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+      },
+    };
+    const parsed = fromManifest(svc);
+    expect(toManifest(parsed.info, parsed.object)).toEqual(svc);
+    const slice = {
+      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-abcde' }, addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.88.0.2'], conditions: { ready: false, serving: true, terminating: true }, targetRef: { kind: 'Pod', name: 'p' }, nodeName: 'n1' }],
+      ports: [{ name: '', protocol: 'TCP', port: 8080 }],
+    };
+    const p2 = fromManifest(slice);
+    // Pointer fields keep their zero values (ready: false, name: ""), as Kubernetes' JSON does.
+    expect(toManifest(p2.info, p2.object)).toEqual(slice);
   });
 
   it('treats nulls as unset and rejects non-string label values', () => {

@@ -1046,6 +1046,160 @@ export const schema: Record<string, MessageSchema> = {
       }
     }
   },
+  "skiff.v1.Service": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "spec": {
+        "kind": "message",
+        "ref": "skiff.v1.ServiceSpec"
+      },
+      "status": {
+        "kind": "message",
+        "ref": "skiff.v1.ServiceStatus"
+      }
+    }
+  },
+  "skiff.v1.ServiceSpec": {
+    "fields": {
+      "ports": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.ServicePort"
+        }
+      },
+      "selector": {
+        "kind": "map",
+        "value": {
+          "kind": "string"
+        }
+      },
+      "clusterIP": {
+        "kind": "string"
+      },
+      "type": {
+        "kind": "string"
+      },
+      "sessionAffinity": {
+        "kind": "string"
+      },
+      "clusterIPs": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "publishNotReadyAddresses": {
+        "kind": "bool"
+      },
+      "sessionAffinityConfig": {
+        "kind": "message",
+        "ref": "skiff.v1.SessionAffinityConfig"
+      },
+      "ipFamilies": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "ipFamilyPolicy": {
+        "kind": "string",
+        "optional": true
+      },
+      "externalTrafficPolicy": {
+        "kind": "string"
+      },
+      "internalTrafficPolicy": {
+        "kind": "string",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.ServicePort": {
+    "fields": {
+      "name": {
+        "kind": "string"
+      },
+      "protocol": {
+        "kind": "string"
+      },
+      "port": {
+        "kind": "int32"
+      },
+      "targetPort": {
+        "kind": "message",
+        "ref": "skiff.v1.IntOrString"
+      },
+      "nodePort": {
+        "kind": "int32"
+      },
+      "appProtocol": {
+        "kind": "string",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.SessionAffinityConfig": {
+    "fields": {
+      "clientIP": {
+        "kind": "message",
+        "ref": "skiff.v1.ClientIPConfig"
+      }
+    }
+  },
+  "skiff.v1.ClientIPConfig": {
+    "fields": {
+      "timeoutSeconds": {
+        "kind": "int32",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.ServiceStatus": {
+    "fields": {
+      "loadBalancer": {
+        "kind": "message",
+        "ref": "skiff.v1.LoadBalancerStatus"
+      },
+      "conditions": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.Condition"
+        }
+      }
+    }
+  },
+  "skiff.v1.LoadBalancerStatus": {
+    "fields": {
+      "ingress": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.LoadBalancerIngress"
+        }
+      }
+    }
+  },
+  "skiff.v1.LoadBalancerIngress": {
+    "fields": {
+      "ip": {
+        "kind": "string"
+      },
+      "hostname": {
+        "kind": "string"
+      }
+    }
+  },
   "skiff.v1.ReplicaSet": {
     "fields": {
       "apiVersion": {
@@ -1266,6 +1420,99 @@ export const schema: Record<string, MessageSchema> = {
       }
     }
   },
+  "skiff.v1.EndpointSlice": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "addressType": {
+        "kind": "string"
+      },
+      "endpoints": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.Endpoint"
+        }
+      },
+      "ports": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.EndpointPort"
+        }
+      }
+    }
+  },
+  "skiff.v1.Endpoint": {
+    "fields": {
+      "addresses": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "conditions": {
+        "kind": "message",
+        "ref": "skiff.v1.EndpointConditions"
+      },
+      "hostname": {
+        "kind": "string",
+        "optional": true
+      },
+      "targetRef": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectReference"
+      },
+      "nodeName": {
+        "kind": "string",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.EndpointConditions": {
+    "fields": {
+      "ready": {
+        "kind": "bool",
+        "optional": true
+      },
+      "serving": {
+        "kind": "bool",
+        "optional": true
+      },
+      "terminating": {
+        "kind": "bool",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.EndpointPort": {
+    "fields": {
+      "name": {
+        "kind": "string",
+        "optional": true
+      },
+      "protocol": {
+        "kind": "string",
+        "optional": true
+      },
+      "port": {
+        "kind": "int32",
+        "optional": true
+      },
+      "appProtocol": {
+        "kind": "string",
+        "optional": true
+      }
+    }
+  },
   "skiff.v1.Resource": {
     "fields": {
       "namespace": {
@@ -1295,6 +1542,14 @@ export const schema: Record<string, MessageSchema> = {
       "lease": {
         "kind": "message",
         "ref": "skiff.v1.Lease"
+      },
+      "service": {
+        "kind": "message",
+        "ref": "skiff.v1.Service"
+      },
+      "endpointSlice": {
+        "kind": "message",
+        "ref": "skiff.v1.EndpointSlice"
       }
     },
     "oneof": [

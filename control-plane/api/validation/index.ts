@@ -3,12 +3,15 @@
 import type { AnyObject, KindInfo } from '../../../proto/api/kinds.js';
 import type { FieldCause } from '../../../proto/gen/skiff/v1/api.js';
 import type { Deployment, ReplicaSet } from '../../../proto/gen/skiff/v1/apps.js';
-import type { Node, Pod } from '../../../proto/gen/skiff/v1/core.js';
+import type { Node, Pod, Service } from '../../../proto/gen/skiff/v1/core.js';
+import type { EndpointSlice } from '../../../proto/gen/skiff/v1/discovery.js';
 import type { Lease } from '../../../proto/gen/skiff/v1/coordination.js';
 import { validateDeployment, validateReplicaSet, validateSelectorUnchanged } from './apps.js';
 import { Causes } from './causes.js';
 import { validateObjectMeta } from './meta.js';
+import { validateEndpointSlice, validateEndpointSliceUpdate } from './discovery.js';
 import { validatePodSpec } from './pod.js';
+import { validateService, validateServiceUpdate } from './service.js';
 
 export { Causes } from './causes.js';
 
@@ -24,6 +27,12 @@ export function validateObject(info: KindInfo, o: AnyObject, source = ''): Field
       break;
     case 'ReplicaSet':
       validateReplicaSet(o as ReplicaSet, c);
+      break;
+    case 'Service':
+      validateService(o as Service, c);
+      break;
+    case 'EndpointSlice':
+      validateEndpointSlice(o as EndpointSlice, c);
       break;
     case 'Node':
       (o as Node).spec?.taints.forEach((t, i) => {
@@ -50,6 +59,8 @@ export function validateUpdate(info: KindInfo, o: AnyObject, old: AnyObject, sou
   if (info.kind === 'Deployment' || info.kind === 'ReplicaSet') {
     validateSelectorUnchanged((o as Deployment).spec?.selector, (old as Deployment).spec?.selector, c);
   }
+  if (info.kind === 'Service') validateServiceUpdate(o as Service, old as Service, c);
+  if (info.kind === 'EndpointSlice') validateEndpointSliceUpdate(o as EndpointSlice, old as EndpointSlice, c);
   if (info.kind === 'Pod') {
     const was = (old as Pod).spec?.nodeName ?? '';
     const now = (o as Pod).spec?.nodeName ?? '';

@@ -3,7 +3,7 @@ import type { KindInfo } from '../../../proto/api/kinds.js';
 import type { ObjectMeta } from '../../../proto/gen/skiff/v1/meta.js';
 import { isValidLabelKey, isValidLabelValue } from '../../storage/labels.js';
 import { Causes, join } from './causes.js';
-import { dns1123Label, dns1123Subdomain } from './names.js';
+import { dns1035Label, dns1123Label, dns1123Subdomain } from './names.js';
 
 const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 
@@ -23,7 +23,7 @@ export function validateObjectMeta(info: KindInfo, m: ObjectMeta | undefined, c:
     c.add('metadata', 'required');
     return;
   }
-  const nameRule = info.kind === 'Namespace' ? dns1123Label : dns1123Subdomain;
+  const nameRule = info.kind === 'Namespace' ? dns1123Label : info.kind === 'Service' ? dns1035Label : dns1123Subdomain;
   if (!m.name && !m.generateName) c.add('metadata.name', 'required');
   else if (m.name) {
     const why = nameRule(m.name);

@@ -29,3 +29,12 @@ export function portName(v: string): string {
   }
   return '';
 }
+
+/** Kubernetes: a Service's name is a DNS-1035 label (it becomes a DNS name and env var prefix). */
+export function dns1035Label(v: string): string {
+  if (v.length > 63) return `"${v}" must be no more than 63 characters`;
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(v)) {
+    return `"${v}" must be a DNS-1035 label: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (e.g. "my-name")`;
+  }
+  return '';
+}

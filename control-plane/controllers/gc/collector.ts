@@ -17,9 +17,9 @@ import { rootLogger, type Logger } from '../runtime/log.js';
 import { dependentAction, isDependentOf, ownerAction, type OwnerState } from './graph.js';
 
 /** Kinds that own or are owned in Skiff (node Leases may be owned by their Node). */
-export const GC_KINDS: readonly Kind[] = ['Deployment', 'ReplicaSet', 'Pod', 'Node', 'Lease'];
-/** Kinds that own other objects in Skiff (pods and leases never do). */
-const CAN_OWN: readonly Kind[] = ['Deployment', 'ReplicaSet', 'Node'];
+export const GC_KINDS: readonly Kind[] = ['Deployment', 'ReplicaSet', 'Pod', 'Node', 'Lease', 'Service', 'EndpointSlice'];
+/** Kinds that own other objects in Skiff (a Service owns its EndpointSlices; pods and leases own nothing). */
+const CAN_OWN: readonly Kind[] = ['Deployment', 'ReplicaSet', 'Node', 'Service'];
 const BY_UID = 'uid';
 const uidIndex = (o: AnyObject): string[] => [o.metadata?.uid ?? ''];
 

@@ -22,7 +22,8 @@ import {
 } from "@grpc/grpc-js";
 import { Deployment, ReplicaSet } from "./apps.js";
 import { Lease } from "./coordination.js";
-import { Event, Namespace, Node, Pod } from "./core.js";
+import { Event, Namespace, Node, Pod, Service } from "./core.js";
+import { EndpointSlice } from "./discovery.js";
 
 export const protobufPackage = "skiff.v1";
 
@@ -38,6 +39,8 @@ export interface Resource {
     | { $case: "deployment"; value: Deployment }
     | { $case: "event"; value: Event }
     | { $case: "lease"; value: Lease }
+    | { $case: "service"; value: Service }
+    | { $case: "endpointSlice"; value: EndpointSlice }
     | undefined;
 }
 
@@ -249,6 +252,12 @@ export const Resource: MessageFns<Resource> = {
       case "lease":
         Lease.encode(message.object.value, writer.uint32(58).fork()).join();
         break;
+      case "service":
+        Service.encode(message.object.value, writer.uint32(66).fork()).join();
+        break;
+      case "endpointSlice":
+        EndpointSlice.encode(message.object.value, writer.uint32(74).fork()).join();
+        break;
     }
     return writer;
   },
@@ -322,6 +331,22 @@ export const Resource: MessageFns<Resource> = {
             message.object = { $case: "lease", value: Lease.decode(reader, reader.uint32()) };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.object = { $case: "service", value: Service.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.object = { $case: "endpointSlice", value: EndpointSlice.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -350,6 +375,10 @@ export const Resource: MessageFns<Resource> = {
         ? { $case: "event", value: Event.fromJSON(object.event) }
         : isSet(object.lease)
         ? { $case: "lease", value: Lease.fromJSON(object.lease) }
+        : isSet(object.service)
+        ? { $case: "service", value: Service.fromJSON(object.service) }
+        : isSet(object.endpointSlice)
+        ? { $case: "endpointSlice", value: EndpointSlice.fromJSON(object.endpointSlice) }
         : undefined,
     };
   },
@@ -370,6 +399,10 @@ export const Resource: MessageFns<Resource> = {
       obj.event = Event.toJSON(message.object.value);
     } else if (message.object?.$case === "lease") {
       obj.lease = Lease.toJSON(message.object.value);
+    } else if (message.object?.$case === "service") {
+      obj.service = Service.toJSON(message.object.value);
+    } else if (message.object?.$case === "endpointSlice") {
+      obj.endpointSlice = EndpointSlice.toJSON(message.object.value);
     }
     return obj;
   },
@@ -419,6 +452,18 @@ export const Resource: MessageFns<Resource> = {
       case "lease": {
         if (object.object?.value !== undefined && object.object?.value !== null) {
           message.object = { $case: "lease", value: Lease.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "service": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "service", value: Service.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "endpointSlice": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "endpointSlice", value: EndpointSlice.fromPartial(object.object.value) };
         }
         break;
       }

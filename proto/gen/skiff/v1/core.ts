@@ -354,6 +354,91 @@ export interface EventSource {
   host: string;
 }
 
+export interface Service {
+  apiVersion: string;
+  kind: string;
+  metadata?: ObjectMeta | undefined;
+  spec?: ServiceSpec | undefined;
+  status?: ServiceStatus | undefined;
+}
+
+export interface ServiceSpec {
+  ports: ServicePort[];
+  /**
+   * Pods with all these labels are the service's endpoints; empty: the service has no
+   * selector and no EndpointSlices are managed for it.
+   */
+  selector: { [key: string]: string };
+  /**
+   * Allocated from --service-cluster-ip-range when empty; "None" makes the service headless.
+   * Immutable once set.
+   */
+  clusterIP: string;
+  /** ClusterIP or NodePort. */
+  type: string;
+  /** None or ClientIP. */
+  sessionAffinity: string;
+  /** Single-stack IPv4: at most one entry, equal to clusterIP. */
+  clusterIPs: string[];
+  /** Endpoints of pods that are not ready are published as ready too (for peer discovery). */
+  publishNotReadyAddresses: boolean;
+  sessionAffinityConfig?:
+    | SessionAffinityConfig
+    | undefined;
+  /** IPv4 only. */
+  ipFamilies: string[];
+  /** SingleStack only. */
+  ipFamilyPolicy?:
+    | string
+    | undefined;
+  /** Cluster only (Local is not supported). */
+  externalTrafficPolicy: string;
+  internalTrafficPolicy?: string | undefined;
+}
+
+export interface ServiceSpec_SelectorEntry {
+  key: string;
+  value: string;
+}
+
+export interface ServicePort {
+  /** Required (an IANA_SVC_NAME) when the service has more than one port. */
+  name: string;
+  /** TCP or UDP. */
+  protocol: string;
+  port: number;
+  /** A container port number, or the name of a container port resolved per pod. Defaults to port. */
+  targetPort?:
+    | IntOrString
+    | undefined;
+  /** Allocated from --service-node-port-range for type NodePort when 0. */
+  nodePort: number;
+  appProtocol?: string | undefined;
+}
+
+export interface SessionAffinityConfig {
+  clientIP?: ClientIPConfig | undefined;
+}
+
+export interface ClientIPConfig {
+  /** 1..86400; defaults to 10800 (3 hours). */
+  timeoutSeconds?: number | undefined;
+}
+
+export interface ServiceStatus {
+  loadBalancer?: LoadBalancerStatus | undefined;
+  conditions: Condition[];
+}
+
+export interface LoadBalancerStatus {
+  ingress: LoadBalancerIngress[];
+}
+
+export interface LoadBalancerIngress {
+  ip: string;
+  hostname: string;
+}
+
 function createBaseNamespace(): Namespace {
   return { apiVersion: "", kind: "", metadata: undefined, spec: undefined, status: undefined };
 }
@@ -6083,6 +6168,1063 @@ export const EventSource: MessageFns<EventSource> = {
     const message = createBaseEventSource();
     message.component = object.component ?? "";
     message.host = object.host ?? "";
+    return message;
+  },
+};
+
+function createBaseService(): Service {
+  return { apiVersion: "", kind: "", metadata: undefined, spec: undefined, status: undefined };
+}
+
+export const Service: MessageFns<Service> = {
+  encode(message: Service, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.apiVersion !== "") {
+      writer.uint32(10).string(message.apiVersion);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.metadata !== undefined) {
+      ObjectMeta.encode(message.metadata, writer.uint32(26).fork()).join();
+    }
+    if (message.spec !== undefined) {
+      ServiceSpec.encode(message.spec, writer.uint32(34).fork()).join();
+    }
+    if (message.status !== undefined) {
+      ServiceStatus.encode(message.status, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Service {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseService();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.metadata = ObjectMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.spec = ServiceSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.status = ServiceStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Service {
+    return {
+      apiVersion: isSet(object.apiVersion) ? globalThis.String(object.apiVersion) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      metadata: isSet(object.metadata) ? ObjectMeta.fromJSON(object.metadata) : undefined,
+      spec: isSet(object.spec) ? ServiceSpec.fromJSON(object.spec) : undefined,
+      status: isSet(object.status) ? ServiceStatus.fromJSON(object.status) : undefined,
+    };
+  },
+
+  toJSON(message: Service): unknown {
+    const obj: any = {};
+    if (message.apiVersion !== "") {
+      obj.apiVersion = message.apiVersion;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.metadata !== undefined) {
+      obj.metadata = ObjectMeta.toJSON(message.metadata);
+    }
+    if (message.spec !== undefined) {
+      obj.spec = ServiceSpec.toJSON(message.spec);
+    }
+    if (message.status !== undefined) {
+      obj.status = ServiceStatus.toJSON(message.status);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Service>, I>>(base?: I): Service {
+    return Service.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Service>, I>>(object: I): Service {
+    const message = createBaseService();
+    message.apiVersion = object.apiVersion ?? "";
+    message.kind = object.kind ?? "";
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? ObjectMeta.fromPartial(object.metadata)
+      : undefined;
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? ServiceSpec.fromPartial(object.spec)
+      : undefined;
+    message.status = (object.status !== undefined && object.status !== null)
+      ? ServiceStatus.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseServiceSpec(): ServiceSpec {
+  return {
+    ports: [],
+    selector: {},
+    clusterIP: "",
+    type: "",
+    sessionAffinity: "",
+    clusterIPs: [],
+    publishNotReadyAddresses: false,
+    sessionAffinityConfig: undefined,
+    ipFamilies: [],
+    ipFamilyPolicy: undefined,
+    externalTrafficPolicy: "",
+    internalTrafficPolicy: undefined,
+  };
+}
+
+export const ServiceSpec: MessageFns<ServiceSpec> = {
+  encode(message: ServiceSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.ports) {
+      ServicePort.encode(v!, writer.uint32(10).fork()).join();
+    }
+    globalThis.Object.entries(message.selector).forEach(([key, value]: [string, string]) => {
+      ServiceSpec_SelectorEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    if (message.clusterIP !== "") {
+      writer.uint32(26).string(message.clusterIP);
+    }
+    if (message.type !== "") {
+      writer.uint32(34).string(message.type);
+    }
+    if (message.sessionAffinity !== "") {
+      writer.uint32(42).string(message.sessionAffinity);
+    }
+    for (const v of message.clusterIPs) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.publishNotReadyAddresses !== false) {
+      writer.uint32(56).bool(message.publishNotReadyAddresses);
+    }
+    if (message.sessionAffinityConfig !== undefined) {
+      SessionAffinityConfig.encode(message.sessionAffinityConfig, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.ipFamilies) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.ipFamilyPolicy !== undefined) {
+      writer.uint32(82).string(message.ipFamilyPolicy);
+    }
+    if (message.externalTrafficPolicy !== "") {
+      writer.uint32(90).string(message.externalTrafficPolicy);
+    }
+    if (message.internalTrafficPolicy !== undefined) {
+      writer.uint32(98).string(message.internalTrafficPolicy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ports.push(ServicePort.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = ServiceSpec_SelectorEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.selector[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clusterIP = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sessionAffinity = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.clusterIPs.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.publishNotReadyAddresses = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.sessionAffinityConfig = SessionAffinityConfig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.ipFamilies.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.ipFamilyPolicy = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.externalTrafficPolicy = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.internalTrafficPolicy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceSpec {
+    return {
+      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => ServicePort.fromJSON(e)) : [],
+      selector: isObject(object.selector)
+        ? (globalThis.Object.entries(object.selector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      clusterIP: isSet(object.clusterIP) ? globalThis.String(object.clusterIP) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      sessionAffinity: isSet(object.sessionAffinity) ? globalThis.String(object.sessionAffinity) : "",
+      clusterIPs: globalThis.Array.isArray(object?.clusterIPs)
+        ? object.clusterIPs.map((e: any) => globalThis.String(e))
+        : [],
+      publishNotReadyAddresses: isSet(object.publishNotReadyAddresses)
+        ? globalThis.Boolean(object.publishNotReadyAddresses)
+        : false,
+      sessionAffinityConfig: isSet(object.sessionAffinityConfig)
+        ? SessionAffinityConfig.fromJSON(object.sessionAffinityConfig)
+        : undefined,
+      ipFamilies: globalThis.Array.isArray(object?.ipFamilies)
+        ? object.ipFamilies.map((e: any) => globalThis.String(e))
+        : [],
+      ipFamilyPolicy: isSet(object.ipFamilyPolicy) ? globalThis.String(object.ipFamilyPolicy) : undefined,
+      externalTrafficPolicy: isSet(object.externalTrafficPolicy) ? globalThis.String(object.externalTrafficPolicy) : "",
+      internalTrafficPolicy: isSet(object.internalTrafficPolicy)
+        ? globalThis.String(object.internalTrafficPolicy)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ServiceSpec): unknown {
+    const obj: any = {};
+    if (message.ports?.length) {
+      obj.ports = message.ports.map((e) => ServicePort.toJSON(e));
+    }
+    if (message.selector) {
+      const entries = globalThis.Object.entries(message.selector) as [string, string][];
+      if (entries.length > 0) {
+        obj.selector = {};
+        entries.forEach(([k, v]) => {
+          obj.selector[k] = v;
+        });
+      }
+    }
+    if (message.clusterIP !== "") {
+      obj.clusterIP = message.clusterIP;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.sessionAffinity !== "") {
+      obj.sessionAffinity = message.sessionAffinity;
+    }
+    if (message.clusterIPs?.length) {
+      obj.clusterIPs = message.clusterIPs;
+    }
+    if (message.publishNotReadyAddresses !== false) {
+      obj.publishNotReadyAddresses = message.publishNotReadyAddresses;
+    }
+    if (message.sessionAffinityConfig !== undefined) {
+      obj.sessionAffinityConfig = SessionAffinityConfig.toJSON(message.sessionAffinityConfig);
+    }
+    if (message.ipFamilies?.length) {
+      obj.ipFamilies = message.ipFamilies;
+    }
+    if (message.ipFamilyPolicy !== undefined) {
+      obj.ipFamilyPolicy = message.ipFamilyPolicy;
+    }
+    if (message.externalTrafficPolicy !== "") {
+      obj.externalTrafficPolicy = message.externalTrafficPolicy;
+    }
+    if (message.internalTrafficPolicy !== undefined) {
+      obj.internalTrafficPolicy = message.internalTrafficPolicy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceSpec>, I>>(base?: I): ServiceSpec {
+    return ServiceSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceSpec>, I>>(object: I): ServiceSpec {
+    const message = createBaseServiceSpec();
+    message.ports = object.ports?.map((e) => ServicePort.fromPartial(e)) || [];
+    message.selector = (globalThis.Object.entries(object.selector ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.clusterIP = object.clusterIP ?? "";
+    message.type = object.type ?? "";
+    message.sessionAffinity = object.sessionAffinity ?? "";
+    message.clusterIPs = object.clusterIPs?.map((e) => e) || [];
+    message.publishNotReadyAddresses = object.publishNotReadyAddresses ?? false;
+    message.sessionAffinityConfig =
+      (object.sessionAffinityConfig !== undefined && object.sessionAffinityConfig !== null)
+        ? SessionAffinityConfig.fromPartial(object.sessionAffinityConfig)
+        : undefined;
+    message.ipFamilies = object.ipFamilies?.map((e) => e) || [];
+    message.ipFamilyPolicy = object.ipFamilyPolicy ?? undefined;
+    message.externalTrafficPolicy = object.externalTrafficPolicy ?? "";
+    message.internalTrafficPolicy = object.internalTrafficPolicy ?? undefined;
+    return message;
+  },
+};
+
+function createBaseServiceSpec_SelectorEntry(): ServiceSpec_SelectorEntry {
+  return { key: "", value: "" };
+}
+
+export const ServiceSpec_SelectorEntry: MessageFns<ServiceSpec_SelectorEntry> = {
+  encode(message: ServiceSpec_SelectorEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceSpec_SelectorEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceSpec_SelectorEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceSpec_SelectorEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ServiceSpec_SelectorEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceSpec_SelectorEntry>, I>>(base?: I): ServiceSpec_SelectorEntry {
+    return ServiceSpec_SelectorEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceSpec_SelectorEntry>, I>>(object: I): ServiceSpec_SelectorEntry {
+    const message = createBaseServiceSpec_SelectorEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseServicePort(): ServicePort {
+  return { name: "", protocol: "", port: 0, targetPort: undefined, nodePort: 0, appProtocol: undefined };
+}
+
+export const ServicePort: MessageFns<ServicePort> = {
+  encode(message: ServicePort, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.protocol !== "") {
+      writer.uint32(18).string(message.protocol);
+    }
+    if (message.port !== 0) {
+      writer.uint32(24).int32(message.port);
+    }
+    if (message.targetPort !== undefined) {
+      IntOrString.encode(message.targetPort, writer.uint32(34).fork()).join();
+    }
+    if (message.nodePort !== 0) {
+      writer.uint32(40).int32(message.nodePort);
+    }
+    if (message.appProtocol !== undefined) {
+      writer.uint32(50).string(message.appProtocol);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServicePort {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServicePort();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.protocol = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.port = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.targetPort = IntOrString.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.nodePort = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.appProtocol = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServicePort {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      protocol: isSet(object.protocol) ? globalThis.String(object.protocol) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      targetPort: isSet(object.targetPort) ? IntOrString.fromJSON(object.targetPort) : undefined,
+      nodePort: isSet(object.nodePort) ? globalThis.Number(object.nodePort) : 0,
+      appProtocol: isSet(object.appProtocol) ? globalThis.String(object.appProtocol) : undefined,
+    };
+  },
+
+  toJSON(message: ServicePort): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.protocol !== "") {
+      obj.protocol = message.protocol;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.targetPort !== undefined) {
+      obj.targetPort = IntOrString.toJSON(message.targetPort);
+    }
+    if (message.nodePort !== 0) {
+      obj.nodePort = Math.round(message.nodePort);
+    }
+    if (message.appProtocol !== undefined) {
+      obj.appProtocol = message.appProtocol;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServicePort>, I>>(base?: I): ServicePort {
+    return ServicePort.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServicePort>, I>>(object: I): ServicePort {
+    const message = createBaseServicePort();
+    message.name = object.name ?? "";
+    message.protocol = object.protocol ?? "";
+    message.port = object.port ?? 0;
+    message.targetPort = (object.targetPort !== undefined && object.targetPort !== null)
+      ? IntOrString.fromPartial(object.targetPort)
+      : undefined;
+    message.nodePort = object.nodePort ?? 0;
+    message.appProtocol = object.appProtocol ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSessionAffinityConfig(): SessionAffinityConfig {
+  return { clientIP: undefined };
+}
+
+export const SessionAffinityConfig: MessageFns<SessionAffinityConfig> = {
+  encode(message: SessionAffinityConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientIP !== undefined) {
+      ClientIPConfig.encode(message.clientIP, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionAffinityConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionAffinityConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientIP = ClientIPConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SessionAffinityConfig {
+    return { clientIP: isSet(object.clientIP) ? ClientIPConfig.fromJSON(object.clientIP) : undefined };
+  },
+
+  toJSON(message: SessionAffinityConfig): unknown {
+    const obj: any = {};
+    if (message.clientIP !== undefined) {
+      obj.clientIP = ClientIPConfig.toJSON(message.clientIP);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SessionAffinityConfig>, I>>(base?: I): SessionAffinityConfig {
+    return SessionAffinityConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SessionAffinityConfig>, I>>(object: I): SessionAffinityConfig {
+    const message = createBaseSessionAffinityConfig();
+    message.clientIP = (object.clientIP !== undefined && object.clientIP !== null)
+      ? ClientIPConfig.fromPartial(object.clientIP)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseClientIPConfig(): ClientIPConfig {
+  return { timeoutSeconds: undefined };
+}
+
+export const ClientIPConfig: MessageFns<ClientIPConfig> = {
+  encode(message: ClientIPConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.timeoutSeconds !== undefined) {
+      writer.uint32(8).int32(message.timeoutSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClientIPConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClientIPConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.timeoutSeconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClientIPConfig {
+    return { timeoutSeconds: isSet(object.timeoutSeconds) ? globalThis.Number(object.timeoutSeconds) : undefined };
+  },
+
+  toJSON(message: ClientIPConfig): unknown {
+    const obj: any = {};
+    if (message.timeoutSeconds !== undefined) {
+      obj.timeoutSeconds = Math.round(message.timeoutSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClientIPConfig>, I>>(base?: I): ClientIPConfig {
+    return ClientIPConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClientIPConfig>, I>>(object: I): ClientIPConfig {
+    const message = createBaseClientIPConfig();
+    message.timeoutSeconds = object.timeoutSeconds ?? undefined;
+    return message;
+  },
+};
+
+function createBaseServiceStatus(): ServiceStatus {
+  return { loadBalancer: undefined, conditions: [] };
+}
+
+export const ServiceStatus: MessageFns<ServiceStatus> = {
+  encode(message: ServiceStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.loadBalancer !== undefined) {
+      LoadBalancerStatus.encode(message.loadBalancer, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.conditions) {
+      Condition.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.loadBalancer = LoadBalancerStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conditions.push(Condition.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceStatus {
+    return {
+      loadBalancer: isSet(object.loadBalancer) ? LoadBalancerStatus.fromJSON(object.loadBalancer) : undefined,
+      conditions: globalThis.Array.isArray(object?.conditions)
+        ? object.conditions.map((e: any) => Condition.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ServiceStatus): unknown {
+    const obj: any = {};
+    if (message.loadBalancer !== undefined) {
+      obj.loadBalancer = LoadBalancerStatus.toJSON(message.loadBalancer);
+    }
+    if (message.conditions?.length) {
+      obj.conditions = message.conditions.map((e) => Condition.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceStatus>, I>>(base?: I): ServiceStatus {
+    return ServiceStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceStatus>, I>>(object: I): ServiceStatus {
+    const message = createBaseServiceStatus();
+    message.loadBalancer = (object.loadBalancer !== undefined && object.loadBalancer !== null)
+      ? LoadBalancerStatus.fromPartial(object.loadBalancer)
+      : undefined;
+    message.conditions = object.conditions?.map((e) => Condition.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLoadBalancerStatus(): LoadBalancerStatus {
+  return { ingress: [] };
+}
+
+export const LoadBalancerStatus: MessageFns<LoadBalancerStatus> = {
+  encode(message: LoadBalancerStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.ingress) {
+      LoadBalancerIngress.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadBalancerStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadBalancerStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ingress.push(LoadBalancerIngress.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadBalancerStatus {
+    return {
+      ingress: globalThis.Array.isArray(object?.ingress)
+        ? object.ingress.map((e: any) => LoadBalancerIngress.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LoadBalancerStatus): unknown {
+    const obj: any = {};
+    if (message.ingress?.length) {
+      obj.ingress = message.ingress.map((e) => LoadBalancerIngress.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadBalancerStatus>, I>>(base?: I): LoadBalancerStatus {
+    return LoadBalancerStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadBalancerStatus>, I>>(object: I): LoadBalancerStatus {
+    const message = createBaseLoadBalancerStatus();
+    message.ingress = object.ingress?.map((e) => LoadBalancerIngress.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLoadBalancerIngress(): LoadBalancerIngress {
+  return { ip: "", hostname: "" };
+}
+
+export const LoadBalancerIngress: MessageFns<LoadBalancerIngress> = {
+  encode(message: LoadBalancerIngress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ip !== "") {
+      writer.uint32(10).string(message.ip);
+    }
+    if (message.hostname !== "") {
+      writer.uint32(18).string(message.hostname);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadBalancerIngress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadBalancerIngress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ip = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadBalancerIngress {
+    return {
+      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+    };
+  },
+
+  toJSON(message: LoadBalancerIngress): unknown {
+    const obj: any = {};
+    if (message.ip !== "") {
+      obj.ip = message.ip;
+    }
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadBalancerIngress>, I>>(base?: I): LoadBalancerIngress {
+    return LoadBalancerIngress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadBalancerIngress>, I>>(object: I): LoadBalancerIngress {
+    const message = createBaseLoadBalancerIngress();
+    message.ip = object.ip ?? "";
+    message.hostname = object.hostname ?? "";
     return message;
   },
 };
