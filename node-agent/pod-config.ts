@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, Pod } from '../proto/gen/skiff/v1/core.js';
-import { RuntimeError, type ContainerConfig, type Mount, type PortMapping, type SandboxConfig } from './runtime/runtime.js';
+import { RuntimeError, type ContainerConfig, type Mount, type PortMapping, type SandboxConfig, type SandboxDns } from './runtime/runtime.js';
 import { cpuMillis, memoryBytes } from '../proto/api/quantity.js';
 
 export interface PodPaths {
@@ -33,7 +33,7 @@ function configError(message: string): RuntimeError {
   return new RuntimeError('CreateContainerConfigError', message);
 }
 
-export function sandboxConfig(pod: Pod, paths: PodPaths): SandboxConfig {
+export function sandboxConfig(pod: Pod, paths: PodPaths, dns?: SandboxDns): SandboxConfig {
   const m = pod.metadata!;
   const spec = pod.spec!;
   const portMappings: PortMapping[] = [];
@@ -73,6 +73,7 @@ export function sandboxConfig(pod: Pod, paths: PodPaths): SandboxConfig {
     runAsUser: sc?.runAsUser,
     runAsGroup: sc?.runAsGroup,
     supplementalGroups: sc?.supplementalGroups.length ? sc.supplementalGroups : undefined,
+    dns,
   };
 }
 

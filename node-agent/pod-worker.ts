@@ -19,7 +19,7 @@ import { computePodStatus, statusEqual, waiting, willRestart, type ContainerView
 import { probeCheck, ProbeConfigError } from './probes/handlers.js';
 import { probeTiming, type ProbeKind } from './probes/spec.js';
 import { ProbeWorker } from './probes/worker.js';
-import { RuntimeError, type ContainerHandle, type ContainerInfo, type ExitResult, type Runtime } from './runtime/runtime.js';
+import { RuntimeError, type ContainerHandle, type ContainerInfo, type ExitResult, type Runtime, type SandboxDns } from './runtime/runtime.js';
 
 export interface WorkerContext {
   api: AgentApi;
@@ -31,6 +31,8 @@ export interface WorkerContext {
   backoff: BackoffOptions;
   metrics: AgentMetrics;
   events: AgentEvents;
+  /** The pod's resolver per its dnsPolicy; absent when the node runs no cluster DNS. */
+  podDns?(pod: Pod): SandboxDns;
   /** Called once when the worker has torn its pod down. */
   onTornDown(w: PodWorker): void;
 }
@@ -254,9 +256,9 @@ export class PodWorker {
   private async ensureRunning(): Promise<void> {
     const rt = this.ctx.runtime;
     if (!this.record.sandbox) {
-      const cfg = sandboxConfig(this.pod, this.paths);
       if (!this.record.startTime) this.record.startTime = rfc3339(this.ctx.clock.now());
       try {
+        const cfg = sandboxConfig(this.pod, this.paths, this.ctx.podDns?.(this.pod));
         this.record.sandbox = await rt.startSandbox(cfg);
         this.record.sandboxConfig = cfg;
         this.podError = undefined;

@@ -35,6 +35,14 @@ export interface SandboxConfig {
   supplementalGroups?: number[];
   /** Set when any container of the pod is privileged: the CRI refuses those in other sandboxes. */
   privileged?: boolean;
+  /** The pod's resolver (CRI DNSConfig); absent: the runtime copies the node's resolv.conf. */
+  dns?: SandboxDns;
+}
+
+export interface SandboxDns {
+  servers: string[];
+  searches: string[];
+  options: string[];
 }
 
 export interface SandboxHandle {

@@ -504,6 +504,44 @@ export const schema: Record<string, MessageSchema> = {
       "priority": {
         "kind": "int32",
         "optional": true
+      },
+      "dnsConfig": {
+        "kind": "message",
+        "ref": "skiff.v1.PodDNSConfig"
+      }
+    }
+  },
+  "skiff.v1.PodDNSConfig": {
+    "fields": {
+      "nameservers": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "searches": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "options": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.PodDNSConfigOption"
+        }
+      }
+    }
+  },
+  "skiff.v1.PodDNSConfigOption": {
+    "fields": {
+      "name": {
+        "kind": "string"
+      },
+      "value": {
+        "kind": "string",
+        "optional": true
       }
     }
   },

@@ -1,5 +1,6 @@
 // PodSpec rules (Kubernetes' ValidatePodSpec, the parts Skiff's fields have): containers,
 // ports, resources, probes, volumes, policies.
+import { isIP } from 'node:net';
 import type { Container, PodSpec, Probe } from '../../../proto/gen/skiff/v1/core.js';
 import type { IntOrString } from '../../../proto/gen/skiff/v1/meta.js';
 import { parseQuantity, QuantityError, type Quantity } from '../../../proto/api/quantity.js';
@@ -163,6 +164,7 @@ export function validatePodSpec(s: PodSpec | undefined, path: string, c: Causes)
     c.add(join(path, 'restartPolicy'), notIn(s.restartPolicy, RESTART_POLICIES));
   }
   if (s.dnsPolicy && !DNS_POLICIES.includes(s.dnsPolicy)) c.add(join(path, 'dnsPolicy'), notIn(s.dnsPolicy, DNS_POLICIES));
+  validateDnsConfig(s, path, c);
   if (s.terminationGracePeriodSeconds !== undefined && s.terminationGracePeriodSeconds < 0) {
     c.add(join(path, 'terminationGracePeriodSeconds'), 'must be greater than or equal to 0');
   }
@@ -181,5 +183,23 @@ export function validatePodSpec(s: PodSpec | undefined, path: string, c: Causes)
     if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') {
       c.add(join(tp, 'tolerationSeconds'), 'may only be set when effect is "NoExecute"');
     }
+  });
+}
+
+/** Kubernetes' limits on pod.spec.dnsConfig (validatePodDNSConfig). */
+function validateDnsConfig(s: PodSpec, path: string, c: Causes): void {
+  const d = s.dnsConfig;
+  const p = join(path, 'dnsConfig');
+  if (s.dnsPolicy === 'None' && !d?.nameservers.length) {
+    c.add(join(p, 'nameservers'), 'must provide at least one DNS nameserver when DNS policy is None');
+  }
+  if (!d) return;
+  if (d.nameservers.length > 3) c.add(join(p, 'nameservers'), `must not have more than 3 nameservers: ${d.nameservers.join(', ')}`);
+  d.nameservers.forEach((ns, i) => {
+    if (!isIP(ns)) c.add(`${p}.nameservers[${i}]`, `must be a valid IP address, got "${ns}"`);
+  });
+  if (d.searches.length > 32) c.add(join(p, 'searches'), 'must not have more than 32 search paths');
+  d.options.forEach((o, i) => {
+    if (!o.name) c.add(`${p}.options[${i}].name`, 'required');
   });
 }

@@ -47,6 +47,12 @@ describe('validateObject', () => {
     ['empty selector', (d) => (d.spec.selector.matchLabels = {}), ['spec.selector: empty selector is invalid']],
     ['selector must match the template', (d) => (d.spec.template.metadata.labels = { app: 'other' }), ['spec.template.metadata.labels: `selector` does not match template `labels`']],
     ['image is required', (d) => delete c0(d).image, ['spec.template.spec.containers[0].image: required']],
+    ['dnsPolicy None needs nameservers', (d) => (d.spec.template.spec.dnsPolicy = 'None'), ['spec.template.spec.dnsConfig.nameservers: must provide at least one DNS nameserver when DNS policy is None']],
+    ['dnsConfig nameservers are IPs, at most 3', (d) => (d.spec.template.spec.dnsConfig = { nameservers: ['10.0.0.1', 'dns', '10.0.0.3', '10.0.0.4'], options: [{ value: '2' }] }), [
+      'spec.template.spec.dnsConfig.nameservers: must not have more than 3 nameservers: 10.0.0.1, dns, 10.0.0.3, 10.0.0.4',
+      'spec.template.spec.dnsConfig.nameservers[1]: must be a valid IP address, got "dns"',
+      'spec.template.spec.dnsConfig.options[0].name: required',
+    ]],
     ['container names are unique', (d) => d.spec.template.spec.containers.push({ name: 'web', image: 'x:1' }), ['spec.template.spec.containers[1].name: duplicate container name "web"']],
     ['container name is a DNS label', (d) => (c0(d).name = 'my.web'), ['spec.template.spec.containers[0].name: "my.web" must be a lowercase RFC 1123 label']],
     ['no containers', (d) => (d.spec.template.spec.containers = []), ['spec.template.spec.containers: required']],

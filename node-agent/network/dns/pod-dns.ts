@@ -6,14 +6,11 @@
 //   Default: the node's resolv.conf.
 //   None: only pod.spec.dnsConfig.
 // pod.spec.dnsConfig (nameservers, searches, options) is merged on top for every policy.
+import type { SandboxDns } from '../../runtime/runtime.js';
 import type { ResolvConf } from './resolv-conf.js';
 
-/** CRI runtime.v1 DNSConfig. */
-export interface DnsConfig {
-  servers: string[];
-  searches: string[];
-  options: string[];
-}
+/** CRI runtime.v1 DNSConfig, as the runtime interface carries it. */
+export type DnsConfig = SandboxDns;
 
 /** pod.spec.dnsConfig (core/v1 PodDNSConfig). */
 export interface PodDnsConfig {

@@ -30,6 +30,7 @@ export function podSandboxConfig(nodeName: string, cfg: SandboxConfig): PodSandb
     // The runtime cannot set a hostname without a private UTS namespace (host network).
     hostname: cfg.hostNetwork ? '' : cfg.hostname || cfg.podName,
     logDirectory: cfg.logDirectory,
+    dnsConfig: cfg.dns,
     portMappings: cfg.portMappings.map((p) => {
       const protocol = PROTOCOLS[p.protocol.toUpperCase() || 'TCP'];
       if (protocol === undefined) throw new RuntimeError('CreatePodSandboxError', `port ${p.containerPort}: unknown protocol "${p.protocol}" (TCP, UDP or SCTP)`);

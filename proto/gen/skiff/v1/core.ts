@@ -132,11 +132,24 @@ export interface PodSpec {
   dnsPolicy: string;
   serviceAccountName: string;
   priority?: number | undefined;
+  dnsConfig?: PodDNSConfig | undefined;
 }
 
 export interface PodSpec_NodeSelectorEntry {
   key: string;
   value: string;
+}
+
+/** Resolver settings merged into what dnsPolicy gives (None: all of it). */
+export interface PodDNSConfig {
+  nameservers: string[];
+  searches: string[];
+  options: PodDNSConfigOption[];
+}
+
+export interface PodDNSConfigOption {
+  name: string;
+  value?: string | undefined;
 }
 
 export interface Toleration {
@@ -2138,6 +2151,7 @@ function createBasePodSpec(): PodSpec {
     dnsPolicy: "",
     serviceAccountName: "",
     priority: undefined,
+    dnsConfig: undefined,
   };
 }
 
@@ -2193,6 +2207,9 @@ export const PodSpec: MessageFns<PodSpec> = {
     }
     if (message.priority !== undefined) {
       writer.uint32(136).int32(message.priority);
+    }
+    if (message.dnsConfig !== undefined) {
+      PodDNSConfig.encode(message.dnsConfig, writer.uint32(146).fork()).join();
     }
     return writer;
   },
@@ -2349,6 +2366,14 @@ export const PodSpec: MessageFns<PodSpec> = {
             message.priority = reader.int32();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.dnsConfig = PodDNSConfig.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2405,6 +2430,7 @@ export const PodSpec: MessageFns<PodSpec> = {
       dnsPolicy: isSet(object.dnsPolicy) ? globalThis.String(object.dnsPolicy) : "",
       serviceAccountName: isSet(object.serviceAccountName) ? globalThis.String(object.serviceAccountName) : "",
       priority: isSet(object.priority) ? globalThis.Number(object.priority) : undefined,
+      dnsConfig: isSet(object.dnsConfig) ? PodDNSConfig.fromJSON(object.dnsConfig) : undefined,
     };
   },
 
@@ -2467,6 +2493,9 @@ export const PodSpec: MessageFns<PodSpec> = {
     if (message.priority !== undefined) {
       obj.priority = Math.round(message.priority);
     }
+    if (message.dnsConfig !== undefined) {
+      obj.dnsConfig = PodDNSConfig.toJSON(message.dnsConfig);
+    }
     return obj;
   },
 
@@ -2502,6 +2531,9 @@ export const PodSpec: MessageFns<PodSpec> = {
     message.dnsPolicy = object.dnsPolicy ?? "";
     message.serviceAccountName = object.serviceAccountName ?? "";
     message.priority = object.priority ?? undefined;
+    message.dnsConfig = (object.dnsConfig !== undefined && object.dnsConfig !== null)
+      ? PodDNSConfig.fromPartial(object.dnsConfig)
+      : undefined;
     return message;
   },
 };
@@ -2587,6 +2619,196 @@ export const PodSpec_NodeSelectorEntry: MessageFns<PodSpec_NodeSelectorEntry> = 
     const message = createBasePodSpec_NodeSelectorEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBasePodDNSConfig(): PodDNSConfig {
+  return { nameservers: [], searches: [], options: [] };
+}
+
+export const PodDNSConfig: MessageFns<PodDNSConfig> = {
+  encode(message: PodDNSConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.nameservers) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.searches) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.options) {
+      PodDNSConfigOption.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodDNSConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodDNSConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nameservers.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.searches.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.options.push(PodDNSConfigOption.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodDNSConfig {
+    return {
+      nameservers: globalThis.Array.isArray(object?.nameservers)
+        ? object.nameservers.map((e: any) => globalThis.String(e))
+        : [],
+      searches: globalThis.Array.isArray(object?.searches) ? object.searches.map((e: any) => globalThis.String(e)) : [],
+      options: globalThis.Array.isArray(object?.options)
+        ? object.options.map((e: any) => PodDNSConfigOption.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PodDNSConfig): unknown {
+    const obj: any = {};
+    if (message.nameservers?.length) {
+      obj.nameservers = message.nameservers;
+    }
+    if (message.searches?.length) {
+      obj.searches = message.searches;
+    }
+    if (message.options?.length) {
+      obj.options = message.options.map((e) => PodDNSConfigOption.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodDNSConfig>, I>>(base?: I): PodDNSConfig {
+    return PodDNSConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodDNSConfig>, I>>(object: I): PodDNSConfig {
+    const message = createBasePodDNSConfig();
+    message.nameservers = object.nameservers?.map((e) => e) || [];
+    message.searches = object.searches?.map((e) => e) || [];
+    message.options = object.options?.map((e) => PodDNSConfigOption.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePodDNSConfigOption(): PodDNSConfigOption {
+  return { name: "", value: undefined };
+}
+
+export const PodDNSConfigOption: MessageFns<PodDNSConfigOption> = {
+  encode(message: PodDNSConfigOption, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== undefined) {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodDNSConfigOption {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodDNSConfigOption();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodDNSConfigOption {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: PodDNSConfigOption): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== undefined) {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodDNSConfigOption>, I>>(base?: I): PodDNSConfigOption {
+    return PodDNSConfigOption.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodDNSConfigOption>, I>>(object: I): PodDNSConfigOption {
+    const message = createBasePodDNSConfigOption();
+    message.name = object.name ?? "";
+    message.value = object.value ?? undefined;
     return message;
   },
 };
