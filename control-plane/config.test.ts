@@ -6,7 +6,7 @@ describe('parseConfig', () => {
     const c = parseConfig([]);
     expect(c).toMatchObject({
       etcdEndpoints: ['http://127.0.0.1:2379'], listen: '127.0.0.1:6443', metricsListen: '', tokenFile: '',
-      etcdPrefix: '/skiff', logLevel: 'info', eventTtlSeconds: 3600,
+      etcdPrefix: '/skiff', logLevel: 'info', eventTtlSeconds: 3600, clusterCIDR: '', nodeCIDRMaskSize: 24,
     });
     expect(c.identity).toMatch(/-\d+$/);
   });
@@ -16,12 +16,13 @@ describe('parseConfig', () => {
       '--etcd-endpoints', 'http://a:2379, http://b:2379', '--listen', '0.0.0.0:7443', '--metrics-listen', '127.0.0.1:9464',
       '--token-file', '/etc/skiff/tokens', '--identity', 'cp-1', '--etcd-prefix', '/prod', '--log-level', 'debug',
       '--no-controllers', '--leader-lease-seconds', '6', '--node-grace-period', '8', '--pod-eviction-delay', '9',
-      '--event-ttl-seconds', '120',
+      '--event-ttl-seconds', '120', '--cluster-cidr', '10.244.0.0/16', '--node-cidr-mask-size', '26',
     ]);
     expect(c).toEqual({
       etcdEndpoints: ['http://a:2379', 'http://b:2379'], listen: '0.0.0.0:7443', metricsListen: '127.0.0.1:9464',
       tokenFile: '/etc/skiff/tokens', identity: 'cp-1', etcdPrefix: '/prod', logLevel: 'debug',
       controllers: false, leaderLeaseSeconds: 6, nodeGracePeriodSeconds: 8, podEvictionDelaySeconds: 9, eventTtlSeconds: 120,
+      clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 26,
     });
   });
 
@@ -37,6 +38,8 @@ describe('parseConfig', () => {
     [['--etcd-prefix', 'skiff'], /must start with "\/"/],
     [['--bogus'], /unknown option/],
     [['--node-grace-period', '0'], /positive whole number/],
+    [['--cluster-cidr', '10.244.0.1/16'], /--cluster-cidr 10\.244\.0\.1\/16 .*host bits set/],
+    [['--cluster-cidr', '10.244.0.0/16', '--node-cidr-mask-size', '12'], /between the cluster CIDR's 16 and 32/],
   ])('refuses %j', (argv, msg) => {
     // commander also prints the error; keep the test output clean.
     const quiet = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);

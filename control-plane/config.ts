@@ -1,6 +1,7 @@
 // Command-line flags of skiff-control-plane, parsed with commander into one typed config.
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { RangeAllocator } from './controllers/nodeipam/allocator.js';
 import { LOG_LEVELS } from './log.js';
 
 export interface ControlPlaneConfig {
@@ -16,11 +17,14 @@ export interface ControlPlaneConfig {
   nodeGracePeriodSeconds: number;
   podEvictionDelaySeconds: number;
   eventTtlSeconds: number;
+  /** '' when node pod CIDRs are not allocated. */
+  clusterCIDR: string;
+  nodeCIDRMaskSize: number;
 }
 
-const positiveInt = (flag: string) => (v: string): number => {
+const positiveInt = (flag: string, unit = ' of seconds') => (v: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} wants a positive whole number of seconds, got "${v}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} wants a positive whole number${unit}, got "${v}"`);
   return n;
 };
 
@@ -55,6 +59,8 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
       20,
     )
     .option('--event-ttl-seconds <n>', 'events are deleted this long after their last update (kube-apiserver --event-ttl)', positiveInt('--event-ttl-seconds'), 3600)
+    .option('--cluster-cidr <cidr>', 'allocate each Node a pod CIDR (spec.podCIDR) from this IPv4 range, e.g. 10.244.0.0/16 (kube-controller-manager --allocate-node-cidrs); off when not given')
+    .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod CIDR, with --cluster-cidr', positiveInt('--node-cidr-mask-size', ''), 24)
     .exitOverride()
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
@@ -62,11 +68,19 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     etcdEndpoints: string; listen: string; metricsListen?: string; tokenFile?: string; identity: string;
     etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
+    clusterCidr?: string; nodeCidrMaskSize: number;
   }>();
   const endpoints = o.etcdEndpoints.split(',').map((s) => s.trim()).filter(Boolean);
   if (endpoints.length === 0) throw new InvalidArgumentError('--etcd-endpoints is empty');
   if (!o.etcdPrefix.startsWith('/') || o.etcdPrefix.endsWith('/')) {
     throw new InvalidArgumentError(`--etcd-prefix must start with "/" and not end with one, got "${o.etcdPrefix}"`);
+  }
+  if (o.clusterCidr) {
+    try {
+      new RangeAllocator(o.clusterCidr, o.nodeCidrMaskSize);
+    } catch (e) {
+      throw new InvalidArgumentError(`--cluster-cidr ${o.clusterCidr} with --node-cidr-mask-size ${o.nodeCidrMaskSize}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
   return {
     etcdEndpoints: endpoints,
@@ -81,5 +95,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     nodeGracePeriodSeconds: o.nodeGracePeriod,
     podEvictionDelaySeconds: o.podEvictionDelay,
     eventTtlSeconds: o.eventTtlSeconds,
+    clusterCIDR: o.clusterCidr ?? '',
+    nodeCIDRMaskSize: o.nodeCidrMaskSize,
   };
 }
