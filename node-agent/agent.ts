@@ -231,6 +231,8 @@ export class NodeAgent {
       this.log.warn({ err: e instanceof Error ? e.message : String(e), podCIDR: cidr }, 'runtime did not take the pod CIDR');
     }
     if (this.stopped) return;
+    // NotReady until now (no pod network): tell the scheduler at once.
+    this.heartbeat?.refreshStatus().catch((e: unknown) => this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'node status not posted; next heartbeat will'));
     this.source = new PodSource(this.api, this.opts.nodeName, this.clock, this.log, {
       onList: (pods) => this.onList(pods),
       onUpsert: (pod) => this.onUpsert(pod),

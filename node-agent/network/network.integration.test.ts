@@ -106,6 +106,9 @@ describe('agent without --pod-cidr', () => {
     await until(() => lines.some((l) => l.includes('the cluster has no pod range for this node')), 10_000, 'agent says the cluster is full');
     expect(lines.find((l) => l.includes('the cluster has no pod range'))).toMatch(/no free \/24 range left in the cluster CIDR 10\.247\.0\.0\/24/);
     expect((await api.get('Pod', 'default', 'b')).status?.phase ?? 'Pending').toBe('Pending');
+    // NotReady while it has no pod network, so the scheduler sends nothing there.
+    const ready = async (n: string) => (await api.get('Node', '', n)).status?.conditions.find((c) => c.type === 'Ready');
+    expect(await ready('second')).toMatchObject({ status: 'False', message: expect.stringContaining('waiting for this node\'s pod CIDR') as unknown });
 
     // The first node goes away: its range is the second's, and the waiting pod runs in it.
     // Its agent stops first, or it would register the Node again.
@@ -114,6 +117,7 @@ describe('agent without --pod-cidr', () => {
     await api.delete({ kind: 'Node', namespace: '', name: 'first' });
     await until(async () => (await api.get('Node', '', 'second')).spec?.podCIDR === '10.247.0.0/24', 10_000, 'second gets the freed range');
     const ip = await podIP(api, 'b');
+    await until(async () => (await ready('second'))?.status === 'True', 10_000, 'second Ready once it has a range');
     expect(containsAddress(mustParseCidr('10.247.0.0/24'), parseIPv4(ip)!)).toBe(true);
     expect(lines.some((l) => l.includes("this node's pod CIDR, from the control plane"))).toBe(true);
   });
