@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, parseIpRange, parsePortRange, type ServiceRanges,
 } from './api/allocation/ranges.js';
+import { RangeAllocator } from './controllers/nodeipam/allocator.js';
 import { LOG_LEVELS } from './log.js';
 
 export interface ControlPlaneConfig {
@@ -20,11 +21,14 @@ export interface ControlPlaneConfig {
   podEvictionDelaySeconds: number;
   eventTtlSeconds: number;
   serviceRanges: ServiceRanges;
+  /** '' when node pod CIDRs are not allocated. */
+  clusterCIDR: string;
+  nodeCIDRMaskSize: number;
 }
 
-const positiveInt = (flag: string) => (v: string): number => {
+const positiveInt = (flag: string, unit = ' of seconds') => (v: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} wants a positive whole number of seconds, got "${v}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} wants a positive whole number${unit}, got "${v}"`);
   return n;
 };
 
@@ -61,6 +65,8 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .option('--event-ttl-seconds <n>', 'events are deleted this long after their last update (kube-apiserver --event-ttl)', positiveInt('--event-ttl-seconds'), 3600)
     .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from', DEFAULT_SERVICE_CLUSTER_IP_RANGE)
     .option('--service-node-port-range <from-to>', 'ports Service NodePorts are allocated from', DEFAULT_SERVICE_NODE_PORT_RANGE)
+    .option('--cluster-cidr <cidr>', 'allocate each Node a pod CIDR (spec.podCIDR) from this IPv4 range, e.g. 10.244.0.0/16 (kube-controller-manager --allocate-node-cidrs); off when not given')
+    .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod CIDR, with --cluster-cidr', positiveInt('--node-cidr-mask-size', ''), 24)
     .exitOverride()
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
@@ -69,6 +75,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
     serviceClusterIpRange: string; serviceNodePortRange: string;
+    clusterCidr?: string; nodeCidrMaskSize: number;
   }>();
   let serviceRanges: ServiceRanges;
   try {
@@ -80,6 +87,13 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
   if (endpoints.length === 0) throw new InvalidArgumentError('--etcd-endpoints is empty');
   if (!o.etcdPrefix.startsWith('/') || o.etcdPrefix.endsWith('/')) {
     throw new InvalidArgumentError(`--etcd-prefix must start with "/" and not end with one, got "${o.etcdPrefix}"`);
+  }
+  if (o.clusterCidr) {
+    try {
+      new RangeAllocator(o.clusterCidr, o.nodeCidrMaskSize);
+    } catch (e) {
+      throw new InvalidArgumentError(`--cluster-cidr ${o.clusterCidr} with --node-cidr-mask-size ${o.nodeCidrMaskSize}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
   return {
     etcdEndpoints: endpoints,
@@ -95,5 +109,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     podEvictionDelaySeconds: o.podEvictionDelay,
     eventTtlSeconds: o.eventTtlSeconds,
     serviceRanges,
+    clusterCIDR: o.clusterCidr ?? '',
+    nodeCIDRMaskSize: o.nodeCidrMaskSize,
   };
 }

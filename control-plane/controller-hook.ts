@@ -15,6 +15,9 @@ export interface ControllerHookOptions {
   leaseTtlSeconds: number;
   nodeGracePeriodSeconds: number;
   podEvictionDelaySeconds: number;
+  /** Allocate node pod CIDRs from this range ('' = off). */
+  clusterCIDR: string;
+  nodeCIDRMaskSize: number;
   /** Serve the API only (no controllers) — e.g. extra API replicas behind a leader elsewhere. */
   disabled: boolean;
 }
@@ -38,6 +41,8 @@ export async function startControllers(opts: ControllerHookOptions): Promise<Run
     leaseTtlSeconds: opts.leaseTtlSeconds,
     nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds,
     podEvictionDelaySeconds: opts.podEvictionDelaySeconds,
+    clusterCIDR: opts.clusterCIDR,
+    nodeCIDRMaskSize: opts.nodeCIDRMaskSize,
     log: (msg, fields) => opts.log.info(fields ?? {}, msg),
   });
   return { leader: () => manager.leader(), stop: () => manager.stop() };

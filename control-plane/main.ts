@@ -53,6 +53,8 @@ async function main(): Promise<void> {
     leaseTtlSeconds: cfg.leaderLeaseSeconds,
     nodeGracePeriodSeconds: cfg.nodeGracePeriodSeconds,
     podEvictionDelaySeconds: cfg.podEvictionDelaySeconds,
+    clusterCIDR: cfg.clusterCIDR,
+    nodeCIDRMaskSize: cfg.nodeCIDRMaskSize,
     disabled: !cfg.controllers,
   });
   const api = await startApiServer({

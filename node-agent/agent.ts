@@ -19,6 +19,11 @@ import { chooseNodeIP, listenIP, type NodeIdentity } from './node-info.js';
 import { podPaths, sandboxConfig } from './pod-config.js';
 import { loadRecords, type PodRecord } from './pod-record.js';
 import { PodSource } from './pod-source.js';
+import { ListWatch } from './list-watch.js';
+import { commandExec, type Exec } from './network/exec.js';
+import { PodCidrWait } from './network/pod-cidr.js';
+import { RouteReconciler } from './network/routes/reconciler.js';
+import { IpRouteTable, type RouteTable } from './network/routes/route-table.js';
 import { PodWorker, type WorkerContext } from './pod-worker.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './runtime/labels.js';
 import type { ContainerHandle, ContainerInfo, Runtime, SandboxHandle } from './runtime/runtime.js';
@@ -31,7 +36,17 @@ export interface NodeAgentOptions {
   token?: string;
   runtime: Runtime;
   stateDir: string;
+  /** This node's pod range; when empty the agent waits for its Node's spec.podCIDR. */
   podCIDR?: string;
+  /** The whole pod network (all nodes' ranges): pod traffic leaving it is masqueraded. */
+  clusterCIDR?: string;
+  /** Keep host-gw routes to other nodes' pod ranges (default: on when clusterCIDR is given). */
+  routes?: boolean;
+  /** Runs ip/nft for the routes and masquerade (default: here; tests run them in a namespace). */
+  netExec?: Exec;
+  routeTable?: RouteTable;
+  /** Name of the agent's nftables table (default skiff-nat). */
+  natTable?: string;
   nodeLabels?: Record<string, string>;
   /** NodeAgent gRPC address (host:port, port 0 picks one); "" serves nothing. */
   listen?: string;
@@ -68,6 +83,10 @@ export class NodeAgent {
   private recovered = new Map<string, Recovered>();
   private heartbeat: Heartbeat | undefined;
   private source: PodSource | undefined;
+  private nodeWatch: ListWatch<'Node'> | undefined;
+  private cidrWait: PodCidrWait | undefined;
+  /** Host-gw routes and masquerade (undefined when off). */
+  routes: RouteReconciler | undefined;
   private grpc: Server | undefined;
   private metricsServer: HttpServer | undefined;
   private ctx: WorkerContext | undefined;
@@ -162,13 +181,64 @@ export class NodeAgent {
       this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'cannot register yet; will retry');
     }
     this.heartbeat.start();
-    this.source = new PodSource(this.api, o.nodeName, this.clock, this.log, {
+    this.startNetwork();
+    if (this.id.podCIDR) await this.usePodCIDR(this.id.podCIDR);
+    this.log.info({ runtime: this.runtime.name, port: this.port, stateDir: o.stateDir }, 'node agent started');
+  }
+
+  // Routes (and masquerade) follow every Node; an agent waiting for its pod CIDR watches its own.
+  private startNetwork(): void {
+    const o = this.opts;
+    if (o.routes ?? !!o.clusterCIDR) {
+      const exec = o.netExec ?? commandExec();
+      this.routes = new RouteReconciler({
+        nodeName: o.nodeName, table: o.routeTable ?? new IpRouteTable(exec), exec, clusterCIDR: o.clusterCIDR,
+        natTable: o.natTable, clock: this.clock, log: this.log.child({ component: 'routes' }),
+      });
+      if (!o.clusterCIDR) this.log.warn('routes on without --cluster-cidr: pod traffic leaving the cluster is not masqueraded');
+    }
+    if (!this.id?.podCIDR) {
+      this.cidrWait = new PodCidrWait(this.api, o.nodeName, this.clock, this.log, (cidr) => {
+        this.usePodCIDR(cidr).catch((e: unknown) => this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'cannot start pods'));
+      });
+      this.cidrWait.start();
+    }
+    if (!this.routes && !this.cidrWait) return;
+    const fieldSelector = this.routes ? '' : `metadata.name=${o.nodeName}`;
+    this.nodeWatch = new ListWatch(this.api, { kind: 'Node', what: 'node', fieldSelector }, this.clock, this.log, {
+      onList: (nodes) => {
+        this.routes?.setNodes(nodes);
+        for (const n of nodes) this.cidrWait?.observe(n);
+      },
+      onUpsert: (n) => {
+        this.routes?.upsert(n);
+        this.cidrWait?.observe(n);
+      },
+      onDelete: (n) => this.routes?.remove(n),
+    });
+    this.nodeWatch.start();
+  }
+
+  /** The node's pod range is known: tell the runtime (CNI config), then run pods. */
+  private async usePodCIDR(cidr: string): Promise<void> {
+    if (this.stopped || this.source) return;
+    this.id!.podCIDR = cidr;
+    try {
+      await this.runtime.updatePodCIDR(cidr);
+    } catch (e) {
+      // Static stability: pods whose network is already set up keep working; new sandboxes
+      // report the runtime's own error.
+      this.log.warn({ err: e instanceof Error ? e.message : String(e), podCIDR: cidr }, 'runtime did not take the pod CIDR');
+    }
+    if (this.stopped) return;
+    // NotReady until now (no pod network): tell the scheduler at once.
+    this.heartbeat?.refreshStatus().catch((e: unknown) => this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'node status not posted; next heartbeat will'));
+    this.source = new PodSource(this.api, this.opts.nodeName, this.clock, this.log, {
       onList: (pods) => this.onList(pods),
       onUpsert: (pod) => this.onUpsert(pod),
       onDelete: (pod) => this.onDelete(pod),
     });
     this.source.start();
-    this.log.info({ runtime: this.runtime.name, port: this.port, stateDir: o.stateDir }, 'node agent started');
   }
 
   /** Stops the agent; containers keep running (a new agent on the same state re-attaches). */
@@ -176,6 +246,9 @@ export class NodeAgent {
     if (this.stopped) return;
     this.stopped = true;
     this.heartbeat?.stop();
+    this.cidrWait?.stop();
+    await this.nodeWatch?.stop();
+    await this.routes?.stop();
     await this.source?.stop();
     for (const w of this.workers.values()) w.close();
     await Promise.all([...this.workers.values()].map((w) => w.settled()));

@@ -8,7 +8,7 @@ import { Lease } from '../proto/gen/skiff/v1/coordination.js';
 import { Namespace, type Node } from '../proto/gen/skiff/v1/core.js';
 import type { AgentApi } from './api-client.js';
 import type { Clock, Timer } from '../proto/api/clock.js';
-import { newNode, nodeLabels, nodeStatus, type NodeIdentity } from './node-info.js';
+import { newNode, nodeLabels, nodeStatus, readiness, type NodeIdentity } from './node-info.js';
 
 export const LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
@@ -88,7 +88,8 @@ export class Heartbeat {
   private async postStatus(fresh: boolean): Promise<Node> {
     for (let attempt = 0; ; attempt++) {
       const cur = fresh || !this.node || attempt > 0 ? await this.api.get('Node', '', this.id.nodeName) : this.node;
-      cur.status = nodeStatus(this.id, cur.status, rfc3339(this.clock.now()), true, 'skiff node agent is posting ready status');
+      const r = readiness(this.id);
+      cur.status = nodeStatus(this.id, cur.status, rfc3339(this.clock.now()), r.ready, r.message);
       try {
         this.node = await this.api.update('Node', cur, 'status');
         return this.node;
@@ -100,10 +101,17 @@ export class Heartbeat {
 
   // The node lifecycle controller marks a node Unknown when one lease renewal came late; like
   // the kubelet, read the Node back every other beat and post Ready again at once if so, rather
-  // than staying unschedulable until the next regular status post.
+  // than staying unschedulable until the next regular status post. The same catches a node that
+  // just became ready (its pod CIDR arrived).
   private async readyInStore(): Promise<boolean> {
     const node = await this.api.get('Node', '', this.id.nodeName);
-    return node.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    const want = readiness(this.id).ready ? 'True' : 'False';
+    return node.status?.conditions.some((c) => c.type === 'Ready' && c.status === want) ?? false;
+  }
+
+  /** Posts the Node status now (readiness changed); failures wait for the next beat. */
+  async refreshStatus(): Promise<void> {
+    if (this.registered) await this.postStatus(true);
   }
 
   async renewLease(): Promise<void> {

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import pino, { type Logger } from 'pino';
 import { NodeAgent } from './agent.js';
 import type { Runtime } from './runtime/runtime.js';
+import { parseCidr } from '../proto/api/cidr.js';
 
 export { NodeAgent, type NodeAgentOptions } from './agent.js';
 
@@ -26,6 +27,14 @@ export function parseLabels(s: string): Record<string, string> {
     out[part.slice(0, i)] = part.slice(i + 1);
   }
   return out;
+}
+
+function cidrFlag(name: string) {
+  return (v: string): string => {
+    const c = parseCidr(v);
+    if (typeof c === 'string') throw new InvalidArgumentError(`${name}: ${c}`);
+    return v;
+  };
 }
 
 async function makeRuntime(kind: string, socket: string, nodeName: string, podCidr: string, log: Logger): Promise<Runtime> {
@@ -48,7 +57,10 @@ async function main(): Promise<void> {
     .option('--node-name <name>', 'name of this node', hostname())
     .option('--containerd-socket <path>', 'containerd socket (CRI)', '/run/containerd/containerd.sock')
     .option('--runtime <kind>', 'cri or fake', 'cri')
-    .option('--pod-cidr <cidr>', 'pod network of this node, e.g. 10.88.1.0/24', '')
+    .option('--pod-cidr <cidr>', 'pod network of this node, e.g. 10.88.1.0/24; when not given, the range the control plane puts in this Node\'s spec.podCIDR (skiff-control-plane --cluster-cidr)', cidrFlag('--pod-cidr'), '')
+    .option('--cluster-cidr <cidr>', 'the whole pod network (every node\'s range), e.g. 10.244.0.0/16: pod traffic leaving it is masqueraded (nft table skiff-nat), and routes to other nodes are on by default', cidrFlag('--cluster-cidr'), '')
+    .option('--routes', 'keep one route per other Ready node, podCIDR via its InternalIP (host-gw; default: on when --cluster-cidr is given)')
+    .option('--no-routes', 'leave routes and masquerading to something else')
     .option('--state-dir <dir>', 'where the agent keeps pod records, volumes and logs', '/var/lib/skiff/agent')
     .option('--listen <addr>', 'NodeAgent gRPC address (published in the Node status)', '127.0.0.1:10250')
     .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port)')
@@ -64,6 +76,7 @@ async function main(): Promise<void> {
     runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string;
     nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; logLevel: string;
+    clusterCidr: string; routes?: boolean;
   }>();
   const log = pino({ level: o.logLevel });
   if (o.runtime !== 'cri' && o.runtime !== 'fake') program.error(`--runtime must be cri or fake, got "${o.runtime}"`);
@@ -84,6 +97,8 @@ async function main(): Promise<void> {
     runtime,
     stateDir: o.stateDir,
     podCIDR: o.podCidr,
+    clusterCIDR: o.clusterCidr,
+    routes: o.routes,
     nodeLabels: o.nodeLabels,
     listen: o.listen,
     metricsListen: o.metricsListen,

@@ -132,12 +132,23 @@ export function nodeStatus(id: NodeIdentity, prev: NodeStatus | undefined, now: 
   });
 }
 
+/**
+ * Whether the node can run pods, and what its Ready condition says: like the kubelet, a node
+ * whose pod network is not set up (no pod CIDR yet) reports NotReady, so nothing is scheduled
+ * to it while it waits.
+ */
+export function readiness(id: NodeIdentity): { ready: boolean; message: string } {
+  return id.podCIDR
+    ? { ready: true, message: 'skiff node agent is posting ready status' }
+    : { ready: false, message: 'network not ready: waiting for this node\'s pod CIDR (spec.podCIDR) from the control plane' };
+}
+
 export function newNode(id: NodeIdentity, now: string): Node {
   return Node.fromPartial({
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name: id.nodeName, labels: nodeLabels(id) },
     spec: { podCIDR: id.podCIDR, podCIDRs: id.podCIDR ? [id.podCIDR] : [] },
-    status: nodeStatus(id, undefined, now, true, 'skiff node agent is posting ready status'),
+    status: nodeStatus(id, undefined, now, readiness(id).ready, readiness(id).message),
   });
 }

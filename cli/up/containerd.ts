@@ -53,6 +53,8 @@ export async function writeContainerdConfig(l: Layout, registry: string): Promis
       SANDBOX_IMAGE: `${registry}/skiff/pause:1`,
       CNI_BIN_DIR: process.env.CNI_BIN_DIR ?? '/usr/lib/cni',
       CNI_CONF_DIR: cniDir,
+      // The conflist above already holds this node's range (the agent also gets --pod-cidr).
+      CNI_CONF_TEMPLATE: '',
       REGISTRY_MIRRORS: mirrorsToml([registry]),
     }),
   );

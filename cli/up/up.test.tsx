@@ -38,6 +38,7 @@ describe('templates', () => {
     expect(toml).toContain('sandbox_image = "127.0.0.1:5001/skiff/pause:1"');
     expect(toml).toContain(mirrorsToml(['127.0.0.1:5001']));
     expect(toml).not.toMatch(/\{\{/);
+    expect(toml).toContain('conf_template = ""');
     const cni = JSON.parse(await readFile(join(l.containerdDir, 'cni', '10-skiff.conflist'), 'utf8')) as {
       plugins: { bridge?: string; ipam?: { ranges: { subnet: string }[][]; dataDir: string } }[];
     };

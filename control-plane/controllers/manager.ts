@@ -1,5 +1,6 @@
 // The controller manager: every control-plane process campaigns; the one that leads runs the
-// controllers (ReplicaSet, Deployment, EndpointSlice, scheduler, node lifecycle, garbage collector) against
+// controllers (ReplicaSet, Deployment, EndpointSlice, scheduler, node lifecycle, garbage
+// collector, and node IPAM when a cluster CIDR is given) against
 // the process's shared informers, and stops them the moment it stops leading. Each term gets
 // fresh controller instances, so nothing learned in an earlier term (expectations, observed
 // lease times) outlives the leadership it was learned under.
@@ -13,6 +14,7 @@ import { EndpointSliceController } from './endpointslice/controller.js';
 import { ClientEventRecorder } from './events.js';
 import { GarbageCollector } from './gc/collector.js';
 import { LeaderElector } from './leader/elector.js';
+import { NodeIpamController } from './nodeipam/controller.js';
 import { NodeLifecycleController } from './nodelifecycle/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { rootLogger } from './runtime/log.js';
@@ -30,6 +32,10 @@ export interface ControllerManagerOptions {
   leaseTtlSeconds?: number;
   nodeGracePeriodSeconds?: number;
   podEvictionDelaySeconds?: number;
+  /** Node pod ranges are allocated from this (kube-controller-manager --cluster-cidr); off when empty. */
+  clusterCIDR?: string;
+  /** Prefix length of each node's range (--node-cidr-mask-size, default 24). */
+  nodeCIDRMaskSize?: number;
   log?: (msg: string, fields?: object) => void;
 }
 
@@ -62,7 +68,14 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
     const recorder = (component: string): ClientEventRecorder =>
       new ClientEventRecorder(client, { component, host: opts.identity });
     const { informers, store } = opts;
+    const ipam = opts.clusterCIDR
+      ? [new NodeIpamController({
+        store, informers, client, recorder: recorder('node-ipam-controller'),
+        clusterCIDR: opts.clusterCIDR, nodeCIDRMaskSize: opts.nodeCIDRMaskSize ?? 24,
+      })]
+      : [];
     return [
+      ...ipam,
       new GarbageCollector({ store, client, informers }),
       new NodeLifecycleController({
         store,

@@ -166,6 +166,11 @@ export interface Runtime {
   /** "cri" or "fake". */
   readonly name: string;
   version(): Promise<{ runtimeName: string; runtimeVersion: string }>;
+  /**
+   * This node's pod range, once known (CRI UpdateRuntimeConfig, as the kubelet sends it when the
+   * Node gets spec.podCIDR): containerd renders its CNI config from its conf_template with it.
+   */
+  updatePodCIDR(cidr: string): Promise<void>;
 
   /** Pulls unless present (policy decides); returns the image ref. Throws RuntimeError ErrImagePull. */
   ensureImage(image: string, policy: 'Always' | 'IfNotPresent' | 'Never', auth?: ImageAuth): Promise<string>;

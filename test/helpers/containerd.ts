@@ -22,6 +22,11 @@ export interface ContainerdOptions {
   registries?: string[];
   /** Archives to import into the k8s.io namespace; default: every sample image. */
   images?: ImageArchive[];
+  /**
+   * No CNI config up front: containerd renders it from a template when told the pod CIDR (CRI
+   * UpdateRuntimeConfig), as on a node that takes its range from the control plane.
+   */
+  podCidrFromAgent?: boolean;
 }
 
 export interface Containerd {
@@ -58,7 +63,7 @@ export async function startContainerd(opts: ContainerdOptions = {}): Promise<Con
   let subnet: string;
   try {
     subnet = opts.subnet ?? (await pickSubnet());
-    await writeConfig(stateDir, socket, bridge, subnet, opts.registries ?? []);
+    await writeConfig(stateDir, socket, bridge, subnet, opts.registries ?? [], opts.podCidrFromAgent ?? false);
     await writeFile(join(stateDir, 'bridge'), bridge);
   } catch (e) {
     await rm(stateDir, { recursive: true, force: true });
@@ -108,16 +113,20 @@ export async function startContainerd(opts: ContainerdOptions = {}): Promise<Con
   return self;
 }
 
-async function writeConfig(stateDir: string, socket: string, bridge: string, subnet: string, registries: string[]): Promise<void> {
+async function writeConfig(
+  stateDir: string, socket: string, bridge: string, subnet: string, registries: string[], fromAgent: boolean,
+): Promise<void> {
   const cniDir = join(stateDir, 'cni');
   await mkdir(cniDir, { recursive: true });
   const tmpl = (f: string): Promise<string> => readFile(join(REPO_ROOT, 'deploy/containerd', f), 'utf8');
+  // The same conflist either way; with fromAgent its subnet is left to containerd's Go template.
+  const goTemplate = join(stateDir, 'cni.conflist.gotmpl');
   await writeFile(
-    join(cniDir, '10-skiff.conflist'),
+    fromAgent ? goTemplate : join(cniDir, '10-skiff.conflist'),
     renderTemplate(await tmpl('cni.conflist.tmpl'), {
       NETWORK_NAME: `skiff-${bridge}`,
       BRIDGE: bridge,
-      SUBNET: subnet,
+      SUBNET: fromAgent ? '{{.PodCIDR}}' : subnet,
       IPAM_DATA_DIR: join(stateDir, 'ipam'),
     }),
   );
@@ -130,6 +139,7 @@ async function writeConfig(stateDir: string, socket: string, bridge: string, sub
       SANDBOX_IMAGE: 'docker.io/skiff/pause:1',
       CNI_BIN_DIR: process.env.CNI_BIN_DIR ?? '/usr/lib/cni',
       CNI_CONF_DIR: cniDir,
+      CNI_CONF_TEMPLATE: fromAgent ? goTemplate : '',
       REGISTRY_MIRRORS: mirrorsToml(registries),
     }),
   );

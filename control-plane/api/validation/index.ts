@@ -12,6 +12,7 @@ import { validateObjectMeta } from './meta.js';
 import { validateEndpointSlice, validateEndpointSliceUpdate } from './discovery.js';
 import { validatePodSpec } from './pod.js';
 import { validateService, validateServiceUpdate } from './service.js';
+import { parseCidr } from '../../../proto/api/cidr.js';
 
 export { Causes } from './causes.js';
 
@@ -41,6 +42,7 @@ export function validateObject(info: KindInfo, o: AnyObject, source = ''): Field
           c.add(`spec.taints[${i}].effect`, `unsupported value "${t.effect}": supported values: "NoSchedule", "PreferNoSchedule", "NoExecute"`);
         }
       });
+      validateNodeCidrs(o as Node, c);
       break;
     case 'Lease': {
       const d = (o as Lease).spec?.leaseDurationSeconds;
@@ -66,5 +68,29 @@ export function validateUpdate(info: KindInfo, o: AnyObject, old: AnyObject, sou
     const now = (o as Pod).spec?.nodeName ?? '';
     if (was && now !== was) c.add('spec.nodeName', `field is immutable once the pod is bound (bound to "${was}")`);
   }
+  if (info.kind === 'Node') {
+    // As Kubernetes: a node's range is set once (by its agent or the node IPAM controller);
+    // routes and pod IPs already depend on it.
+    const was = (old as Node).spec?.podCIDR ?? '';
+    const now = (o as Node).spec?.podCIDR ?? '';
+    if (was && now !== was) c.add('spec.podCIDR', `node updates may not change podCIDR except from "" to valid (it is "${was}")`);
+  }
   return [...validateObject(info, o, source), ...c.list];
+}
+
+function validateNodeCidrs(n: Node, c: Causes): void {
+  const spec = n.spec;
+  if (!spec) return;
+  if (spec.podCIDR) {
+    const r = parseCidr(spec.podCIDR);
+    if (typeof r === 'string') c.add('spec.podCIDR', r);
+  }
+  spec.podCIDRs.forEach((x, i) => {
+    const r = parseCidr(x);
+    if (typeof r === 'string') c.add(`spec.podCIDRs[${i}]`, r);
+  });
+  if (spec.podCIDRs.length > 1) c.add('spec.podCIDRs', 'only one IPv4 range is supported (no dual-stack)');
+  if (spec.podCIDRs.length > 0 && spec.podCIDRs[0] !== spec.podCIDR) {
+    c.add('spec.podCIDRs[0]', `must equal spec.podCIDR "${spec.podCIDR}"`);
+  }
 }

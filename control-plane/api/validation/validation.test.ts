@@ -119,6 +119,20 @@ describe('validateUpdate', () => {
     const p2 = fromManifest({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { nodeName: 'n2', containers: [{ name: 'a', image: 'x:1' }] } });
     expect(validateUpdate(p1.info, p2.object, p1.object).map((c) => c.field)).toEqual(['spec.nodeName']);
   });
+
+  it('lets a node get a pod CIDR once, never change it, and only a valid IPv4 one', () => {
+    const node = (spec: JsonObject) => fromManifest({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec });
+    const bare = node({});
+    const given = node({ podCIDR: '10.244.1.0/24', podCIDRs: ['10.244.1.0/24'] });
+    const say = (o: ReturnType<typeof node>, old: ReturnType<typeof node>) =>
+      validateUpdate(o.info, o.object, old.object).map((c) => `${c.field}: ${c.message}`);
+    expect(say(given, bare)).toEqual([]);
+    expect(say(node({ podCIDR: '10.244.2.0/24', podCIDRs: ['10.244.2.0/24'] }), given)).toEqual([
+      'spec.podCIDR: node updates may not change podCIDR except from "" to valid (it is "10.244.1.0/24")',
+    ]);
+    expect(say(node({ podCIDR: '10.244.1.7/24' }), bare)).toEqual(['spec.podCIDR: "10.244.1.7/24" has host bits set (did you mean 10.244.1.0/24?)']);
+    expect(say(node({ podCIDR: '10.244.1.0/24', podCIDRs: ['10.244.3.0/24'] }), bare)).toEqual(['spec.podCIDRs[0]: must equal spec.podCIDR "10.244.1.0/24"']);
+  });
 });
 
 describe('names', () => {

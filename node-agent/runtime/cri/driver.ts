@@ -62,6 +62,14 @@ export class CriRuntime implements Runtime {
     }
   }
 
+  async updatePodCIDR(cidr: string): Promise<void> {
+    try {
+      await this.client.rt('updateRuntimeConfig', { runtimeConfig: { networkConfig: { podCidr: cidr } } }, 10_000);
+    } catch (e) {
+      throw criError(e, 'Unavailable', `update runtime config (pod CIDR ${cidr})`);
+    }
+  }
+
   ensureImage(image: string, policy: 'Always' | 'IfNotPresent' | 'Never', auth?: ImageAuth): Promise<string> {
     return ensureImage(this.client, image, policy, auth);
   }

@@ -44,6 +44,11 @@ export class FakeRuntime implements Runtime {
     return Promise.resolve({ runtimeName: 'fake', runtimeVersion: '1.0.0' });
   }
 
+  updatePodCIDR(cidr: string): Promise<void> {
+    this.host.setPodCidr(cidr);
+    return Promise.resolve();
+  }
+
   async ensureImage(image: string, policy: 'Always' | 'IfNotPresent' | 'Never', _auth?: ImageAuth): Promise<string> {
     if (!image) throw new RuntimeError('InvalidImageName', 'image: must not be empty');
     const ref = normalizeImage(image);

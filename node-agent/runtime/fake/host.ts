@@ -3,6 +3,7 @@
 // FakeRuntime instances, so a new instance on the same host re-attaches like the CRI one does
 // after an agent restart. Everything is in memory and timer-driven: hundreds fit in a process.
 import { createHash } from 'node:crypto';
+import { mustParseCidr, sizeOf } from '../../../proto/api/cidr.js';
 import type { ContainerConfig, SandboxConfig } from '../runtime.js';
 import { FOREVER_GRACEFUL, type Program, type TermAction } from './program.js';
 
@@ -127,17 +128,25 @@ export class FakeHost {
   readonly sandboxes = new Map<string, FakeSandbox>();
   readonly containers = new Map<string, FakeContainer>();
   readonly imageConfig: Record<string, FakeImage>;
-  private readonly ipBase: number;
-  private readonly ipCount: number;
+  private ipBase = 0;
+  private ipCount = 0;
   private readonly usedIPs = new Set<number>();
   private seq = 0;
 
   constructor(readonly opts: FakeHostOptions = {}) {
     this.imageConfig = Object.fromEntries(Object.entries(opts.imageConfig ?? {}).map(([k, v]) => [normalizeImage(k), v]));
     for (const img of opts.images ?? Object.keys(SAMPLE_IMAGES)) this.images.add(normalizeImage(img));
-    const [addr = '10.244.0.0', bits = '24'] = (opts.podCidr ?? '10.244.0.0/24').split('/');
-    this.ipBase = addr.split('.').reduce((a, o) => a * 256 + Number(o), 0);
-    this.ipCount = 2 ** (32 - Number(bits));
+    this.setPodCidr(opts.podCidr ?? '10.244.0.0/24');
+  }
+
+  /** Where IPs come from from now on (the node's range, once the control plane gave one). */
+  setPodCidr(cidr: string): void {
+    const c = mustParseCidr(cidr);
+    if (this.usedIPs.size > 0 && (c.base !== this.ipBase || sizeOf(c) !== this.ipCount)) {
+      throw new Error(`pod CIDR cannot change to ${cidr} while ${this.usedIPs.size} pod IPs are in use`);
+    }
+    this.ipBase = c.base;
+    this.ipCount = sizeOf(c);
   }
 
   newId(): string {

@@ -236,6 +236,22 @@ export function containerStateToJSON(object: ContainerState): string {
   }
 }
 
+export interface UpdateRuntimeConfigRequest {
+  runtimeConfig?: RuntimeConfig | undefined;
+}
+
+export interface RuntimeConfig {
+  networkConfig?: NetworkConfig | undefined;
+}
+
+export interface NetworkConfig {
+  /** CIDR to use for pod IP addresses. If the CIDR is empty, runtimes should omit it. */
+  podCidr: string;
+}
+
+export interface UpdateRuntimeConfigResponse {
+}
+
 export interface VersionRequest {
   version: string;
 }
@@ -817,6 +833,281 @@ export interface MemoryUsage {
   pageFaults?: UInt64Value | undefined;
   majorPageFaults?: UInt64Value | undefined;
 }
+
+function createBaseUpdateRuntimeConfigRequest(): UpdateRuntimeConfigRequest {
+  return { runtimeConfig: undefined };
+}
+
+export const UpdateRuntimeConfigRequest: MessageFns<UpdateRuntimeConfigRequest> = {
+  encode(message: UpdateRuntimeConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runtimeConfig !== undefined) {
+      RuntimeConfig.encode(message.runtimeConfig, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateRuntimeConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateRuntimeConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runtimeConfig = RuntimeConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateRuntimeConfigRequest {
+    return {
+      runtimeConfig: isSet(object.runtimeConfig)
+        ? RuntimeConfig.fromJSON(object.runtimeConfig)
+        : isSet(object.runtime_config)
+        ? RuntimeConfig.fromJSON(object.runtime_config)
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdateRuntimeConfigRequest): unknown {
+    const obj: any = {};
+    if (message.runtimeConfig !== undefined) {
+      obj.runtimeConfig = RuntimeConfig.toJSON(message.runtimeConfig);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateRuntimeConfigRequest>, I>>(base?: I): UpdateRuntimeConfigRequest {
+    return UpdateRuntimeConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateRuntimeConfigRequest>, I>>(object: I): UpdateRuntimeConfigRequest {
+    const message = createBaseUpdateRuntimeConfigRequest();
+    message.runtimeConfig = (object.runtimeConfig !== undefined && object.runtimeConfig !== null)
+      ? RuntimeConfig.fromPartial(object.runtimeConfig)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRuntimeConfig(): RuntimeConfig {
+  return { networkConfig: undefined };
+}
+
+export const RuntimeConfig: MessageFns<RuntimeConfig> = {
+  encode(message: RuntimeConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.networkConfig !== undefined) {
+      NetworkConfig.encode(message.networkConfig, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RuntimeConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRuntimeConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.networkConfig = NetworkConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RuntimeConfig {
+    return {
+      networkConfig: isSet(object.networkConfig)
+        ? NetworkConfig.fromJSON(object.networkConfig)
+        : isSet(object.network_config)
+        ? NetworkConfig.fromJSON(object.network_config)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RuntimeConfig): unknown {
+    const obj: any = {};
+    if (message.networkConfig !== undefined) {
+      obj.networkConfig = NetworkConfig.toJSON(message.networkConfig);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RuntimeConfig>, I>>(base?: I): RuntimeConfig {
+    return RuntimeConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RuntimeConfig>, I>>(object: I): RuntimeConfig {
+    const message = createBaseRuntimeConfig();
+    message.networkConfig = (object.networkConfig !== undefined && object.networkConfig !== null)
+      ? NetworkConfig.fromPartial(object.networkConfig)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseNetworkConfig(): NetworkConfig {
+  return { podCidr: "" };
+}
+
+export const NetworkConfig: MessageFns<NetworkConfig> = {
+  encode(message: NetworkConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.podCidr !== "") {
+      writer.uint32(10).string(message.podCidr);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.podCidr = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkConfig {
+    return {
+      podCidr: isSet(object.podCidr)
+        ? globalThis.String(object.podCidr)
+        : isSet(object.pod_cidr)
+        ? globalThis.String(object.pod_cidr)
+        : "",
+    };
+  },
+
+  toJSON(message: NetworkConfig): unknown {
+    const obj: any = {};
+    if (message.podCidr !== "") {
+      obj.podCidr = message.podCidr;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkConfig>, I>>(base?: I): NetworkConfig {
+    return NetworkConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkConfig>, I>>(object: I): NetworkConfig {
+    const message = createBaseNetworkConfig();
+    message.podCidr = object.podCidr ?? "";
+    return message;
+  },
+};
+
+function createBaseUpdateRuntimeConfigResponse(): UpdateRuntimeConfigResponse {
+  return {};
+}
+
+export const UpdateRuntimeConfigResponse: MessageFns<UpdateRuntimeConfigResponse> = {
+  encode(_: UpdateRuntimeConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateRuntimeConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateRuntimeConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): UpdateRuntimeConfigResponse {
+    return {};
+  },
+
+  toJSON(_: UpdateRuntimeConfigResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateRuntimeConfigResponse>, I>>(base?: I): UpdateRuntimeConfigResponse {
+    return UpdateRuntimeConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateRuntimeConfigResponse>, I>>(_: I): UpdateRuntimeConfigResponse {
+    const message = createBaseUpdateRuntimeConfigResponse();
+    return message;
+  },
+};
 
 function createBaseVersionRequest(): VersionRequest {
   return { version: "" };
@@ -12133,6 +12424,17 @@ export const RuntimeServiceService = {
       Buffer.from(ContainerStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ContainerStatsResponse => ContainerStatsResponse.decode(value),
   },
+  updateRuntimeConfig: {
+    path: "/runtime.v1.RuntimeService/UpdateRuntimeConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateRuntimeConfigRequest): Buffer =>
+      Buffer.from(UpdateRuntimeConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateRuntimeConfigRequest => UpdateRuntimeConfigRequest.decode(value),
+    responseSerialize: (value: UpdateRuntimeConfigResponse): Buffer =>
+      Buffer.from(UpdateRuntimeConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateRuntimeConfigResponse => UpdateRuntimeConfigResponse.decode(value),
+  },
   status: {
     path: "/runtime.v1.RuntimeService/Status" as const,
     requestStream: false as const,
@@ -12159,6 +12461,7 @@ export interface RuntimeServiceServer extends UntypedServiceImplementation {
   containerStatus: handleUnaryCall<ContainerStatusRequest, ContainerStatusResponse>;
   execSync: handleUnaryCall<ExecSyncRequest, ExecSyncResponse>;
   containerStats: handleUnaryCall<ContainerStatsRequest, ContainerStatsResponse>;
+  updateRuntimeConfig: handleUnaryCall<UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse>;
   status: handleUnaryCall<StatusRequest, StatusResponse>;
 }
 
@@ -12372,6 +12675,21 @@ export interface RuntimeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ContainerStatsResponse) => void,
+  ): ClientUnaryCall;
+  updateRuntimeConfig(
+    request: UpdateRuntimeConfigRequest,
+    callback: (error: ServiceError | null, response: UpdateRuntimeConfigResponse) => void,
+  ): ClientUnaryCall;
+  updateRuntimeConfig(
+    request: UpdateRuntimeConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateRuntimeConfigResponse) => void,
+  ): ClientUnaryCall;
+  updateRuntimeConfig(
+    request: UpdateRuntimeConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateRuntimeConfigResponse) => void,
   ): ClientUnaryCall;
   status(
     request: StatusRequest,
