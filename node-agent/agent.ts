@@ -23,6 +23,8 @@ import { ListWatch } from './list-watch.js';
 import { commandExec, type Exec } from './network/exec.js';
 import { PodCidrWait } from './network/pod-cidr.js';
 import { RouteReconciler } from './network/routes/reconciler.js';
+import { ServiceNetwork } from './network/service-network.js';
+import { formatIPv4, mustParseCidr } from '../proto/api/cidr.js';
 import { IpRouteTable, type RouteTable } from './network/routes/route-table.js';
 import { PodWorker, type WorkerContext } from './pod-worker.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './runtime/labels.js';
@@ -40,6 +42,12 @@ export interface NodeAgentOptions {
   podCIDR?: string;
   /** The whole pod network (all nodes' ranges): pod traffic leaving it is masqueraded. */
   clusterCIDR?: string;
+  /** The nftables Service proxy (kube-proxy's nftables mode); undefined: off. */
+  serviceProxy?: { serviceCIDR: string; table?: string };
+  /** The node's cluster DNS server; undefined: off. The address defaults to the pod CIDR's gateway (.1). */
+  clusterDNS?: { domain: string; address?: string; port?: number };
+  /** On stop, remove what the agent programmed on the node (the proxy's nft table). */
+  cleanup?: boolean;
   /** Keep host-gw routes to other nodes' pod ranges (default: on when clusterCIDR is given). */
   routes?: boolean;
   /** Runs ip/nft for the routes and masquerade (default: here; tests run them in a namespace). */
@@ -87,6 +95,8 @@ export class NodeAgent {
   private cidrWait: PodCidrWait | undefined;
   /** Host-gw routes and masquerade (undefined when off). */
   routes: RouteReconciler | undefined;
+  /** Service proxy and cluster DNS (undefined when both are off or before the pod CIDR is known). */
+  services: ServiceNetwork | undefined;
   private grpc: Server | undefined;
   private metricsServer: HttpServer | undefined;
   private ctx: WorkerContext | undefined;
@@ -170,6 +180,7 @@ export class NodeAgent {
       metrics: this.metrics,
       events: this.events,
       onTornDown: (w) => this.untrack(w),
+      podDns: (pod) => this.services?.podDns(pod),
     };
     await this.recover();
     const hbMs = o.heartbeatMs ?? 5000;
@@ -231,6 +242,8 @@ export class NodeAgent {
       this.log.warn({ err: e instanceof Error ? e.message : String(e), podCIDR: cidr }, 'runtime did not take the pod CIDR');
     }
     if (this.stopped) return;
+    await this.startServices(cidr);
+    if (this.stopped) return;
     // NotReady until now (no pod network): tell the scheduler at once.
     this.heartbeat?.refreshStatus().catch((e: unknown) => this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'node status not posted; next heartbeat will'));
     this.source = new PodSource(this.api, this.opts.nodeName, this.clock, this.log, {
@@ -241,6 +254,19 @@ export class NodeAgent {
     this.source.start();
   }
 
+  /** Services on this node: the proxy's rules and the DNS server on the pod network's gateway. */
+  private async startServices(podCIDR: string): Promise<void> {
+    const o = this.opts;
+    if (!o.serviceProxy && !o.clusterDNS) return;
+    const gateway = formatIPv4(mustParseCidr(podCIDR).base + 1);
+    this.services = new ServiceNetwork({
+      api: this.api, clock: this.clock, log: this.log, registry: this.metrics.registry,
+      proxy: o.serviceProxy && { table: o.serviceProxy.table ?? 'skiff-proxy', serviceCIDR: o.serviceProxy.serviceCIDR, clusterCIDR: o.clusterCIDR || undefined },
+      dns: o.clusterDNS && { address: o.clusterDNS.address ?? gateway, port: o.clusterDNS.port, domain: o.clusterDNS.domain },
+    });
+    await this.services.start();
+  }
+
   /** Stops the agent; containers keep running (a new agent on the same state re-attaches). */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -249,6 +275,7 @@ export class NodeAgent {
     this.cidrWait?.stop();
     await this.nodeWatch?.stop();
     await this.routes?.stop();
+    await this.services?.stop(this.opts.cleanup ?? false);
     await this.source?.stop();
     for (const w of this.workers.values()) w.close();
     await Promise.all([...this.workers.values()].map((w) => w.settled()));

@@ -32,7 +32,7 @@ export interface WorkerContext {
   metrics: AgentMetrics;
   events: AgentEvents;
   /** The pod's resolver per its dnsPolicy; absent when the node runs no cluster DNS. */
-  podDns?(pod: Pod): SandboxDns;
+  podDns?(pod: Pod): SandboxDns | undefined;
   /** Called once when the worker has torn its pod down. */
   onTornDown(w: PodWorker): void;
 }

@@ -1,6 +1,7 @@
 // The two ranges Services draw from: ClusterIPs from --service-cluster-ip-range (an IPv4 CIDR)
 // and NodePorts from --service-node-port-range. Each is a run of offsets 0..size-1, so one
 // picking function (pick.ts) serves both. Pure.
+import { formatIPv4, parseCidr, parseIPv4 } from '../../../proto/api/cidr.js';
 
 export interface IpRange {
   /** As given, e.g. "10.96.0.0/16". */
@@ -26,33 +27,15 @@ export interface ServiceRanges {
 export const DEFAULT_SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/16';
 export const DEFAULT_SERVICE_NODE_PORT_RANGE = '30000-32767';
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-/** The address as a 32-bit number, or undefined when it is not a dotted-quad IPv4 address. */
-export function parseIPv4(s: string): number | undefined {
-  const m = IPV4.exec(s);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p, i) => p > 255 || (m[i + 1]!.length > 1 && m[i + 1]!.startsWith('0')))) return undefined;
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
-}
-
-export function formatIPv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
+export { formatIPv4, parseIPv4 } from '../../../proto/api/cidr.js';
 
 /** Kubernetes caps an IPv4 service range at /12 (1 Mi addresses); /30 is the smallest useful one. */
 export function parseIpRange(cidr: string): IpRange {
-  const [addr = '', bitsText = '', extra] = cidr.split('/');
-  const ip = parseIPv4(addr);
-  const bits = /^\d+$/.test(bitsText) ? Number(bitsText) : NaN;
-  if (ip === undefined || extra !== undefined || !(bits >= 12 && bits <= 30)) {
-    throw new Error(`"${cidr}" is not an IPv4 CIDR between /12 and /30 (e.g. 10.96.0.0/16)`);
-  }
-  const mask = (0xffffffff << (32 - bits)) >>> 0;
-  const network = (ip & mask) >>> 0;
-  if (network !== ip) throw new Error(`"${cidr}" has host bits set; the network is ${formatIPv4(network)}/${bits}`);
-  return { cidr, network, size: 2 ** (32 - bits) - 2 };
+  const bits = Number(/\/(\d{1,2})$/.exec(cidr)?.[1]);
+  if (!(bits >= 12 && bits <= 30)) throw new Error(`"${cidr}" is not an IPv4 CIDR between /12 and /30 (e.g. 10.96.0.0/16)`);
+  const c = parseCidr(cidr);
+  if (typeof c === 'string') throw new Error(c);
+  return { cidr, network: c.base, size: 2 ** (32 - c.bits) - 2 };
 }
 
 export function parsePortRange(text: string): PortRange {

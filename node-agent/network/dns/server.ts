@@ -62,7 +62,17 @@ export class ClusterDnsServer {
     return this.boundPort;
   }
 
+  /** Binds UDP then TCP on one port; on failure nothing stays bound, so start can be retried. */
   async start(): Promise<void> {
+    try {
+      await this.bind();
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  private async bind(): Promise<void> {
     const udp = createSocket({ type: 'udp4', reuseAddr: false });
     this.udp = udp;
     await new Promise<void>((res, rej) => {
@@ -95,8 +105,17 @@ export class ClusterDnsServer {
   async stop(): Promise<void> {
     for (const c of this.conns) c.destroy();
     await Promise.all([
-      new Promise<void>((res) => (this.udp ? this.udp.close(() => res()) : res())),
-      new Promise<void>((res) => (this.tcp ? this.tcp.close(() => res()) : res())),
+      new Promise<void>((res) => {
+        try {
+          if (this.udp) this.udp.close(() => res());
+          else res();
+        } catch (e) {
+          // A socket whose bind failed is not running: nothing to close.
+          if ((e as NodeJS.ErrnoException).code !== 'ERR_SOCKET_DGRAM_NOT_RUNNING') throw e;
+          res();
+        }
+      }),
+      new Promise<void>((res) => (this.tcp?.listening ? this.tcp.close(() => res()) : res())),
     ]);
     this.udp = undefined;
     this.tcp = undefined;
