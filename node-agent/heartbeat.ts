@@ -77,6 +77,8 @@ export class Heartbeat {
         cur.spec.podCIDR = this.id.podCIDR;
         cur.spec.podCIDRs = [this.id.podCIDR];
       }
+      // Restarted without --pod-cidr: the range the Node already has is this node's.
+      if (cur.spec?.podCIDR && !this.id.podCIDR) this.id.podCIDR = cur.spec.podCIDR;
       try {
         return await this.api.update('Node', cur);
       } catch (e) {
