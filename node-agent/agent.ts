@@ -93,6 +93,7 @@ export class NodeAgent {
   private source: PodSource | undefined;
   private nodeWatch: ListWatch<'Node'> | undefined;
   private cidrWait: PodCidrWait | undefined;
+  private podsStarting = false;
   /** Host-gw routes and masquerade (undefined when off). */
   routes: RouteReconciler | undefined;
   /** Service proxy and cluster DNS (undefined when both are off or before the pod CIDR is known). */
@@ -193,7 +194,7 @@ export class NodeAgent {
     }
     this.heartbeat.start();
     this.startNetwork();
-    if (this.id.podCIDR) await this.usePodCIDR(this.id.podCIDR);
+    if (this.id.podCIDR) await this.usePodCIDR(this.id.podCIDR, false);
     this.log.info({ runtime: this.runtime.name, port: this.port, stateDir: o.stateDir }, 'node agent started');
   }
 
@@ -210,7 +211,7 @@ export class NodeAgent {
     }
     if (!this.id?.podCIDR) {
       this.cidrWait = new PodCidrWait(this.api, o.nodeName, this.clock, this.log, (cidr) => {
-        this.usePodCIDR(cidr).catch((e: unknown) => this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'cannot start pods'));
+        this.usePodCIDR(cidr, true).catch((e: unknown) => this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'cannot start pods'));
       });
       this.cidrWait.start();
     }
@@ -231,8 +232,9 @@ export class NodeAgent {
   }
 
   /** The node's pod range is known: tell the runtime (CNI config), then run pods. */
-  private async usePodCIDR(cidr: string): Promise<void> {
-    if (this.stopped || this.source) return;
+  private async usePodCIDR(cidr: string, wasNotReady: boolean): Promise<void> {
+    if (this.stopped || this.podsStarting) return;
+    this.podsStarting = true;
     this.id!.podCIDR = cidr;
     try {
       await this.runtime.updatePodCIDR(cidr);
@@ -245,7 +247,7 @@ export class NodeAgent {
     await this.startServices(cidr);
     if (this.stopped) return;
     // NotReady until now (no pod network): tell the scheduler at once.
-    this.heartbeat?.refreshStatus().catch((e: unknown) => this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'node status not posted; next heartbeat will'));
+    if (wasNotReady) this.heartbeat?.refreshStatus().catch((e: unknown) => this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'node status not posted; next heartbeat will'));
     this.source = new PodSource(this.api, this.opts.nodeName, this.clock, this.log, {
       onList: (pods) => this.onList(pods),
       onUpsert: (pod) => this.onUpsert(pod),

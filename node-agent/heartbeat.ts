@@ -77,6 +77,14 @@ export class Heartbeat {
         cur.spec.podCIDR = this.id.podCIDR;
         cur.spec.podCIDRs = [this.id.podCIDR];
       }
+      // Restarted without --pod-cidr: the range the Node already has is this node's.
+      if (cur.spec?.podCIDR && !this.id.podCIDR) this.id.podCIDR = cur.spec.podCIDR;
+      if (cur.spec?.podCIDR && this.id.podCIDR && cur.spec.podCIDR !== this.id.podCIDR) {
+        this.log.warn(
+          { nodePodCIDR: cur.spec.podCIDR, podCIDR: this.id.podCIDR },
+          'the Node already has another pod CIDR (it cannot change): other nodes route that range here; start the agent without --pod-cidr or with the Node\'s',
+        );
+      }
       try {
         return await this.api.update('Node', cur);
       } catch (e) {

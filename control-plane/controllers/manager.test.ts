@@ -33,7 +33,7 @@ interface Proc {
   manager: ControllerManager;
 }
 
-async function controlPlane(id: string, prefix: string, endpoints = sharedEndpoints()): Promise<Proc> {
+async function controlPlane(id: string, prefix: string, endpoints = sharedEndpoints(), clusterCIDR = ''): Promise<Proc> {
   const client = newEtcdClient(endpoints);
   const store = new Store(client, { prefix });
   const informers = new SharedInformers(store);
@@ -45,6 +45,8 @@ async function controlPlane(id: string, prefix: string, endpoints = sharedEndpoi
     leaseTtlSeconds: 2,
     nodeGracePeriodSeconds: 3,
     podEvictionDelaySeconds: 2,
+    clusterCIDR,
+    nodeCIDRMaskSize: 24,
     log: () => undefined,
   });
   const p = { id, client, informers, manager };
@@ -281,5 +283,31 @@ describe('controller manager', () => {
     expect(a.manager.isLeader()).toBe(false);
     // Stopping the cut-off process must not hang on etcd.
     await a.manager.stop();
+  });
+
+  it('runs node IPAM when given a cluster CIDR: distinct ranges, also after the leader changes', async () => {
+    const prefix = uniquePrefix();
+    const testClient = newEtcdClient(sharedEndpoints());
+    const store = new Store(testClient, { prefix });
+    cleanups.push(async () => {
+      await testClient.delete().prefix(`${prefix}/`).exec().catch(() => undefined);
+      testClient.close();
+    });
+    const a = await controlPlane('cp-a', prefix, sharedEndpoints(), '10.249.0.0/16');
+    const b = await controlPlane('cp-b', prefix, sharedEndpoints(), '10.249.0.0/16');
+    await until(() => a.manager.isLeader() !== b.manager.isLeader(), 10_000, 'one leader');
+    const cidrs = async (): Promise<string[]> => (await store.list('Node')).items.map((n) => n.spec?.podCIDR ?? '').filter(Boolean);
+    for (const n of ['n1', 'n2']) await store.create('Node', node(n));
+    await until(async () => (await cidrs()).length === 2, 10_000, 'ranges for n1 and n2');
+
+    const leader = a.manager.isLeader() ? a : b;
+    const follower = leader === a ? b : a;
+    await leader.manager.stop();
+    await until(() => follower.manager.isLeader(), 10_000, 'the other to lead');
+    await store.create('Node', node('n3'));
+    await until(async () => (await cidrs()).length === 3, 10_000, 'a range for n3 from the new leader');
+    const got = await cidrs();
+    expect(new Set(got).size).toBe(3);
+    for (const c of got) expect(c).toMatch(/^10\.249\.\d+\.0\/24$/);
   });
 });

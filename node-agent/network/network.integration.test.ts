@@ -94,7 +94,7 @@ describe('agent without --pod-cidr', () => {
     expect(await podIP(api, 'a')).toMatch(/^10\.247\.0\.\d+$/);
 
     const clock = new ManualClock();
-    await agent(address, 'second', { nodeIP: '192.0.2.2', clock, log });
+    const second = await agent(address, 'second', { nodeIP: '192.0.2.2', clock, log });
     expect(lines.some((l) => l.includes('waiting for the control plane to give this node a pod CIDR'))).toBe(true);
     await api.create('Pod', pod('b', 'second'));
     const full = async (): Promise<boolean> => {
@@ -120,6 +120,14 @@ describe('agent without --pod-cidr', () => {
     await until(async () => (await ready('second'))?.status === 'True', 10_000, 'second Ready once it has a range');
     expect(containsAddress(mustParseCidr('10.247.0.0/24'), parseIPv4(ip)!)).toBe(true);
     expect(lines.some((l) => l.includes("this node's pod CIDR, from the control plane"))).toBe(true);
+
+    // Restarted without --pod-cidr, the agent takes the range its Node already has: no wait.
+    await second.stop();
+    const again: string[] = [];
+    const restarted = await agent(address, 'second', { nodeIP: '192.0.2.2', log: pino({ level: 'info' }, { write: (l: string) => void again.push(l) }) });
+    expect(again.some((l) => l.includes('waiting for the control plane'))).toBe(false);
+    expect((await ready('second'))?.status).toBe('True');
+    expect(restarted.nodeName).toBe('second');
   });
 });
 

@@ -36,6 +36,7 @@ export class NodeIpamController {
   private allocator: RangeAllocator;
   /** "node cidr" pairs already reported as overlapping, so a heartbeat does not repeat the event. */
   private readonly reported = new Set<string>();
+  private stopped = false;
 
   constructor(private readonly opts: NodeIpamOptions) {
     this.log = (opts.log ?? rootLogger).child({ controller: 'node-ipam' });
@@ -47,10 +48,13 @@ export class NodeIpamController {
     const nodes = this.opts.informers.get('Node');
     await this.opts.informers.start(['Node']);
     // A leader elected a moment ago may hold a cache that has not seen the previous leader's
-    // last writes: catch up with etcd before trusting it as the list of ranges in use.
-    await nodes.waitForRevision(await this.opts.store.currentRevision());
+    // last writes: the ranges in use are those of the cache and of a fresh read from etcd. A
+    // Node only one of them has is settled by its informer event (a delete frees its range).
+    const live = await this.liveNodes();
+    if (this.stopped) return;
     this.allocator = new RangeAllocator(this.opts.clusterCIDR, this.opts.nodeCIDRMaskSize);
-    for (const n of nodes.list()) this.track(n);
+    // The fresh read last: where the two differ (a Node re-created meanwhile), it wins.
+    for (const n of [...nodes.list(), ...live]) if (n.spec?.podCIDR) this.track(n);
     this.log.info(
       { clusterCIDR: this.opts.clusterCIDR, maskSize: this.opts.nodeCIDRMaskSize, used: this.allocator.used, capacity: this.allocator.capacity },
       'node CIDR allocator ready',
@@ -65,7 +69,23 @@ export class NodeIpamController {
     this.controller.start();
   }
 
+  // Retried like the informers' own start: an unreachable etcd delays this controller without
+  // failing the start of the others.
+  private async liveNodes(): Promise<Node[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.opts.store.list('Node')).items;
+      } catch (e) {
+        if (this.stopped) return [];
+        const ms = Math.min(5_000, 200 * 2 ** attempt);
+        if (attempt === 0 || attempt % 10 === 0) this.log.warn({ err: e instanceof Error ? e.message : String(e), retryMs: ms }, 'cannot list Nodes from etcd yet');
+        await new Promise((r) => setTimeout(r, ms));
+      }
+    }
+  }
+
   stop(): Promise<void> {
+    this.stopped = true;
     for (const remove of this.handlerRemovers.splice(0)) remove();
     return this.controller.stop();
   }

@@ -10,7 +10,12 @@ import type { Node } from '../../../proto/gen/skiff/v1/core.js';
 import type { Exec } from '../exec.js';
 import { DEFAULT_NAT_TABLE, masqueradeScript, removeTableScript } from './masquerade.js';
 import type { RouteTable } from './route-table.js';
-import { desiredRoutes, diffRoutes, type Route } from './route-set.js';
+import { desiredRoutes, diffRoutes, internalIP, nodeReady, type Route } from './route-set.js';
+
+/** What of a Node the route set depends on. */
+function routeFacts(n: Node): string {
+  return `${n.spec?.podCIDR ?? ''} ${internalIP(n)} ${nodeReady(n)}`;
+}
 
 export interface RouteReconcilerOptions {
   nodeName: string;
@@ -55,8 +60,11 @@ export class RouteReconciler {
   }
 
   upsert(n: Node): void {
-    this.nodes.set(n.metadata?.name ?? '', n);
-    this.kick();
+    const name = n.metadata?.name ?? '';
+    const before = this.nodes.get(name);
+    this.nodes.set(name, n);
+    // Every Node posts status every few beats; only what routes depend on starts a pass.
+    if (!before || routeFacts(before) !== routeFacts(n)) this.kick();
   }
 
   remove(n: Node): void {

@@ -45,8 +45,12 @@ export class FakeRuntime implements Runtime {
   }
 
   updatePodCIDR(cidr: string): Promise<void> {
-    this.host.setPodCidr(cidr);
-    return Promise.resolve();
+    try {
+      this.host.setPodCidr(cidr);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   async ensureImage(image: string, policy: 'Always' | 'IfNotPresent' | 'Never', _auth?: ImageAuth): Promise<string> {

@@ -42,6 +42,15 @@ describe('fake runtime specifics', () => {
     expect((await rt.startSandbox(sandbox(3))).podIP).toBe('10.9.8.2');
   });
 
+  it('takes the pod CIDR the agent learns later, but not while IPs of the old one are in use', async () => {
+    const rt = fake({ podCidr: '10.9.8.0/30' });
+    await rt.updatePodCIDR('10.7.6.0/24');
+    const a = await rt.startSandbox(sandbox(1));
+    expect(a.podIP).toBe('10.7.6.2');
+    await expect(rt.updatePodCIDR('10.7.7.0/24')).rejects.toThrow('pod CIDR cannot change to 10.7.7.0/24 while 1 pod IPs are in use');
+    await rt.updatePodCIDR('10.7.6.0/24');
+  });
+
   it('fails pulls of marked or configured images', async () => {
     const rt = fake({ imageConfig: { 'example.com/private:1': { pullError: 'unauthorized' } } });
     await expect(rt.ensureImage('example.com/app:fail-pull', 'IfNotPresent')).rejects.toMatchObject({ reason: 'ErrImagePull' });

@@ -3,7 +3,7 @@
 // FakeRuntime instances, so a new instance on the same host re-attaches like the CRI one does
 // after an agent restart. Everything is in memory and timer-driven: hundreds fit in a process.
 import { createHash } from 'node:crypto';
-import { mustParseCidr, sizeOf } from '../../../proto/api/cidr.js';
+import { formatIPv4, mustParseCidr, parseIPv4, sizeOf } from '../../../proto/api/cidr.js';
 import type { ContainerConfig, SandboxConfig } from '../runtime.js';
 import { FOREVER_GRACEFUL, type Program, type TermAction } from './program.js';
 
@@ -158,16 +158,15 @@ export class FakeHost {
     for (let i = 2; i < this.ipCount - 1; i++) {
       if (this.usedIPs.has(i)) continue;
       this.usedIPs.add(i);
-      const n = this.ipBase + i;
-      return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+      return formatIPv4(this.ipBase + i);
     }
     throw new Error('pod CIDR exhausted');
   }
 
   releaseIP(ip: string): void {
     if (!ip) return;
-    const n = ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
-    this.usedIPs.delete(n - this.ipBase);
+    const n = parseIPv4(ip);
+    if (n !== undefined) this.usedIPs.delete(n - this.ipBase);
   }
 
   behaviour(ref: string): FakeImage {
