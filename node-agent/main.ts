@@ -61,6 +61,15 @@ async function main(): Promise<void> {
     .option('--cluster-cidr <cidr>', 'the whole pod network (every node\'s range), e.g. 10.244.0.0/16: pod traffic leaving it is masqueraded (nft table skiff-nat), and routes to other nodes are on by default', cidrFlag('--cluster-cidr'), '')
     .option('--routes', 'keep one route per other Ready node, podCIDR via its InternalIP (host-gw; default: on when --cluster-cidr is given)')
     .option('--no-routes', 'leave routes and masquerading to something else')
+    .option('--proxy', 'program Services into nftables (kube-proxy\'s nftables mode; default: on with --runtime cri)')
+    .option('--no-proxy', 'leave Service traffic to something else')
+    .option('--proxy-table <name>', 'the nft table (family ip) the proxy owns', 'skiff-proxy')
+    .option('--service-cluster-ip-range <cidr>', 'Service ClusterIP range (as the control plane\'s flag): anything sent there that no rule rewrote is rejected', cidrFlag('--service-cluster-ip-range'), '10.96.0.0/16')
+    .option('--cluster-dns', 'serve cluster DNS for pods on this node (default: on with --runtime cri)')
+    .option('--no-cluster-dns', 'pods use the node\'s own resolver')
+    .option('--cluster-dns-address <ip>', 'address the DNS server listens on and pods use (default: the pod network\'s gateway, the pod CIDR\'s first address)')
+    .option('--cluster-domain <domain>', 'the cluster\'s DNS domain', 'cluster.local')
+    .option('--cleanup', 'on shutdown, remove what the agent programmed on the node (the proxy\'s nft table)')
     .option('--state-dir <dir>', 'where the agent keeps pod records, volumes and logs', '/var/lib/skiff/agent')
     .option('--listen <addr>', 'NodeAgent gRPC address (published in the Node status)', '127.0.0.1:10250')
     .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port)')
@@ -77,6 +86,8 @@ async function main(): Promise<void> {
     nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; logLevel: string;
     clusterCidr: string; routes?: boolean;
+    proxy?: boolean; proxyTable: string; serviceClusterIpRange: string;
+    clusterDns?: boolean; clusterDnsAddress?: string; clusterDomain: string; cleanup?: boolean;
   }>();
   const log = pino({ level: o.logLevel });
   if (o.runtime !== 'cri' && o.runtime !== 'fake') program.error(`--runtime must be cri or fake, got "${o.runtime}"`);
@@ -99,6 +110,9 @@ async function main(): Promise<void> {
     podCIDR: o.podCidr,
     clusterCIDR: o.clusterCidr,
     routes: o.routes,
+    serviceProxy: (o.proxy ?? o.runtime === 'cri') ? { serviceCIDR: o.serviceClusterIpRange, table: o.proxyTable } : undefined,
+    clusterDNS: (o.clusterDns ?? o.runtime === 'cri') ? { domain: o.clusterDomain, address: o.clusterDnsAddress } : undefined,
+    cleanup: o.cleanup,
     nodeLabels: o.nodeLabels,
     listen: o.listen,
     metricsListen: o.metricsListen,

@@ -3,7 +3,7 @@
 // agent on the CRI runtime as child processes, driven by the compiled `skiff` binary. stop()
 // tears down every process, pod, network namespace and bridge, also after a failed test.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -65,6 +65,13 @@ interface Child {
 export class Cluster {
   readonly token = randomBytes(16).toString('hex');
   readonly nodeName = `e2e-${randomBytes(3).toString('hex')}`;
+  /**
+   * Each e2e cluster shares the host's network namespace with the others running at the same
+   * time: its proxy gets a table, a ClusterIP range and a NodePort band of its own.
+   */
+  readonly proxyTable = `skiff-e2e-${randomBytes(3).toString('hex')}`;
+  readonly serviceCIDR = `10.${randomInt(100, 190)}.0.0/16`;
+  readonly nodePortRange = ((base) => `${base}-${base + 99}`)(30000 + 100 * randomInt(0, 27));
   server = '';
   etcd: EtcdServer | undefined;
   registry: Registry | undefined;
@@ -99,6 +106,7 @@ export class Cluster {
     this.spawn('control-plane', [
       ENTRIES[0] ?? '', '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
       '--etcd-prefix', '/skiff-e2e', '--log-level', 'info',
+      '--service-cluster-ip-range', this.serviceCIDR, '--service-node-port-range', this.nodePortRange,
     ]);
     this.api = new Api({ server: this.server, token: this.token, timeoutMs: 5000 });
     const api = this.api;
@@ -109,6 +117,7 @@ export class Cluster {
       '--runtime', 'cri', '--containerd-socket', this.containerd.socket, '--pod-cidr', this.containerd.subnet,
       '--state-dir', join(this.dir, 'agent'), '--listen', `127.0.0.1:${await freePort()}`,
       '--crashloop-initial-seconds', '2', '--crashloop-max-seconds', '10',
+      '--service-cluster-ip-range', this.serviceCIDR, '--proxy-table', this.proxyTable, '--cleanup',
     ]);
     await until(async () => {
       try {

@@ -48,7 +48,7 @@ async function run(image: string, over: Partial<SandboxConfig> = {}, ct: Partial
     name: 'app', image, command: [], args: [], env: [], workingDir: '', mounts: [], attempt: 0, logPath: 'app/0.log',
     cpuMillisLimit: 200, cpuMillisRequest: 100, memoryBytesLimit: 32 << 20, labels: {}, annotations: {}, tty: false, stdin: false, ...ct,
   });
-  return { sb, h };
+  return { sb, h, podName: sbCfg.podName };
 }
 
 async function get(url: string): Promise<string> {
@@ -68,14 +68,15 @@ async function get(url: string): Promise<string> {
 describe('sample images on containerd', () => {
   it('hello:1 answers its greeting on the pod IP and a host port, and stops cleanly', async () => {
     const hostPort = await freePort();
-    const { sb, h } = await run(
+    const { sb, h, podName } = await run(
       'skiff/hello:1',
       { portMappings: [{ containerPort: 8080, hostPort, protocol: 'TCP', hostIP: '' }] },
       { env: [{ name: 'GREETING', value: 'hi "there"' }] },
     );
-    expect(JSON.parse(await get(`http://${sb.podIP}:8080/`))).toEqual({ msg: 'hi "there"', version: '1' });
+    // The pod's hostname is its name: the reply says which replica answered.
+    expect(JSON.parse(await get(`http://${sb.podIP}:8080/`))).toEqual({ msg: 'hi "there"', version: '1', pod: podName });
     expect(await get(`http://${sb.podIP}:8080/health`)).toBe('ok\n');
-    expect(JSON.parse(await get(`http://127.0.0.1:${hostPort}/`))).toEqual({ msg: 'hi "there"', version: '1' });
+    expect(JSON.parse(await get(`http://127.0.0.1:${hostPort}/`))).toEqual({ msg: 'hi "there"', version: '1', pod: podName });
     await rt.stopContainer(h, 30);
     expect(await rt.waitContainer(h)).toMatchObject({ exitCode: 0, reason: 'Completed' });
   });
@@ -88,8 +89,8 @@ describe('sample images on containerd', () => {
     const imageRef = await rt.ensureImage(ref, 'IfNotPresent', { username: 'u', password: 'p', serverAddress: registry.host });
     expect(imageRef).toMatch(/^sha256:/);
     expect(await rt.ensureImage(ref, 'Always')).toBe(imageRef);
-    const { sb } = await run(ref);
-    expect(JSON.parse(await get(`http://${sb.podIP}:8080/`))).toEqual({ msg: 'hello', version: '2' });
+    const { sb, podName } = await run(ref);
+    expect(JSON.parse(await get(`http://${sb.podIP}:8080/`))).toEqual({ msg: 'hello', version: '2', pod: podName });
   });
 
   it('crasher prints a line and exits 1', async () => {
