@@ -15,8 +15,10 @@ export const CRI_NAMESPACE = 'k8s.io';
 export const TASK_EXIT_TOPIC = '/tasks/exit';
 /** Published by the agent itself; receiving one proves the subscription is registered. */
 export const LIVE_MARKER_TOPIC = '/skiff/event-stream-live';
-const MARKER_EVERY_MS = 100;
-const MARKER_TRIES = 100;
+/** Marker publishing backs off from 100 ms to 2 s while the subscription is not confirmed. */
+const MARKER_FIRST_MS = 100;
+const MARKER_MAX_MS = 2000;
+const MARKER_WARN_AFTER = 20;
 
 export interface TaskExitHandlers {
   /** The init process of containerId exited. */
@@ -86,9 +88,8 @@ export class TaskExitStream {
 
   private publishMarkers(call: ClientReadableStream<Envelope>, live: () => boolean, attempt: number): void {
     if (this.call !== call || live()) return;
-    if (attempt >= MARKER_TRIES) {
-      this.log?.warn('containerd event stream never confirmed its subscription: container exits are found by relisting');
-      return;
+    if (attempt === MARKER_WARN_AFTER) {
+      this.log?.warn('containerd event stream has not confirmed its subscription yet: container exits are found by relisting meanwhile');
     }
     const md = new Metadata();
     md.set('containerd-namespace', CRI_NAMESPACE);
@@ -96,7 +97,7 @@ export class TaskExitStream {
     const event = { typeUrl: 'google.protobuf.Empty', value: Buffer.alloc(0) };
     this.client.publish({ topic: LIVE_MARKER_TOPIC, event }, md, { deadline: Date.now() + 5_000 }, (err) => {
       if (err && err.code !== status.UNAVAILABLE) this.log?.warn({ err: err.details }, 'publishing the event stream marker failed');
-      const t = setTimeout(() => this.publishMarkers(call, live, attempt + 1), MARKER_EVERY_MS);
+      const t = setTimeout(() => this.publishMarkers(call, live, attempt + 1), Math.min(MARKER_MAX_MS, MARKER_FIRST_MS * 2 ** Math.min(attempt, 5)));
       t.unref();
     });
   }
