@@ -43,8 +43,9 @@ describe('etcd down', () => {
       expect((e as ApiError).code).toBe('Unavailable');
       expect((e as ApiError).message).toMatch(/etcd is unavailable/);
     }
-    // A watch is served from the server's cache, like Kubernetes' watch cache: it opens.
-    const w = collect(srv.api.watch({ kind: 'leases', allowBookmarks: true }));
+    // A watch from resourceVersion "0" (any state) is served from the server's cache, like
+    // Kubernetes' watch cache: it opens. (Unset means "as of now" and needs etcd.)
+    const w = collect(srv.api.watch({ kind: 'leases', allowBookmarks: true, resourceVersion: '0' }));
     await until(() => w.events.length > 0 || w.error() !== undefined, 10_000, 'watch answer');
     expect(w.events[0]?.type).toBe('BOOKMARK');
     w.stop();

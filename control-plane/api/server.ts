@@ -191,6 +191,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       fields: parseFieldSelector(info, req.fieldSelector),
     };
     const source = UNCACHED_KINDS.has(info.kind) ? new EtcdWatchSource(opts.store, info) : await caches.get(info.kind);
+    // An unset resourceVersion means "as of now": the initial objects come from a consistent
+    // read of etcd (as kube-apiserver serves it), not from a cache that may not hold yet a write
+    // the client has already seen acknowledged; the cache then follows from that revision.
+    const initial = req.resourceVersion === '' && !(source instanceof EtcdWatchSource)
+      ? await opts.store.list(info.kind, { namespace: filter.namespace, labelSelector: req.labelSelector, fieldSelector: req.fieldSelector })
+      : undefined;
     await new Promise<void>((resolve, reject) => {
       let stop: (() => void) | undefined;
       let done = false;
@@ -221,9 +227,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
             resourceVersion: String(revision),
           });
         };
+        if (initial) for (const o of initial.items) sink('ADDED', o, Number(o.metadata?.resourceVersion) || 0);
         stop = source instanceof EtcdWatchSource
           ? source.watch(filter, req.resourceVersion, req.allowBookmarks, sink, (e) => end(e))
-          : source.watch(filter, req.resourceVersion, req.allowBookmarks, sink);
+          : source.watch(filter, initial ? String(initial.revision) : req.resourceVersion, req.allowBookmarks, sink);
       } catch (e) {
         end(e instanceof ApiError ? e : errors.internal(String(e)));
       }
