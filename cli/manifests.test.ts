@@ -133,7 +133,7 @@ describe('loadManifests', () => {
   it('loads the shipped examples without a problem', async () => {
     const docs = checkDocuments(await loadManifests(['deploy/examples']));
     expect(docs.map((d) => `${d.info.kind}/${String((d.json.metadata as { name: string }).name)}`)).toEqual([
-      'Namespace/shop', 'Deployment/frontend', 'Deployment/backend', 'Deployment/crasher', 'Deployment/hello',
+      'Namespace/shop', 'Deployment/frontend', 'Deployment/backend', 'Deployment/crasher', 'Deployment/hello', 'Service/hello',
     ]);
   });
 });

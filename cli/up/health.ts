@@ -14,6 +14,17 @@ export async function waitFor(
   }
 }
 
+/** The JSON body of a GET, or undefined when it does not answer 2xx with JSON in time. */
+export async function httpJson<T>(url: string): Promise<T | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return res.ok ? ((await res.json()) as T) : undefined;
+  } catch {
+    // Not answering (yet) is an answer here: the caller retries or reports it.
+    return undefined;
+  }
+}
+
 export async function httpOk(url: string): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(2000) });

@@ -13,7 +13,7 @@ import { line, makeCtx, type Output } from '../context.js';
 import { applyCommand } from '../commands/apply.js';
 import { rolloutStatus } from '../commands/rollout.js';
 import { BRIDGE, containerdHealthy, POD_CIDR, writeContainerdConfig } from './containerd.js';
-import { httpOk, waitFor } from './health.js';
+import { httpJson, httpOk, waitFor } from './health.js';
 import { buildSampleImages, pushImage, registryHas } from './images.js';
 import { distEntry, layout, repoRoot, type Layout } from './layout.js';
 import { choosePorts, type ClusterPorts } from './ports.js';
@@ -232,6 +232,8 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
         // One machine: the agent publishes the loopback address it listens on, where the control
         // plane reaches it (logs).
         '--state-dir', l.agentDir, '--listen', `127.0.0.1:${ports.agent}`,
+        // `skiff down` stops everything: the Service rules go with the agent.
+        '--cleanup',
       ]]), 90_000);
       return `${s.fresh ? 'started' : 'already running'} (pid ${s.pid}), node ${name} Ready`;
     });
@@ -309,9 +311,32 @@ async function answeringPods(api: Api, timeoutMs: number): Promise<{ name: strin
   }
 }
 
+/** The example Service's NodePort and the pods that answered a few requests to it on 127.0.0.1. */
+async function nodePortAnswers(api: Api, timeoutMs: number): Promise<{ port: number; pods: string[] }> {
+  const svc = unwrapAs('Service', await api.get({ kind: 'Service', namespace: 'default', name: 'hello' }));
+  const port = svc.spec?.ports[0]?.nodePort ?? 0;
+  const end = Date.now() + timeoutMs;
+  const pods: string[] = [];
+  // The proxy programs the endpoints a moment after the pods turn ready.
+  while (port && pods.length < 6 && Date.now() < end) {
+    const pod = (await httpJson<{ pod?: string }>(`http://127.0.0.1:${port}/`))?.pod;
+    if (pod) pods.push(pod);
+    else await sleep(250);
+  }
+  return { port, pods };
+}
+
 async function printNextSteps(api: Api, out: Output, registry: string): Promise<void> {
+  const { port, pods: served } = await nodePortAnswers(api, 60_000);
+  if (served.length) {
+    line(out, `\nThe example service answers on its NodePort (Service hello, ClusterIP inside the cluster):`);
+    line(out, `  curl http://127.0.0.1:${port}/`);
+    line(out, `  # ${served.length} requests just now were served by: ${served.join(', ')}`);
+  } else {
+    line(out, `\nThe example Service's NodePort ${port} did not answer yet; \`skiff describe svc hello\` shows its endpoints.`);
+  }
   const pods = await answeringPods(api, 60_000);
-  line(out, '\nThe example service answers on each pod IP:');
+  line(out, '\nEach pod also answers on its own IP:');
   for (const p of pods) line(out, `  curl http://${p.ip}:8080/      # ${p.name}${p.ok ? '' : ' (not answering yet)'}`);
   line(out, '\nNext, try:');
   for (const c of [
