@@ -11,7 +11,7 @@ import { Pod } from '../proto/gen/skiff/v1/core.js';
 import type { AgentStatus } from '../proto/gen/skiff/v1/agent.js';
 import { AgentApi } from './api-client.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import { realClock, type Clock } from '../proto/api/clock.js';
+import { realClock, sleep, type Clock } from '../proto/api/clock.js';
 import { AgentEvents } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { AgentMetrics } from './metrics.js';
@@ -23,7 +23,7 @@ import { ListWatch } from './list-watch.js';
 import { commandExec, type Exec } from './network/exec.js';
 import { PodCidrWait } from './network/pod-cidr.js';
 import { RouteReconciler } from './network/routes/reconciler.js';
-import { ServiceNetwork } from './network/service-network.js';
+import { PROGRAMMED_REVISION_ANNOTATION, ServiceNetwork } from './network/service-network.js';
 import { formatIPv4, mustParseCidr } from '../proto/api/cidr.js';
 import { IpRouteTable, type RouteTable } from './network/routes/route-table.js';
 import { PodWorker, type WorkerContext } from './pod-worker.js';
@@ -182,6 +182,16 @@ export class NodeAgent {
       events: this.events,
       onTornDown: (w) => this.untrack(w),
       podDns: (pod) => this.services?.podDns(pod),
+      awaitEndpointGone: async (podIP, timeoutMs) => {
+        const services = this.services;
+        if (!services?.proxier) return;
+        const started = this.clock.now();
+        const how = await services.awaitEndpointGone(podIP, timeoutMs, (ms) => sleep(this.clock, ms)).catch((e: unknown) => {
+          this.log.warn({ podIP, err: e instanceof Error ? e.message : String(e) }, 'could not check the proxies before stopping a pod');
+          return 'error';
+        });
+        this.log.info({ podIP, outcome: how, waitedMs: this.clock.now() - started }, 'endpoint drained before stop');
+      },
     };
     await this.recover();
     const hbMs = o.heartbeatMs ?? 5000;
@@ -266,7 +276,32 @@ export class NodeAgent {
       proxy: o.serviceProxy && { table: o.serviceProxy.table ?? 'skiff-proxy', serviceCIDR: o.serviceProxy.serviceCIDR, clusterCIDR: o.clusterCIDR || undefined },
       dns: o.clusterDNS && { address: o.clusterDNS.address ?? gateway, port: o.clusterDNS.port, domain: o.clusterDNS.domain },
     });
+    this.services.proxier?.onSynced((r) => this.publishProgrammed(r.generation));
     await this.services.start();
+  }
+
+  private programmed = { published: 0, wanted: 0, busy: false };
+
+  /** Publishes in the Node what this node's proxy has programmed (one write at a time, latest wins). */
+  private publishProgrammed(revision: number): void {
+    const p = this.programmed;
+    p.wanted = Math.max(p.wanted, revision);
+    if (p.busy || p.wanted <= p.published || this.stopped) return;
+    p.busy = true;
+    const rev = p.wanted;
+    this.api.mergePatch('Node', '', this.opts.nodeName, { metadata: { annotations: { [PROGRAMMED_REVISION_ANNOTATION]: String(rev) } } }).then(
+      () => {
+        p.published = Math.max(p.published, rev);
+        p.busy = false;
+        // Syncs that finished meanwhile are published next.
+        if (p.wanted > p.published) this.publishProgrammed(p.wanted);
+      },
+      (e: unknown) => {
+        // Not retried in a loop: the next sync publishes again.
+        p.busy = false;
+        this.log.warn({ err: e instanceof Error ? e.message : String(e), revision: rev }, 'could not publish the proxy\'s programmed revision; the next sync will');
+      },
+    );
   }
 
   /** Stops the agent; containers keep running (a new agent on the same state re-attaches). */

@@ -70,6 +70,13 @@ export class AgentApi {
     return unwrapAs(kind, r);
   }
 
+  /** A JSON merge patch (RFC 7386) over the object's Kubernetes JSON form. */
+  async mergePatch<K extends Kind>(kind: K, namespace: string, name: string, patch: object): Promise<KindMap[K]> {
+    const req = { kind, namespace, name, patchType: 'merge', patch: JSON.stringify(patch), subresource: '', dryRun: false };
+    const r = await this.call<Resource>((md, o, cb) => this.client.patch(req, md, o, cb));
+    return unwrapAs(kind, r);
+  }
+
   async delete(req: Partial<DeleteRequest> & { kind: string; namespace: string; name: string }): Promise<void> {
     const full: DeleteRequest = {
       propagationPolicy: '', resourceVersion: '', uid: '', dryRun: false, gracePeriodSeconds: undefined, ...req,

@@ -31,6 +31,11 @@ export interface WorkerContext {
   backoff: BackoffOptions;
   metrics: AgentMetrics;
   events: AgentEvents;
+  /**
+   * Before a graceful stop: waits (bounded) until no node's proxy sends new connections to the
+   * pod's IP, so stopping it drops no request. Absent when the node runs no Service proxy.
+   */
+  awaitEndpointGone?(podIP: string, timeoutMs: number): Promise<void>;
   /** The pod's resolver per its dnsPolicy; absent when the node runs no cluster DNS. */
   podDns?(pod: Pod): SandboxDns | undefined;
   /** Called once when the worker has torn its pod down. */
@@ -64,6 +69,8 @@ interface ContainerRun {
 }
 
 const DEFAULT_GRACE_SECONDS = 30;
+/** Longest a graceful stop waits for the proxies to drop the pod (an unreachable node must not hold it). */
+const ENDPOINT_DRAIN_MAX_MS = 5_000;
 
 export class PodWorker {
   pod: Pod;
@@ -586,6 +593,12 @@ export class PodWorker {
       this.stopProbes(run);
       run.timer?.cancel();
       run.restartAt = undefined;
+    }
+    // Kubernetes races endpoint removal against SIGTERM (users add preStop sleeps); here the stop
+    // waits, within the grace period, until every proxy has stopped choosing this pod.
+    const podIP = this.record.sandbox?.podIP;
+    if (grace > 0 && podIP && !this.gone && !this.pod.spec?.hostNetwork && this.ctx.awaitEndpointGone) {
+      await this.ctx.awaitEndpointGone(podIP, Math.min(grace * 1000, ENDPOINT_DRAIN_MAX_MS));
     }
     await Promise.all(
       [...this.runs.values()].map(async (run) => {

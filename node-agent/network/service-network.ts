@@ -28,6 +28,11 @@ export interface ServiceNetworkOptions {
 }
 
 const DNS_BIND_RETRY_MS = 1000;
+/** Each node's proxy publishes the newest Service/EndpointSlice revision it has programmed here. */
+export const PROGRAMMED_REVISION_ANNOTATION = 'proxy.skiff.io/programmed-revision';
+const POLL_MS = 50;
+
+const rvOf = (x: { metadata?: { resourceVersion: string } }): number => Number(x.metadata?.resourceVersion) || 0;
 
 export class ServiceNetwork {
   private readonly services = new Map<string, Service>();
@@ -37,6 +42,8 @@ export class ServiceNetwork {
   readonly dns: ClusterDnsServer | undefined;
   private readonly host: ResolvConf | undefined;
   private dnsTimer: Timer | undefined;
+  /** The newest resourceVersion among the Services and EndpointSlices seen: the proxy's generation. */
+  private revision = 0;
   private stopped = false;
 
   constructor(private readonly opts: ServiceNetworkOptions) {
@@ -63,14 +70,17 @@ export class ServiceNetwork {
       onList: (items: T[]) => {
         into.clear();
         for (const x of items) into.set(keyOf(x), x);
+        for (const x of items) this.revision = Math.max(this.revision, rvOf(x));
         this.changed();
       },
       onUpsert: (x: T) => {
         into.set(keyOf(x), x);
+        this.revision = Math.max(this.revision, rvOf(x));
         this.changed();
       },
       onDelete: (x: T) => {
         into.delete(keyOf(x));
+        this.revision = Math.max(this.revision, rvOf(x));
         this.changed();
       },
     });
@@ -110,8 +120,41 @@ export class ServiceNetwork {
 
   private changed(): void {
     const snap = serviceSnapshot(this.services.values(), this.slices.values());
-    this.proxier?.update(snap);
+    this.proxier?.update(snap, this.revision);
     this.dns?.update(snap);
+  }
+
+  /**
+   * Waits until no node's proxy still sends new connections to podIP: the EndpointSlices that
+   * list it show it not ready (or terminating), and every Ready node whose proxy publishes its
+   * programmed revision has programmed that slice version. Bounded by timeoutMs (a node that
+   * cannot answer must not hold a deletion up). Resolves with how it ended.
+   */
+  async awaitEndpointGone(podIP: string, timeoutMs: number, sleep: (ms: number) => Promise<void>): Promise<'unlisted' | 'programmed' | 'timeout'> {
+    const end = this.opts.clock.now() + timeoutMs;
+    let target = 0;
+    for (;;) {
+      const listing = [...this.slices.values()].filter((s) => s.endpoints.some((e) => e.addresses[0] === podIP));
+      if (listing.length === 0) return 'unlisted';
+      const out = listing.every((s) => s.endpoints.every((e) => e.addresses[0] !== podIP || e.conditions?.terminating === true || e.conditions?.ready === false));
+      if (out) {
+        target = Math.max(...listing.map(rvOf));
+        break;
+      }
+      if (this.opts.clock.now() >= end) return 'timeout';
+      await sleep(POLL_MS);
+    }
+    for (;;) {
+      const { items } = await this.opts.api.list('Node', { resourceVersion: '0' });
+      const behind = items.filter((n) => {
+        const ready = n.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+        const programmed = n.metadata?.annotations[PROGRAMMED_REVISION_ANNOTATION];
+        return ready && programmed !== undefined && Number(programmed) < target;
+      });
+      if (behind.length === 0) return 'programmed';
+      if (this.opts.clock.now() >= end) return 'timeout';
+      await sleep(POLL_MS * 2);
+    }
   }
 
   private bindDns(): void {

@@ -9,6 +9,7 @@ import type { EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
 import { ContainerState } from '../../proto/gen/runtime/v1/api.js';
 import { execSync } from '../../node-agent/runtime/cri/containers.js';
 import { LABEL_POD_NAME } from '../../node-agent/runtime/labels.js';
+import { startLoad } from '../helpers/load.js';
 import { until } from '../helpers/wait.js';
 import { Cluster, type Run } from './cluster.js';
 
@@ -171,8 +172,33 @@ describe.sequential('Services on a real node', () => {
     for (let i = 0; i < 60; i++) expect(await podNameVia(`http://127.0.0.1:${nodePort}/`)).not.toBe(sick.metadata!.name);
   });
 
+  it('drops no request through a rolling update, a scale down and a rollout undo', async () => {
+    const rollout = async (): Promise<void> => {
+      const r = await c.skiff(['rollout', 'status', 'deploy/hello', '--timeout', '3m']);
+      if (r.code !== 0) throw new Error(`rollout: ${r.out}${r.err}`);
+    };
+    // The pod the test before made unready answers its probe again.
+    expect((await exec(ready[1]!.metadata!.name, ['sh', '-c', 'echo ok > /tmp/www/health'])).code).toBe(0);
+    ok(await c.skiff(['scale', 'deploy/hello', '--replicas', '6']), 'scale 6');
+    await rollout();
+    await until(async () => (await readyEndpoints('hello')).length === 6, 60_000, '6 ready endpoints');
+    // Bounded: at most 100 requests/s for at most 3 minutes, to 127.0.0.1 only.
+    const load = startLoad(`http://127.0.0.1:${nodePort}/`, { everyMs: 10, maxRequests: 18_000 });
+    ok(await c.skiff(['set', 'image', 'deploy/hello', `hello=${c.registryHost}/skiff/hello:2`]), 'set image');
+    await rollout();
+    ok(await c.skiff(['scale', 'deploy/hello', '--replicas', '2']), 'scale 2');
+    await until(async () => (await get('Pod', 'app=hello')).length === 2, 120_000, 'down to 2 pods');
+    ok(await c.skiff(['rollout', 'undo', 'deploy/hello']), 'undo');
+    await rollout();
+    await until(async () => (await get('Pod', 'app=hello')).length === 2, 120_000, 'old pods gone after the undo');
+    const r = await load.stop();
+    console.log(`no-drop load: ${r.ok}/${r.sent} answered, ${r.failures.length} failed`);
+    expect(r.failures).toEqual([]);
+    expect(r.ok).toBe(r.sent);
+  }, 400_000);
+
   it('deleting the Service removes its rules and its name', async () => {
-    const me = ready[0]!.metadata!.name;
+    const me = (await get('Pod', 'app=hello')).find(readyPod)!.metadata!.name;
     const lookup = (): Promise<{ code: number; out: string }> => exec(me, ['nslookup', 'hello.default.svc.cluster.local']);
     expect((await lookup()).out).toContain(svc.spec!.clusterIP);
     ok(await c.skiff(['delete', 'svc', 'hello']), 'delete svc');

@@ -1,0 +1,56 @@
+// A bounded HTTP load generator for loopback targets: GET / at a fixed rate, each request on a
+// fresh connection (so every request goes through the proxy's endpoint choice), until stopped
+// or maxRequests were sent. Records every failure (status, reset, timeout) and each latency.
+import { request } from 'node:http';
+
+export interface LoadResult {
+  sent: number;
+  ok: number;
+  failures: string[];
+  latenciesMs: number[];
+}
+
+export interface Load {
+  stop(): Promise<LoadResult>;
+}
+
+function once(url: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers: { Connection: 'close' }, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export function startLoad(url: string, opts: { everyMs: number; maxRequests: number; timeoutMs?: number }): Load {
+  if (!/^http:\/\/127\.\d+\.\d+\.\d+[:/]/.test(url)) throw new Error(`load only goes to loopback, not ${url}`);
+  const result: LoadResult = { sent: 0, ok: 0, failures: [], latenciesMs: [] };
+  const inFlight = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    if (result.sent >= opts.maxRequests) return;
+    result.sent++;
+    const started = performance.now();
+    const p = once(url, opts.timeoutMs ?? 5000).then(
+      () => {
+        result.ok++;
+        result.latenciesMs.push(performance.now() - started);
+      },
+      (e: unknown) => {
+        result.failures.push(`${new Date().toISOString()} ${e instanceof Error ? e.message : String(e)}`);
+      },
+    ).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }, opts.everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([...inFlight]);
+      return result;
+    },
+  };
+}
