@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RuntimeError, type ContainerConfig, type Runtime, type SandboxConfig, type SandboxHandle } from './runtime.js';
+import { RuntimeError, type ContainerConfig, type ContainerHandle, type Runtime, type SandboxConfig, type SandboxHandle } from './runtime.js';
 
 export interface ConformanceOptions {
   /** A present image with busybox (sh, sleep, trap, env, pwd, cat), e.g. skiff/hello:1. */
@@ -151,14 +151,26 @@ export function runtimeConformance(name: string, makeRuntime: () => Runtime | Pr
       expect(text).toMatch(/^\S+ stderr F oops$/m);
     });
 
+    /** Waits until the shell has set its trap (it says so in its log): PID 1 ignores a SIGTERM before that. */
+    async function trapSet(ct: ContainerHandle): Promise<void> {
+      const path = (await rt.inspectContainer(ct)).logPath;
+      const end = Date.now() + 20_000;
+      while (!(await readFile(path, 'utf8').catch(() => '')).includes('trapped')) {
+        if (Date.now() > end) throw new Error('the container never set its SIGTERM trap');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+
     it('stops a container that handles SIGTERM gracefully', async () => {
-      const { ct } = await pod({}, { command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2; done'] });
+      const { ct } = await pod({}, { command: ['sh', '-c', 'trap "exit 0" TERM; echo trapped; while true; do sleep 0.2; done'] });
+      await trapSet(ct);
       await rt.stopContainer(ct, 30);
       expect(await rt.waitContainer(ct)).toMatchObject({ exitCode: 0, reason: 'Completed' });
     });
 
     it('kills a container that ignores SIGTERM once the grace period is over', async () => {
-      const { ct } = await pod({}, { command: ['sh', '-c', 'trap "" TERM; while true; do sleep 0.2; done'] });
+      const { ct } = await pod({}, { command: ['sh', '-c', 'trap "" TERM; echo trapped; while true; do sleep 0.2; done'] });
+      await trapSet(ct);
       await rt.stopContainer(ct, 1);
       const exit = await rt.waitContainer(ct);
       expect(exit).toMatchObject({ exitCode: 137, reason: 'Error' });

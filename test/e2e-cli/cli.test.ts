@@ -62,8 +62,8 @@ afterAll(async () => {
 
 describe('skiff apply / get', () => {
   it('creates, then reports unchanged, and get -o yaml shows the server defaults', async () => {
-    expect(await skiff(['apply', '-f', 'deploy/examples/hello.yaml'])).toEqual({ code: 0, out: 'deployment.apps/hello created\n', err: '' });
-    expect(await skiff(['apply', '-f', 'deploy/examples/hello.yaml'])).toEqual({ code: 0, out: 'deployment.apps/hello unchanged\n', err: '' });
+    expect(await skiff(['apply', '-f', 'deploy/examples/hello.yaml'])).toEqual({ code: 0, out: 'deployment.apps/hello created\nservice/hello created\n', err: '' });
+    expect(await skiff(['apply', '-f', 'deploy/examples/hello.yaml'])).toEqual({ code: 0, out: 'deployment.apps/hello unchanged\nservice/hello unchanged\n', err: '' });
 
     const y = await skiff(['get', 'deploy', 'hello', '-o', 'yaml']);
     expect(y.code).toBe(0);
@@ -79,8 +79,8 @@ describe('skiff apply / get', () => {
     expect((await skiff(['get', 'deploy', 'hello', '-o', 'yaml'])).out).toBe(y.out);
 
     const changed = (await readFile('deploy/examples/hello.yaml', 'utf8')).replace('replicas: 3', 'replicas: 4');
-    expect(await skiff(['apply', '-f', '-'], { stdin: changed })).toMatchObject({ code: 0, out: 'deployment.apps/hello configured\n' });
-    expect(await skiff(['apply', '-f', '-', '--dry-run'], { stdin: changed })).toMatchObject({ code: 0, out: 'deployment.apps/hello unchanged (dry run)\n' });
+    expect(await skiff(['apply', '-f', '-'], { stdin: changed })).toMatchObject({ code: 0, out: 'deployment.apps/hello configured\nservice/hello unchanged\n' });
+    expect(await skiff(['apply', '-f', '-', '--dry-run'], { stdin: changed })).toMatchObject({ code: 0, out: 'deployment.apps/hello unchanged (dry run)\nservice/hello unchanged (dry run)\n' });
   });
 
   it('applies a multi-document file in one call and lists it like kubectl', async () => {
