@@ -84,6 +84,6 @@ export async function down(opts: DownOptions, rep: Reporter): Promise<number> {
     return 1;
   }
   await rep.finish();
-  line(opts.stdout, opts.purge ? 'the local cluster is gone' : `the local cluster is stopped; its data stays in ${l.stateDir} (\`skiff up\` starts it again, --purge removes it)`);
+  line(opts.stdout, opts.purge ? 'the local cluster is gone' : `the local cluster is stopped; its data stays in ${l.stateDir} (\`skiff up${lan && lan.nodes > 1 ? ` --nodes ${lan.nodes}` : ''}\` starts it again, --purge removes it)`);
   return 0;
 }

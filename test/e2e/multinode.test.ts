@@ -181,6 +181,8 @@ spec:
     const b = spread.find((p) => p.spec?.nodeName === 'n3')!;
     const aIp = a.status?.podIP ?? '';
     const bIp = b.status?.podIP ?? '';
+    const n1Range = mustParseCidr((await api!.get({ kind: 'Node', name: 'n1' }).then((r) => unwrapAs('Node', r))).spec?.podCIDR ?? '');
+    expect(containsCidr(n1Range, mustParseCidr(`${aIp}/32`))).toBe(true);
     const get = await exec(a, ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${bIp} 8080`]);
     expect(get.code, get.err).toBe(0);
     expect((JSON.parse(get.out.split('\r\n\r\n')[1] ?? '{}') as { pod?: string }).pod).toBe(b.metadata?.name);
