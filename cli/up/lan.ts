@@ -159,6 +159,20 @@ export async function ensureLan(lan: Lan): Promise<string[]> {
   return made;
 }
 
+/**
+ * With br_netfilter on, traffic bridged between node namespaces passes the host's iptables
+ * FORWARD chain: a DROP policy there (dockerd sets one) silently cuts the nodes apart. Skiff
+ * does not change the host's firewall; it says so instead.
+ */
+export async function forwardWarning(): Promise<string | undefined> {
+  const bridged = (await readFile('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').catch(() => '0')).trim() === '1';
+  if (!bridged) return undefined;
+  const rules = await run('iptables', ['-S', 'FORWARD']).then((r) => r.stdout, () => '');
+  return rules.split('\n').includes('-P FORWARD DROP')
+    ? 'the host\'s iptables FORWARD policy is DROP and bridged traffic passes it (bridge-nf-call-iptables=1): traffic between nodes may be dropped'
+    : undefined;
+}
+
 /** The host's route to a node's pods, through the bridge (so `curl http://<pod IP>:8080/` works from the host). */
 export async function hostPodRoute(lan: Lan, podCidr: string, via: string): Promise<void> {
   await ip(['route', 'replace', formatCidr(mustParseCidr(podCidr)), 'via', via, 'dev', lan.bridge, 'proto', ROUTE_PROTOCOL]);

@@ -9,7 +9,7 @@ import { Api } from '../client.js';
 import { containerdHealthy, writeNodeContainerdConfig } from './containerd.js';
 import { ensure, isReady, nodeReady, said, withApi } from './ensure.js';
 import { distEntry, nodeLayout, type Layout } from './layout.js';
-import { ensureLan, hostPodRoute, inNetns, lanNodes, type Lan } from './lan.js';
+import { ensureLan, forwardWarning, hostPodRoute, inNetns, lanNodes, type Lan } from './lan.js';
 import type { Reporter } from './report.js';
 
 export interface MultiNodeContext {
@@ -29,7 +29,8 @@ export function multiNodeSteps(c: MultiNodeContext): { network(): Promise<void>;
     network: () => rep.step(`cluster LAN (${lan.nodes} node namespaces)`, async () => {
       const made = await ensureLan(lan);
       const where = `bridge ${lan.bridge} ${lan.hostAddress}/24, ${nodes.map((n) => `${n.netns} ${n.address}`).join(', ')}`;
-      return made.length ? `made ${made.length} (${where})` : `already set up (${where})`;
+      const warning = await forwardWarning();
+      return `${made.length ? `made ${made.length}` : 'already set up'} (${where})${warning ? `; WARNING: ${warning}` : ''}`;
     }),
 
     async containerds() {

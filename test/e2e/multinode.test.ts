@@ -163,6 +163,14 @@ spec:
         readinessProbe:
           httpGet: {path: /health, port: 8080}
           periodSeconds: 1
+---
+apiVersion: v1
+kind: Service
+metadata: {name: spread}
+spec:
+  type: NodePort
+  selector: {app: spread}
+  ports: [{name: http, port: 80, targetPort: http}]
 `;
     const file = join(dir, 'spread.yaml');
     await writeFile(file, yaml);
@@ -200,6 +208,20 @@ spec:
     const peer = row.trim().split(/\s+/)[4] ?? '';
     expect(peer.replace(/^::ffff:/, '').split(':')[0]).toBe(aIp);
   }, 60_000);
+
+  it('answers the NodePort on n1\'s LAN address from the host, with pods of every node', async () => {
+    const svc = unwrapAs('Service', await api!.get({ kind: 'Service', namespace: 'default', name: 'spread' }));
+    const port = svc.spec?.ports[0]?.nodePort ?? 0;
+    expect(port).toBeGreaterThan(0);
+    const n1 = (await api!.get({ kind: 'Node', name: 'n1' }).then((r) => unwrapAs('Node', r))).status?.addresses.find((a) => a.type === 'InternalIP')?.address;
+    const nodeOf = new Map(spread.map((p) => [p.metadata?.name ?? '', p.spec?.nodeName ?? '']));
+    const servedFrom = new Set<string>();
+    await until(async () => {
+      const res = await fetch(`http://${n1}:${port}/`, { signal: AbortSignal.timeout(3000) }).then((r) => r.json() as Promise<{ pod?: string }>, () => ({ pod: '' }));
+      servedFrom.add(nodeOf.get(res.pod ?? '') ?? '');
+      return NODES.every((n) => servedFrom.has(n));
+    }, 60_000, `NodePort ${port} on ${n1} served by pods of n1, n2 and n3`);
+  }, 90_000);
 
   it('skiff down --purge leaves no namespace, veth, bridge, route, nft table or process behind', async () => {
     ok(await skiff(['down', '--purge', '--state-dir', stateDir]), 'down --purge');
