@@ -143,6 +143,16 @@ describe.skipIf(skip !== undefined).sequential('skiff up --nodes 3', () => {
       expect(containsCidr(mustParseCidr(lan.subnet), mustParseCidr(`${n.status?.addresses.find((a) => a.type === 'InternalIP')?.address}/32`))).toBe(true);
     }
     expect(new Set(nodes.map((n) => n.spec?.podCIDR)).size).toBe(3);
+    for (const n of NODES) {
+      const inNs = async (argv: string[]): Promise<string> => (await run('nsenter', [`--net=/var/run/netns/${prefix}-${n}`, ...argv])).stdout;
+      // Nothing a node runs can leave the machine: no default route, only the LAN, its pod
+      // bridge and the agents' routes to the other nodes' pod ranges.
+      expect(await inNs(['ip', '-4', 'route', 'show', 'default'])).toBe('');
+      const others = nodes.filter((x) => x.metadata?.name !== n).map((x) => x.spec?.podCIDR ?? '').sort();
+      await until(async () => (await inNs(['ip', '-4', 'route', 'show', 'proto', '157'])).split('\n').filter(Boolean).map((l) => l.split(' ')[0]).sort().join() === others.join(),
+        30_000, `${n} routes the other nodes' pod ranges`);
+      expect((await inNs(['sysctl', '-n', 'net.ipv4.ip_forward'])).trim()).toBe('1');
+    }
   });
 
   it('spreads a 6-replica Deployment over the 3 nodes', async () => {
