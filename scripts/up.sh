@@ -2,7 +2,7 @@
 # The README's cluster command: on a fresh Debian machine, as root, installs the missing apt
 # packages, the npm dependencies and the build, builds the sample images, then runs
 # `skiff up` (etcd, registry, containerd, control plane, node agent, the example service).
-# Arguments go to `skiff up` (--state-dir DIR, --no-example). Not root: prints the apt-get
+# Arguments go to `skiff up` (--state-dir DIR, --nodes N, --no-example). Not root: prints the apt-get
 # line (when packages are missing) and how to run it, and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -12,7 +12,7 @@ export function registerDown(program: Command, host: CommandHost = processHost()
     .command('down')
     .description('stop the local cluster started by `skiff up` (data kept unless --purge)')
     .option('--state-dir <dir>', 'the cluster\'s state dir (default ~/.skiff/cluster)')
-    .option('--purge', 'also remove the state dir, the skiff0 bridge and idle CNI iptables chains', false)
+    .option('--purge', 'also remove the state dir, the skiff0 bridge and idle CNI iptables chains (several nodes: their namespaces, veths and LAN bridge)', false)
     .action(async (opts: { stateDir?: string; purge: boolean }) => {
       try {
         host.setExitCode(await down({

@@ -23,7 +23,7 @@ export function registerUp(program: Command, host: CommandHost = processHost()):
     .command('up')
     .description('start a local cluster on this machine (etcd, registry, containerd, control plane, node agent) and the example service')
     .option('--state-dir <dir>', 'where the cluster keeps its data, logs and pids (default ~/.skiff/cluster)')
-    .option('--nodes <n>', 'number of node agents (only 1 is supported)', positive, 1)
+    .option('--nodes <n>', 'number of nodes; above 1 each node gets a network namespace on a host bridge with its own containerd and node agent', positive, 1)
     .option('--no-example', 'do not apply deploy/examples/hello.yaml')
     .action(async (opts: { stateDir?: string; nodes: number; example: boolean }) => {
       try {

@@ -61,6 +61,34 @@ export async function writeContainerdConfig(l: Layout, registry: string): Promis
   return config;
 }
 
+/**
+ * A node of `skiff up --nodes N`: its own containerd under dir (config, root, state, socket, runc
+ * root, CNI conf dir), and no CNI config up front: containerd writes it from the conflist
+ * template once the node agent sends the pod CIDR the control plane gave the Node (CRI
+ * UpdateRuntimeConfig). The bridge name is the same on every node: each has its own namespace.
+ */
+export async function writeNodeContainerdConfig(dir: string, socket: string, registry: string): Promise<string> {
+  const cniDir = join(dir, 'cni');
+  await mkdir(cniDir, { recursive: true });
+  const tmpl = (f: string): Promise<string> => readFile(join(repoRoot(), 'deploy', 'containerd', f), 'utf8');
+  const goTemplate = join(dir, 'cni.conflist.gotmpl');
+  await writeFile(goTemplate, renderTemplate(await tmpl('cni.conflist.tmpl'), {
+    NETWORK_NAME, BRIDGE, SUBNET: '{{.PodCIDR}}', IPAM_DATA_DIR: join(dir, 'ipam'),
+  }));
+  const config = join(dir, 'config.toml');
+  await writeFile(config, renderTemplate(await tmpl('config.toml.tmpl'), {
+    ROOT: join(dir, 'root'),
+    STATE: join(dir, 'state'),
+    ADDRESS: socket,
+    SANDBOX_IMAGE: `${registry}/skiff/pause:1`,
+    CNI_BIN_DIR: process.env.CNI_BIN_DIR ?? '/usr/lib/cni',
+    CNI_CONF_DIR: cniDir,
+    CNI_CONF_TEMPLATE: goTemplate,
+    REGISTRY_MIRRORS: mirrorsToml([registry]),
+  }));
+  return config;
+}
+
 type Cb<T> = (err: ServiceError | null, res: T) => void;
 
 /** A tiny promisified CRI RuntimeService client on a containerd socket. */

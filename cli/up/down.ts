@@ -1,11 +1,13 @@
 // `skiff down`: stops what `skiff up` started, in reverse order. containerd first loses every
 // pod sandbox and container through its CRI (CNI tears their network down), then it and its
 // shims stop and its mounts go. Data stays unless --purge, which also removes the state dir,
-// the skiff0 bridge and CNI's idle shared iptables chains.
+// the skiff0 bridge and CNI's idle shared iptables chains (with --nodes N: every node's
+// agent and containerd, then the node namespaces, their veths and the LAN bridge).
 import { readdir, rm } from 'node:fs/promises';
 import { containerdHealthy, deleteBridge, killShims, removeAllPods, removeIdleHostportChains, unmountUnder } from './containerd.js';
-import { layout } from './layout.js';
-import { removePidFile, runningPid, STOP_ORDER, stopPid } from './processes.js';
+import { layout, nodeLayout } from './layout.js';
+import { lanNodes, loadLan, removeLan } from './lan.js';
+import { removePidFile, runningPid, stopOrder, stopPid } from './processes.js';
 import type { Reporter } from './report.js';
 import type { Output } from '../context.js';
 import { line } from '../context.js';
@@ -33,20 +35,27 @@ export async function down(opts: DownOptions, rep: Reporter): Promise<number> {
   const step = (title: string, fn: () => Promise<string>): Promise<void> => rep.step(title, fn).catch(() => {
     failed = true;
   });
-  for (const name of STOP_ORDER) {
+  // A multi-node cluster: its LAN names the nodes, each with a containerd of its own.
+  const lan = await loadLan(l.lanFile);
+  const nodes = lan ? lanNodes(lan).map((n) => n.name) : [];
+  const containerds = new Map<string, { socket: string; dir: string }>(nodes.length
+    ? nodes.map((n) => [`containerd-${n}`, { socket: nodeLayout(l, n).containerdSocket, dir: nodeLayout(l, n).containerdDir }])
+    : [['containerd', { socket: l.containerdSocket, dir: l.containerdDir }]]);
+  for (const name of stopOrder(nodes)) {
     await step(`stop ${name}`, async () => {
       const pid = await runningPid(l, name);
       let pods = '';
       let leftovers: string[] = [];
-      if (name === 'containerd' && pid !== undefined && (await containerdHealthy(l.containerdSocket))) {
-        const r = await removeAllPods(l.containerdSocket).catch((e: Error) => ({ containers: 0, sandboxes: 0, errors: [e.message] }));
+      const ctrd = containerds.get(name);
+      if (ctrd && pid !== undefined && (await containerdHealthy(ctrd.socket))) {
+        const r = await removeAllPods(ctrd.socket).catch((e: Error) => ({ containers: 0, sandboxes: 0, errors: [e.message] }));
         leftovers = r.errors;
         pods = `, removed ${r.sandboxes} pod sandbox(es) and ${r.containers} container(s)`;
       }
       const how = pid === undefined ? 'not running' : `${await stopPid(pid)} (pid ${pid})`;
-      if (name === 'containerd') {
-        const shims = await killShims(l.containerdSocket);
-        await unmountUnder(l.containerdDir);
+      if (ctrd) {
+        const shims = await killShims(ctrd.socket);
+        await unmountUnder(ctrd.dir);
         if (shims) pods += `, ended ${shims} leftover shim(s)`;
       }
       await removePidFile(l, name);
@@ -57,6 +66,12 @@ export async function down(opts: DownOptions, rep: Reporter): Promise<number> {
   if (opts.purge && !failed) {
     await step('purge', async () => {
       await unmountUnder(l.stateDir);
+      if (lan) {
+        // The nodes' nft tables, routes, pod bridges and CNI chains live in their namespaces and go with them.
+        const gone = await removeLan(lan);
+        await rm(l.stateDir, { recursive: true, force: true });
+        return `removed ${l.stateDir}${gone.length ? `, ${gone.join(' ')} (with their veths and the host's pod routes)` : ''}`;
+      }
       await rm(l.stateDir, { recursive: true, force: true });
       const bridge = await deleteBridge();
       const chains = await removeIdleHostportChains();
@@ -69,6 +84,6 @@ export async function down(opts: DownOptions, rep: Reporter): Promise<number> {
     return 1;
   }
   await rep.finish();
-  line(opts.stdout, opts.purge ? 'the local cluster is gone' : `the local cluster is stopped; its data stays in ${l.stateDir} (\`skiff up\` starts it again, --purge removes it)`);
+  line(opts.stdout, opts.purge ? 'the local cluster is gone' : `the local cluster is stopped; its data stays in ${l.stateDir} (\`skiff up${lan && lan.nodes > 1 ? ` --nodes ${lan.nodes}` : ''}\` starts it again, --purge removes it)`);
   return 0;
 }

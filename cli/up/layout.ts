@@ -17,6 +17,21 @@ export interface Layout {
   containerdDir: string;
   containerdSocket: string;
   agentDir: string;
+  /** The LAN of a multi-node cluster (bridge, namespaces, ranges), chosen on its first run. */
+  lanFile: string;
+  /** nodes/<name>/: a multi-node cluster's per-node containerd and agent. */
+  nodesDir: string;
+}
+
+export interface NodeLayout {
+  containerdDir: string;
+  containerdSocket: string;
+  agentDir: string;
+}
+
+export function nodeLayout(l: Layout, node: string): NodeLayout {
+  const dir = join(l.nodesDir, node);
+  return { containerdDir: join(dir, 'containerd'), containerdSocket: join(dir, 'containerd', 'containerd.sock'), agentDir: join(dir, 'agent') };
 }
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -36,6 +51,8 @@ export function layout(stateDir: string): Layout {
     containerdDir: join(dir, 'containerd'),
     containerdSocket: join(dir, 'containerd', 'containerd.sock'),
     agentDir: join(dir, 'agent'),
+    lanFile: join(dir, 'lan.json'),
+    nodesDir: join(dir, 'nodes'),
   };
 }
 

@@ -7,10 +7,17 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Layout } from './layout.js';
 
-export type Component = 'etcd' | 'registry' | 'containerd' | 'control-plane' | 'node-agent';
+/** etcd, registry, containerd, control-plane, node-agent; containerd-nK and node-agent-nK per node of a multi-node cluster. */
+export type Component = string;
 
 /** Stop order: the reverse of start order. */
 export const STOP_ORDER: Component[] = ['node-agent', 'control-plane', 'containerd', 'registry', 'etcd'];
+
+/** Stop order of a multi-node cluster: every agent, the control plane, every containerd, then registry and etcd. */
+export function stopOrder(nodes: string[]): Component[] {
+  if (nodes.length === 0) return STOP_ORDER;
+  return [...nodes.map((n) => `node-agent-${n}`), 'control-plane', ...nodes.map((n) => `containerd-${n}`), 'registry', 'etcd'];
+}
 
 export async function cmdline(pid: number): Promise<string[] | undefined> {
   try {

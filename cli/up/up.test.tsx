@@ -6,10 +6,12 @@ import { Command } from 'commander';
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerUp } from '../commands/up.js';
-import { mirrorsToml, renderTemplate, writeContainerdConfig } from './containerd.js';
+import { mustParseCidr } from '../../proto/api/cidr.js';
+import { mirrorsToml, renderTemplate, writeContainerdConfig, writeNodeContainerdConfig } from './containerd.js';
 import { down } from './down.js';
-import { layout } from './layout.js';
-import { runningPid, startDetached, stopPid } from './processes.js';
+import { checkPrefix, freeRange, lanNodes, MAX_NODES, type Lan } from './lan.js';
+import { layout, nodeLayout } from './layout.js';
+import { runningPid, startDetached, stopOrder, stopPid } from './processes.js';
 import { choosePorts, PREFERRED_PORTS } from './ports.js';
 import { PlainReporter } from './report.js';
 import { StepsView } from './StepsView.js';
@@ -92,7 +94,7 @@ describe('reporting', () => {
 });
 
 describe('skiff up flags', () => {
-  it('refuses --nodes above 1 with a clear message', async () => {
+  it('refuses more nodes than the LAN plan holds', async () => {
     let err = '';
     let code = -1;
     const p = new Command('skiff').exitOverride();
@@ -100,9 +102,56 @@ describe('skiff up flags', () => {
       stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) }, env: { HOME: await tmp() }, interactive: false,
       setExitCode: (c) => (code = c),
     });
-    await p.parseAsync(['up', '--nodes', '3'], { from: 'user' });
+    await p.parseAsync(['up', '--nodes', String(MAX_NODES + 1)], { from: 'user' });
     expect(code).toBe(1);
-    expect(err).toMatch(/--nodes 3 is not supported/);
+    expect(err).toMatch(new RegExp(`--nodes ${MAX_NODES + 1} is more than`));
+  });
+});
+
+describe('multi-node plan', () => {
+  const lan: Lan = {
+    prefix: 'skiff', nodes: 3, bridge: 'skiff-lan', subnet: '172.20.5.0/24', hostAddress: '172.20.5.1', clusterCidr: '10.244.0.0/16',
+  };
+
+  it('names each node, its namespace, veth and LAN address', () => {
+    expect(lanNodes(lan)).toEqual([
+      { name: 'n1', netns: 'skiff-n1', veth: 'skiff-v1', address: '172.20.5.11' },
+      { name: 'n2', netns: 'skiff-n2', veth: 'skiff-v2', address: '172.20.5.12' },
+      { name: 'n3', netns: 'skiff-n3', veth: 'skiff-v3', address: '172.20.5.13' },
+    ]);
+    // Interface names stay within the kernel's 15 bytes at the longest prefix and node number.
+    expect(`${'a'.repeat(10)}-v${MAX_NODES}`.length).toBeLessThanOrEqual(15);
+    expect(checkPrefix('sk1a2b3c')).toBe('sk1a2b3c');
+    expect(() => checkPrefix('Skiff-lan')).toThrow(/lowercase/);
+    expect(() => checkPrefix('a'.repeat(11))).toThrow(/up to 9/);
+  });
+
+  it('takes the preferred range unless a host route overlaps it, else a free candidate', () => {
+    const taken = [mustParseCidr('10.0.0.0/8')];
+    expect(freeRange([mustParseCidr('192.168.1.0/24')], '10.244.0.0/16', () => '10.1.0.0/16')).toBe('10.244.0.0/16');
+    const picks = ['10.7.0.0/16', '172.16.0.0/16'];
+    expect(freeRange(taken, '10.244.0.0/16', () => picks.shift() ?? '')).toBe('172.16.0.0/16');
+    expect(() => freeRange(taken, undefined, () => '10.1.2.0/24', 5)).toThrow(/no free private range/);
+  });
+
+  it('stops every agent, then the control plane, then every containerd, registry and etcd', () => {
+    expect(stopOrder(['n1', 'n2'])).toEqual([
+      'node-agent-n1', 'node-agent-n2', 'control-plane', 'containerd-n1', 'containerd-n2', 'registry', 'etcd',
+    ]);
+    expect(stopOrder([])).toEqual(['node-agent', 'control-plane', 'containerd', 'registry', 'etcd']);
+  });
+
+  it('renders a node containerd whose CNI config comes from the pod CIDR template', async () => {
+    const l = layout(await tmp());
+    const nl = nodeLayout(l, 'n2');
+    const cfg = await writeNodeContainerdConfig(nl.containerdDir, nl.containerdSocket, '172.20.5.1:5000');
+    const toml = await readFile(cfg, 'utf8');
+    expect(toml).toContain(`address = "${nl.containerdSocket}"`);
+    expect(toml).toContain(`Root = "${join(nl.containerdDir, 'state')}/runc"`);
+    expect(toml).toContain(`conf_template = "${join(nl.containerdDir, 'cni.conflist.gotmpl')}"`);
+    expect(toml).toContain(mirrorsToml(['172.20.5.1:5000']));
+    const tmpl = await readFile(join(nl.containerdDir, 'cni.conflist.gotmpl'), 'utf8');
+    expect(tmpl).toContain('"subnet": "{{.PodCIDR}}"');
   });
 });
 

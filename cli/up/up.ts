@@ -2,8 +2,8 @@
 // containerd with CRI + CNI, the control plane, a node agent) as detached background processes
 // under one state dir, then the example service. Every step first looks for what an earlier run
 // left running and healthy, so running it again changes nothing.
-import { randomBytes } from 'node:crypto';
-import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { unwrapAs } from '../../proto/api/kinds.js';
@@ -13,11 +13,14 @@ import { line, makeCtx, type Output } from '../context.js';
 import { applyCommand } from '../commands/apply.js';
 import { rolloutStatus } from '../commands/rollout.js';
 import { BRIDGE, containerdHealthy, POD_CIDR, writeContainerdConfig } from './containerd.js';
-import { httpJson, httpOk, waitFor } from './health.js';
+import { ensure, ensureToken, nodeReady, said, withApi } from './ensure.js';
+import { httpJson, httpOk } from './health.js';
 import { buildSampleImages, pushImage, registryHas } from './images.js';
 import { distEntry, layout, repoRoot, type Layout } from './layout.js';
 import { choosePorts, type ClusterPorts } from './ports.js';
-import { logTail, runningPid, sleep, startDetached, stopPid, type Component } from './processes.js';
+import { chooseLan, lanNodes, loadLan, MAX_NODES, type Lan } from './lan.js';
+import { multiNodeSteps, nodeTable } from './nodes.js';
+import { sleep } from './processes.js';
 import type { Reporter } from './report.js';
 
 export interface UpOptions {
@@ -68,65 +71,6 @@ export function nodeName(): string {
   return hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-') || 'node';
 }
 
-interface Started {
-  pid: number;
-  fresh: boolean;
-}
-
-/** Reuses the running component when it is healthy, else starts it; waits until healthy. */
-async function ensure(
-  l: Layout, name: Component, healthy: () => Promise<boolean>, start: () => Promise<[string, string[]]>, timeoutMs: number,
-): Promise<Started> {
-  const existing = await runningPid(l, name);
-  if (existing !== undefined) {
-    try {
-      await waitFor(name, existing, healthy, Math.min(timeoutMs, 15_000), () => logTail(l, name));
-      return { pid: existing, fresh: false };
-    } catch {
-      // Running but not answering (a wedged process, or one started with old settings): replace it.
-      await stopPid(existing);
-    }
-  }
-  const [cmd, args] = await start();
-  const pid = await startDetached(l, name, cmd, args);
-  await waitFor(name, pid, healthy, timeoutMs, () => logTail(l, name));
-  return { pid, fresh: true };
-}
-
-const said = (s: Started, where: string): string => `${s.fresh ? 'started' : 'already running'} on ${where} (pid ${s.pid})`;
-
-/**
- * One bare token per file: the control plane reads it as a token file (user "token-user") and
- * the node agent's --token-file takes the whole file as its token.
- */
-async function ensureToken(l: Layout): Promise<string> {
-  const existing = (await readFile(l.tokenFile, 'utf8').catch(() => '')).trim().split(',')[0] ?? '';
-  const token = existing || randomBytes(24).toString('hex');
-  await writeFile(l.tokenFile, `${token}\n`, { mode: 0o600 });
-  await chmod(l.tokenFile, 0o600);
-  return token;
-}
-
-async function nodeReady(api: Api, name: string): Promise<boolean> {
-  const node = unwrapAs('Node', await api.get({ kind: 'Node', name }));
-  return node.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
-/**
- * One health probe on a fresh connection: a CLI Api remembers a failed connect for good (it is
- * made for one-shot commands), and the server may not be listening at the first probe.
- */
-async function withApi(server: string, token: string, probe: (api: Api) => Promise<boolean>): Promise<boolean> {
-  const api = new Api({ server, token, timeoutMs: 2000 });
-  try {
-    return await probe(api);
-  } catch {
-    return false;
-  } finally {
-    api.close();
-  }
-}
-
 /** The example with image references pointing at this cluster's registry. */
 async function exampleManifest(l: Layout, registry: string): Promise<string> {
   const src = join(repoRoot(), 'deploy', 'examples', 'hello.yaml');
@@ -139,8 +83,9 @@ async function exampleManifest(l: Layout, registry: string): Promise<string> {
 
 export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
   const { stdout, stderr } = opts;
-  if (opts.nodes !== 1) {
-    line(stderr, `skiff up: --nodes ${opts.nodes} is not supported yet: a local cluster has one node agent (several would need a containerd and a network namespace each)`);
+  const multi = opts.nodes > 1;
+  if (opts.nodes > MAX_NODES) {
+    line(stderr, `skiff up: --nodes ${opts.nodes} is more than this machine's LAN plan allows (${MAX_NODES})`);
     return 1;
   }
   if (process.getuid?.() !== 0) {
@@ -157,19 +102,37 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
   const l = layout(opts.stateDir);
   await mkdir(l.stateDir, { recursive: true, mode: 0o700 });
   await mkdir(l.logs, { recursive: true });
+  // One state dir holds one kind of cluster: its etcd remembers the nodes it had.
+  const savedLan = await loadLan(l.lanFile);
+  const hasCluster = existsSync(l.etcdData);
+  if ((savedLan && savedLan.nodes !== opts.nodes) || (!savedLan && multi && hasCluster)) {
+    line(stderr, `skiff up: ${l.stateDir} holds a ${savedLan?.nodes ?? 1}-node cluster; run \`skiff up${savedLan && savedLan.nodes > 1 ? ` --nodes ${savedLan.nodes}` : ''}\`, or \`skiff down --purge\` first, or use another --state-dir`);
+    return 1;
+  }
   let ports: ClusterPorts = { etcdClient: 0, etcdPeer: 0, registry: 0, api: 0, agent: 0 };
   const name = nodeName();
   let token = '';
-  const server = (): string => `127.0.0.1:${ports.api}`;
-  const registry = (): string => `127.0.0.1:${ports.registry}`;
+  let lan: Lan | undefined;
+  // Several nodes live in namespaces where 127.0.0.1 is their own: everything they reach
+  // listens on the LAN bridge's host address, which the host reaches as well.
+  const bind = (): string => lan?.hostAddress ?? '127.0.0.1';
+  const server = (): string => `${bind()}:${ports.api}`;
+  const registry = (): string => `${bind()}:${ports.registry}`;
   const node = process.execPath;
+  const started = Date.now();
 
   try {
     await rep.step('prerequisites', async () => {
       ports = await choosePorts(l.portsFile);
       token = await ensureToken(l);
+      if (multi) lan = await chooseLan(l.lanFile, opts.nodes, opts.env);
       return `root, programs present, state in ${l.stateDir}`;
     });
+
+    const steps = lan && multiNodeSteps({
+      l, lan, rep, token: () => token, server, registry, agentPort: () => ports.agent,
+    });
+    if (steps) await steps.network();
 
     await rep.step('etcd', async () => {
       const endpoint = `http://127.0.0.1:${ports.etcdClient}`;
@@ -209,7 +172,8 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       return pushed ? `pushed ${pushed} to ${registry()} (${names})` : `already in ${registry()} (${names})`;
     });
 
-    await rep.step('containerd (CRI + CNI)', async () => {
+    if (steps) await steps.containerds();
+    else await rep.step('containerd (CRI + CNI)', async () => {
       const s = await ensure(l, 'containerd', () => containerdHealthy(l.containerdSocket), async () => {
         const cfg = await writeContainerdConfig(l, registry());
         return ['containerd', ['--config', cfg]];
@@ -221,11 +185,13 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       const s = await ensure(l, 'control-plane', () => withApi(server(), token, (api) => api.version().then(() => true)), () => Promise.resolve([node, [
         distEntry('control-plane'), '--etcd-endpoints', `http://127.0.0.1:${ports.etcdClient}`, '--listen', server(),
         '--token-file', l.tokenFile, '--etcd-prefix', '/skiff', '--identity', `${name}-control-plane`,
+        ...(lan ? ['--cluster-cidr', lan.clusterCidr, '--node-cidr-mask-size', '24'] : []),
       ]]), 60_000);
       return said(s, server());
     });
 
-    await rep.step(`node agent (${name})`, async () => {
+    if (steps) await steps.agents();
+    else await rep.step(`node agent (${name})`, async () => {
       const s = await ensure(l, 'node-agent', () => withApi(server(), token, (api) => nodeReady(api, name)), () => Promise.resolve([node, [
         distEntry('node-agent'), '--control-plane', server(), '--token-file', l.tokenFile, '--node-name', name,
         '--runtime', 'cri', '--containerd-socket', l.containerdSocket, '--pod-cidr', POD_CIDR,
@@ -272,6 +238,10 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       }
     }
     await rep.finish();
+    if (lan) {
+      line(stdout, `\n${lan.nodes} nodes on the LAN ${lan.subnet} (bridge ${lan.bridge}, host ${lan.hostAddress}), Ready ${((Date.now() - started) / 1000).toFixed(1)}s after start:`);
+      for (const row of await nodeTable(ctx.api(), lan)) line(stdout, `  ${row}`);
+    }
     if (!opts.example) {
       line(stdout, `\nThe cluster is up. Try: skiff get nodes; skiff apply -f deploy/examples/hello.yaml; skiff down`);
       return 0;
@@ -288,7 +258,8 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       line(stderr, `the example did not roll out; see \`skiff describe deploy hello\`, \`skiff get pods\` and the logs in ${l.logs}`);
       return code;
     }
-    await printNextSteps(ctx.api(), stdout, registry());
+    // With several nodes the proxies run in the node namespaces: the host reaches n1's over the LAN.
+    await printNextSteps(ctx.api(), stdout, registry(), lan ? (lanNodes(lan)[0]?.address ?? bind()) : '127.0.0.1');
     return 0;
   } finally {
     ctx.close();
@@ -311,26 +282,26 @@ async function answeringPods(api: Api, timeoutMs: number): Promise<{ name: strin
   }
 }
 
-/** The example Service's NodePort and the pods that answered a few requests to it on 127.0.0.1. */
-async function nodePortAnswers(api: Api, timeoutMs: number): Promise<{ port: number; pods: string[] }> {
+/** The example Service's NodePort and the pods that answered a few requests to it on host (127.0.0.1, or node n1's LAN address). */
+async function nodePortAnswers(api: Api, host: string, timeoutMs: number): Promise<{ port: number; pods: string[] }> {
   const svc = unwrapAs('Service', await api.get({ kind: 'Service', namespace: 'default', name: 'hello' }));
   const port = svc.spec?.ports[0]?.nodePort ?? 0;
   const end = Date.now() + timeoutMs;
   const pods: string[] = [];
   // The proxy programs the endpoints a moment after the pods turn ready.
   while (port && pods.length < 6 && Date.now() < end) {
-    const pod = (await httpJson<{ pod?: string }>(`http://127.0.0.1:${port}/`))?.pod;
+    const pod = (await httpJson<{ pod?: string }>(`http://${host}:${port}/`))?.pod;
     if (pod) pods.push(pod);
     else await sleep(250);
   }
   return { port, pods };
 }
 
-async function printNextSteps(api: Api, out: Output, registry: string): Promise<void> {
-  const { port, pods: served } = await nodePortAnswers(api, 60_000);
+async function printNextSteps(api: Api, out: Output, registry: string, nodePortHost: string): Promise<void> {
+  const { port, pods: served } = await nodePortAnswers(api, nodePortHost, 60_000);
   if (served.length) {
     line(out, `\nThe example service answers on its NodePort (Service hello, ClusterIP inside the cluster):`);
-    line(out, `  curl http://127.0.0.1:${port}/`);
+    line(out, `  curl http://${nodePortHost}:${port}/`);
     line(out, `  # ${served.length} requests just now were served by: ${served.join(', ')}`);
   } else {
     line(out, `\nThe example Service's NodePort ${port} did not answer yet; \`skiff describe svc hello\` shows its endpoints.`);

@@ -1,0 +1,70 @@
+// The idempotent step of `skiff up`: reuse what an earlier run left running and healthy, else
+// start it, then wait until it answers. Also the health probes that need the API.
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { unwrapAs } from '../../proto/api/kinds.js';
+import type { Node } from '../../proto/gen/skiff/v1/core.js';
+import { Api } from '../client.js';
+import { waitFor } from './health.js';
+import type { Layout } from './layout.js';
+import { logTail, runningPid, startDetached, stopPid, type Component } from './processes.js';
+
+export interface Started {
+  pid: number;
+  fresh: boolean;
+}
+
+/** Reuses the running component when it is healthy, else starts it; waits until healthy. */
+export async function ensure(
+  l: Layout, name: Component, healthy: () => Promise<boolean>, start: () => Promise<[string, string[]]>, timeoutMs: number,
+): Promise<Started> {
+  const existing = await runningPid(l, name);
+  if (existing !== undefined) {
+    try {
+      await waitFor(name, existing, healthy, Math.min(timeoutMs, 15_000), () => logTail(l, name));
+      return { pid: existing, fresh: false };
+    } catch {
+      // Running but not answering (a wedged process, or one started with old settings): replace it.
+      await stopPid(existing);
+    }
+  }
+  const [cmd, args] = await start();
+  const pid = await startDetached(l, name, cmd, args);
+  await waitFor(name, pid, healthy, timeoutMs, () => logTail(l, name));
+  return { pid, fresh: true };
+}
+
+export const said = (s: Started, where: string): string => `${s.fresh ? 'started' : 'already running'} on ${where} (pid ${s.pid})`;
+
+/**
+ * One bare token per file: the control plane reads it as a token file (user "token-user") and
+ * the node agent's --token-file takes the whole file as its token.
+ */
+export async function ensureToken(l: Layout): Promise<string> {
+  const existing = (await readFile(l.tokenFile, 'utf8').catch(() => '')).trim().split(',')[0] ?? '';
+  const token = existing || randomBytes(24).toString('hex');
+  await writeFile(l.tokenFile, `${token}\n`, { mode: 0o600 });
+  await chmod(l.tokenFile, 0o600);
+  return token;
+}
+
+export const isReady = (node: Node): boolean => node.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+export async function nodeReady(api: Api, name: string): Promise<boolean> {
+  return isReady(unwrapAs('Node', await api.get({ kind: 'Node', name })));
+}
+
+/**
+ * One health probe on a fresh connection: a CLI Api remembers a failed connect for good (it is
+ * made for one-shot commands), and the server may not be listening at the first probe.
+ */
+export async function withApi(server: string, token: string, probe: (api: Api) => Promise<boolean>): Promise<boolean> {
+  const api = new Api({ server, token, timeoutMs: 2000 });
+  try {
+    return await probe(api);
+  } catch {
+    return false;
+  } finally {
+    api.close();
+  }
+}

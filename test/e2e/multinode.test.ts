@@ -1,0 +1,248 @@
+// `skiff up --nodes 3` end to end, the real command on real parts: three network namespaces on a
+// bridge of their own, a containerd and a node agent in each, pod ranges from the control
+// plane, host-gw routes between the nodes. A Deployment spreads over the nodes, a pod reaches a
+// pod of another node by pod IP and arrives with its own IP as source (no NAT), and
+// `skiff down --purge` leaves nothing behind. Every name carries a random prefix
+// (SKIFF_UP_NAME_PREFIX), and traffic goes only to addresses inside this run's namespaces.
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unwrapAs } from '../../proto/api/kinds.js';
+import { containsCidr, mustParseCidr } from '../../proto/api/cidr.js';
+import type { Pod } from '../../proto/gen/skiff/v1/core.js';
+import { ContainerState } from '../../proto/gen/runtime/v1/api.js';
+import { Api } from '../../cli/client.js';
+import { missingPackages } from '../../cli/up/up.js';
+import type { Lan } from '../../cli/up/lan.js';
+import type { ClusterPorts } from '../../cli/up/ports.js';
+import { CriClient } from '../../node-agent/runtime/cri/client.js';
+import { execSync } from '../../node-agent/runtime/cri/containers.js';
+import { LABEL_POD_NAME } from '../../node-agent/runtime/labels.js';
+import { REPO_ROOT } from '../helpers/images.js';
+import { netnsUnavailable } from '../helpers/netns.js';
+import { until } from '../helpers/wait.js';
+import { ensureBuilt, type Run } from './cluster.js';
+
+const run = promisify(execFile);
+const CLI = join(process.env.SKIFF_E2E_DIST ?? join(REPO_ROOT, 'dist'), 'cli', 'main.js');
+const prefix = `sk${randomBytes(3).toString('hex')}`;
+const NODES = ['n1', 'n2', 'n3'];
+
+const skip = netnsUnavailable() ?? ((await missingPackages(process.env)).length
+  ? `missing Debian packages: ${(await missingPackages(process.env)).join(' ')}` : undefined);
+if (skip) console.warn(`skipping skiff up --nodes 3 e2e: ${skip}`);
+
+let dir = '';
+let stateDir = '';
+let lan: Lan;
+let api: Api | undefined;
+let registry = '';
+const cris = new Map<string, CriClient>();
+
+function skiff(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI, ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, HOME: dir, SKIFF_UP_NAME_PREFIX: prefix },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.once('error', reject);
+    p.once('close', (code) => resolve({ code: code ?? 1, out, err }));
+  });
+}
+
+const ok = (r: Run, what: string): Run => {
+  if (r.code !== 0) throw new Error(`${what} exited ${r.code}:\n${r.out}\n${r.err}`);
+  return r;
+};
+
+async function logs(): Promise<string> {
+  const parts: string[] = [];
+  for (const f of ['control-plane', ...NODES.map((n) => `node-agent-${n}`), ...NODES.map((n) => `containerd-${n}`)]) {
+    const text = await readFile(join(stateDir, 'logs', `${f}.log`), 'utf8').catch(() => '');
+    parts.push(`--- ${f} ---\n${text.trimEnd().split('\n').slice(-20).join('\n')}`);
+  }
+  return parts.join('\n');
+}
+
+async function skiffTables(): Promise<string[]> {
+  const out = (await run('nft', ['list', 'tables'])).stdout;
+  return out.split('\n').filter((l) => / skiff-(proxy|nat)$/.test(l)).sort();
+}
+
+let tablesBefore: string[] = [];
+
+beforeAll(async () => {
+  if (skip) return;
+  await ensureBuilt();
+  dir = await mkdtemp(join(tmpdir(), 'skiff-e2e-nodes-'));
+  stateDir = join(dir, 'cluster');
+  tablesBefore = await skiffTables();
+  const t0 = Date.now();
+  const r = await skiff(['up', '--nodes', '3', '--state-dir', stateDir, '--no-example']);
+  const seconds = (Date.now() - t0) / 1000;
+  if (r.code !== 0) throw new Error(`skiff up --nodes 3 exited ${r.code}:\n${r.out}\n${r.err}\n${await logs()}`);
+  console.log(`time to 3 Ready nodes (skiff up --nodes 3, fresh state dir, images cached): ${seconds.toFixed(1)} s\n${r.out}`);
+  lan = JSON.parse(await readFile(join(stateDir, 'lan.json'), 'utf8')) as Lan;
+  const ports = JSON.parse(await readFile(join(stateDir, 'ports.json'), 'utf8')) as ClusterPorts;
+  const token = (await readFile(join(stateDir, 'token'), 'utf8')).trim();
+  api = new Api({ server: `${lan.hostAddress}:${ports.api}`, token, timeoutMs: 5000 });
+  registry = `${lan.hostAddress}:${ports.registry}`;
+  for (const n of NODES) cris.set(n, new CriClient(join(stateDir, 'nodes', n, 'containerd', 'containerd.sock')));
+}, 300_000);
+
+afterAll(async () => {
+  if (skip) return;
+  api?.close();
+  for (const c of cris.values()) c.close();
+  // After a failed test the purge test may not have run: leave nothing behind either way.
+  if (existsSync(stateDir)) await skiff(['down', '--purge', '--state-dir', stateDir]);
+  for (const n of NODES) await run('ip', ['netns', 'del', `${prefix}-${n}`]).catch(() => undefined);
+  await run('ip', ['link', 'del', `${prefix}-lan`]).catch(() => undefined);
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 180_000);
+
+async function pods(): Promise<Pod[]> {
+  return (await api!.list({ kind: 'Pod', namespace: 'default', labelSelector: 'app=spread' })).items
+    .map((r) => unwrapAs('Pod', r))
+    .filter((p) => !p.metadata?.deletionTimestamp);
+}
+
+/** Runs a command in the pod's container through its node's containerd (CRI ExecSync). */
+async function exec(p: Pod, cmd: string[], timeoutSeconds = 10): Promise<{ code: number; out: string; err: string }> {
+  const cri = cris.get(p.spec?.nodeName ?? '');
+  if (!cri) throw new Error(`pod ${p.metadata?.name} is on no node of this cluster`);
+  const { containers } = await cri.rt('listContainers', {
+    filter: { id: '', podSandboxId: '', labelSelector: { [LABEL_POD_NAME]: p.metadata?.name ?? '' } },
+  });
+  const id = containers.find((x) => x.state === ContainerState.CONTAINER_RUNNING)?.id;
+  if (!id) throw new Error(`no running container of pod ${p.metadata?.name}`);
+  const r = await execSync(cri, id, cmd, timeoutSeconds);
+  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+describe.skipIf(skip !== undefined).sequential('skiff up --nodes 3', () => {
+  let spread: Pod[] = [];
+
+  it('brings up 3 Ready nodes, each with its own pod range of the cluster CIDR', async () => {
+    const nodes = (await api!.list({ kind: 'Node' })).items.map((r) => unwrapAs('Node', r));
+    expect(nodes.map((n) => n.metadata?.name).sort()).toEqual(NODES);
+    for (const n of nodes) {
+      expect(n.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True')).toBe(true);
+      expect(containsCidr(mustParseCidr(lan.clusterCidr), mustParseCidr(n.spec?.podCIDR ?? '0.0.0.0/0'))).toBe(true);
+      // The agent published its LAN address, where the other nodes route this node's pods.
+      expect(containsCidr(mustParseCidr(lan.subnet), mustParseCidr(`${n.status?.addresses.find((a) => a.type === 'InternalIP')?.address}/32`))).toBe(true);
+    }
+    expect(new Set(nodes.map((n) => n.spec?.podCIDR)).size).toBe(3);
+    for (const n of NODES) {
+      const inNs = async (argv: string[]): Promise<string> => (await run('nsenter', [`--net=/var/run/netns/${prefix}-${n}`, ...argv])).stdout;
+      // Nothing a node runs can leave the machine: no default route, only the LAN, its pod
+      // bridge and the agents' routes to the other nodes' pod ranges.
+      expect(await inNs(['ip', '-4', 'route', 'show', 'default'])).toBe('');
+      const others = nodes.filter((x) => x.metadata?.name !== n).map((x) => x.spec?.podCIDR ?? '').sort();
+      await until(async () => (await inNs(['ip', '-4', 'route', 'show', 'proto', '157'])).split('\n').filter(Boolean).map((l) => l.split(' ')[0]).sort().join() === others.join(),
+        30_000, `${n} routes the other nodes' pod ranges`);
+      expect((await inNs(['sysctl', '-n', 'net.ipv4.ip_forward'])).trim()).toBe('1');
+    }
+  });
+
+  it('spreads a 6-replica Deployment over the 3 nodes', async () => {
+    const yaml = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: spread, labels: {app: spread}}
+spec:
+  replicas: 6
+  selector: {matchLabels: {app: spread}}
+  template:
+    metadata: {labels: {app: spread}}
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: hello
+        image: ${registry}/skiff/hello:1
+        ports: [{name: http, containerPort: 8080}]
+        readinessProbe:
+          httpGet: {path: /health, port: 8080}
+          periodSeconds: 1
+---
+apiVersion: v1
+kind: Service
+metadata: {name: spread}
+spec:
+  type: NodePort
+  selector: {app: spread}
+  ports: [{name: http, port: 80, targetPort: http}]
+`;
+    const file = join(dir, 'spread.yaml');
+    await writeFile(file, yaml);
+    ok(await skiff(['apply', '-f', file]), 'apply');
+    const r = await skiff(['rollout', 'status', 'deploy/spread', '--timeout', '3m']);
+    if (r.code !== 0) throw new Error(`rollout: ${r.out}${r.err}\n${await logs()}`);
+    spread = await pods();
+    expect(spread).toHaveLength(6);
+    const perNode = new Map<string, number>();
+    for (const p of spread) perNode.set(p.spec?.nodeName ?? '', (perNode.get(p.spec?.nodeName ?? '') ?? 0) + 1);
+    expect([...perNode.keys()].sort()).toEqual(NODES);
+  }, 240_000);
+
+  it('a pod on n1 reaches a pod on n3 by pod IP, and the request arrives from its own pod IP', async () => {
+    const a = spread.find((p) => p.spec?.nodeName === 'n1')!;
+    const b = spread.find((p) => p.spec?.nodeName === 'n3')!;
+    const aIp = a.status?.podIP ?? '';
+    const bIp = b.status?.podIP ?? '';
+    const n1Range = mustParseCidr((await api!.get({ kind: 'Node', name: 'n1' }).then((r) => unwrapAs('Node', r))).spec?.podCIDR ?? '');
+    expect(containsCidr(n1Range, mustParseCidr(`${aIp}/32`))).toBe(true);
+    const get = await exec(a, ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${bIp} 8080`]);
+    expect(get.code, get.err).toBe(0);
+    expect((JSON.parse(get.out.split('\r\n\r\n')[1] ?? '{}') as { pod?: string }).pod).toBe(b.metadata?.name);
+
+    // A one-shot server in b answers each connection with b's own socket table (busybox nc -e),
+    // so the client reads the peer address b saw.
+    const server = exec(b, ['nc', '-l', '-p', '9000', '-e', 'netstat', '-tn'], 30);
+    let table = '';
+    await until(async () => {
+      table = (await exec(a, ['sh', '-c', `nc -w 5 ${bIp} 9000 </dev/null`])).out;
+      return table.includes(`${bIp}:9000`);
+    }, 20_000, `nc server in ${b.metadata?.name} answers`);
+    await server;
+    const row = table.split('\n').find((l) => l.includes(`${bIp}:9000`)) ?? '';
+    const peer = row.trim().split(/\s+/)[4] ?? '';
+    expect(peer.replace(/^::ffff:/, '').split(':')[0]).toBe(aIp);
+  }, 60_000);
+
+  it('answers the NodePort on n1\'s LAN address from the host, with pods of every node', async () => {
+    const svc = unwrapAs('Service', await api!.get({ kind: 'Service', namespace: 'default', name: 'spread' }));
+    const port = svc.spec?.ports[0]?.nodePort ?? 0;
+    expect(port).toBeGreaterThan(0);
+    const n1 = (await api!.get({ kind: 'Node', name: 'n1' }).then((r) => unwrapAs('Node', r))).status?.addresses.find((a) => a.type === 'InternalIP')?.address;
+    const nodeOf = new Map(spread.map((p) => [p.metadata?.name ?? '', p.spec?.nodeName ?? '']));
+    const servedFrom = new Set<string>();
+    await until(async () => {
+      const res = await fetch(`http://${n1}:${port}/`, { signal: AbortSignal.timeout(3000) }).then((r) => r.json() as Promise<{ pod?: string }>, () => ({ pod: '' }));
+      servedFrom.add(nodeOf.get(res.pod ?? '') ?? '');
+      return NODES.every((n) => servedFrom.has(n));
+    }, 60_000, `NodePort ${port} on ${n1} served by pods of n1, n2 and n3`);
+  }, 90_000);
+
+  it('skiff down --purge leaves no namespace, veth, bridge, route, nft table or process behind', async () => {
+    ok(await skiff(['down', '--purge', '--state-dir', stateDir]), 'down --purge');
+    expect(existsSync(stateDir)).toBe(false);
+    expect((await run('ip', ['netns', 'list'])).stdout).not.toContain(prefix);
+    expect((await run('ip', ['-o', 'link', 'show'])).stdout).not.toContain(prefix);
+    const routes = (await run('ip', ['-4', 'route', 'show', 'proto', '157'])).stdout;
+    for (const p of spread) expect(routes).not.toContain(p.status?.podIP?.split('.').slice(0, 3).join('.') ?? '');
+    expect(routes).not.toContain(`${prefix}-lan`);
+    expect(await skiffTables()).toEqual(tablesBefore);
+    const ps = (await run('ps', ['-eo', 'args'])).stdout;
+    expect(ps).not.toContain(stateDir);
+  }, 120_000);
+});
