@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realNode, realNodeUnavailable } from './real-node.js';
+import { serviceRollout } from './service-rollout.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -83,5 +84,14 @@ describe('benchmarks at --size smoke', () => {
     const j = json as { bindToRunningMs: { burst: { count: number } }; rawCriMs: { burst: { count: number } } };
     expect(j.bindToRunningMs.burst.count).toBe(pods);
     expect(j.rawCriMs.burst.count).toBe(pods);
+  }, 300_000);
+
+  it.skipIf(realNodeUnavailable() !== undefined)('service rollout: a rolling update behind a NodePort loses no request', async () => {
+    const r = await serviceRollout({ size: 'smoke', nodes: 1, pods: 3, startMs: 0, timeoutMs: 240_000, ceilingSeconds: 1 });
+    process.stderr.write(`${JSON.stringify(r.json)}\n${r.summary}\n`);
+    expect(r.json).toMatchObject({ scenario: 'service-rollout', skipped: false, replicas: 3, requests: { lost: 0, failures: [] } });
+    const j = r.json as { requests: { sent: number; answered: number }; readyToTrafficMs: { newPods: number } };
+    expect(j.requests.answered).toBe(j.requests.sent);
+    expect(j.readyToTrafficMs.newPods).toBe(3);
   }, 300_000);
 });

@@ -8,11 +8,12 @@ import { density } from './density.js';
 import { failover } from './failover.js';
 import { realNode } from './real-node.js';
 import { rollout } from './rollout.js';
+import { serviceRollout } from './service-rollout.js';
 import type { ScenarioOptions, ScenarioResult, Size } from './scenario.js';
 import { writeSvg } from './svg.js';
 
 const SCENARIOS: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
-  density, rollout, failover, 'real-node': realNode,
+  density, rollout, failover, 'real-node': realNode, 'service-rollout': serviceRollout,
 };
 
 /** Nodes and pods per scenario and size; --nodes/--pods override. */
@@ -21,6 +22,7 @@ const SIZES: Record<string, Record<Size, { nodes: number; pods: number }>> = {
   rollout: { smoke: { nodes: 10, pods: 100 }, small: { nodes: 50, pods: 500 }, large: { nodes: 100, pods: 1000 } },
   failover: { smoke: { nodes: 10, pods: 100 }, small: { nodes: 50, pods: 500 }, large: { nodes: 100, pods: 2000 } },
   'real-node': { smoke: { nodes: 1, pods: 10 }, small: { nodes: 1, pods: 50 }, large: { nodes: 1, pods: 50 } },
+  'service-rollout': { smoke: { nodes: 1, pods: 3 }, small: { nodes: 1, pods: 6 }, large: { nodes: 1, pods: 20 } },
 };
 
 const count = (flag: string) => (v: string): number => {

@@ -8,17 +8,21 @@ export interface LoadResult {
   ok: number;
   failures: string[];
   latenciesMs: number[];
+  /** Who answered when (ms since the epoch), from the `pod` field of JSON replies. */
+  servedBy: { at: number; pod: string }[];
 }
 
 export interface Load {
   stop(): Promise<LoadResult>;
 }
 
-function once(url: string, timeoutMs: number): Promise<void> {
+function once(url: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false, headers: { Connection: 'close' }, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`status ${res.statusCode}`))));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
@@ -27,18 +31,30 @@ function once(url: string, timeoutMs: number): Promise<void> {
   });
 }
 
+function podOf(body: string): string | undefined {
+  try {
+    const v = JSON.parse(body) as { pod?: unknown };
+    return typeof v.pod === 'string' ? v.pod : undefined;
+  } catch {
+    // Not the sample image's JSON: nothing to attribute.
+    return undefined;
+  }
+}
+
 export function startLoad(url: string, opts: { everyMs: number; maxRequests: number; timeoutMs?: number }): Load {
   if (!/^http:\/\/127\.\d+\.\d+\.\d+[:/]/.test(url)) throw new Error(`load only goes to loopback, not ${url}`);
-  const result: LoadResult = { sent: 0, ok: 0, failures: [], latenciesMs: [] };
+  const result: LoadResult = { sent: 0, ok: 0, failures: [], latenciesMs: [], servedBy: [] };
   const inFlight = new Set<Promise<void>>();
   const timer = setInterval(() => {
     if (result.sent >= opts.maxRequests) return;
     result.sent++;
     const started = performance.now();
     const p = once(url, opts.timeoutMs ?? 5000).then(
-      () => {
+      (body) => {
         result.ok++;
         result.latenciesMs.push(performance.now() - started);
+        const pod = podOf(body);
+        if (pod) result.servedBy.push({ at: Date.now(), pod });
       },
       (e: unknown) => {
         result.failures.push(`${new Date().toISOString()} ${e instanceof Error ? e.message : String(e)}`);
