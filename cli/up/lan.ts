@@ -178,6 +178,14 @@ export async function hostPodRoute(lan: Lan, podCidr: string, via: string): Prom
   await ip(['route', 'replace', formatCidr(mustParseCidr(podCidr)), 'via', via, 'dev', lan.bridge, 'proto', ROUTE_PROTOCOL]);
 }
 
+async function delLinkIfThere(name: string): Promise<void> {
+  try {
+    await ip(['link', 'del', name]);
+  } catch (e) {
+    if (!/Cannot find device/.test(e instanceof Error ? e.message : String(e))) throw e;
+  }
+}
+
 /** Removes namespaces, veths, the bridge and (with it) the host's pod routes. Returns what went. */
 export async function removeLan(lan: Lan): Promise<string[]> {
   const gone: string[] = [];
@@ -186,8 +194,9 @@ export async function removeLan(lan: Lan): Promise<string[]> {
       await ip(['netns', 'del', n.netns]);
       gone.push(n.netns);
     }
-    // Deleting the namespace takes its veth end and so the pair; a leftover host end is removed here.
-    if (await linkExists(n.veth)) await ip(['link', 'del', n.veth]);
+    // Deleting the namespace takes its veth end and so the pair, in the background: a host end
+    // still listed may vanish before our delete, which then has nothing left to do.
+    if (await linkExists(n.veth)) await delLinkIfThere(n.veth);
   }
   const routes = (await ip(['-4', 'route', 'show', 'dev', lan.bridge, 'proto', ROUTE_PROTOCOL]).catch(() => ''))
     .split('\n').map((r) => r.trim().split(' ')[0]).filter((d): d is string => !!d);

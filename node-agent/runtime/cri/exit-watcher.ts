@@ -10,6 +10,16 @@ import { containerStatus, exitResult } from './containers.js';
 
 /** Re-checks of a pushed exit the status does not show yet: 25 ms doubling to 1 s, ~30 s in all. */
 const PUSHED_RECHECKS = 36;
+const OOM_SETTLE_MS = 500;
+
+function nanosToMs(n: number | string | bigint): number {
+  try {
+    return Number(BigInt(n) / 1_000_000n);
+  } catch {
+    // Not a number: treat as long ago, so nothing waits on it.
+    return 0;
+  }
+}
 const PUSHED_RECHECK_MS = 25;
 const PUSHED_RECHECK_MAX_MS = 1000;
 /** Pushed exits kept for a wait that comes after them (the agent waits right after starting). */
@@ -112,11 +122,17 @@ export class ExitWatcher {
     for (const w of set ?? []) fn(w);
   }
 
-  /** Answers the container's waiters from its status when it has exited or is gone; true if so. */
+  /**
+   * Answers the container's waiters from its status when it has exited or is gone; true if so.
+   * A SIGKILL (137) that ended under OOM_SETTLE_MS ago and is not marked OOMKilled is left for
+   * the next look: the runtime records an OOM kill from its own TaskOOM event, which may trail
+   * the exit, and an OOM kill must not be reported as a plain Error.
+   */
   private async check(id: string): Promise<boolean> {
     try {
       const st = await containerStatus(this.client, id);
       if (st.state !== CriState.CONTAINER_EXITED) return false;
+      if (st.exitCode === 137 && st.reason !== 'OOMKilled' && Date.now() - nanosToMs(st.finishedAt) < OOM_SETTLE_MS) return false;
       this.settle(id, (w) => w.resolve(exitResult(st)));
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
