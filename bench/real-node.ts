@@ -3,6 +3,7 @@
 // (RunPodSandbox + CreateContainer + StartContainer straight through node-agent/runtime/cri) in
 // the same run.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -56,6 +57,8 @@ async function idleAgent(
     AGENT_MAIN, '--control-plane', controlPlane, '--node-name', IDLE_NODE, '--runtime', 'cri',
     '--containerd-socket', containerd.socket, '--pod-cidr', containerd.subnet, '--state-dir', join(stateDir, 'idle-agent'),
     '--listen', `127.0.0.1:${await freePort()}`, '--log-level', 'warn',
+    // As deployed (proxy and DNS on), but with a table of its own that goes when it stops.
+    '--proxy-table', `skiff-bench-${randomBytes(3).toString('hex')}`, '--cleanup',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';
   proc.stderr?.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-2000)));
