@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unwrapAs } from '../../proto/api/kinds.js';
 import { containsCidr, mustParseCidr } from '../../proto/api/cidr.js';
 import type { Pod } from '../../proto/gen/skiff/v1/core.js';
-import { ContainerState } from '../../proto/gen/runtime/v1/api.js';
+import { ContainerState, PodSandboxState } from '../../proto/gen/runtime/v1/api.js';
 import { Api } from '../../cli/client.js';
 import { missingPackages } from '../../cli/up/up.js';
 import type { Lan } from '../../cli/up/lan.js';
@@ -232,6 +232,33 @@ spec:
       return NODES.every((n) => servedFrom.has(n));
     }, 60_000, `NodePort ${port} on ${n1} served by pods of n1, n2 and n3`);
   }, 90_000);
+
+  it('a crashed node (agent and containerd killed) has its pods run elsewhere; back, it keeps no orphan', async () => {
+    const pidOf = async (name: string): Promise<number> => Number((await readFile(join(stateDir, 'pids', `${name}.pid`), 'utf8')).trim());
+    const before = await pods();
+    const onN2 = before.filter((p) => p.spec?.nodeName === 'n2').map((p) => p.metadata?.name ?? '');
+    expect(onN2.length).toBeGreaterThan(0);
+    const t0 = Date.now();
+    // As a crashed machine: no agent, no runtime API. Its containers keep running, unseen.
+    for (const name of ['node-agent-n2', 'containerd-n2']) process.kill(await pidOf(name), 'SIGKILL');
+    await until(async () => {
+      const now = await pods();
+      const ready = now.filter((p) => p.spec?.nodeName !== 'n2' && p.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
+      return ready.length === 6 && now.every((p) => !onN2.includes(p.metadata?.name ?? ''));
+    }, 120_000, '6 ready replicas on n1 and n3');
+    console.log(`node n2 killed -> its pods Running and Ready on n1/n3: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    // Back: skiff up starts what is missing; the agent must not keep pods the cluster moved.
+    ok(await skiff(['up', '--nodes', '3', '--state-dir', stateDir, '--no-example']), 'up again');
+    const cri = cris.get('n2')!;
+    await until(async () => {
+      const bound = new Set((await pods()).filter((p) => p.spec?.nodeName === 'n2').map((p) => p.metadata?.name ?? ''));
+      const { containers } = await cri.rt('listContainers', { filter: { id: '', podSandboxId: '', labelSelector: {} } });
+      return containers.every((c) => c.state !== ContainerState.CONTAINER_RUNNING || bound.has(c.labels[LABEL_POD_NAME] ?? ''));
+    }, 90_000, 'n2 runs no container of a pod that moved');
+    const { items } = await cri.rt('listPodSandbox', {});
+    expect(items.filter((s) => onN2.includes(s.metadata?.name ?? '') && s.state === PodSandboxState.SANDBOX_READY)).toEqual([]);
+  }, 300_000);
 
   it('skiff down --purge leaves no namespace, veth, bridge, route, nft table or process behind', async () => {
     ok(await skiff(['down', '--purge', '--state-dir', stateDir]), 'down --purge');
