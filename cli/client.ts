@@ -8,6 +8,9 @@ import {
   type ApplyResponse,
   type CreateRequest,
   type DeleteRequest,
+  type EvictRequest,
+  type ExecRequest,
+  type ExecResponse,
   type GetRequest,
   type ListRequest,
   type LogChunk,
@@ -23,6 +26,8 @@ import {
 import { ApiError, fromGrpcError } from '../proto/api/errors.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** What the node agent gives a command sent with timeoutSeconds 0. */
+export const EXEC_DEFAULT_TIMEOUT_SECONDS = 300;
 /** A server that accepts no connection within this long is reported unreachable. */
 export const CONNECT_TIMEOUT_MS = 4_000;
 
@@ -139,6 +144,17 @@ export class Api {
   }
   apply(req: ApplyRequest): Promise<ApplyResponse> {
     return this.unary<ApplyRequest, ApplyResponse>((r, md, o, cb: Callback<ApplyResponse>) => this.client.apply(r, md, o, cb), req);
+  }
+  /** Pod eviction; TooManyRequests while it would break its Deployment's availability. */
+  evict(req: Partial<EvictRequest> & { namespace: string; name: string }): Promise<Resource> {
+    return this.unary<EvictRequest, Resource>((r, md, o, cb: Callback<Resource>) => this.client.evict(r, md, o, cb), {
+      gracePeriodSeconds: undefined, dryRun: false, ...req,
+    });
+  }
+  /** Runs a command in a container; the deadline leaves the command its own timeout and then some. */
+  exec(req: ExecRequest): Promise<ExecResponse> {
+    const timeoutMs = (req.timeoutSeconds || EXEC_DEFAULT_TIMEOUT_SECONDS) * 1000 + 60_000;
+    return this.unary<ExecRequest, ExecResponse>((r, md, o, cb: Callback<ExecResponse>) => this.client.exec(r, md, o, cb), req, timeoutMs);
   }
   version(): Promise<VersionInfo> {
     return this.unary<Record<string, never>, VersionInfo>((r, md, o, cb: Callback<VersionInfo>) => this.client.version(r, md, o, cb), {});

@@ -151,6 +151,10 @@ export class NodeAgent {
         status: () => this.status(),
         containersOf: (ns, name) => this.workerByKey(`${ns}/${name}`)?.pod.spec?.containers.map((c) => c.name),
         logFile: (ns, name, c, prev) => this.workerByKey(`${ns}/${name}`)?.logFile(c, prev),
+        exec: async (ns, name, c, cmd, timeoutSeconds) => {
+          const h = this.workerByKey(`${ns}/${name}`)?.runningHandle(c);
+          return h ? this.runtime.exec(h, cmd, timeoutSeconds) : undefined;
+        },
       });
       this.grpc = server;
       this.port = port;

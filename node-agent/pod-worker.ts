@@ -143,6 +143,12 @@ export class PodWorker {
     return n;
   }
 
+  /** The handle of a container that runs now (exec's target); undefined when it does not run. */
+  runningHandle(container: string): ContainerHandle | undefined {
+    const run = this.runs.get(container);
+    return run?.handle && !run.exit ? run.handle : undefined;
+  }
+
   /** Log file of a container: its current attempt, or the one before with previous. */
   logFile(container: string, previous: boolean): { path: string; running: () => boolean } | undefined {
     const run = this.runs.get(container);

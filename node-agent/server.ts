@@ -1,11 +1,16 @@
 // The agent's own gRPC service (NodeAgent): container logs read from the CRI log files under
-// the sandbox's log directory (tail, follow, previous attempt, timestamps) and a status summary.
+// the sandbox's log directory (tail, follow, previous attempt, timestamps), exec in a running
+// container (CRI ExecSync through the Runtime) and a status summary.
 import { Server, ServerCredentials, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { access } from 'node:fs/promises';
 import { errors, toGrpcStatus } from '../proto/api/errors.js';
-import type { LogChunk, LogsRequest } from '../proto/gen/skiff/v1/api.js';
+import type { ExecRequest, ExecResponse, LogChunk, LogsRequest } from '../proto/gen/skiff/v1/api.js';
 import { NodeAgentService, type AgentStatus, type AgentStatusRequest, type NodeAgentServer } from '../proto/gen/skiff/v1/agent.js';
 import { streamLog } from './logs.js';
+import { RuntimeError, type ExecResult } from './runtime/runtime.js';
+
+/** What a command gets when the request sets no timeout (kubelet streams have none; ExecSync needs one). */
+export const DEFAULT_EXEC_TIMEOUT_SECONDS = 300;
 
 /** What the service needs from the agent. */
 export interface LogSource {
@@ -13,6 +18,8 @@ export interface LogSource {
   /** Containers of a pod, or undefined when the pod is not on this node. */
   containersOf(namespace: string, pod: string): string[] | undefined;
   logFile(namespace: string, pod: string, container: string, previous: boolean): { path: string; running: () => boolean } | undefined;
+  /** Runs cmd in the container; undefined when that container is not running now. */
+  exec(namespace: string, pod: string, container: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult | undefined>;
 }
 
 export function nodeAgentServer(src: LogSource): NodeAgentServer {
@@ -20,6 +27,12 @@ export function nodeAgentServer(src: LogSource): NodeAgentServer {
     status(_call: ServerUnaryCall<AgentStatusRequest, AgentStatus>, cb: sendUnaryData<AgentStatus>) {
       src.status().then(
         (s) => cb(null, s),
+        (e: unknown) => cb(toGrpcStatus(e), null),
+      );
+    },
+    exec(call: ServerUnaryCall<ExecRequest, ExecResponse>, cb: sendUnaryData<ExecResponse>) {
+      execIn(src, call.request).then(
+        (r) => cb(null, r),
         (e: unknown) => cb(toGrpcStatus(e), null),
       );
     },
@@ -33,19 +46,42 @@ export function nodeAgentServer(src: LogSource): NodeAgentServer {
   };
 }
 
+/** The named container, or the pod's only one; NotFound / BadRequest say what is there instead. */
+function containerOf(src: LogSource, ns: string, pod: string, asked: string): string {
+  const containers = src.containersOf(ns, pod);
+  if (!containers) throw errors.notFound('Pod', ns, pod);
+  if (!asked) {
+    if (containers.length !== 1) {
+      throw errors.badRequest(`pod ${ns}/${pod} has ${containers.length} containers (${containers.join(', ')}): name one with --container`);
+    }
+    return containers[0]!;
+  }
+  if (!containers.includes(asked)) throw errors.badRequest(`container "${asked}" is not in pod ${ns}/${pod}; it has ${containers.join(', ')}`);
+  return asked;
+}
+
+async function execIn(src: LogSource, r: ExecRequest): Promise<ExecResponse> {
+  const ns = r.namespace || 'default';
+  if (r.command.length === 0) throw errors.badRequest('exec: command is required');
+  if (r.timeoutSeconds < 0) throw errors.badRequest(`exec: timeoutSeconds must be >= 0, not ${r.timeoutSeconds}`);
+  const container = containerOf(src, ns, r.pod, r.container);
+  let res: ExecResult | undefined;
+  try {
+    res = await src.exec(ns, r.pod, container, r.command, r.timeoutSeconds || DEFAULT_EXEC_TIMEOUT_SECONDS);
+  } catch (e) {
+    // The runtime could not run it at all (no such binary, container gone): the user's problem
+    // to fix, with the runtime's own words.
+    if (e instanceof RuntimeError) throw errors.badRequest(`exec in container "${container}" of pod ${ns}/${r.pod} failed: ${e.message}`);
+    throw e;
+  }
+  if (!res) throw errors.badRequest(`container "${container}" of pod ${ns}/${r.pod} is not running; exec needs a running container`);
+  return { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode };
+}
+
 async function streamLogs(src: LogSource, call: ServerWritableStream<LogsRequest, LogChunk>): Promise<void> {
   const r = call.request;
   const ns = r.namespace || 'default';
-  const containers = src.containersOf(ns, r.pod);
-  if (!containers) throw errors.notFound('Pod', ns, r.pod);
-  let container = r.container;
-  if (!container) {
-    if (containers.length !== 1) {
-      throw errors.badRequest(`pod ${ns}/${r.pod} has ${containers.length} containers (${containers.join(', ')}): name one with --container`);
-    }
-    container = containers[0]!;
-  }
-  if (!containers.includes(container)) throw errors.badRequest(`container "${container}" is not in pod ${ns}/${r.pod}; it has ${containers.join(', ')}`);
+  const container = containerOf(src, ns, r.pod, r.container);
   const f = src.logFile(ns, r.pod, container, r.previous);
   const missing = (): Error =>
     r.previous

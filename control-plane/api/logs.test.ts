@@ -1,12 +1,13 @@
-// Api.Logs against a node agent gRPC server that serves fixed lines (the real agent is a
-// separate program; this one speaks the same NodeAgent service).
+// Api.Logs and Api.Exec against a node agent gRPC server that serves fixed lines and echoes
+// exec requests (the real agent is a separate program; this one speaks the same NodeAgent
+// service; node-agent/agent.test.ts runs exec through the real agent).
 import { Server, ServerCredentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, fromGrpcError } from '../../proto/api/errors.js';
 import { wrap } from '../../proto/api/kinds.js';
 import { fromManifest, type JsonObject } from '../../proto/api/manifest.js';
 import { NodeAgentService, type NodeAgentServer } from '../../proto/gen/skiff/v1/agent.js';
-import type { LogChunk, LogsRequest } from '../../proto/gen/skiff/v1/api.js';
+import type { ExecRequest, ExecResponse, LogChunk, LogsRequest } from '../../proto/gen/skiff/v1/api.js';
 import { testStore, type TestStore } from '../../test/helpers/etcd-client.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { startTestServer, type TestServer } from './testing.js';
@@ -28,6 +29,10 @@ beforeAll(async () => {
       call.write({ data: Buffer.from(`hello from ${pod}/${container}\n`), container, pod });
       call.write({ data: Buffer.from('second line\n'), container, pod });
       call.end();
+    },
+    exec: (call, cb) => {
+      const { pod, container, command } = call.request;
+      cb(null, { stdout: Buffer.from(`${pod}/${container}: ${command.join(' ')}\n`), stderr: Buffer.from('err\n'), exitCode: command.length });
     },
     status: (_call, cb) => cb(null, { nodeName: 'n1', runtime: 'test', runtimeVersion: '0', pods: 0, containers: 0 }),
   };
@@ -93,5 +98,30 @@ describe('logs', () => {
     expect(e2.code).toBe('Unavailable');
     expect(e2.message).toMatch(/cannot reach the node agent of node "n-dead" at 127\.0\.0\.1:\d+/);
     expect((await failure(logs({ pod: 'nope' }))).code).toBe('NotFound');
+  });
+});
+
+const exec = (r: Partial<ExecRequest>): Promise<ExecResponse> =>
+  new Promise((resolve, reject) => {
+    srv.api.client.exec({ namespace: '', pod: '', container: '', command: [], timeoutSeconds: 0, ...r }, srv.api.md, (e, res) => (e ? reject(fromGrpcError(e)) : resolve(res)));
+  });
+
+describe('exec', () => {
+  it("forwards to the pod's node agent and returns its output and exit code", async () => {
+    const r = await exec({ pod: 'p2', container: 'b', command: ['sh', '-c', 'exit 3'] });
+    expect(Buffer.from(r.stdout).toString()).toBe('p2/b: sh -c exit 3\n');
+    expect(Buffer.from(r.stderr).toString()).toBe('err\n');
+    expect(r.exitCode).toBe(3);
+  });
+
+  it('refuses what cannot run: no command, several containers, unscheduled pod, unreachable agent', async () => {
+    const none = await failure(exec({ pod: 'p1' }));
+    expect(none.code).toBe('Invalid');
+    expect(none.causes[0]?.field).toBe('command');
+    expect((await failure(exec({ pod: 'p2', command: ['true'] }))).message).toMatch(/has 2 containers/);
+    expect((await failure(exec({ pod: 'pending', command: ['true'] }))).message).toMatch(/not scheduled to a node yet/);
+    const dead = await failure(exec({ pod: 'p-dead', command: ['true'] }));
+    expect(dead.code).toBe('Unavailable');
+    expect(dead.message).toMatch(/cannot reach the node agent of node "n-dead"/);
   });
 });

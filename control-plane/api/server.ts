@@ -25,6 +25,8 @@ import { kindOf, type ApiContext } from './context.js';
 import { create, get, list, patch, requestObject, update } from './crud.js';
 import { DEFAULT_NAMESPACE, applyDefaults } from './defaults.js';
 import { deleteObject } from './delete.js';
+import { evictPod } from './eviction/evict.js';
+import { proxyExec } from './exec.js';
 import { proxyLogs } from './logs.js';
 import { EtcdWatchSource, UNCACHED_KINDS } from './etcd-watch.js';
 import { WatchCaches, type WatchCacheOptions, type WatchType } from './watch-cache.js';
@@ -71,7 +73,7 @@ function requestKind(verb: string, req: unknown): string {
   const r = req as { kind?: unknown; object?: Resource };
   if (typeof r.kind === 'string') return kindOfSafe(r.kind);
   if (r.object?.object) return kindOfSafe(r.object.object.$case);
-  return verb === 'logs' ? 'Pod' : '';
+  return verb === 'logs' || verb === 'evict' || verb === 'exec' ? 'Pod' : '';
 }
 
 function kindOfSafe(alias: string): string {
@@ -248,6 +250,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     delete: unary('delete', async (req) => wrap(kindOf(req.kind).kind, await deleteObject(ctx, req))),
     apply: unary('apply', (req) => apply(ctx, req)),
     logs: streaming('logs', (call) => proxyLogs(ctx, call)),
+    evict: unary('evict', async (req) => wrap('Pod', await evictPod(ctx, req))),
+    exec: unary('exec', (req) => proxyExec(ctx, req)),
     version: unary('version', async () => {
       let etcdVersion = '';
       try {

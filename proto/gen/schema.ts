@@ -1842,6 +1842,58 @@ export const schema: Record<string, MessageSchema> = {
       }
     }
   },
+  "skiff.v1.EvictRequest": {
+    "fields": {
+      "namespace": {
+        "kind": "string"
+      },
+      "name": {
+        "kind": "string"
+      },
+      "gracePeriodSeconds": {
+        "kind": "int64",
+        "optional": true
+      },
+      "dryRun": {
+        "kind": "bool"
+      }
+    }
+  },
+  "skiff.v1.ExecRequest": {
+    "fields": {
+      "namespace": {
+        "kind": "string"
+      },
+      "pod": {
+        "kind": "string"
+      },
+      "container": {
+        "kind": "string"
+      },
+      "command": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "timeoutSeconds": {
+        "kind": "int64"
+      }
+    }
+  },
+  "skiff.v1.ExecResponse": {
+    "fields": {
+      "stdout": {
+        "kind": "bytes"
+      },
+      "stderr": {
+        "kind": "bytes"
+      },
+      "exitCode": {
+        "kind": "int32"
+      }
+    }
+  },
   "skiff.v1.VersionRequest": {
     "fields": {}
   },

@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { LogChunk, LogsRequest } from "./api.js";
+import { ExecRequest, ExecResponse, LogChunk, LogsRequest } from "./api.js";
 
 export const protobufPackage = "skiff.v1";
 
@@ -233,6 +233,15 @@ export const NodeAgentService = {
     responseSerialize: (value: LogChunk): Buffer => Buffer.from(LogChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): LogChunk => LogChunk.decode(value),
   },
+  exec: {
+    path: "/skiff.v1.NodeAgent/Exec" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExecRequest): Buffer => Buffer.from(ExecRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExecRequest => ExecRequest.decode(value),
+    responseSerialize: (value: ExecResponse): Buffer => Buffer.from(ExecResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExecResponse => ExecResponse.decode(value),
+  },
   status: {
     path: "/skiff.v1.NodeAgent/Status" as const,
     requestStream: false as const,
@@ -246,12 +255,25 @@ export const NodeAgentService = {
 
 export interface NodeAgentServer extends UntypedServiceImplementation {
   logs: handleServerStreamingCall<LogsRequest, LogChunk>;
+  exec: handleUnaryCall<ExecRequest, ExecResponse>;
   status: handleUnaryCall<AgentStatusRequest, AgentStatus>;
 }
 
 export interface NodeAgentClient extends Client {
   logs(request: LogsRequest, options?: Partial<CallOptions>): ClientReadableStream<LogChunk>;
   logs(request: LogsRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<LogChunk>;
+  exec(request: ExecRequest, callback: (error: ServiceError | null, response: ExecResponse) => void): ClientUnaryCall;
+  exec(
+    request: ExecRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExecResponse) => void,
+  ): ClientUnaryCall;
+  exec(
+    request: ExecRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExecResponse) => void,
+  ): ClientUnaryCall;
   status(
     request: AgentStatusRequest,
     callback: (error: ServiceError | null, response: AgentStatus) => void,
