@@ -18,6 +18,7 @@ import { SharedInformers } from '../control-plane/informers.js';
 import { credentials } from '@grpc/grpc-js';
 import { NodeAgentClient } from '../proto/gen/skiff/v1/agent.js';
 import type { LogChunk } from '../proto/gen/skiff/v1/api.js';
+import { runCli } from '../cli/program.js';
 import { NodeAgent, type NodeAgentOptions } from './agent.js';
 import { AgentApi } from './api-client.js';
 import { ManualClock, type Clock } from '../proto/api/clock.js';
@@ -458,5 +459,40 @@ describe('node agent with the fake runtime', () => {
       });
     await until(async () => (await viaControlPlane().catch(() => '')) === 'hi\n', 10_000, 'logs through the control plane');
     expect((await getPod(cluster, 'talk'))?.status?.hostIP).toBe('127.0.0.1');
+  });
+  it('skiff exec runs a command through the control plane and the agent, passing output and the exit code through', async () => {
+    const { cluster, mk } = await setup();
+    const agent = mk(undefined, { nodeIP: undefined });
+    await agent.start();
+    await cluster.client.create('Pod', pod('shell', 'n1', [
+      { name: 'app', image: 'skiff/hello:1', command: ['sh', '-c', 'sleep infinity'], env: [{ name: 'GREETING', value: 'hi there' }] },
+      { name: 'side', image: 'skiff/hello:1', command: ['sh', '-c', 'sleep infinity'] },
+    ]));
+    await cluster.client.create('Pod', pod('once', 'n1', [{ name: 'app', image: 'skiff/hello:1', command: ['sh', '-c', 'exit 0'] }], { restartPolicy: 'Never' }));
+    await until(async () => (await getPod(cluster, 'shell'))?.status?.containerStatuses.every((c) => c.state?.running) === true, 10_000, 'shell running');
+    await until(async () => (await getPod(cluster, 'once'))?.status?.phase === 'Succeeded', 10_000, 'once Succeeded');
+    const skiff = async (args: string[]): Promise<{ code: number; out: string; err: string }> => {
+      let out = '';
+      let err = '';
+      const code = await runCli(args, {
+        stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) },
+        env: { HOME: '/nonexistent', SKIFF_SERVER: cluster.address }, interactive: false,
+      });
+      return { code, out, err };
+    };
+    expect(await skiff(['exec', 'shell', '-c', 'app', '--', 'sh', '-c', 'echo out $GREETING; echo oops >&2; exit 7'])).toEqual({ code: 7, out: 'out hi there\n', err: 'oops\n' });
+    expect(await skiff(['exec', 'pod/shell', '-c', 'side', '--', 'hostname'])).toEqual({ code: 0, out: 'shell\n', err: '' });
+    // What the container has no binary for exits 127, as a shell would say.
+    expect(await skiff(['exec', 'shell', '-c', 'app', '--', 'nosuch'])).toMatchObject({ code: 127, err: 'nosuch: not found\n' });
+
+    const several = await skiff(['exec', 'shell', '--', 'true']);
+    expect(several.code).toBe(1);
+    expect(several.err).toMatch(/^error \(BadRequest\): pod "default\/shell" has 2 containers; choose one of: app, side/);
+    const done = await skiff(['exec', 'once', '--', 'true']);
+    expect(done.err).toMatch(/cannot exec into a container in a completed pod; current phase is Succeeded/);
+    const interactive = await skiff(['exec', '-it', 'shell', '-c', 'app', '--', 'sh']);
+    expect(interactive).toMatchObject({ code: 1 });
+    expect(interactive.err).toMatch(/interactive exec \(-i\/-t\) is not supported yet/);
+    expect((await skiff(['exec', 'shell', '-c', 'app'])).err).toMatch(/give the command after --/);
   });
 });
