@@ -1,7 +1,7 @@
 // The CLI's one way to the control plane: the generated ApiClient, a bearer token on every
 // call, a deadline on every unary call (so an unreachable server fails within seconds instead of
 // hanging) and errors turned into ApiError with the address that was tried.
-import { credentials, Metadata, type ClientReadableStream } from '@grpc/grpc-js';
+import { credentials, Metadata, type ClientDuplexStream, type ClientReadableStream } from '@grpc/grpc-js';
 import {
   ApiClient,
   type ApplyRequest,
@@ -16,6 +16,7 @@ import {
   type LogChunk,
   type LogsRequest,
   type PatchRequest,
+  type PortForwardFrame,
   type Resource,
   type ResourceList,
   type UpdateRequest,
@@ -170,6 +171,11 @@ export class Api {
 
   logs(req: LogsRequest): ClientReadableStream<LogChunk> {
     return this.client.logs(req, this.metadata());
+  }
+
+  /** One forwarded connection: write the target frame first, then data frames. */
+  portForward(): ClientDuplexStream<PortForwardFrame, PortForwardFrame> {
+    return this.client.portForward(this.metadata());
   }
 
   close(): void {

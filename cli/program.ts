@@ -16,6 +16,7 @@ import { getCommand } from './commands/get.js';
 import { execCommand } from './commands/exec.js';
 import { logsCommand } from './commands/logs.js';
 import { cordonCommand, drainCommand } from './commands/node.js';
+import { portForwardCommand } from './commands/port-forward.js';
 import { rolloutHistory, rolloutPause, rolloutRestart, rolloutStatus, rolloutUndo } from './commands/rollout.js';
 import { scaleCommand } from './commands/scale.js';
 import { setImageCommand } from './commands/set.js';
@@ -205,6 +206,24 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option('--timeout <duration>', 'kill the command after this long (default 300s)')
     .action(action((ctx, pod: string, command: string[], opts: { container?: string; stdin: boolean; tty: boolean; timeout?: string }) =>
       execCommand(ctx, pod, command, opts)));
+
+  program
+    .command('port-forward')
+    .description('forward 127.0.0.1:LOCAL to a port of a pod until interrupted: port-forward POD [LOCAL:]REMOTE...')
+    .argument('<pod>', 'pod/NAME, NAME or deploy/NAME')
+    .argument('<ports...>', 'LOCAL:REMOTE, REMOTE (same local port) or :REMOTE (a free local port)')
+    .action(action(async (ctx, pod: string, ports: string[]) => {
+      const ac = new AbortController();
+      const stop = (): void => ac.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        return await portForwardCommand(ctx, pod, ports, ac.signal);
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    }));
 
   program
     .command('cordon')

@@ -155,6 +155,7 @@ export class NodeAgent {
           const h = this.workerByKey(`${ns}/${name}`)?.runningHandle(c);
           return h ? this.runtime.exec(h, cmd, timeoutSeconds) : undefined;
         },
+        forwardHost: (ns, name) => this.workerByKey(`${ns}/${name}`)?.forwardHost(),
       });
       this.grpc = server;
       this.port = port;

@@ -1,10 +1,12 @@
 // The agent's own gRPC service (NodeAgent): container logs read from the CRI log files under
 // the sandbox's log directory (tail, follow, previous attempt, timestamps), exec in a running
 // container (CRI ExecSync through the Runtime) and a status summary.
-import { Server, ServerCredentials, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServerDuplexStream, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { connect, type Socket } from 'node:net';
 import { access } from 'node:fs/promises';
 import { errors, toGrpcStatus } from '../proto/api/errors.js';
-import type { ExecRequest, ExecResponse, LogChunk, LogsRequest } from '../proto/gen/skiff/v1/api.js';
+import { bridge } from '../proto/api/port-forward.js';
+import type { ExecRequest, ExecResponse, LogChunk, LogsRequest, PortForwardFrame } from '../proto/gen/skiff/v1/api.js';
 import { NodeAgentService, type AgentStatus, type AgentStatusRequest, type NodeAgentServer } from '../proto/gen/skiff/v1/agent.js';
 import { streamLog } from './logs.js';
 import { RuntimeError, type ExecResult } from './runtime/runtime.js';
@@ -20,6 +22,8 @@ export interface LogSource {
   logFile(namespace: string, pod: string, container: string, previous: boolean): { path: string; running: () => boolean } | undefined;
   /** Runs cmd in the container; undefined when that container is not running now. */
   exec(namespace: string, pod: string, container: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult | undefined>;
+  /** The address port-forward dials for a pod of this node; undefined while it has none. */
+  forwardHost(namespace: string, pod: string): string | undefined;
 }
 
 export function nodeAgentServer(src: LogSource): NodeAgentServer {
@@ -35,6 +39,12 @@ export function nodeAgentServer(src: LogSource): NodeAgentServer {
         (r) => cb(null, r),
         (e: unknown) => cb(toGrpcStatus(e), null),
       );
+    },
+    portForward(call: ServerDuplexStream<PortForwardFrame, PortForwardFrame>) {
+      call.once('data', (first: PortForwardFrame) => {
+        call.pause();
+        void forward(src, call, first).catch((e: unknown) => call.emit('error', toGrpcStatus(e)));
+      });
     },
     logs(call: ServerWritableStream<LogsRequest, LogChunk>) {
       void streamLogs(src, call).then(
@@ -76,6 +86,30 @@ async function execIn(src: LogSource, r: ExecRequest): Promise<ExecResponse> {
   }
   if (!res) throw errors.badRequest(`container "${container}" of pod ${ns}/${r.pod} is not running; exec needs a running container`);
   return { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode };
+}
+
+/** Dials the pod for the stream's first frame, then bridges the connection and the stream. */
+async function forward(src: LogSource, call: ServerDuplexStream<PortForwardFrame, PortForwardFrame>, first: PortForwardFrame): Promise<void> {
+  const ns = first.namespace || 'default';
+  const where = `pod ${ns}/${first.pod}`;
+  if (first.port < 1 || first.port > 65535) throw errors.badRequest(`port-forward: port must be 1-65535, not ${first.port}`);
+  if (!src.containersOf(ns, first.pod)) throw errors.notFound('Pod', ns, first.pod);
+  const host = src.forwardHost(ns, first.pod);
+  if (!host) throw errors.badRequest(`${where} has no network yet (its sandbox is not running); port-forward needs a running pod`);
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = connect({ host, port: first.port, allowHalfOpen: true });
+    s.once('connect', () => {
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', (e) => reject(errors.unavailable(`${where}: cannot connect to ${host}:${first.port}: ${e.message}`)));
+  });
+  call.on('cancelled', () => socket.destroy());
+  if (first.data.length) socket.write(first.data);
+  const done = bridge(socket, call);
+  call.resume();
+  const err = await done;
+  if (err) throw errors.unavailable(`${where} port ${first.port}: ${err.message}`);
 }
 
 async function streamLogs(src: LogSource, call: ServerWritableStream<LogsRequest, LogChunk>): Promise<void> {

@@ -1,4 +1,4 @@
-// Api.Logs and Api.Exec against a node agent gRPC server that serves fixed lines and echoes
+// Api.Logs, Api.Exec and Api.PortForward against a node agent gRPC server that serves fixed lines and echoes
 // exec requests (the real agent is a separate program; this one speaks the same NodeAgent
 // service; node-agent/agent.test.ts runs exec through the real agent).
 import { Server, ServerCredentials, type ClientReadableStream } from '@grpc/grpc-js';
@@ -7,7 +7,7 @@ import { ApiError, fromGrpcError } from '../../proto/api/errors.js';
 import { wrap } from '../../proto/api/kinds.js';
 import { fromManifest, type JsonObject } from '../../proto/api/manifest.js';
 import { NodeAgentService, type NodeAgentServer } from '../../proto/gen/skiff/v1/agent.js';
-import type { ExecRequest, ExecResponse, LogChunk, LogsRequest } from '../../proto/gen/skiff/v1/api.js';
+import type { ExecRequest, ExecResponse, LogChunk, LogsRequest, PortForwardFrame } from '../../proto/gen/skiff/v1/api.js';
 import { testStore, type TestStore } from '../../test/helpers/etcd-client.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { startTestServer, type TestServer } from './testing.js';
@@ -34,6 +34,11 @@ beforeAll(async () => {
       const { pod, container, command } = call.request;
       cb(null, { stdout: Buffer.from(`${pod}/${container}: ${command.join(' ')}\n`), stderr: Buffer.from('err\n'), exitCode: command.length });
     },
+    portForward: (call) => {
+      // Answers every frame with its data upper-cased: the relay is what is under test here.
+      call.on('data', (f: { data: Buffer }) => call.write({ namespace: '', pod: '', port: 0, data: Buffer.from(Buffer.from(f.data).toString().toUpperCase()) }));
+      call.on('end', () => call.end());
+    },
     status: (_call, cb) => cb(null, { nodeName: 'n1', runtime: 'test', runtimeVersion: '0', pods: 0, containers: 0 }),
   };
   agent.addService(NodeAgentService, impl);
@@ -53,6 +58,10 @@ beforeAll(async () => {
     const { info, object } = fromManifest(doc);
     await srv.api.create({ object: wrap(info.kind, object) });
   }
+  // The agent would report it; port-forward only reaches running pods.
+  const p1 = await ts.store.get('Pod', 'default', 'p1');
+  p1.status!.phase = 'Running';
+  await ts.store.update('Pod', p1);
 });
 afterAll(async () => {
   await srv.stop();
@@ -123,5 +132,31 @@ describe('exec', () => {
     const dead = await failure(exec({ pod: 'p-dead', command: ['true'] }));
     expect(dead.code).toBe('Unavailable');
     expect(dead.message).toMatch(/cannot reach the node agent of node "n-dead"/);
+  });
+});
+
+describe('port-forward', () => {
+  const forward = (first: Partial<PortForwardFrame>, data: string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const s = srv.api.client.portForward(srv.api.md);
+      let out = '';
+      s.on('data', (f: PortForwardFrame) => (out += Buffer.from(f.data).toString()));
+      s.on('end', () => resolve(out));
+      s.on('error', (e) => reject(fromGrpcError(e)));
+      s.write({ namespace: '', pod: '', port: 0, data: Buffer.alloc(0), ...first });
+      for (const d of data) s.write({ namespace: '', pod: '', port: 0, data: Buffer.from(d) });
+      s.end();
+    });
+
+  it("relays frames both ways to the pod's node agent and ends when it does", async () => {
+    expect(await forward({ pod: 'p1', port: 8080, data: Buffer.from('a') }, ['bc', 'd'])).toBe('ABCD');
+  });
+
+  it('refuses a bad port, an unknown pod and a pod that is not running', async () => {
+    const bad = await failure(forward({ pod: 'p1', port: 70000 }, []));
+    expect(bad.code).toBe('Invalid');
+    expect(bad.causes[0]?.field).toBe('port');
+    expect((await failure(forward({ pod: 'nope', port: 80 }, []))).code).toBe('NotFound');
+    expect((await failure(forward({ pod: 'pending', port: 80 }, []))).message).toMatch(/not scheduled to a node yet/);
   });
 });

@@ -1894,6 +1894,22 @@ export const schema: Record<string, MessageSchema> = {
       }
     }
   },
+  "skiff.v1.PortForwardFrame": {
+    "fields": {
+      "namespace": {
+        "kind": "string"
+      },
+      "pod": {
+        "kind": "string"
+      },
+      "port": {
+        "kind": "int32"
+      },
+      "data": {
+        "kind": "bytes"
+      }
+    }
+  },
   "skiff.v1.VersionRequest": {
     "fields": {}
   },

@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -20,7 +22,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { ExecRequest, ExecResponse, LogChunk, LogsRequest } from "./api.js";
+import { ExecRequest, ExecResponse, LogChunk, LogsRequest, PortForwardFrame } from "./api.js";
 
 export const protobufPackage = "skiff.v1";
 
@@ -242,6 +244,15 @@ export const NodeAgentService = {
     responseSerialize: (value: ExecResponse): Buffer => Buffer.from(ExecResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecResponse => ExecResponse.decode(value),
   },
+  portForward: {
+    path: "/skiff.v1.NodeAgent/PortForward" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: PortForwardFrame): Buffer => Buffer.from(PortForwardFrame.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PortForwardFrame => PortForwardFrame.decode(value),
+    responseSerialize: (value: PortForwardFrame): Buffer => Buffer.from(PortForwardFrame.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PortForwardFrame => PortForwardFrame.decode(value),
+  },
   status: {
     path: "/skiff.v1.NodeAgent/Status" as const,
     requestStream: false as const,
@@ -256,6 +267,7 @@ export const NodeAgentService = {
 export interface NodeAgentServer extends UntypedServiceImplementation {
   logs: handleServerStreamingCall<LogsRequest, LogChunk>;
   exec: handleUnaryCall<ExecRequest, ExecResponse>;
+  portForward: handleBidiStreamingCall<PortForwardFrame, PortForwardFrame>;
   status: handleUnaryCall<AgentStatusRequest, AgentStatus>;
 }
 
@@ -274,6 +286,12 @@ export interface NodeAgentClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ExecResponse) => void,
   ): ClientUnaryCall;
+  portForward(): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
+  portForward(options: Partial<CallOptions>): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
+  portForward(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
   status(
     request: AgentStatusRequest,
     callback: (error: ServiceError | null, response: AgentStatus) => void,

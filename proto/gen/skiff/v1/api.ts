@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -208,7 +210,7 @@ export interface ExecRequest {
   /** Empty: the pod's only container (an error if it has several). */
   container: string;
   command: string[];
-  /** Seconds the command may run; 0: no limit beyond the call's deadline. */
+  /** Seconds the command may run before it is killed; 0: 300. */
   timeoutSeconds: number;
 }
 
@@ -216,6 +218,19 @@ export interface ExecResponse {
   stdout: Buffer;
   stderr: Buffer;
   exitCode: number;
+}
+
+/**
+ * One TCP connection forwarded to a pod's port, as a stream of frames each way. The client's
+ * first frame names the target (namespace, pod, port) and may carry data; later frames carry
+ * only data. Ending the client stream half-closes the connection to the pod; the server ends
+ * its stream when the pod side closes.
+ */
+export interface PortForwardFrame {
+  namespace: string;
+  pod: string;
+  port: number;
+  data: Buffer;
 }
 
 export interface VersionRequest {
@@ -2579,6 +2594,123 @@ export const ExecResponse: MessageFns<ExecResponse> = {
   },
 };
 
+function createBasePortForwardFrame(): PortForwardFrame {
+  return { namespace: "", pod: "", port: 0, data: Buffer.alloc(0) };
+}
+
+export const PortForwardFrame: MessageFns<PortForwardFrame> = {
+  encode(message: PortForwardFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.pod !== "") {
+      writer.uint32(18).string(message.pod);
+    }
+    if (message.port !== 0) {
+      writer.uint32(24).int32(message.port);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(34).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortForwardFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortForwardFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pod = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.port = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortForwardFrame {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      pod: isSet(object.pod) ? globalThis.String(object.pod) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: PortForwardFrame): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.pod !== "") {
+      obj.pod = message.pod;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PortForwardFrame>, I>>(base?: I): PortForwardFrame {
+    return PortForwardFrame.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PortForwardFrame>, I>>(object: I): PortForwardFrame {
+    const message = createBasePortForwardFrame();
+    message.namespace = object.namespace ?? "";
+    message.pod = object.pod ?? "";
+    message.port = object.port ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
 function createBaseVersionRequest(): VersionRequest {
   return {};
 }
@@ -3099,6 +3231,15 @@ export const ApiService = {
     responseSerialize: (value: ExecResponse): Buffer => Buffer.from(ExecResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecResponse => ExecResponse.decode(value),
   },
+  portForward: {
+    path: "/skiff.v1.Api/PortForward" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: PortForwardFrame): Buffer => Buffer.from(PortForwardFrame.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PortForwardFrame => PortForwardFrame.decode(value),
+    responseSerialize: (value: PortForwardFrame): Buffer => Buffer.from(PortForwardFrame.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PortForwardFrame => PortForwardFrame.decode(value),
+  },
   version: {
     path: "/skiff.v1.Api/Version" as const,
     requestStream: false as const,
@@ -3122,6 +3263,7 @@ export interface ApiServer extends UntypedServiceImplementation {
   logs: handleServerStreamingCall<LogsRequest, LogChunk>;
   evict: handleUnaryCall<EvictRequest, Resource>;
   exec: handleUnaryCall<ExecRequest, ExecResponse>;
+  portForward: handleBidiStreamingCall<PortForwardFrame, PortForwardFrame>;
   version: handleUnaryCall<VersionRequest, VersionInfo>;
 }
 
@@ -3241,6 +3383,12 @@ export interface ApiClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ExecResponse) => void,
   ): ClientUnaryCall;
+  portForward(): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
+  portForward(options: Partial<CallOptions>): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
+  portForward(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
   version(
     request: VersionRequest,
     callback: (error: ServiceError | null, response: VersionInfo) => void,
