@@ -60,7 +60,9 @@ export async function drainCommand(ctx: Ctx, args: readonly string[], o: DrainOp
   await setUnschedulable(ctx, name, true);
   const list = await ctx.api().list({ kind: 'Pod', namespace: '', fieldSelector: `spec.nodeName=${name}` });
   const pods = list.items.map((r) => unwrapAs('Pod', r));
-  const bare = pods.filter((p) => !hasController(p));
+  // As kubectl: a finished pod has nothing left to lose, so it goes without --force.
+  const finished = (p: Pod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+  const bare = pods.filter((p) => !hasController(p) && !finished(p));
   if (bare.length && !o.force) {
     throw errors.badRequest(`cannot delete Pods that declare no controller (use --force to override): ${bare.map(podRef).join(', ')}`);
   }

@@ -56,7 +56,7 @@ async function agentStep(): Promise<void> {
       await ts.store.delete('Pod', m.namespace, m.name, { uid: m.uid }).catch((e: unknown) => {
         if (!isApiError(e, 'NotFound') && !isApiError(e, 'Conflict')) throw e;
       });
-    } else if (!isPodReady(p) && now.getTime() - Date.parse(m.creationTimestamp) >= 300) {
+    } else if (!isPodReady(p) && p.status?.phase !== 'Succeeded' && now.getTime() - Date.parse(m.creationTimestamp) >= 300) {
       p.status!.phase = 'Running';
       p.status!.startTime = stamp;
       p.status!.conditions = [
@@ -171,10 +171,12 @@ describe('skiff cordon, uncordon, drain', () => {
       onN1 = (await podsOn('n1')).length;
     }
     await ts.store.create('Pod', podFixture('bare', { nodeName: 'n1', ready: true }));
+    await ts.store.create('Pod', podFixture('bare-done', { nodeName: 'n1', phase: 'Succeeded' }));
 
     const refused = await skiff(['drain', 'n1']);
     expect(refused.code).toBe(1);
-    expect(refused.err).toContain('cannot delete Pods that declare no controller (use --force to override): default/bare');
+    // Only the running one: a finished pod without a controller goes without --force, as in kubectl.
+    expect(refused.err).toContain('cannot delete Pods that declare no controller (use --force to override): default/bare\n');
     expect((await ts.store.get('Node', '', 'n1')).spec?.unschedulable).toBe(true);
 
     const availability = new Availability();
@@ -198,7 +200,8 @@ describe('skiff cordon, uncordon, drain', () => {
       expect(out).toContain(`pod/${name} evicted\n`);
     }
     expect(out.trimEnd().split('\n').at(-1)).toBe('node/n1 drained');
-    expect(err).toContain('Warning: deleting Pods that declare no controller: default/bare');
+    expect(err).toContain('Warning: deleting Pods that declare no controller: default/bare\n');
+    expect(out).toContain('pod/bare-done evicted\n');
     // Two of the Deployment's pods were on n1 and only one could go at a time.
     expect(err).toMatch(/error when evicting pods\/"web-[a-z0-9-]+" -n "default" \(will retry after 0.1s\): Cannot evict pod as it would violate the availability of deployment "default\/web"/);
     expect(availability.min).toBeGreaterThanOrEqual(FLOOR);
