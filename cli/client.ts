@@ -11,6 +11,7 @@ import {
   type EvictRequest,
   type ExecRequest,
   type ExecResponse,
+  type ExecStreamFrame,
   type GetRequest,
   type ListRequest,
   type LogChunk,
@@ -171,6 +172,11 @@ export class Api {
 
   logs(req: LogsRequest): ClientReadableStream<LogChunk> {
     return this.client.logs(req, this.metadata());
+  }
+
+  /** An interactive exec: write the start frame first, then input frames. */
+  execStream(): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame> {
+    return this.client.execStream(this.metadata());
   }
 
   /** One forwarded connection: write the target frame first, then data frames. */

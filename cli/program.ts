@@ -13,7 +13,7 @@ import { configSet, configView } from './commands/config.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
-import { execCommand } from './commands/exec.js';
+import { execCommand, type Terminal } from './commands/exec.js';
 import { logsCommand } from './commands/logs.js';
 import { cordonCommand, drainCommand } from './commands/node.js';
 import { portForwardCommand } from './commands/port-forward.js';
@@ -31,6 +31,8 @@ export interface CliIO {
   /** Live Ink views when true (stdout is a terminal). */
   interactive: boolean;
   readStdin?: ReadStdin;
+  /** The terminal of `exec -i/-t`; process.stdin/stdout when unset. */
+  terminal?: Terminal;
   /**
    * Adds more verbs (e.g. `skiff up`/`down` from cli/up/) to the program; they report their
    * exit code through setExitCode.
@@ -201,11 +203,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .argument('<pod>', 'pod/NAME, NAME or deploy/NAME')
     .argument('[command...]', 'the command and its arguments, after --')
     .option('-c, --container <name>', 'container name (default: the only one)')
-    .option('-i, --stdin', 'pass stdin (interactive: not supported yet)', false)
-    .option('-t, --tty', 'allocate a terminal (interactive: not supported yet)', false)
+    .option('-i, --stdin', 'pass stdin to the command (a stream, CRI Exec)', false)
+    .option('-t, --tty', 'run the command in a terminal (with -i and a terminal stdin)', false)
     .option('--timeout <duration>', 'kill the command after this long (default 300s)')
     .action(action((ctx, pod: string, command: string[], opts: { container?: string; stdin: boolean; tty: boolean; timeout?: string }) =>
-      execCommand(ctx, pod, command, opts)));
+      execCommand(ctx, pod, command, { ...opts, terminal: io.terminal })));
 
   program
     .command('port-forward')

@@ -20,6 +20,9 @@ import { SharedInformers } from '../control-plane/informers.js';
 import { NodeAgent } from './agent.js';
 import { AgentApi } from './api-client.js';
 import { CriRuntime } from './runtime/cri/driver.js';
+import { execCommand } from '../cli/commands/exec.js';
+import { makeCtx } from '../cli/context.js';
+import { PassThrough } from 'node:stream';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 
@@ -131,6 +134,37 @@ describe('node agent on containerd', () => {
     expect(reply).toMatch(/^HTTP\/1\.[01] 200/);
     expect(reply).toContain('from skiff');
     nodeAgent.close();
+
+    // Interactive exec through the control plane (the CLI's own code path), over CRI's
+    // streaming Exec: stdin in, stdout and stderr apart without a terminal, the exit code out.
+    const ctx = makeCtx({
+      settings: { server: `127.0.0.1:${server!.port}`, token: '', namespace: 'default', origin: { server: 'flag', token: 'default', namespace: 'default' } },
+      explicitNamespace: false, interactive: false, timeoutMs: 10_000,
+      stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) },
+    });
+    let out = '';
+    let err = '';
+    const piped = Object.assign(new PassThrough(), { isTTY: false });
+    piped.end('hello\n');
+    const code = await execCommand(ctx, 'hello', ['sh', '-c', 'read x; echo "got $x"; echo oops >&2; exit 3'], { container: 'web', stdin: true, tty: false, terminal: { input: piped } });
+    expect({ code, out, err }).toEqual({ code: 3, out: 'got hello\n', err: 'oops\n' });
+
+    // With a terminal: a shell reads lines from it, echoes them, and its exit code comes back.
+    out = '';
+    err = '';
+    const raw: boolean[] = [];
+    const keyboard = Object.assign(new PassThrough(), { isTTY: true, setRawMode: (on: boolean) => raw.push(on) });
+    keyboard.write('echo $((6*7))\r');
+    keyboard.write('exit 5\r');
+    const ttyCode = await execCommand(ctx, 'hello', ['sh'], {
+      container: 'web', stdin: true, tty: true,
+      terminal: { input: keyboard, size: () => ({ columns: 100, rows: 30 }), onResize: () => () => undefined },
+    });
+    ctx.close();
+    expect(ttyCode).toBe(5);
+    expect(out).toMatch(/\r?\n42\r?\n/);
+    expect(err).toBe('');
+    expect(raw).toEqual([true, false]);
 
     await client!.delete({ kind: 'Pod', namespace: 'default', name: 'hello' });
     await until(async () => (await getPod('hello')) === undefined, 60_000, 'pod removed');

@@ -19,6 +19,7 @@ import { credentials } from '@grpc/grpc-js';
 import { NodeAgentClient } from '../proto/gen/skiff/v1/agent.js';
 import type { LogChunk } from '../proto/gen/skiff/v1/api.js';
 import { connect, createServer as createTcpServer, type AddressInfo as TcpAddress } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { portForwardCommand } from '../cli/commands/port-forward.js';
 import { makeCtx } from '../cli/context.js';
 import { runCli } from '../cli/program.js';
@@ -480,6 +481,7 @@ describe('node agent with the fake runtime', () => {
       const code = await runCli(args, {
         stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) },
         env: { HOME: '/nonexistent', SKIFF_SERVER: cluster.address }, interactive: false,
+        terminal: { input: Object.assign(new PassThrough(), { isTTY: false }) },
       });
       return { code, out, err };
     };
@@ -493,9 +495,10 @@ describe('node agent with the fake runtime', () => {
     expect(several.err).toMatch(/^error \(BadRequest\): pod "default\/shell" has 2 containers; choose one of: app, side/);
     const done = await skiff(['exec', 'once', '--', 'true']);
     expect(done.err).toMatch(/cannot exec into a container in a completed pod; current phase is Succeeded/);
-    const interactive = await skiff(['exec', '-it', 'shell', '-c', 'app', '--', 'sh']);
+    // The fake runtime has no streaming server: -i is refused by the agent, saying so.
+    const interactive = await skiff(['exec', '-i', 'shell', '-c', 'app', '--', 'sh']);
     expect(interactive).toMatchObject({ code: 1 });
-    expect(interactive.err).toMatch(/interactive exec \(-i\/-t\) is not supported yet/);
+    expect(interactive.err).toMatch(/the fake runtime of node n1 cannot run interactive exec \(-i\/-t\)/);
     expect((await skiff(['exec', 'shell', '-c', 'app'])).err).toMatch(/give the command after --/);
   });
   it('skiff port-forward carries connections from 127.0.0.1 through the control plane and the agent to the pod, half-close included', async () => {

@@ -6,10 +6,10 @@ import { connect, type Socket } from 'node:net';
 import { access } from 'node:fs/promises';
 import { errors, toGrpcStatus } from '../proto/api/errors.js';
 import { bridge } from '../proto/api/port-forward.js';
-import type { ExecRequest, ExecResponse, LogChunk, LogsRequest, PortForwardFrame } from '../proto/gen/skiff/v1/api.js';
+import type { ExecRequest, ExecResponse, ExecStreamFrame, LogChunk, LogsRequest, PortForwardFrame } from '../proto/gen/skiff/v1/api.js';
 import { NodeAgentService, type AgentStatus, type AgentStatusRequest, type NodeAgentServer } from '../proto/gen/skiff/v1/agent.js';
 import { streamLog } from './logs.js';
-import { RuntimeError, type ExecResult } from './runtime/runtime.js';
+import { RuntimeError, type ExecResult, type ExecSession } from './runtime/runtime.js';
 
 /** What a command gets when the request sets no timeout (kubelet streams have none; ExecSync needs one). */
 export const DEFAULT_EXEC_TIMEOUT_SECONDS = 300;
@@ -22,6 +22,11 @@ export interface LogSource {
   logFile(namespace: string, pod: string, container: string, previous: boolean): { path: string; running: () => boolean } | undefined;
   /** Runs cmd in the container; undefined when that container is not running now. */
   exec(namespace: string, pod: string, container: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult | undefined>;
+  /**
+   * Starts an interactive exec; undefined when the container is not running. Throws
+   * BadRequest when the runtime cannot stream (the fake).
+   */
+  execStream(namespace: string, pod: string, container: string, cmd: string[], opts: { tty: boolean; stdin: boolean }): Promise<ExecSession | undefined>;
   /** The address port-forward dials for a pod of this node; undefined while it has none. */
   forwardHost(namespace: string, pod: string): string | undefined;
 }
@@ -44,6 +49,15 @@ export function nodeAgentServer(src: LogSource): NodeAgentServer {
       call.once('data', (first: PortForwardFrame) => {
         call.pause();
         void forward(src, call, first).catch((e: unknown) => call.emit('error', toGrpcStatus(e)));
+      });
+    },
+    execStream(call: ServerDuplexStream<ExecStreamFrame, ExecStreamFrame>) {
+      call.once('data', (first: ExecStreamFrame) => {
+        call.pause();
+        void interactive(src, call, first).then(
+          () => call.end(),
+          (e: unknown) => call.emit('error', toGrpcStatus(e)),
+        );
       });
     },
     logs(call: ServerWritableStream<LogsRequest, LogChunk>) {
@@ -86,6 +100,52 @@ async function execIn(src: LogSource, r: ExecRequest): Promise<ExecResponse> {
   }
   if (!res) throw errors.badRequest(`container "${container}" of pod ${ns}/${r.pod} is not running; exec needs a running container`);
   return { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode };
+}
+
+const outFrame = (f: Partial<ExecStreamFrame>): ExecStreamFrame => ({
+  start: undefined, tty: false, stdin: false, data: Buffer.alloc(0), channel: 0, closeStdin: false, width: 0, height: 0, exitCode: undefined, ...f,
+});
+
+/** Runs the first frame's command with the runtime's streaming exec and relays it with the stream. */
+async function interactive(src: LogSource, call: ServerDuplexStream<ExecStreamFrame, ExecStreamFrame>, first: ExecStreamFrame): Promise<void> {
+  const r = first.start;
+  if (!r) throw errors.badRequest('exec: the first frame must carry start');
+  const ns = r.namespace || 'default';
+  if (r.command.length === 0) throw errors.badRequest('exec: command is required');
+  const container = containerOf(src, ns, r.pod, r.container);
+  let session: ExecSession | undefined;
+  try {
+    session = await src.execStream(ns, r.pod, container, r.command, { tty: first.tty, stdin: first.stdin });
+  } catch (e) {
+    if (e instanceof RuntimeError) throw errors.badRequest(`exec in container "${container}" of pod ${ns}/${r.pod} failed: ${e.message}`);
+    throw e;
+  }
+  if (!session) throw errors.badRequest(`container "${container}" of pod ${ns}/${r.pod} is not running; exec needs a running container`);
+  const s = session;
+  call.on('cancelled', () => s.close());
+  s.onOutput((channel, data) => {
+    call.write(outFrame({ channel, data }));
+  });
+  call.on('data', (f: ExecStreamFrame) => {
+    if (f.data.length) s.write(Buffer.from(f.data));
+    if (f.width && f.height) s.resize(f.width, f.height);
+    if (f.closeStdin) s.closeStdin();
+  });
+  call.on('end', () => {
+    if (first.stdin) s.closeStdin();
+  });
+  call.resume();
+  // The first frame may already carry input or a size.
+  if (first.width && first.height) s.resize(first.width, first.height);
+  if (first.data.length) s.write(Buffer.from(first.data));
+  if (first.closeStdin) s.closeStdin();
+  let exitCode: number;
+  try {
+    exitCode = await s.exited;
+  } catch (e) {
+    throw errors.badRequest(`exec in container "${container}" of pod ${ns}/${r.pod}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  call.write(outFrame({ exitCode }));
 }
 
 /** Dials the pod for the stream's first frame, then bridges the connection and the stream. */

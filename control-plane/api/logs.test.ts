@@ -7,7 +7,7 @@ import { ApiError, fromGrpcError } from '../../proto/api/errors.js';
 import { wrap } from '../../proto/api/kinds.js';
 import { fromManifest, type JsonObject } from '../../proto/api/manifest.js';
 import { NodeAgentService, type NodeAgentServer } from '../../proto/gen/skiff/v1/agent.js';
-import type { ExecRequest, ExecResponse, LogChunk, LogsRequest, PortForwardFrame } from '../../proto/gen/skiff/v1/api.js';
+import type { ExecRequest, ExecResponse, ExecStreamFrame, LogChunk, LogsRequest, PortForwardFrame } from '../../proto/gen/skiff/v1/api.js';
 import { testStore, type TestStore } from '../../test/helpers/etcd-client.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { startTestServer, type TestServer } from './testing.js';
@@ -38,6 +38,16 @@ beforeAll(async () => {
       // Answers every frame with its data upper-cased: the relay is what is under test here.
       call.on('data', (f: { data: Buffer }) => call.write({ namespace: '', pod: '', port: 0, data: Buffer.from(Buffer.from(f.data).toString().toUpperCase()) }));
       call.on('end', () => call.end());
+    },
+    execStream: (call) => {
+      // Echoes input as stdout and ends with exit code 0 once input ends.
+      call.on('data', (f: { data: Buffer }) => {
+        if (f.data.length) call.write({ start: undefined, tty: false, stdin: false, data: f.data, channel: 1, closeStdin: false, width: 0, height: 0, exitCode: undefined });
+      });
+      call.on('end', () => {
+        call.write({ start: undefined, tty: false, stdin: false, data: Buffer.alloc(0), channel: 0, closeStdin: false, width: 0, height: 0, exitCode: 0 });
+        call.end();
+      });
     },
     status: (_call, cb) => cb(null, { nodeName: 'n1', runtime: 'test', runtimeVersion: '0', pods: 0, containers: 0 }),
   };
@@ -158,5 +168,37 @@ describe('port-forward', () => {
     expect(bad.causes[0]?.field).toBe('port');
     expect((await failure(forward({ pod: 'nope', port: 80 }, []))).code).toBe('NotFound');
     expect((await failure(forward({ pod: 'pending', port: 80 }, []))).message).toMatch(/not scheduled to a node yet/);
+  });
+});
+
+describe('exec stream', () => {
+  it("relays an interactive exec to the pod's node agent with the container resolved, and its exit code back", async () => {
+    const s = srv.api.client.execStream(srv.api.md);
+    const frames: ExecStreamFrame[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      s.on('data', (f: ExecStreamFrame) => frames.push(f));
+      s.on('end', () => resolve());
+      s.on('error', (e) => reject(fromGrpcError(e)));
+    });
+    const f = (x: Partial<ExecStreamFrame>): ExecStreamFrame => ({ start: undefined, tty: false, stdin: false, data: Buffer.alloc(0), channel: 0, closeStdin: false, width: 0, height: 0, exitCode: undefined, ...x });
+    s.write(f({ start: { namespace: '', pod: 'p1', container: '', command: ['cat'], timeoutSeconds: 0 }, stdin: true }));
+    s.write(f({ data: Buffer.from('abc') }));
+    s.end();
+    await done;
+    expect(frames.filter((x) => x.channel === 1).map((x) => Buffer.from(x.data).toString()).join('')).toBe('abc');
+    expect(frames.at(-1)?.exitCode).toBe(0);
+  });
+
+  it('refuses a first frame without start and a pod that cannot exec', async () => {
+    const run = (first: Partial<ExecStreamFrame>): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        const s = srv.api.client.execStream(srv.api.md);
+        s.on('data', () => undefined);
+        s.on('end', () => resolve(undefined));
+        s.on('error', (e) => reject(fromGrpcError(e)));
+        s.write({ start: undefined, tty: false, stdin: false, data: Buffer.alloc(0), channel: 0, closeStdin: false, width: 0, height: 0, exitCode: undefined, ...first });
+      });
+    expect((await failure(run({}))).message).toMatch(/first frame must carry start/);
+    expect((await failure(run({ start: { namespace: '', pod: 'pending', container: '', command: ['sh'], timeoutSeconds: 0 } }))).message).toMatch(/not scheduled/);
   });
 });

@@ -26,7 +26,7 @@ import { create, get, list, patch, requestObject, update } from './crud.js';
 import { DEFAULT_NAMESPACE, applyDefaults } from './defaults.js';
 import { deleteObject } from './delete.js';
 import { evictPod } from './eviction/evict.js';
-import { proxyExec } from './exec.js';
+import { proxyExec, proxyExecStream } from './exec.js';
 import { proxyLogs } from './logs.js';
 import { proxyPortForward } from './port-forward.js';
 import { EtcdWatchSource, UNCACHED_KINDS } from './etcd-watch.js';
@@ -272,6 +272,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     evict: unary('evict', async (req) => wrap('Pod', await evictPod(ctx, req))),
     exec: unary('exec', (req) => proxyExec(ctx, req)),
     portForward: bidi('portforward', 'Pod', (call) => proxyPortForward(ctx, call)),
+    execStream: bidi('execstream', 'Pod', (call) => proxyExecStream(ctx, call)),
     version: unary('version', async () => {
       let etcdVersion = '';
       try {

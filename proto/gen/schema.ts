@@ -1910,6 +1910,39 @@ export const schema: Record<string, MessageSchema> = {
       }
     }
   },
+  "skiff.v1.ExecStreamFrame": {
+    "fields": {
+      "start": {
+        "kind": "message",
+        "ref": "skiff.v1.ExecRequest"
+      },
+      "tty": {
+        "kind": "bool"
+      },
+      "stdin": {
+        "kind": "bool"
+      },
+      "data": {
+        "kind": "bytes"
+      },
+      "channel": {
+        "kind": "int32"
+      },
+      "closeStdin": {
+        "kind": "bool"
+      },
+      "width": {
+        "kind": "uint32"
+      },
+      "height": {
+        "kind": "uint32"
+      },
+      "exitCode": {
+        "kind": "int32",
+        "optional": true
+      }
+    }
+  },
   "skiff.v1.VersionRequest": {
     "fields": {}
   },

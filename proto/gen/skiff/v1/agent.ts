@@ -22,7 +22,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { ExecRequest, ExecResponse, LogChunk, LogsRequest, PortForwardFrame } from "./api.js";
+import { ExecRequest, ExecResponse, ExecStreamFrame, LogChunk, LogsRequest, PortForwardFrame } from "./api.js";
 
 export const protobufPackage = "skiff.v1";
 
@@ -253,6 +253,15 @@ export const NodeAgentService = {
     responseSerialize: (value: PortForwardFrame): Buffer => Buffer.from(PortForwardFrame.encode(value).finish()),
     responseDeserialize: (value: Buffer): PortForwardFrame => PortForwardFrame.decode(value),
   },
+  execStream: {
+    path: "/skiff.v1.NodeAgent/ExecStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExecStreamFrame): Buffer => Buffer.from(ExecStreamFrame.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExecStreamFrame => ExecStreamFrame.decode(value),
+    responseSerialize: (value: ExecStreamFrame): Buffer => Buffer.from(ExecStreamFrame.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExecStreamFrame => ExecStreamFrame.decode(value),
+  },
   status: {
     path: "/skiff.v1.NodeAgent/Status" as const,
     requestStream: false as const,
@@ -268,6 +277,7 @@ export interface NodeAgentServer extends UntypedServiceImplementation {
   logs: handleServerStreamingCall<LogsRequest, LogChunk>;
   exec: handleUnaryCall<ExecRequest, ExecResponse>;
   portForward: handleBidiStreamingCall<PortForwardFrame, PortForwardFrame>;
+  execStream: handleBidiStreamingCall<ExecStreamFrame, ExecStreamFrame>;
   status: handleUnaryCall<AgentStatusRequest, AgentStatus>;
 }
 
@@ -292,6 +302,9 @@ export interface NodeAgentClient extends Client {
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
+  execStream(): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame>;
+  execStream(options: Partial<CallOptions>): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame>;
+  execStream(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame>;
   status(
     request: AgentStatusRequest,
     callback: (error: ServiceError | null, response: AgentStatus) => void,

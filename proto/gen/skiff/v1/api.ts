@@ -233,6 +233,28 @@ export interface PortForwardFrame {
   data: Buffer;
 }
 
+/**
+ * An interactive exec (kubectl exec -i/-t) as a stream of frames each way, over CRI's streaming
+ * Exec. The client's first frame carries `start` (and tty/stdin); later client frames carry
+ * input, a terminal size or the end of input. The server sends output and, last, the exit code.
+ */
+export interface ExecStreamFrame {
+  start?: ExecRequest | undefined;
+  tty: boolean;
+  stdin: boolean;
+  /** Client: stdin bytes. Server: output bytes of `channel`. */
+  data: Buffer;
+  /** Server: 1 stdout, 2 stderr (the CRI stream channel numbers). */
+  channel: number;
+  /** Client: no more input. */
+  closeStdin: boolean;
+  /** Client: the terminal's size changed (columns, rows). */
+  width: number;
+  height: number;
+  /** Server, last frame: the command exited with this code. */
+  exitCode?: number | undefined;
+}
+
 export interface VersionRequest {
 }
 
@@ -2711,6 +2733,215 @@ export const PortForwardFrame: MessageFns<PortForwardFrame> = {
   },
 };
 
+function createBaseExecStreamFrame(): ExecStreamFrame {
+  return {
+    start: undefined,
+    tty: false,
+    stdin: false,
+    data: Buffer.alloc(0),
+    channel: 0,
+    closeStdin: false,
+    width: 0,
+    height: 0,
+    exitCode: undefined,
+  };
+}
+
+export const ExecStreamFrame: MessageFns<ExecStreamFrame> = {
+  encode(message: ExecStreamFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== undefined) {
+      ExecRequest.encode(message.start, writer.uint32(10).fork()).join();
+    }
+    if (message.tty !== false) {
+      writer.uint32(16).bool(message.tty);
+    }
+    if (message.stdin !== false) {
+      writer.uint32(24).bool(message.stdin);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(34).bytes(message.data);
+    }
+    if (message.channel !== 0) {
+      writer.uint32(40).int32(message.channel);
+    }
+    if (message.closeStdin !== false) {
+      writer.uint32(48).bool(message.closeStdin);
+    }
+    if (message.width !== 0) {
+      writer.uint32(56).uint32(message.width);
+    }
+    if (message.height !== 0) {
+      writer.uint32(64).uint32(message.height);
+    }
+    if (message.exitCode !== undefined) {
+      writer.uint32(72).int32(message.exitCode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecStreamFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecStreamFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.start = ExecRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tty = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.stdin = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.channel = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.closeStdin = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.width = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.height = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.exitCode = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecStreamFrame {
+    return {
+      start: isSet(object.start) ? ExecRequest.fromJSON(object.start) : undefined,
+      tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
+      stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      channel: isSet(object.channel) ? globalThis.Number(object.channel) : 0,
+      closeStdin: isSet(object.closeStdin) ? globalThis.Boolean(object.closeStdin) : false,
+      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
+      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
+      exitCode: isSet(object.exitCode) ? globalThis.Number(object.exitCode) : undefined,
+    };
+  },
+
+  toJSON(message: ExecStreamFrame): unknown {
+    const obj: any = {};
+    if (message.start !== undefined) {
+      obj.start = ExecRequest.toJSON(message.start);
+    }
+    if (message.tty !== false) {
+      obj.tty = message.tty;
+    }
+    if (message.stdin !== false) {
+      obj.stdin = message.stdin;
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.channel !== 0) {
+      obj.channel = Math.round(message.channel);
+    }
+    if (message.closeStdin !== false) {
+      obj.closeStdin = message.closeStdin;
+    }
+    if (message.width !== 0) {
+      obj.width = Math.round(message.width);
+    }
+    if (message.height !== 0) {
+      obj.height = Math.round(message.height);
+    }
+    if (message.exitCode !== undefined) {
+      obj.exitCode = Math.round(message.exitCode);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExecStreamFrame>, I>>(base?: I): ExecStreamFrame {
+    return ExecStreamFrame.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExecStreamFrame>, I>>(object: I): ExecStreamFrame {
+    const message = createBaseExecStreamFrame();
+    message.start = (object.start !== undefined && object.start !== null)
+      ? ExecRequest.fromPartial(object.start)
+      : undefined;
+    message.tty = object.tty ?? false;
+    message.stdin = object.stdin ?? false;
+    message.data = object.data ?? Buffer.alloc(0);
+    message.channel = object.channel ?? 0;
+    message.closeStdin = object.closeStdin ?? false;
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.exitCode = object.exitCode ?? undefined;
+    return message;
+  },
+};
+
 function createBaseVersionRequest(): VersionRequest {
   return {};
 }
@@ -3240,6 +3471,15 @@ export const ApiService = {
     responseSerialize: (value: PortForwardFrame): Buffer => Buffer.from(PortForwardFrame.encode(value).finish()),
     responseDeserialize: (value: Buffer): PortForwardFrame => PortForwardFrame.decode(value),
   },
+  execStream: {
+    path: "/skiff.v1.Api/ExecStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExecStreamFrame): Buffer => Buffer.from(ExecStreamFrame.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExecStreamFrame => ExecStreamFrame.decode(value),
+    responseSerialize: (value: ExecStreamFrame): Buffer => Buffer.from(ExecStreamFrame.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExecStreamFrame => ExecStreamFrame.decode(value),
+  },
   version: {
     path: "/skiff.v1.Api/Version" as const,
     requestStream: false as const,
@@ -3264,6 +3504,7 @@ export interface ApiServer extends UntypedServiceImplementation {
   evict: handleUnaryCall<EvictRequest, Resource>;
   exec: handleUnaryCall<ExecRequest, ExecResponse>;
   portForward: handleBidiStreamingCall<PortForwardFrame, PortForwardFrame>;
+  execStream: handleBidiStreamingCall<ExecStreamFrame, ExecStreamFrame>;
   version: handleUnaryCall<VersionRequest, VersionInfo>;
 }
 
@@ -3389,6 +3630,9 @@ export interface ApiClient extends Client {
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
+  execStream(): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame>;
+  execStream(options: Partial<CallOptions>): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame>;
+  execStream(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame>;
   version(
     request: VersionRequest,
     callback: (error: ServiceError | null, response: VersionInfo) => void,
