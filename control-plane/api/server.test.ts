@@ -331,7 +331,7 @@ describe('auth', () => {
       const w = collect(anon.watch({ kind: 'pods' }));
       await until(() => w.error() !== undefined, 10_000, 'watch refusal');
       expect((w.error() as ApiError).code).toBe('Unauthorized');
-      // The verbs that reach into pods: exec, eviction and port-forward.
+      // The verbs that reach into pods: exec (both kinds), eviction and port-forward.
       const unary = <Req, Res>(fn: (r: Req, md: typeof anon.md, cb: (e: Error | null, r?: Res) => void) => unknown, req: Req): Promise<unknown> =>
         new Promise((resolve, reject) => fn(req, anon.md, (e) => (e ? reject(fromGrpcError(e)) : resolve(undefined))));
       expect((await failure(unary(anon.client.exec.bind(anon.client), { namespace: '', pod: 'x', container: '', command: ['id'], timeoutSeconds: 0 }))).code).toBe('Unauthorized');
@@ -343,6 +343,13 @@ describe('auth', () => {
       });
       pf.write({ namespace: '', pod: 'x', port: 80, data: Buffer.alloc(0) });
       expect(((await pfError) as ApiError).code).toBe('Unauthorized');
+      const es = anon.client.execStream(anon.md);
+      const esError = new Promise<unknown>((resolve) => {
+        es.on('error', (e) => resolve(fromGrpcError(e)));
+        es.on('data', () => undefined);
+      });
+      es.write({ start: { namespace: '', pod: 'x', container: '', command: ['sh'], timeoutSeconds: 0 }, tty: true, stdin: true, data: Buffer.alloc(0), channel: 0, closeStdin: false, width: 0, height: 0, exitCode: undefined });
+      expect(((await esError) as ApiError).code).toBe('Unauthorized');
     } finally {
       await secure.stop();
     }
