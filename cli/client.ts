@@ -1,18 +1,23 @@
 // The CLI's one way to the control plane: the generated ApiClient, a bearer token on every
 // call, a deadline on every unary call (so an unreachable server fails within seconds instead of
 // hanging) and errors turned into ApiError with the address that was tried.
-import { credentials, Metadata, type ClientReadableStream } from '@grpc/grpc-js';
+import { credentials, Metadata, type ClientDuplexStream, type ClientReadableStream } from '@grpc/grpc-js';
 import {
   ApiClient,
   type ApplyRequest,
   type ApplyResponse,
   type CreateRequest,
   type DeleteRequest,
+  type EvictRequest,
+  type ExecRequest,
+  type ExecResponse,
+  type ExecStreamFrame,
   type GetRequest,
   type ListRequest,
   type LogChunk,
   type LogsRequest,
   type PatchRequest,
+  type PortForwardFrame,
   type Resource,
   type ResourceList,
   type UpdateRequest,
@@ -23,6 +28,8 @@ import {
 import { ApiError, fromGrpcError } from '../proto/api/errors.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** What the node agent gives a command sent with timeoutSeconds 0. */
+export const EXEC_DEFAULT_TIMEOUT_SECONDS = 300;
 /** A server that accepts no connection within this long is reported unreachable. */
 export const CONNECT_TIMEOUT_MS = 4_000;
 
@@ -140,6 +147,17 @@ export class Api {
   apply(req: ApplyRequest): Promise<ApplyResponse> {
     return this.unary<ApplyRequest, ApplyResponse>((r, md, o, cb: Callback<ApplyResponse>) => this.client.apply(r, md, o, cb), req);
   }
+  /** Pod eviction; TooManyRequests while it would break its Deployment's availability. */
+  evict(req: Partial<EvictRequest> & { namespace: string; name: string }): Promise<Resource> {
+    return this.unary<EvictRequest, Resource>((r, md, o, cb: Callback<Resource>) => this.client.evict(r, md, o, cb), {
+      gracePeriodSeconds: undefined, dryRun: false, ...req,
+    });
+  }
+  /** Runs a command in a container; the deadline leaves the command its own timeout and then some. */
+  exec(req: ExecRequest): Promise<ExecResponse> {
+    const timeoutMs = (req.timeoutSeconds || EXEC_DEFAULT_TIMEOUT_SECONDS) * 1000 + 60_000;
+    return this.unary<ExecRequest, ExecResponse>((r, md, o, cb: Callback<ExecResponse>) => this.client.exec(r, md, o, cb), req, timeoutMs);
+  }
   version(): Promise<VersionInfo> {
     return this.unary<Record<string, never>, VersionInfo>((r, md, o, cb: Callback<VersionInfo>) => this.client.version(r, md, o, cb), {});
   }
@@ -154,6 +172,16 @@ export class Api {
 
   logs(req: LogsRequest): ClientReadableStream<LogChunk> {
     return this.client.logs(req, this.metadata());
+  }
+
+  /** An interactive exec: write the start frame first, then input frames. */
+  execStream(): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame> {
+    return this.client.execStream(this.metadata());
+  }
+
+  /** One forwarded connection: write the target frame first, then data frames. */
+  portForward(): ClientDuplexStream<PortForwardFrame, PortForwardFrame> {
+    return this.client.portForward(this.metadata());
   }
 
   close(): void {

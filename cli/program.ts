@@ -13,7 +13,10 @@ import { configSet, configView } from './commands/config.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
+import { execCommand, type Terminal } from './commands/exec.js';
 import { logsCommand } from './commands/logs.js';
+import { cordonCommand, drainCommand } from './commands/node.js';
+import { portForwardCommand } from './commands/port-forward.js';
 import { rolloutHistory, rolloutPause, rolloutRestart, rolloutStatus, rolloutUndo } from './commands/rollout.js';
 import { scaleCommand } from './commands/scale.js';
 import { setImageCommand } from './commands/set.js';
@@ -28,6 +31,8 @@ export interface CliIO {
   /** Live Ink views when true (stdout is a terminal). */
   interactive: boolean;
   readStdin?: ReadStdin;
+  /** The terminal of `exec -i/-t`; process.stdin/stdout when unset. */
+  terminal?: Terminal;
   /**
    * Adds more verbs (e.g. `skiff up`/`down` from cli/up/) to the program; they report their
    * exit code through setExitCode.
@@ -191,6 +196,57 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option('--timestamps', 'prefix lines with their timestamps', false)
     .action(action((ctx, ref: string[], opts: { container?: string; follow: boolean; tail?: string; previous: boolean; timestamps: boolean }) =>
       logsCommand(ctx, ref, opts)));
+
+  program
+    .command('exec')
+    .description('run a command in a container of a pod and exit with its exit code: exec POD [-c C] -- CMD...')
+    .argument('<pod>', 'pod/NAME, NAME or deploy/NAME')
+    .argument('[command...]', 'the command and its arguments, after --')
+    .option('-c, --container <name>', 'container name (default: the only one)')
+    .option('-i, --stdin', 'pass stdin to the command (a stream, CRI Exec)', false)
+    .option('-t, --tty', 'run the command in a terminal (with -i and a terminal stdin)', false)
+    .option('--timeout <duration>', 'kill the command after this long (default 300s)')
+    .action(action((ctx, pod: string, command: string[], opts: { container?: string; stdin: boolean; tty: boolean; timeout?: string }) =>
+      execCommand(ctx, pod, command, { ...opts, terminal: io.terminal })));
+
+  program
+    .command('port-forward')
+    .description('forward 127.0.0.1:LOCAL to a port of a pod until interrupted: port-forward POD [LOCAL:]REMOTE...')
+    .argument('<pod>', 'pod/NAME, NAME or deploy/NAME')
+    .argument('<ports...>', 'LOCAL:REMOTE, REMOTE (same local port) or :REMOTE (a free local port)')
+    .action(action(async (ctx, pod: string, ports: string[]) => {
+      const ac = new AbortController();
+      const stop = (): void => ac.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        return await portForwardCommand(ctx, pod, ports, ac.signal);
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    }));
+
+  program
+    .command('cordon')
+    .description('mark a node unschedulable: new pods are not placed there')
+    .argument('<node...>', 'NODE or node/NODE')
+    .action(action((ctx, node: string[]) => cordonCommand(ctx, node, true)));
+  program
+    .command('uncordon')
+    .description('mark a node schedulable again')
+    .argument('<node...>', 'NODE or node/NODE')
+    .action(action((ctx, node: string[]) => cordonCommand(ctx, node, false)));
+  program
+    .command('drain')
+    .description("cordon a node and evict its pods, keeping each Deployment's replicas - maxUnavailable available")
+    .argument('<node...>', 'NODE or node/NODE')
+    .option('--grace-period <seconds>', "seconds each pod gets to stop (-1: the pod's own)", parseInteger, -1)
+    .option('--timeout <duration>', 'give up after this long (0: never)', '0')
+    .option('--force', 'also delete pods that no controller will replace', false)
+    .option('--ignore-daemonsets', 'accepted for kubectl compatibility (Skiff has no DaemonSets)', false)
+    .action(action((ctx, node: string[], opts: { gracePeriod: number; timeout: string; force: boolean }) =>
+      drainCommand(ctx, node, { gracePeriod: opts.gracePeriod, timeout: opts.timeout, force: opts.force })));
 
   program
     .command('version')

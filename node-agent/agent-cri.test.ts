@@ -1,6 +1,6 @@
 // The node agent on a real containerd (CRI, runc, CNI bridge) against the real control plane:
-// a pod gets a pod-network IP, its HTTP probes reach it there, its logs are served, a crash is
-// restarted, and deletion removes the sandbox.
+// a pod gets a pod-network IP, its HTTP probes reach it there, its logs are served, exec (CRI
+// ExecSync) and port-forward reach it, a crash is restarted, and deletion removes the sandbox.
 import { credentials } from '@grpc/grpc-js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isApiError } from '../proto/api/errors.js';
 import { fromManifest } from '../proto/api/manifest.js';
 import { NodeAgentClient } from '../proto/gen/skiff/v1/agent.js';
-import type { LogChunk } from '../proto/gen/skiff/v1/api.js';
+import type { ExecResponse, LogChunk, PortForwardFrame } from '../proto/gen/skiff/v1/api.js';
 import type { Pod } from '../proto/gen/skiff/v1/core.js';
 import { startContainerd, type Containerd } from '../test/helpers/containerd.js';
 import { testStore, type TestStore } from '../test/helpers/etcd-client.js';
@@ -20,6 +20,9 @@ import { SharedInformers } from '../control-plane/informers.js';
 import { NodeAgent } from './agent.js';
 import { AgentApi } from './api-client.js';
 import { CriRuntime } from './runtime/cri/driver.js';
+import { execCommand } from '../cli/commands/exec.js';
+import { makeCtx } from '../cli/context.js';
+import { PassThrough } from 'node:stream';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 
@@ -107,8 +110,61 @@ describe('node agent on containerd', () => {
       s.on('error', reject);
       s.on('end', () => resolve(out));
     });
-    nodeAgent.close();
     expect(text).toContain('hello v1 listening on :8080');
+
+    // Exec through CRI ExecSync: output, stderr and the exit code come back as they are.
+    const ran = await new Promise<ExecResponse>((resolve, reject) => {
+      nodeAgent.exec(
+        { namespace: 'default', pod: 'hello', container: 'web', command: ['sh', '-c', 'echo "$GREETING"; echo oops >&2; exit 4'], timeoutSeconds: 10 },
+        (e, r) => (e ? reject(e) : resolve(r)),
+      );
+    });
+    expect({ out: Buffer.from(ran.stdout).toString(), err: Buffer.from(ran.stderr).toString(), code: ran.exitCode }).toEqual({ out: 'from skiff\n', err: 'oops\n', code: 4 });
+
+    // Port-forward: the agent dials the pod's IP and relays an HTTP exchange.
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = nodeAgent.portForward();
+      let out = '';
+      s.on('data', (f: PortForwardFrame) => (out += Buffer.from(f.data).toString()));
+      s.on('end', () => resolve(out));
+      s.on('error', reject);
+      s.write({ namespace: 'default', pod: 'hello', port: 8080, data: Buffer.from('GET / HTTP/1.0\r\nHost: x\r\n\r\n') });
+      s.end();
+    });
+    expect(reply).toMatch(/^HTTP\/1\.[01] 200/);
+    expect(reply).toContain('from skiff');
+    nodeAgent.close();
+
+    // Interactive exec through the control plane (the CLI's own code path), over CRI's
+    // streaming Exec: stdin in, stdout and stderr apart without a terminal, the exit code out.
+    const ctx = makeCtx({
+      settings: { server: `127.0.0.1:${server!.port}`, token: '', namespace: 'default', origin: { server: 'flag', token: 'default', namespace: 'default' } },
+      explicitNamespace: false, interactive: false, timeoutMs: 10_000,
+      stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) },
+    });
+    let out = '';
+    let err = '';
+    const piped = Object.assign(new PassThrough(), { isTTY: false });
+    piped.end('hello\n');
+    const code = await execCommand(ctx, 'hello', ['sh', '-c', 'read x; echo "got $x"; echo oops >&2; exit 3'], { container: 'web', stdin: true, tty: false, terminal: { input: piped } });
+    expect({ code, out, err }).toEqual({ code: 3, out: 'got hello\n', err: 'oops\n' });
+
+    // With a terminal: a shell reads lines from it, echoes them, and its exit code comes back.
+    out = '';
+    err = '';
+    const raw: boolean[] = [];
+    const keyboard = Object.assign(new PassThrough(), { isTTY: true, setRawMode: (on: boolean) => raw.push(on) });
+    keyboard.write('echo $((6*7))\r');
+    keyboard.write('exit 5\r');
+    const ttyCode = await execCommand(ctx, 'hello', ['sh'], {
+      container: 'web', stdin: true, tty: true,
+      terminal: { input: keyboard, size: () => ({ columns: 100, rows: 30 }), onResize: () => () => undefined },
+    });
+    ctx.close();
+    expect(ttyCode).toBe(5);
+    expect(out).toMatch(/\r?\n42\r?\n/);
+    expect(err).toBe('');
+    expect(raw).toEqual([true, false]);
 
     await client!.delete({ kind: 'Pod', namespace: 'default', name: 'hello' });
     await until(async () => (await getPod('hello')) === undefined, 60_000, 'pod removed');

@@ -18,6 +18,11 @@ import { SharedInformers } from '../control-plane/informers.js';
 import { credentials } from '@grpc/grpc-js';
 import { NodeAgentClient } from '../proto/gen/skiff/v1/agent.js';
 import type { LogChunk } from '../proto/gen/skiff/v1/api.js';
+import { connect, createServer as createTcpServer, type AddressInfo as TcpAddress } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { portForwardCommand } from '../cli/commands/port-forward.js';
+import { makeCtx } from '../cli/context.js';
+import { runCli } from '../cli/program.js';
 import { NodeAgent, type NodeAgentOptions } from './agent.js';
 import { AgentApi } from './api-client.js';
 import { ManualClock, type Clock } from '../proto/api/clock.js';
@@ -458,5 +463,93 @@ describe('node agent with the fake runtime', () => {
       });
     await until(async () => (await viaControlPlane().catch(() => '')) === 'hi\n', 10_000, 'logs through the control plane');
     expect((await getPod(cluster, 'talk'))?.status?.hostIP).toBe('127.0.0.1');
+  });
+  it('skiff exec runs a command through the control plane and the agent, passing output and the exit code through', async () => {
+    const { cluster, mk } = await setup();
+    const agent = mk(undefined, { nodeIP: undefined });
+    await agent.start();
+    await cluster.client.create('Pod', pod('shell', 'n1', [
+      { name: 'app', image: 'skiff/hello:1', command: ['sh', '-c', 'sleep infinity'], env: [{ name: 'GREETING', value: 'hi there' }] },
+      { name: 'side', image: 'skiff/hello:1', command: ['sh', '-c', 'sleep infinity'] },
+    ]));
+    await cluster.client.create('Pod', pod('once', 'n1', [{ name: 'app', image: 'skiff/hello:1', command: ['sh', '-c', 'exit 0'] }], { restartPolicy: 'Never' }));
+    await until(async () => (await getPod(cluster, 'shell'))?.status?.containerStatuses.every((c) => c.state?.running) === true, 10_000, 'shell running');
+    await until(async () => (await getPod(cluster, 'once'))?.status?.phase === 'Succeeded', 10_000, 'once Succeeded');
+    const skiff = async (args: string[]): Promise<{ code: number; out: string; err: string }> => {
+      let out = '';
+      let err = '';
+      const code = await runCli(args, {
+        stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) },
+        env: { HOME: '/nonexistent', SKIFF_SERVER: cluster.address }, interactive: false,
+        terminal: { input: Object.assign(new PassThrough(), { isTTY: false }) },
+      });
+      return { code, out, err };
+    };
+    expect(await skiff(['exec', 'shell', '-c', 'app', '--', 'sh', '-c', 'echo out $GREETING; echo oops >&2; exit 7'])).toEqual({ code: 7, out: 'out hi there\n', err: 'oops\n' });
+    expect(await skiff(['exec', 'pod/shell', '-c', 'side', '--', 'hostname'])).toEqual({ code: 0, out: 'shell\n', err: '' });
+    // What the container has no binary for exits 127, as a shell would say.
+    expect(await skiff(['exec', 'shell', '-c', 'app', '--', 'nosuch'])).toMatchObject({ code: 127, err: 'nosuch: not found\n' });
+
+    const several = await skiff(['exec', 'shell', '--', 'true']);
+    expect(several.code).toBe(1);
+    expect(several.err).toMatch(/^error \(BadRequest\): pod "default\/shell" has 2 containers; choose one of: app, side/);
+    const done = await skiff(['exec', 'once', '--', 'true']);
+    expect(done.err).toMatch(/cannot exec into a container in a completed pod; current phase is Succeeded/);
+    // The fake runtime has no streaming server: -i is refused by the agent, saying so.
+    const interactive = await skiff(['exec', '-i', 'shell', '-c', 'app', '--', 'sh']);
+    expect(interactive).toMatchObject({ code: 1 });
+    expect(interactive.err).toMatch(/the fake runtime of node n1 cannot run interactive exec \(-i\/-t\)/);
+    expect((await skiff(['exec', 'shell', '-c', 'app'])).err).toMatch(/give the command after --/);
+  });
+  it('skiff port-forward carries connections from 127.0.0.1 through the control plane and the agent to the pod, half-close included', async () => {
+    const { cluster, mk } = await setup();
+    // Without --node-ip the agent listens on loopback, so a host-network pod's port is a
+    // loopback port of this machine: the test's own server stands in for the pod's process.
+    const agent = mk(undefined, { nodeIP: undefined });
+    await agent.start();
+    const backend = createTcpServer({ allowHalfOpen: true }, (sock) => {
+      let got = '';
+      sock.on('data', (d: Buffer) => (got += d.toString()));
+      // Answers only after the client's end: the answer proves the half-close got through.
+      sock.on('end', () => sock.end(`pong:${got}`));
+    });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise((r) => backend.close(() => r())));
+    const backendPort = (backend.address() as TcpAddress).port;
+    await cluster.client.create('Pod', pod('web', 'n1', [{ name: 'app', image: 'skiff/hello:1', command: ['sh', '-c', 'sleep infinity'] }], { hostNetwork: true }));
+    await until(async () => (await getPod(cluster, 'web'))?.status?.phase === 'Running', 10_000, 'web running');
+
+    let out = '';
+    let err = '';
+    const ctx = makeCtx({
+      settings: { server: cluster.address, token: '', namespace: 'default', origin: { server: 'flag', token: 'default', namespace: 'default' } },
+      explicitNamespace: false, stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) },
+      interactive: false, timeoutMs: 5000,
+    });
+    const ac = new AbortController();
+    let ports: number[] = [];
+    const running = portForwardCommand(ctx, 'pod/web', [`:${backendPort}`, ':1'], ac.signal, (p) => (ports = p));
+    await until(() => ports.length === 2, 10_000, 'listening');
+    const exchange = (port: number, text: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const c = connect({ host: '127.0.0.1', port, allowHalfOpen: true }, () => c.end(text));
+        let got = '';
+        c.on('data', (d: Buffer) => (got += d.toString()));
+        c.on('end', () => resolve(got));
+        c.on('error', reject);
+      });
+    const big = 'x'.repeat(1 << 20);
+    const [a, b] = await Promise.all([exchange(ports[0]!, 'ping'), exchange(ports[0]!, big)]);
+    expect(a).toBe('pong:ping');
+    expect(b).toBe(`pong:${big}`);
+    // Nothing listens on the pod's port 1: the connection is closed and the CLI says why.
+    expect(await exchange(ports[1]!, 'hello')).toBe('');
+    await until(() => err.includes('error forwarding port 1 to pod default/web'), 10_000, 'forwarding error reported');
+    expect(err).toMatch(/cannot connect to 127\.0\.0\.1:1/);
+    ac.abort();
+    expect(await running).toBe(0);
+    ctx.close();
+    expect(out).toContain(`Forwarding from 127.0.0.1:${ports[0]} -> ${backendPort}\n`);
+    expect(out).toContain(`Handling connection for ${ports[0]}\n`);
   });
 });

@@ -28,7 +28,8 @@ import { formatIPv4, mustParseCidr } from '../proto/api/cidr.js';
 import { IpRouteTable, type RouteTable } from './network/routes/route-table.js';
 import { PodWorker, type WorkerContext } from './pod-worker.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './runtime/labels.js';
-import type { ContainerHandle, ContainerInfo, Runtime, SandboxHandle } from './runtime/runtime.js';
+import { canStreamExec, type ContainerHandle, type ContainerInfo, type Runtime, type SandboxHandle } from './runtime/runtime.js';
+import { errors } from '../proto/api/errors.js';
 import { serveNodeAgent } from './server.js';
 
 export interface NodeAgentOptions {
@@ -151,6 +152,17 @@ export class NodeAgent {
         status: () => this.status(),
         containersOf: (ns, name) => this.workerByKey(`${ns}/${name}`)?.pod.spec?.containers.map((c) => c.name),
         logFile: (ns, name, c, prev) => this.workerByKey(`${ns}/${name}`)?.logFile(c, prev),
+        exec: async (ns, name, c, cmd, timeoutSeconds) => {
+          const h = this.workerByKey(`${ns}/${name}`)?.runningHandle(c);
+          return h ? this.runtime.exec(h, cmd, timeoutSeconds) : undefined;
+        },
+        forwardHost: (ns, name) => this.workerByKey(`${ns}/${name}`)?.forwardHost(),
+        execStream: async (ns, name, c, cmd, opts) => {
+          const rt = this.runtime;
+          if (!canStreamExec(rt)) throw errors.badRequest(`the ${rt.name} runtime of node ${this.opts.nodeName} cannot run interactive exec (-i/-t); run the command without them`);
+          const h = this.workerByKey(`${ns}/${name}`)?.runningHandle(c);
+          return h ? rt.execStream(h, cmd, opts) : undefined;
+        },
       });
       this.grpc = server;
       this.port = port;

@@ -150,6 +150,21 @@ export class PodWorker {
     return n;
   }
 
+  /**
+   * Where port-forward dials the pod: its sandbox IP, or loopback for a host-network pod (it
+   * listens on the node). Undefined while the pod has no sandbox.
+   */
+  forwardHost(): string | undefined {
+    if (this.pod.spec?.hostNetwork) return '127.0.0.1';
+    return this.record.sandbox?.podIP || undefined;
+  }
+
+  /** The handle of a container that runs now (exec's target); undefined when it does not run. */
+  runningHandle(container: string): ContainerHandle | undefined {
+    const run = this.runs.get(container);
+    return run?.handle && !run.exit ? run.handle : undefined;
+  }
+
   /** Log file of a container: its current attempt, or the one before with previous. */
   logFile(container: string, previous: boolean): { path: string; running: () => boolean } | undefined {
     const run = this.runs.get(container);

@@ -24,10 +24,11 @@ export function pickPod(pods: readonly Pod[]): Pod | undefined {
   return [...pods].sort((a, b) => score(b) - score(a) || (b.metadata?.creationTimestamp ?? '').localeCompare(a.metadata?.creationTimestamp ?? ''))[0];
 }
 
-async function resolvePod(ctx: Ctx, args: readonly string[]): Promise<string> {
+/** The pod a ref names: pod/NAME, NAME, or one pod of deploy/NAME or rs/NAME (kubectl's pick). */
+export async function resolvePod(ctx: Ctx, args: readonly string[], verb = 'get logs of'): Promise<string> {
   const { info, name } = parseRef(args, KINDS.Pod);
   if (info.kind === 'Pod') return name;
-  if (info.kind !== 'Deployment' && info.kind !== 'ReplicaSet') throw errors.badRequest(`cannot get logs of ${info.plural}`);
+  if (info.kind !== 'Deployment' && info.kind !== 'ReplicaSet') throw errors.badRequest(`cannot ${verb} ${info.plural}`);
   const { value } = unwrap(await ctx.api().get({ kind: info.kind, namespace: ctx.settings.namespace, name }));
   const selector = selectorString((value as Deployment | ReplicaSet).spec?.selector);
   if (!selector) throw errors.badRequest(`${info.singular} "${name}" has no selector`);

@@ -5,6 +5,7 @@ import { credentials, type ServerWritableStream } from '@grpc/grpc-js';
 import { errors, fromGrpcError } from '../../proto/api/errors.js';
 import { NodeAgentClient } from '../../proto/gen/skiff/v1/agent.js';
 import type { LogChunk, LogsRequest } from '../../proto/gen/skiff/v1/api.js';
+import type { Pod } from '../../proto/gen/skiff/v1/core.js';
 import type { ApiContext } from './context.js';
 import { DEFAULT_NAMESPACE } from './defaults.js';
 
@@ -20,23 +21,28 @@ export async function agentAddress(ctx: ApiContext, nodeName: string): Promise<s
   return addr.address.includes(':') ? `[${addr.address}]:${port}` : `${addr.address}:${port}`;
 }
 
+/** The container a request names (an init container too), or the pod's only one; BadRequest otherwise. */
+export function podContainer(pod: Pod, asked: string): string {
+  const where = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+  const names = pod.spec?.containers.map((c) => c.name) ?? [];
+  const initNames = pod.spec?.initContainers.map((c) => c.name) ?? [];
+  if (!asked) {
+    if (names.length !== 1) throw errors.badRequest(`pod "${where}" has ${names.length} containers; choose one of: ${names.join(', ')}`);
+    return names[0]!;
+  }
+  if (!names.includes(asked) && !initNames.includes(asked)) {
+    throw errors.badRequest(`pod "${where}" has no container "${asked}"; choose one of: ${[...initNames, ...names].join(', ')}`);
+  }
+  return asked;
+}
+
 /** Pipes the agent's LogChunk stream into call; resolves when it ends. */
 export async function proxyLogs(ctx: ApiContext, call: ServerWritableStream<LogsRequest, LogChunk>): Promise<void> {
   const req = call.request;
   const ns = req.namespace || DEFAULT_NAMESPACE;
   if (!req.pod) throw errors.badRequest('logs: pod is required');
   const pod = await ctx.store.get('Pod', ns, req.pod);
-  const names = pod.spec?.containers.map((c) => c.name) ?? [];
-  const initNames = pod.spec?.initContainers.map((c) => c.name) ?? [];
-  let container = req.container;
-  if (!container) {
-    if (names.length !== 1) {
-      throw errors.badRequest(`pod "${ns}/${req.pod}" has ${names.length} containers; choose one of: ${names.join(', ')}`);
-    }
-    container = names[0]!;
-  } else if (!names.includes(container) && !initNames.includes(container)) {
-    throw errors.badRequest(`pod "${ns}/${req.pod}" has no container "${container}"; choose one of: ${[...initNames, ...names].join(', ')}`);
-  }
+  const container = podContainer(pod, req.container);
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw errors.badRequest(`pod "${ns}/${req.pod}" is not scheduled to a node yet, so it has no logs`);
   const target = await agentAddress(ctx, nodeName);

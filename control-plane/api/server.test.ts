@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../proto/api/errors.js';
+import { ApiError, fromGrpcError } from '../../proto/api/errors.js';
 import { unwrap, unwrapAs, wrap } from '../../proto/api/kinds.js';
 import { fromManifest, type JsonObject } from '../../proto/api/manifest.js';
 import type { Deployment } from '../../proto/gen/skiff/v1/apps.js';
@@ -331,6 +331,25 @@ describe('auth', () => {
       const w = collect(anon.watch({ kind: 'pods' }));
       await until(() => w.error() !== undefined, 10_000, 'watch refusal');
       expect((w.error() as ApiError).code).toBe('Unauthorized');
+      // The verbs that reach into pods: exec (both kinds), eviction and port-forward.
+      const unary = <Req, Res>(fn: (r: Req, md: typeof anon.md, cb: (e: Error | null, r?: Res) => void) => unknown, req: Req): Promise<unknown> =>
+        new Promise((resolve, reject) => fn(req, anon.md, (e) => (e ? reject(fromGrpcError(e)) : resolve(undefined))));
+      expect((await failure(unary(anon.client.exec.bind(anon.client), { namespace: '', pod: 'x', container: '', command: ['id'], timeoutSeconds: 0 }))).code).toBe('Unauthorized');
+      expect((await failure(unary(anon.client.evict.bind(anon.client), { namespace: '', name: 'x', dryRun: false }))).code).toBe('Unauthorized');
+      const pf = anon.client.portForward(anon.md);
+      const pfError = new Promise<unknown>((resolve) => {
+        pf.on('error', (e) => resolve(fromGrpcError(e)));
+        pf.on('data', () => undefined);
+      });
+      pf.write({ namespace: '', pod: 'x', port: 80, data: Buffer.alloc(0) });
+      expect(((await pfError) as ApiError).code).toBe('Unauthorized');
+      const es = anon.client.execStream(anon.md);
+      const esError = new Promise<unknown>((resolve) => {
+        es.on('error', (e) => resolve(fromGrpcError(e)));
+        es.on('data', () => undefined);
+      });
+      es.write({ start: { namespace: '', pod: 'x', container: '', command: ['sh'], timeoutSeconds: 0 }, tty: true, stdin: true, data: Buffer.alloc(0), channel: 0, closeStdin: false, width: 0, height: 0, exitCode: undefined });
+      expect(((await esError) as ApiError).code).toBe('Unauthorized');
     } finally {
       await secure.stop();
     }

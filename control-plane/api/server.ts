@@ -3,8 +3,8 @@
 // in-process for the program, tests and benchmarks.
 import { readFileSync } from 'node:fs';
 import {
-  Server, ServerCredentials, type handleServerStreamingCall, type handleUnaryCall,
-  type ServerWritableStream, type StatusObject,
+  Server, ServerCredentials, type handleBidiStreamingCall, type handleServerStreamingCall, type handleUnaryCall,
+  type ServerDuplexStream, type ServerWritableStream, type StatusObject,
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ApiError, errors, toGrpcStatus } from '../../proto/api/errors.js';
@@ -25,7 +25,10 @@ import { kindOf, type ApiContext } from './context.js';
 import { create, get, list, patch, requestObject, update } from './crud.js';
 import { DEFAULT_NAMESPACE, applyDefaults } from './defaults.js';
 import { deleteObject } from './delete.js';
+import { evictPod } from './eviction/evict.js';
+import { proxyExec, proxyExecStream } from './exec.js';
 import { proxyLogs } from './logs.js';
+import { proxyPortForward } from './port-forward.js';
 import { EtcdWatchSource, UNCACHED_KINDS } from './etcd-watch.js';
 import { WatchCaches, type WatchCacheOptions, type WatchType } from './watch-cache.js';
 
@@ -71,7 +74,7 @@ function requestKind(verb: string, req: unknown): string {
   const r = req as { kind?: unknown; object?: Resource };
   if (typeof r.kind === 'string') return kindOfSafe(r.kind);
   if (r.object?.object) return kindOfSafe(r.object.object.$case);
-  return verb === 'logs' ? 'Pod' : '';
+  return verb === 'logs' || verb === 'evict' || verb === 'exec' ? 'Pod' : '';
 }
 
 function kindOfSafe(alias: string): string {
@@ -178,6 +181,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     };
   }
 
+  function bidi<Req, Res>(verb: string, kind: string, fn: (call: ServerDuplexStream<Req, Res>, user: string) => Promise<void>): handleBidiStreamingCall<Req, Res> {
+    return (call) => {
+      const started = process.hrtime.bigint();
+      Promise.resolve()
+        .then(() => fn(call, authenticate(call.metadata, tokens)))
+        .then(
+          () => {
+            finish(verb, kind, started);
+            if (!call.cancelled) call.end();
+          },
+          (e: unknown) => {
+            finish(verb, kind, started, e);
+            if (!call.cancelled) call.emit('error', toGrpcStatus(e) as StatusObject);
+          },
+        );
+    };
+  }
+
   const typed = (r: Resource | undefined, o: AnyObject): Resource => wrap(requestObject(r).info.kind, o);
 
   const openWatches = new Set<() => void>();
@@ -248,6 +269,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     delete: unary('delete', async (req) => wrap(kindOf(req.kind).kind, await deleteObject(ctx, req))),
     apply: unary('apply', (req) => apply(ctx, req)),
     logs: streaming('logs', (call) => proxyLogs(ctx, call)),
+    evict: unary('evict', async (req) => wrap('Pod', await evictPod(ctx, req))),
+    exec: unary('exec', (req) => proxyExec(ctx, req)),
+    portForward: bidi('portforward', 'Pod', (call) => proxyPortForward(ctx, call)),
+    execStream: bidi('execstream', 'Pod', (call) => proxyExecStream(ctx, call)),
     version: unary('version', async () => {
       let etcdVersion = '';
       try {

@@ -300,6 +300,37 @@ export class Store {
   }
 
   /**
+   * Update of o with CAS on its resourceVersion that also requires every object in `unchanged`
+   * to still be at its resourceVersion (read, not written, in the same etcd transaction): a
+   * decision taken over several objects (an eviction's availability count) holds when it is
+   * written, from any number of API processes. Conflict when anything moved: decide again.
+   */
+  async updateIfUnchanged<K extends Kind>(kind: K, o: KindMap[K], current: KindMap[K], unchanged: readonly { kind: Kind; object: AnyObject }[]): Promise<KindMap[K]> {
+    const info = KINDS[kind] as KindInfo<K>;
+    const m = metaOf(o);
+    if (hasReservations(kind)) throw new Error(`updateIfUnchanged does not take reservations (${kind})`);
+    this.prepareUpdate(info, o, current);
+    const key = Buffer.from(this.keyOf(info, o));
+    const ops: GuardedOp[] = [
+      { key, guard: { kind: 'mod', modRevision: Number(metaOf(current).resourceVersion) }, request: { request_put: { key, value: this.encode(info, o) } } },
+    ];
+    for (const u of unchanged) {
+      const k = Buffer.from(this.keyOf(KINDS[u.kind] as KindInfo, u.object));
+      if (k.equals(key)) continue;
+      ops.push({ key: k, guard: { kind: 'mod', modRevision: Number(metaOf(u.object).resourceVersion) }, request: { request_range: { key: k, keys_only: true } } });
+    }
+    let res;
+    try {
+      res = await commitGuarded(this.client, ops, [], this.deadline().deadline);
+    } catch (e) {
+      throw fromEtcdError(e, `update ${kind} ${m.name}`);
+    }
+    if (!res.succeeded) throw errors.conflict(kind, m.namespace, m.name, 'it or an object the decision depends on changed');
+    m.resourceVersion = String(res.revision);
+    return o;
+  }
+
+  /**
    * Reads, applies mutate to a copy and writes with CAS, retrying on Conflict. mutate returns
    * the new object, or undefined to stop without writing.
    */

@@ -139,6 +139,31 @@ export interface ExecResult {
   stderr: Buffer;
 }
 
+/** A running interactive exec: input in, output and the exit code out. */
+export interface ExecSession {
+  write(data: Buffer): void;
+  /** No more input (the command sees end of file). */
+  closeStdin(): void;
+  resize(width: number, height: number): void;
+  onOutput(fn: (channel: 1 | 2, data: Buffer) => void): void;
+  /** The command's exit code once it has exited; rejects when the stream failed. */
+  readonly exited: Promise<number>;
+  /** Ends the session (the command gets a hang-up). */
+  close(): void;
+}
+
+/**
+ * Optional ability (a runtime may lack it): interactive exec over the runtime's streaming
+ * server, CRI's Exec. The agent refuses `exec -i/-t` on a runtime without it.
+ */
+export interface StreamingExec {
+  execStream(h: ContainerHandle, cmd: string[], opts: { tty: boolean; stdin: boolean }): Promise<ExecSession>;
+}
+
+export function canStreamExec(r: Runtime): r is Runtime & StreamingExec {
+  return typeof (r as Partial<StreamingExec>).execStream === 'function';
+}
+
 export interface ContainerStats {
   cpuUsageNanoCores: number;
   cpuUsageCoreNanoSeconds: number;

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'Unauthorized' // missing or wrong bearer token
   | 'Unavailable' // etcd or the control plane cannot be reached
   | 'Timeout' // the operation did not finish in time
+  | 'TooManyRequests' // refused for now (an eviction that would break availability): retry later
   | 'Expired' // watch revision compacted: re-list and watch again
   | 'Internal'; // a bug: report it
 
@@ -28,6 +29,7 @@ const GRPC_OF: Record<ErrorCode, Status> = {
   Unauthorized: Status.UNAUTHENTICATED,
   Unavailable: Status.UNAVAILABLE,
   Timeout: Status.DEADLINE_EXCEEDED,
+  TooManyRequests: Status.RESOURCE_EXHAUSTED,
   Expired: Status.OUT_OF_RANGE,
   Internal: Status.INTERNAL,
 };
@@ -95,6 +97,7 @@ export const errors = {
   unauthorized: (message: string) => new ApiError('Unauthorized', message),
   unavailable: (message: string) => new ApiError('Unavailable', message),
   expired: (message: string) => new ApiError('Expired', message),
+  tooManyRequests: (message: string, kind = '', name = '') => new ApiError('TooManyRequests', message, [], kind, name),
   internal: (message: string) => new ApiError('Internal', message),
 };
 

@@ -1842,6 +1842,107 @@ export const schema: Record<string, MessageSchema> = {
       }
     }
   },
+  "skiff.v1.EvictRequest": {
+    "fields": {
+      "namespace": {
+        "kind": "string"
+      },
+      "name": {
+        "kind": "string"
+      },
+      "gracePeriodSeconds": {
+        "kind": "int64",
+        "optional": true
+      },
+      "dryRun": {
+        "kind": "bool"
+      }
+    }
+  },
+  "skiff.v1.ExecRequest": {
+    "fields": {
+      "namespace": {
+        "kind": "string"
+      },
+      "pod": {
+        "kind": "string"
+      },
+      "container": {
+        "kind": "string"
+      },
+      "command": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "timeoutSeconds": {
+        "kind": "int64"
+      }
+    }
+  },
+  "skiff.v1.ExecResponse": {
+    "fields": {
+      "stdout": {
+        "kind": "bytes"
+      },
+      "stderr": {
+        "kind": "bytes"
+      },
+      "exitCode": {
+        "kind": "int32"
+      }
+    }
+  },
+  "skiff.v1.PortForwardFrame": {
+    "fields": {
+      "namespace": {
+        "kind": "string"
+      },
+      "pod": {
+        "kind": "string"
+      },
+      "port": {
+        "kind": "int32"
+      },
+      "data": {
+        "kind": "bytes"
+      }
+    }
+  },
+  "skiff.v1.ExecStreamFrame": {
+    "fields": {
+      "start": {
+        "kind": "message",
+        "ref": "skiff.v1.ExecRequest"
+      },
+      "tty": {
+        "kind": "bool"
+      },
+      "stdin": {
+        "kind": "bool"
+      },
+      "data": {
+        "kind": "bytes"
+      },
+      "channel": {
+        "kind": "int32"
+      },
+      "closeStdin": {
+        "kind": "bool"
+      },
+      "width": {
+        "kind": "uint32"
+      },
+      "height": {
+        "kind": "uint32"
+      },
+      "exitCode": {
+        "kind": "int32",
+        "optional": true
+      }
+    }
+  },
   "skiff.v1.VersionRequest": {
     "fields": {}
   },

@@ -10,15 +10,18 @@ import type {
   ContainerStats,
   Discovered,
   ExecResult,
+  ExecSession,
   ExitResult,
   ImageAuth,
   Runtime,
   SandboxConfig,
   SandboxHandle,
+  StreamingExec,
 } from '../runtime.js';
 import { LABEL_POD_UID, managedSelector } from '../labels.js';
 import { CriClient, criError } from './client.js';
 import * as ctr from './containers.js';
+import { execStream } from './exec-stream.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { TaskExitStream } from './task-exits.js';
 import { ensureImage } from './images.js';
@@ -36,7 +39,7 @@ export interface CriRuntimeOptions {
   log?: Logger;
 }
 
-export class CriRuntime implements Runtime {
+export class CriRuntime implements Runtime, StreamingExec {
   readonly name = 'cri';
   private readonly client: CriClient;
   private readonly nodeName: string;
@@ -112,6 +115,10 @@ export class CriRuntime implements Runtime {
 
   exec(h: ContainerHandle, cmd: string[], timeoutSeconds: number): Promise<ExecResult> {
     return ctr.execSync(this.client, h.containerId, cmd, timeoutSeconds);
+  }
+
+  execStream(h: ContainerHandle, cmd: string[], opts: { tty: boolean; stdin: boolean }): Promise<ExecSession> {
+    return execStream(this.client, h.containerId, cmd, opts);
   }
 
   stats(h: ContainerHandle): Promise<ContainerStats> {

@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -20,7 +22,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { LogChunk, LogsRequest } from "./api.js";
+import { ExecRequest, ExecResponse, ExecStreamFrame, LogChunk, LogsRequest, PortForwardFrame } from "./api.js";
 
 export const protobufPackage = "skiff.v1";
 
@@ -233,6 +235,33 @@ export const NodeAgentService = {
     responseSerialize: (value: LogChunk): Buffer => Buffer.from(LogChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): LogChunk => LogChunk.decode(value),
   },
+  exec: {
+    path: "/skiff.v1.NodeAgent/Exec" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExecRequest): Buffer => Buffer.from(ExecRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExecRequest => ExecRequest.decode(value),
+    responseSerialize: (value: ExecResponse): Buffer => Buffer.from(ExecResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExecResponse => ExecResponse.decode(value),
+  },
+  portForward: {
+    path: "/skiff.v1.NodeAgent/PortForward" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: PortForwardFrame): Buffer => Buffer.from(PortForwardFrame.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PortForwardFrame => PortForwardFrame.decode(value),
+    responseSerialize: (value: PortForwardFrame): Buffer => Buffer.from(PortForwardFrame.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PortForwardFrame => PortForwardFrame.decode(value),
+  },
+  execStream: {
+    path: "/skiff.v1.NodeAgent/ExecStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExecStreamFrame): Buffer => Buffer.from(ExecStreamFrame.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExecStreamFrame => ExecStreamFrame.decode(value),
+    responseSerialize: (value: ExecStreamFrame): Buffer => Buffer.from(ExecStreamFrame.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExecStreamFrame => ExecStreamFrame.decode(value),
+  },
   status: {
     path: "/skiff.v1.NodeAgent/Status" as const,
     requestStream: false as const,
@@ -246,12 +275,36 @@ export const NodeAgentService = {
 
 export interface NodeAgentServer extends UntypedServiceImplementation {
   logs: handleServerStreamingCall<LogsRequest, LogChunk>;
+  exec: handleUnaryCall<ExecRequest, ExecResponse>;
+  portForward: handleBidiStreamingCall<PortForwardFrame, PortForwardFrame>;
+  execStream: handleBidiStreamingCall<ExecStreamFrame, ExecStreamFrame>;
   status: handleUnaryCall<AgentStatusRequest, AgentStatus>;
 }
 
 export interface NodeAgentClient extends Client {
   logs(request: LogsRequest, options?: Partial<CallOptions>): ClientReadableStream<LogChunk>;
   logs(request: LogsRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<LogChunk>;
+  exec(request: ExecRequest, callback: (error: ServiceError | null, response: ExecResponse) => void): ClientUnaryCall;
+  exec(
+    request: ExecRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExecResponse) => void,
+  ): ClientUnaryCall;
+  exec(
+    request: ExecRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExecResponse) => void,
+  ): ClientUnaryCall;
+  portForward(): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
+  portForward(options: Partial<CallOptions>): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
+  portForward(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
+  execStream(): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame>;
+  execStream(options: Partial<CallOptions>): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame>;
+  execStream(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame>;
   status(
     request: AgentStatusRequest,
     callback: (error: ServiceError | null, response: AgentStatus) => void,

@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -188,6 +190,71 @@ export interface LogChunk {
   pod: string;
 }
 
+/**
+ * Kubernetes' Eviction (policy/v1): delete a pod unless that takes its Deployment below
+ * replicas - maxUnavailable available pods (Skiff's stand-in for a PodDisruptionBudget). A
+ * refusal is the stable code TooManyRequests: retry later, as kubectl drain does.
+ */
+export interface EvictRequest {
+  namespace: string;
+  name: string;
+  /** Unset: the pod's own terminationGracePeriodSeconds. */
+  gracePeriodSeconds?: number | undefined;
+  dryRun: boolean;
+}
+
+/** Run a command in a running container and collect its output (CRI ExecSync). */
+export interface ExecRequest {
+  namespace: string;
+  pod: string;
+  /** Empty: the pod's only container (an error if it has several). */
+  container: string;
+  command: string[];
+  /** Seconds the command may run before it is killed; 0: 300. */
+  timeoutSeconds: number;
+}
+
+export interface ExecResponse {
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode: number;
+}
+
+/**
+ * One TCP connection forwarded to a pod's port, as a stream of frames each way. The client's
+ * first frame names the target (namespace, pod, port) and may carry data; later frames carry
+ * only data. Ending the client stream half-closes the connection to the pod; the server ends
+ * its stream when the pod side closes.
+ */
+export interface PortForwardFrame {
+  namespace: string;
+  pod: string;
+  port: number;
+  data: Buffer;
+}
+
+/**
+ * An interactive exec (kubectl exec -i/-t) as a stream of frames each way, over CRI's streaming
+ * Exec. The client's first frame carries `start` (and tty/stdin); later client frames carry
+ * input, a terminal size or the end of input. The server sends output and, last, the exit code.
+ */
+export interface ExecStreamFrame {
+  start?: ExecRequest | undefined;
+  tty: boolean;
+  stdin: boolean;
+  /** Client: stdin bytes. Server: output bytes of `channel`. */
+  data: Buffer;
+  /** Server: 1 stdout, 2 stderr (the CRI stream channel numbers). */
+  channel: number;
+  /** Client: no more input. */
+  closeStdin: boolean;
+  /** Client: the terminal's size changed (columns, rows). */
+  width: number;
+  height: number;
+  /** Server, last frame: the command exited with this code. */
+  exitCode?: number | undefined;
+}
+
 export interface VersionRequest {
 }
 
@@ -207,7 +274,7 @@ export interface VersionInfo {
 export interface ErrorDetails {
   /**
    * Stable code: NotFound, AlreadyExists, Conflict, Invalid, Unauthorized, Unavailable,
-   * Expired, BadRequest, Internal.
+   * Expired, BadRequest, TooManyRequests, Timeout, Internal.
    */
   code: string;
   message: string;
@@ -2198,6 +2265,683 @@ export const LogChunk: MessageFns<LogChunk> = {
   },
 };
 
+function createBaseEvictRequest(): EvictRequest {
+  return { namespace: "", name: "", gracePeriodSeconds: undefined, dryRun: false };
+}
+
+export const EvictRequest: MessageFns<EvictRequest> = {
+  encode(message: EvictRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.gracePeriodSeconds !== undefined) {
+      writer.uint32(24).int64(message.gracePeriodSeconds);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(32).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvictRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvictRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.gracePeriodSeconds = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EvictRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      gracePeriodSeconds: isSet(object.gracePeriodSeconds) ? globalThis.Number(object.gracePeriodSeconds) : undefined,
+      dryRun: isSet(object.dryRun) ? globalThis.Boolean(object.dryRun) : false,
+    };
+  },
+
+  toJSON(message: EvictRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.gracePeriodSeconds !== undefined) {
+      obj.gracePeriodSeconds = Math.round(message.gracePeriodSeconds);
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EvictRequest>, I>>(base?: I): EvictRequest {
+    return EvictRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EvictRequest>, I>>(object: I): EvictRequest {
+    const message = createBaseEvictRequest();
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    message.gracePeriodSeconds = object.gracePeriodSeconds ?? undefined;
+    message.dryRun = object.dryRun ?? false;
+    return message;
+  },
+};
+
+function createBaseExecRequest(): ExecRequest {
+  return { namespace: "", pod: "", container: "", command: [], timeoutSeconds: 0 };
+}
+
+export const ExecRequest: MessageFns<ExecRequest> = {
+  encode(message: ExecRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.pod !== "") {
+      writer.uint32(18).string(message.pod);
+    }
+    if (message.container !== "") {
+      writer.uint32(26).string(message.container);
+    }
+    for (const v of message.command) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.timeoutSeconds !== 0) {
+      writer.uint32(40).int64(message.timeoutSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pod = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.container = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.command.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.timeoutSeconds = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      pod: isSet(object.pod) ? globalThis.String(object.pod) : "",
+      container: isSet(object.container) ? globalThis.String(object.container) : "",
+      command: globalThis.Array.isArray(object?.command) ? object.command.map((e: any) => globalThis.String(e)) : [],
+      timeoutSeconds: isSet(object.timeoutSeconds) ? globalThis.Number(object.timeoutSeconds) : 0,
+    };
+  },
+
+  toJSON(message: ExecRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.pod !== "") {
+      obj.pod = message.pod;
+    }
+    if (message.container !== "") {
+      obj.container = message.container;
+    }
+    if (message.command?.length) {
+      obj.command = message.command;
+    }
+    if (message.timeoutSeconds !== 0) {
+      obj.timeoutSeconds = Math.round(message.timeoutSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExecRequest>, I>>(base?: I): ExecRequest {
+    return ExecRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExecRequest>, I>>(object: I): ExecRequest {
+    const message = createBaseExecRequest();
+    message.namespace = object.namespace ?? "";
+    message.pod = object.pod ?? "";
+    message.container = object.container ?? "";
+    message.command = object.command?.map((e) => e) || [];
+    message.timeoutSeconds = object.timeoutSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseExecResponse(): ExecResponse {
+  return { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0 };
+}
+
+export const ExecResponse: MessageFns<ExecResponse> = {
+  encode(message: ExecResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stdout.length !== 0) {
+      writer.uint32(10).bytes(message.stdout);
+    }
+    if (message.stderr.length !== 0) {
+      writer.uint32(18).bytes(message.stderr);
+    }
+    if (message.exitCode !== 0) {
+      writer.uint32(24).int32(message.exitCode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stdout = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.stderr = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.exitCode = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecResponse {
+    return {
+      stdout: isSet(object.stdout) ? Buffer.from(bytesFromBase64(object.stdout)) : Buffer.alloc(0),
+      stderr: isSet(object.stderr) ? Buffer.from(bytesFromBase64(object.stderr)) : Buffer.alloc(0),
+      exitCode: isSet(object.exitCode) ? globalThis.Number(object.exitCode) : 0,
+    };
+  },
+
+  toJSON(message: ExecResponse): unknown {
+    const obj: any = {};
+    if (message.stdout.length !== 0) {
+      obj.stdout = base64FromBytes(message.stdout);
+    }
+    if (message.stderr.length !== 0) {
+      obj.stderr = base64FromBytes(message.stderr);
+    }
+    if (message.exitCode !== 0) {
+      obj.exitCode = Math.round(message.exitCode);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExecResponse>, I>>(base?: I): ExecResponse {
+    return ExecResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExecResponse>, I>>(object: I): ExecResponse {
+    const message = createBaseExecResponse();
+    message.stdout = object.stdout ?? Buffer.alloc(0);
+    message.stderr = object.stderr ?? Buffer.alloc(0);
+    message.exitCode = object.exitCode ?? 0;
+    return message;
+  },
+};
+
+function createBasePortForwardFrame(): PortForwardFrame {
+  return { namespace: "", pod: "", port: 0, data: Buffer.alloc(0) };
+}
+
+export const PortForwardFrame: MessageFns<PortForwardFrame> = {
+  encode(message: PortForwardFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.pod !== "") {
+      writer.uint32(18).string(message.pod);
+    }
+    if (message.port !== 0) {
+      writer.uint32(24).int32(message.port);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(34).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortForwardFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortForwardFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pod = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.port = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortForwardFrame {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      pod: isSet(object.pod) ? globalThis.String(object.pod) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: PortForwardFrame): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.pod !== "") {
+      obj.pod = message.pod;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PortForwardFrame>, I>>(base?: I): PortForwardFrame {
+    return PortForwardFrame.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PortForwardFrame>, I>>(object: I): PortForwardFrame {
+    const message = createBasePortForwardFrame();
+    message.namespace = object.namespace ?? "";
+    message.pod = object.pod ?? "";
+    message.port = object.port ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseExecStreamFrame(): ExecStreamFrame {
+  return {
+    start: undefined,
+    tty: false,
+    stdin: false,
+    data: Buffer.alloc(0),
+    channel: 0,
+    closeStdin: false,
+    width: 0,
+    height: 0,
+    exitCode: undefined,
+  };
+}
+
+export const ExecStreamFrame: MessageFns<ExecStreamFrame> = {
+  encode(message: ExecStreamFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== undefined) {
+      ExecRequest.encode(message.start, writer.uint32(10).fork()).join();
+    }
+    if (message.tty !== false) {
+      writer.uint32(16).bool(message.tty);
+    }
+    if (message.stdin !== false) {
+      writer.uint32(24).bool(message.stdin);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(34).bytes(message.data);
+    }
+    if (message.channel !== 0) {
+      writer.uint32(40).int32(message.channel);
+    }
+    if (message.closeStdin !== false) {
+      writer.uint32(48).bool(message.closeStdin);
+    }
+    if (message.width !== 0) {
+      writer.uint32(56).uint32(message.width);
+    }
+    if (message.height !== 0) {
+      writer.uint32(64).uint32(message.height);
+    }
+    if (message.exitCode !== undefined) {
+      writer.uint32(72).int32(message.exitCode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecStreamFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecStreamFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.start = ExecRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tty = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.stdin = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.channel = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.closeStdin = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.width = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.height = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.exitCode = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecStreamFrame {
+    return {
+      start: isSet(object.start) ? ExecRequest.fromJSON(object.start) : undefined,
+      tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
+      stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      channel: isSet(object.channel) ? globalThis.Number(object.channel) : 0,
+      closeStdin: isSet(object.closeStdin) ? globalThis.Boolean(object.closeStdin) : false,
+      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
+      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
+      exitCode: isSet(object.exitCode) ? globalThis.Number(object.exitCode) : undefined,
+    };
+  },
+
+  toJSON(message: ExecStreamFrame): unknown {
+    const obj: any = {};
+    if (message.start !== undefined) {
+      obj.start = ExecRequest.toJSON(message.start);
+    }
+    if (message.tty !== false) {
+      obj.tty = message.tty;
+    }
+    if (message.stdin !== false) {
+      obj.stdin = message.stdin;
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.channel !== 0) {
+      obj.channel = Math.round(message.channel);
+    }
+    if (message.closeStdin !== false) {
+      obj.closeStdin = message.closeStdin;
+    }
+    if (message.width !== 0) {
+      obj.width = Math.round(message.width);
+    }
+    if (message.height !== 0) {
+      obj.height = Math.round(message.height);
+    }
+    if (message.exitCode !== undefined) {
+      obj.exitCode = Math.round(message.exitCode);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExecStreamFrame>, I>>(base?: I): ExecStreamFrame {
+    return ExecStreamFrame.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExecStreamFrame>, I>>(object: I): ExecStreamFrame {
+    const message = createBaseExecStreamFrame();
+    message.start = (object.start !== undefined && object.start !== null)
+      ? ExecRequest.fromPartial(object.start)
+      : undefined;
+    message.tty = object.tty ?? false;
+    message.stdin = object.stdin ?? false;
+    message.data = object.data ?? Buffer.alloc(0);
+    message.channel = object.channel ?? 0;
+    message.closeStdin = object.closeStdin ?? false;
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.exitCode = object.exitCode ?? undefined;
+    return message;
+  },
+};
+
 function createBaseVersionRequest(): VersionRequest {
   return {};
 }
@@ -2700,6 +3444,42 @@ export const ApiService = {
     responseSerialize: (value: LogChunk): Buffer => Buffer.from(LogChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): LogChunk => LogChunk.decode(value),
   },
+  evict: {
+    path: "/skiff.v1.Api/Evict" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: EvictRequest): Buffer => Buffer.from(EvictRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EvictRequest => EvictRequest.decode(value),
+    responseSerialize: (value: Resource): Buffer => Buffer.from(Resource.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Resource => Resource.decode(value),
+  },
+  exec: {
+    path: "/skiff.v1.Api/Exec" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExecRequest): Buffer => Buffer.from(ExecRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExecRequest => ExecRequest.decode(value),
+    responseSerialize: (value: ExecResponse): Buffer => Buffer.from(ExecResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExecResponse => ExecResponse.decode(value),
+  },
+  portForward: {
+    path: "/skiff.v1.Api/PortForward" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: PortForwardFrame): Buffer => Buffer.from(PortForwardFrame.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PortForwardFrame => PortForwardFrame.decode(value),
+    responseSerialize: (value: PortForwardFrame): Buffer => Buffer.from(PortForwardFrame.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PortForwardFrame => PortForwardFrame.decode(value),
+  },
+  execStream: {
+    path: "/skiff.v1.Api/ExecStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExecStreamFrame): Buffer => Buffer.from(ExecStreamFrame.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExecStreamFrame => ExecStreamFrame.decode(value),
+    responseSerialize: (value: ExecStreamFrame): Buffer => Buffer.from(ExecStreamFrame.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExecStreamFrame => ExecStreamFrame.decode(value),
+  },
   version: {
     path: "/skiff.v1.Api/Version" as const,
     requestStream: false as const,
@@ -2721,6 +3501,10 @@ export interface ApiServer extends UntypedServiceImplementation {
   delete: handleUnaryCall<DeleteRequest, Resource>;
   apply: handleUnaryCall<ApplyRequest, ApplyResponse>;
   logs: handleServerStreamingCall<LogsRequest, LogChunk>;
+  evict: handleUnaryCall<EvictRequest, Resource>;
+  exec: handleUnaryCall<ExecRequest, ExecResponse>;
+  portForward: handleBidiStreamingCall<PortForwardFrame, PortForwardFrame>;
+  execStream: handleBidiStreamingCall<ExecStreamFrame, ExecStreamFrame>;
   version: handleUnaryCall<VersionRequest, VersionInfo>;
 }
 
@@ -2816,6 +3600,39 @@ export interface ApiClient extends Client {
   ): ClientUnaryCall;
   logs(request: LogsRequest, options?: Partial<CallOptions>): ClientReadableStream<LogChunk>;
   logs(request: LogsRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<LogChunk>;
+  evict(request: EvictRequest, callback: (error: ServiceError | null, response: Resource) => void): ClientUnaryCall;
+  evict(
+    request: EvictRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Resource) => void,
+  ): ClientUnaryCall;
+  evict(
+    request: EvictRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Resource) => void,
+  ): ClientUnaryCall;
+  exec(request: ExecRequest, callback: (error: ServiceError | null, response: ExecResponse) => void): ClientUnaryCall;
+  exec(
+    request: ExecRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExecResponse) => void,
+  ): ClientUnaryCall;
+  exec(
+    request: ExecRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExecResponse) => void,
+  ): ClientUnaryCall;
+  portForward(): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
+  portForward(options: Partial<CallOptions>): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
+  portForward(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<PortForwardFrame, PortForwardFrame>;
+  execStream(): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame>;
+  execStream(options: Partial<CallOptions>): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame>;
+  execStream(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame>;
   version(
     request: VersionRequest,
     callback: (error: ServiceError | null, response: VersionInfo) => void,
