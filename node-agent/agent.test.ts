@@ -309,6 +309,46 @@ describe('node agent with the fake runtime', () => {
     expect([...host.containers.values()].filter((c) => c.state === 'running')).toEqual([]);
   });
 
+  it('runs preStop hooks (sleep, httpGet, exec) before stopping, within the grace period', async () => {
+    const clock = new ManualClock(Date.now());
+    const { cluster, host, mk } = await setup({ clock });
+    const calls: { path: string; appRunning: boolean }[] = [];
+    const hookServer: Server = createServer((req, res) => {
+      const app = [...host.containers.values()].find((c) => c.cfg.name === 'web');
+      calls.push({ path: req.url ?? '', appRunning: app?.state === 'running' });
+      res.statusCode = req.url === '/fail' ? 500 : 200;
+      res.end();
+    });
+    await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => hookServer.close(() => r())));
+    const port = (hookServer.address() as AddressInfo).port;
+    const agent = mk();
+    const hooks: { container: string; ok: boolean }[] = [];
+    agent.events.on('preStop', (e) => hooks.push({ container: e.container, ok: e.ok }));
+    await agent.start();
+    await cluster.client.create('Pod', pod('hooked', 'n1', [
+      { name: 'sleepy', image: 'skiff/hello:1', lifecycle: { preStop: { sleep: { seconds: 5 } } } },
+      { name: 'web', image: 'skiff/hello:1', lifecycle: { preStop: { httpGet: { host: '127.0.0.1', port, path: '/drain' } } } },
+      { name: 'cmd', image: 'skiff/hello:1', lifecycle: { preStop: { exec: { command: ['cat', '/no/such/file'] } } } },
+    ], { terminationGracePeriodSeconds: 30 }));
+    await until(async () => (await getPod(cluster, 'hooked'))?.status?.phase === 'Running', 15_000, 'running');
+    const state = (name: string): string | undefined => [...host.containers.values()].find((c) => c.cfg.name === name)?.state;
+    await cluster.client.delete({ kind: 'Pod', namespace: 'default', name: 'hooked' });
+    // The httpGet hook reached the container while it still ran; the failing exec hook is
+    // reported and its container stopped all the same.
+    await until(() => hooks.length === 2, 10_000, 'httpGet and exec hooks');
+    expect(calls).toEqual([{ path: '/drain', appRunning: true }]);
+    expect(hooks.sort((a, b) => (a.container < b.container ? -1 : 1))).toEqual([{ container: 'cmd', ok: false }, { container: 'web', ok: true }]);
+    // The sleep hook holds its container until 5 s have passed on the agent's clock.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(state('sleepy')).toBe('running');
+    clock.advance(4_900);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(state('sleepy')).toBe('running');
+    clock.advance(100);
+    await until(() => hooks.length === 3 && state('sleepy') !== 'running', 10_000, 'sleep hook done, container stopped');
+  });
+
   it('a new agent on the same state re-attaches without restarting containers', async () => {
     const { cluster, host, mk } = await setup();
     const a1 = mk();

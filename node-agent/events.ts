@@ -6,6 +6,8 @@ export interface AgentEventMap {
   backoff: [{ pod: string; container: string; delayMs: number; restartCount: number }];
   /** A container (re)started; attempt is its restart count. */
   containerStarted: [{ pod: string; container: string; attempt: number }];
+  /** A container's preStop hook finished (ok false: it failed; the stop went on). */
+  preStop: [{ pod: string; container: string; ok: boolean }];
   /** A probe failed its threshold and the container is being killed. */
   probeKill: [{ pod: string; container: string; probe: string }];
   /** The pod's sandbox is gone and its object confirmed deleted (or force-deleted already). */

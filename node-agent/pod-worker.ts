@@ -6,10 +6,10 @@
 import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { isApiError } from '../proto/api/errors.js';
-import type { Container, ContainerState, ContainerStateTerminated, Pod } from '../proto/gen/skiff/v1/core.js';
+import type { Container, ContainerState, ContainerStateTerminated, LifecycleHandler, Pod } from '../proto/gen/skiff/v1/core.js';
 import type { AgentApi } from './api-client.js';
 import { backoffMessage, CrashLoopBackoff, type BackoffOptions } from './backoff.js';
-import type { Clock, Timer } from '../proto/api/clock.js';
+import { sleep, type Clock, type Timer } from '../proto/api/clock.js';
 import type { AgentEvents } from './events.js';
 import { rfc3339 } from './heartbeat.js';
 import type { AgentMetrics } from './metrics.js';
@@ -71,6 +71,8 @@ interface ContainerRun {
 const DEFAULT_GRACE_SECONDS = 30;
 /** Longest a graceful stop waits for the proxies to drop the pod (an unreachable node must not hold it). */
 const ENDPOINT_DRAIN_MAX_MS = 5_000;
+/** The kubelet's minimumGracePeriodInSeconds: what a container gets to stop after its preStop hook. */
+const MIN_GRACE_AFTER_HOOK_SECONDS = 2;
 
 export class PodWorker {
   pod: Pod;
@@ -95,6 +97,8 @@ export class PodWorker {
   private startObserved = false;
   private warnedPullSecrets = false;
   private closed = false;
+  /** Containers whose preStop hook ran (once per pod, even if teardown is retried). */
+  private readonly preStopRan = new Set<string>();
   private idle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -599,11 +603,36 @@ export class PodWorker {
     }
   }
 
+  /** Runs a container's preStop hook, within timeoutMs; a failure is logged, the stop goes on. */
+  private async runPreStop(name: string, run: ContainerRun, hook: LifecycleHandler, timeoutMs: number): Promise<void> {
+    const started = this.ctx.clock.now();
+    try {
+      if (hook.sleep) {
+        await sleep(this.ctx.clock, Math.max(0, Math.min(Number(hook.sleep.seconds) * 1000, timeoutMs)));
+      } else {
+        const c = this.containerSpec(name);
+        if (!c) return;
+        const defaultHost = this.pod.spec?.hostNetwork ? '127.0.0.1' : this.record.sandbox?.podIP || '127.0.0.1';
+        const check = probeCheck({ exec: hook.exec, httpGet: hook.httpGet, initialDelaySeconds: 0 }, {
+          container: c, defaultHost, runtime: this.ctx.runtime, handle: () => run.handle,
+        });
+        if (!(await check(Math.max(1000, timeoutMs)))) throw new Error('the handler failed (non-zero exit or HTTP status outside 200-399)');
+      }
+      this.ctx.events.emit('preStop', { pod: this.key, container: name, ok: true });
+    } catch (e) {
+      // As the kubelet (FailedPreStopHook): the container is stopped all the same.
+      this.ctx.log.warn({ pod: this.key, container: name, err: e instanceof Error ? e.message : String(e) }, 'preStop hook failed');
+      this.ctx.events.emit('preStop', { pod: this.key, container: name, ok: false });
+    }
+    this.ctx.log.info({ pod: this.key, container: name, ms: this.ctx.clock.now() - started }, 'preStop hook done');
+  }
+
   /** Stops containers with the grace period, removes the sandbox and the pod's files. */
   private async terminate(): Promise<void> {
     const rt = this.ctx.runtime;
     const m = this.pod.metadata!;
     const grace = Number(m.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS);
+    const stopBy = this.ctx.clock.now() + grace * 1000;
     for (const run of this.runs.values()) {
       this.stopProbes(run);
       run.timer?.cancel();
@@ -616,8 +645,17 @@ export class PodWorker {
       await this.ctx.awaitEndpointGone(podIP, Math.min(grace * 1000, ENDPOINT_DRAIN_MAX_MS));
     }
     await Promise.all(
-      [...this.runs.values()].map(async (run) => {
-        if (run.handle && !run.exit) await rt.stopContainer(run.handle, grace);
+      [...this.runs.entries()].map(async ([name, run]) => {
+        if (!run.handle || run.exit) return;
+        const hook = this.containerSpec(name)?.lifecycle?.preStop;
+        if (hook && grace > 0 && !this.preStopRan.has(name)) {
+          this.preStopRan.add(name);
+          await this.runPreStop(name, run, hook, stopBy - this.ctx.clock.now());
+        }
+        if (!run.handle || run.exit) return;
+        // What is left of the grace period, and as the kubelet at least 2 s after a hook.
+        const left = Math.ceil((stopBy - this.ctx.clock.now()) / 1000);
+        await rt.stopContainer(run.handle, hook && grace > 0 ? Math.max(MIN_GRACE_AFTER_HOOK_SECONDS, left) : Math.max(0, Math.min(grace, left)));
       }),
     );
     for (const run of this.runs.values()) {

@@ -643,6 +643,41 @@ export const schema: Record<string, MessageSchema> = {
       },
       "tty": {
         "kind": "bool"
+      },
+      "lifecycle": {
+        "kind": "message",
+        "ref": "skiff.v1.Lifecycle"
+      }
+    }
+  },
+  "skiff.v1.Lifecycle": {
+    "fields": {
+      "preStop": {
+        "kind": "message",
+        "ref": "skiff.v1.LifecycleHandler"
+      }
+    }
+  },
+  "skiff.v1.LifecycleHandler": {
+    "fields": {
+      "exec": {
+        "kind": "message",
+        "ref": "skiff.v1.ExecAction"
+      },
+      "httpGet": {
+        "kind": "message",
+        "ref": "skiff.v1.HTTPGetAction"
+      },
+      "sleep": {
+        "kind": "message",
+        "ref": "skiff.v1.SleepAction"
+      }
+    }
+  },
+  "skiff.v1.SleepAction": {
+    "fields": {
+      "seconds": {
+        "kind": "int64"
       }
     }
   },

@@ -1,7 +1,7 @@
 // PodSpec rules (Kubernetes' ValidatePodSpec, the parts Skiff's fields have): containers,
 // ports, resources, probes, volumes, policies.
 import { isIP } from 'node:net';
-import type { Container, PodSpec, Probe } from '../../../proto/gen/skiff/v1/core.js';
+import type { Container, LifecycleHandler, PodSpec, Probe } from '../../../proto/gen/skiff/v1/core.js';
 import type { IntOrString } from '../../../proto/gen/skiff/v1/meta.js';
 import { parseQuantity, QuantityError, type Quantity } from '../../../proto/api/quantity.js';
 import { Causes, join } from './causes.js';
@@ -45,6 +45,19 @@ function validateProbe(p: Probe | undefined, path: string, c: Causes): void {
     const v = p[f];
     if (v !== undefined && v < 1) c.add(join(path, f), 'must be greater than or equal to 1');
   }
+}
+
+function validatePreStop(h: LifecycleHandler | undefined, path: string, c: Causes): void {
+  if (!h) return;
+  const handlers = [h.exec && 'exec', h.httpGet && 'httpGet', h.sleep && 'sleep'].filter(Boolean);
+  if (handlers.length === 0) c.add(path, 'must specify a handler type: exec, httpGet or sleep');
+  if (handlers.length > 1) c.add(path, `may not specify more than 1 handler type (got ${handlers.join(', ')})`);
+  if (h.exec && h.exec.command.length === 0) c.add(join(path, 'exec.command'), 'required');
+  if (h.httpGet) {
+    validPort(h.httpGet.port, join(path, 'httpGet.port'), c);
+    if (h.httpGet.scheme && !['HTTP', 'HTTPS'].includes(h.httpGet.scheme)) c.add(join(path, 'httpGet.scheme'), notIn(h.httpGet.scheme, ['HTTP', 'HTTPS']));
+  }
+  if (h.sleep && h.sleep.seconds < 0) c.add(join(path, 'sleep.seconds'), 'must be greater than or equal to 0');
 }
 
 function quantities(m: Record<string, string>, path: string, c: Causes): Map<string, Quantity> {
@@ -108,6 +121,7 @@ function validateContainer(ct: Container, path: string, volumes: Set<string>, c:
     if (!vm.mountPath) c.add(join(vp, 'mountPath'), 'required');
   });
   if (probes) {
+    validatePreStop(ct.lifecycle?.preStop, join(path, 'lifecycle.preStop'), c);
     validateProbe(ct.livenessProbe, join(path, 'livenessProbe'), c);
     validateProbe(ct.readinessProbe, join(path, 'readinessProbe'), c);
     validateProbe(ct.startupProbe, join(path, 'startupProbe'), c);

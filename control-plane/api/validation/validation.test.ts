@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../../../proto/api/errors.js';
 import { fromManifest, type JsonObject } from '../../../proto/api/manifest.js';
 import { applyDefaults } from '../defaults.js';
 import { validateObject, validateUpdate } from './index.js';
@@ -47,6 +48,11 @@ describe('validateObject', () => {
     ['empty selector', (d) => (d.spec.selector.matchLabels = {}), ['spec.selector: empty selector is invalid']],
     ['selector must match the template', (d) => (d.spec.template.metadata.labels = { app: 'other' }), ['spec.template.metadata.labels: `selector` does not match template `labels`']],
     ['image is required', (d) => delete c0(d).image, ['spec.template.spec.containers[0].image: required']],
+    ['preStop needs exactly one handler', (d) => (c0(d).lifecycle = { preStop: { sleep: { seconds: -1 }, exec: { command: [] } } }), [
+      'spec.template.spec.containers[0].lifecycle.preStop: may not specify more than 1 handler type (got exec, sleep)',
+      'spec.template.spec.containers[0].lifecycle.preStop.exec.command: required',
+      'spec.template.spec.containers[0].lifecycle.preStop.sleep.seconds: must be greater than or equal to 0',
+    ]],
     ['dnsPolicy None needs nameservers', (d) => (d.spec.template.spec.dnsPolicy = 'None'), ['spec.template.spec.dnsConfig.nameservers: must provide at least one DNS nameserver when DNS policy is None']],
     ['dnsConfig nameservers are IPs, at most 3', (d) => (d.spec.template.spec.dnsConfig = { nameservers: ['10.0.0.1', 'dns', '10.0.0.3', '10.0.0.4'], options: [{ value: '2' }] }), [
       'spec.template.spec.dnsConfig.nameservers: must not have more than 3 nameservers: 10.0.0.1, dns, 10.0.0.3, 10.0.0.4',
@@ -90,6 +96,18 @@ describe('validateObject', () => {
     const got = problems(deployment(edit));
     expect(got).toHaveLength(want.length);
     want.forEach((w, i) => expect(got[i]).toContain(w));
+  });
+
+  it('refuses lifecycle.postStart, which Skiff does not run, naming the field', () => {
+    const doc = deployment((d) => (c0(d).lifecycle = { postStart: { sleep: { seconds: 1 } } }));
+    let err: unknown;
+    try {
+      fromManifest(doc);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).causes.map((c) => c.field)).toEqual(['spec.template.spec.containers[0].lifecycle.postStart']);
   });
 
   it('collects every problem, not just the first', () => {

@@ -183,6 +183,26 @@ export interface Container {
   terminationMessagePolicy: string;
   stdin: boolean;
   tty: boolean;
+  lifecycle?: Lifecycle | undefined;
+}
+
+/**
+ * Hooks around a container's life. Skiff runs preStop (postStart is not supported, so a
+ * manifest with it is refused as an unknown field).
+ */
+export interface Lifecycle {
+  preStop?: LifecycleHandler | undefined;
+}
+
+/** Exactly one of exec, httpGet, sleep. */
+export interface LifecycleHandler {
+  exec?: ExecAction | undefined;
+  httpGet?: HTTPGetAction | undefined;
+  sleep?: SleepAction | undefined;
+}
+
+export interface SleepAction {
+  seconds: number;
 }
 
 export interface ContainerPort {
@@ -2966,6 +2986,7 @@ function createBaseContainer(): Container {
     terminationMessagePolicy: "",
     stdin: false,
     tty: false,
+    lifecycle: undefined,
   };
 }
 
@@ -3024,6 +3045,9 @@ export const Container: MessageFns<Container> = {
     }
     if (message.tty !== false) {
       writer.uint32(144).bool(message.tty);
+    }
+    if (message.lifecycle !== undefined) {
+      Lifecycle.encode(message.lifecycle, writer.uint32(154).fork()).join();
     }
     return writer;
   },
@@ -3185,6 +3209,14 @@ export const Container: MessageFns<Container> = {
             message.tty = reader.bool();
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.lifecycle = Lifecycle.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3223,6 +3255,7 @@ export const Container: MessageFns<Container> = {
         : "",
       stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
       tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
+      lifecycle: isSet(object.lifecycle) ? Lifecycle.fromJSON(object.lifecycle) : undefined,
     };
   },
 
@@ -3282,6 +3315,9 @@ export const Container: MessageFns<Container> = {
     if (message.tty !== false) {
       obj.tty = message.tty;
     }
+    if (message.lifecycle !== undefined) {
+      obj.lifecycle = Lifecycle.toJSON(message.lifecycle);
+    }
     return obj;
   },
 
@@ -3318,6 +3354,252 @@ export const Container: MessageFns<Container> = {
     message.terminationMessagePolicy = object.terminationMessagePolicy ?? "";
     message.stdin = object.stdin ?? false;
     message.tty = object.tty ?? false;
+    message.lifecycle = (object.lifecycle !== undefined && object.lifecycle !== null)
+      ? Lifecycle.fromPartial(object.lifecycle)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLifecycle(): Lifecycle {
+  return { preStop: undefined };
+}
+
+export const Lifecycle: MessageFns<Lifecycle> = {
+  encode(message: Lifecycle, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.preStop !== undefined) {
+      LifecycleHandler.encode(message.preStop, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Lifecycle {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLifecycle();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.preStop = LifecycleHandler.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Lifecycle {
+    return { preStop: isSet(object.preStop) ? LifecycleHandler.fromJSON(object.preStop) : undefined };
+  },
+
+  toJSON(message: Lifecycle): unknown {
+    const obj: any = {};
+    if (message.preStop !== undefined) {
+      obj.preStop = LifecycleHandler.toJSON(message.preStop);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Lifecycle>, I>>(base?: I): Lifecycle {
+    return Lifecycle.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Lifecycle>, I>>(object: I): Lifecycle {
+    const message = createBaseLifecycle();
+    message.preStop = (object.preStop !== undefined && object.preStop !== null)
+      ? LifecycleHandler.fromPartial(object.preStop)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLifecycleHandler(): LifecycleHandler {
+  return { exec: undefined, httpGet: undefined, sleep: undefined };
+}
+
+export const LifecycleHandler: MessageFns<LifecycleHandler> = {
+  encode(message: LifecycleHandler, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.exec !== undefined) {
+      ExecAction.encode(message.exec, writer.uint32(10).fork()).join();
+    }
+    if (message.httpGet !== undefined) {
+      HTTPGetAction.encode(message.httpGet, writer.uint32(18).fork()).join();
+    }
+    if (message.sleep !== undefined) {
+      SleepAction.encode(message.sleep, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LifecycleHandler {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLifecycleHandler();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.exec = ExecAction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.httpGet = HTTPGetAction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sleep = SleepAction.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LifecycleHandler {
+    return {
+      exec: isSet(object.exec) ? ExecAction.fromJSON(object.exec) : undefined,
+      httpGet: isSet(object.httpGet) ? HTTPGetAction.fromJSON(object.httpGet) : undefined,
+      sleep: isSet(object.sleep) ? SleepAction.fromJSON(object.sleep) : undefined,
+    };
+  },
+
+  toJSON(message: LifecycleHandler): unknown {
+    const obj: any = {};
+    if (message.exec !== undefined) {
+      obj.exec = ExecAction.toJSON(message.exec);
+    }
+    if (message.httpGet !== undefined) {
+      obj.httpGet = HTTPGetAction.toJSON(message.httpGet);
+    }
+    if (message.sleep !== undefined) {
+      obj.sleep = SleepAction.toJSON(message.sleep);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LifecycleHandler>, I>>(base?: I): LifecycleHandler {
+    return LifecycleHandler.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LifecycleHandler>, I>>(object: I): LifecycleHandler {
+    const message = createBaseLifecycleHandler();
+    message.exec = (object.exec !== undefined && object.exec !== null)
+      ? ExecAction.fromPartial(object.exec)
+      : undefined;
+    message.httpGet = (object.httpGet !== undefined && object.httpGet !== null)
+      ? HTTPGetAction.fromPartial(object.httpGet)
+      : undefined;
+    message.sleep = (object.sleep !== undefined && object.sleep !== null)
+      ? SleepAction.fromPartial(object.sleep)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSleepAction(): SleepAction {
+  return { seconds: 0 };
+}
+
+export const SleepAction: MessageFns<SleepAction> = {
+  encode(message: SleepAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seconds !== 0) {
+      writer.uint32(8).int64(message.seconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SleepAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSleepAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seconds = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SleepAction {
+    return { seconds: isSet(object.seconds) ? globalThis.Number(object.seconds) : 0 };
+  },
+
+  toJSON(message: SleepAction): unknown {
+    const obj: any = {};
+    if (message.seconds !== 0) {
+      obj.seconds = Math.round(message.seconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SleepAction>, I>>(base?: I): SleepAction {
+    return SleepAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SleepAction>, I>>(object: I): SleepAction {
+    const message = createBaseSleepAction();
+    message.seconds = object.seconds ?? 0;
     return message;
   },
 };
