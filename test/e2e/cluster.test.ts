@@ -8,7 +8,7 @@ import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
 import type { Pod } from '../../proto/gen/skiff/v1/core.js';
 import { LABEL_POD_NAME } from '../../node-agent/runtime/labels.js';
 import { until } from '../helpers/wait.js';
-import { Cluster, type Run } from './cluster.js';
+import { Cluster, ok } from './cluster.js';
 
 const GREETING1 = 'Hello from Skiff e2e';
 const GREETING2 = 'Hello again, rolled out';
@@ -82,10 +82,6 @@ spec:
 
 const c = new Cluster();
 
-const ok = (r: Run, what: string): Run => {
-  if (r.code !== 0) throw new Error(`${what} exited ${r.code}:\n${r.out}\n${r.err}`);
-  return r;
-};
 
 async function pods(app: string): Promise<Pod[]> {
   const api = c.api;

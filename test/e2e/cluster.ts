@@ -12,6 +12,9 @@ import { promisify } from 'node:util';
 import { unwrapAs } from '../../proto/api/kinds.js';
 import { Api } from '../../cli/client.js';
 import { CriClient } from '../../node-agent/runtime/cri/client.js';
+import { execSync } from '../../node-agent/runtime/cri/containers.js';
+import { LABEL_POD_NAME } from '../../node-agent/runtime/labels.js';
+import { ContainerState } from '../../proto/gen/runtime/v1/api.js';
 import { startContainerd, type Containerd } from '../helpers/containerd.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { REPO_ROOT, sampleImage, sampleImages } from '../helpers/images.js';
@@ -20,6 +23,21 @@ import { startRegistry, type Registry } from '../helpers/registry.js';
 import { until } from '../helpers/wait.js';
 
 const run = promisify(execFile);
+
+/** The run, or an error with its output when it exited non-zero. */
+export function ok(r: Run, what: string): Run {
+  if (r.code !== 0) throw new Error(`${what} exited ${r.code}:\n${r.out}\n${r.err}`);
+  return r;
+}
+
+/** Runs a command in a pod's running container through a node's containerd (CRI ExecSync). */
+export async function execInPod(cri: CriClient, pod: string, cmd: string[], timeoutSeconds = 10): Promise<{ code: number; out: string; err: string }> {
+  const { containers } = await cri.rt('listContainers', { filter: { id: '', podSandboxId: '', labelSelector: { [LABEL_POD_NAME]: pod } } });
+  const id = containers.find((x) => x.state === ContainerState.CONTAINER_RUNNING)?.id;
+  if (!id) throw new Error(`no running container of pod ${pod}`);
+  const r = await execSync(cri, id, cmd, timeoutSeconds);
+  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+}
 
 export interface Run {
   code: number;

@@ -21,12 +21,11 @@ import { missingPackages } from '../../cli/up/up.js';
 import type { Lan } from '../../cli/up/lan.js';
 import type { ClusterPorts } from '../../cli/up/ports.js';
 import { CriClient } from '../../node-agent/runtime/cri/client.js';
-import { execSync } from '../../node-agent/runtime/cri/containers.js';
 import { LABEL_POD_NAME } from '../../node-agent/runtime/labels.js';
 import { REPO_ROOT } from '../helpers/images.js';
 import { netnsUnavailable } from '../helpers/netns.js';
 import { until } from '../helpers/wait.js';
-import { ensureBuilt, type Run } from './cluster.js';
+import { ensureBuilt, execInPod, ok, type Run } from './cluster.js';
 
 const run = promisify(execFile);
 const CLI = join(process.env.SKIFF_E2E_DIST ?? join(REPO_ROOT, 'dist'), 'cli', 'main.js');
@@ -60,10 +59,6 @@ function skiff(args: string[]): Promise<Run> {
   });
 }
 
-const ok = (r: Run, what: string): Run => {
-  if (r.code !== 0) throw new Error(`${what} exited ${r.code}:\n${r.out}\n${r.err}`);
-  return r;
-};
 
 async function logs(): Promise<string> {
   const parts: string[] = [];
@@ -117,17 +112,11 @@ async function pods(): Promise<Pod[]> {
     .filter((p) => !p.metadata?.deletionTimestamp);
 }
 
-/** Runs a command in the pod's container through its node's containerd (CRI ExecSync). */
-async function exec(p: Pod, cmd: string[], timeoutSeconds = 10): Promise<{ code: number; out: string; err: string }> {
+/** Runs a command in the pod's container through its node's containerd. */
+function exec(p: Pod, cmd: string[], timeoutSeconds = 10): ReturnType<typeof execInPod> {
   const cri = cris.get(p.spec?.nodeName ?? '');
   if (!cri) throw new Error(`pod ${p.metadata?.name} is on no node of this cluster`);
-  const { containers } = await cri.rt('listContainers', {
-    filter: { id: '', podSandboxId: '', labelSelector: { [LABEL_POD_NAME]: p.metadata?.name ?? '' } },
-  });
-  const id = containers.find((x) => x.state === ContainerState.CONTAINER_RUNNING)?.id;
-  if (!id) throw new Error(`no running container of pod ${p.metadata?.name}`);
-  const r = await execSync(cri, id, cmd, timeoutSeconds);
-  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+  return execInPod(cri, p.metadata?.name ?? '', cmd, timeoutSeconds);
 }
 
 describe.skipIf(skip !== undefined).sequential('skiff up --nodes 3', () => {

@@ -6,18 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unwrapAs } from '../../proto/api/kinds.js';
 import type { Pod, Service } from '../../proto/gen/skiff/v1/core.js';
 import type { EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
-import { ContainerState } from '../../proto/gen/runtime/v1/api.js';
-import { execSync } from '../../node-agent/runtime/cri/containers.js';
-import { LABEL_POD_NAME } from '../../node-agent/runtime/labels.js';
 import { startLoad } from '../helpers/load.js';
 import { until } from '../helpers/wait.js';
-import { Cluster, type Run } from './cluster.js';
+import { Cluster, execInPod, ok } from './cluster.js';
 
 const c = new Cluster();
-const ok = (r: Run, what: string): Run => {
-  if (r.code !== 0) throw new Error(`${what} exited ${r.code}:\n${r.out}\n${r.err}`);
-  return r;
-};
 
 function helloYaml(registry: string): string {
   return `apiVersion: apps/v1
@@ -69,14 +62,7 @@ async function readyEndpoints(service: string): Promise<string[]> {
   return slices.flatMap((s) => s.endpoints.filter((e) => e.conditions?.ready).map((e) => e.addresses[0] ?? '')).sort();
 }
 
-/** Runs a command in the pod's container through the CRI (stdout, or throws with stderr). */
-async function exec(pod: string, cmd: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { containers } = await c.cri!.rt('listContainers', { filter: { id: '', podSandboxId: '', labelSelector: { [LABEL_POD_NAME]: pod } } });
-  const id = containers.find((x) => x.state === ContainerState.CONTAINER_RUNNING)?.id;
-  if (!id) throw new Error(`no running container of pod ${pod}`);
-  const r = await execSync(c.cri!, id, cmd, 10);
-  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
-}
+const exec = (pod: string, cmd: string[]): ReturnType<typeof execInPod> => execInPod(c.cri!, pod, cmd);
 
 /**
  * GET / from inside a pod. With nc: Debian's busybox-static wget crashes (SIGSEGV) even on the
