@@ -23,6 +23,7 @@ import type { ClusterPorts } from '../../cli/up/ports.js';
 import { CriClient } from '../../node-agent/runtime/cri/client.js';
 import { LABEL_POD_NAME } from '../../node-agent/runtime/labels.js';
 import { REPO_ROOT } from '../helpers/images.js';
+import { startLoad } from '../helpers/load.js';
 import { netnsUnavailable } from '../helpers/netns.js';
 import { until } from '../helpers/wait.js';
 import { ensureBuilt, execInPod, ok, type Run } from './cluster.js';
@@ -105,6 +106,13 @@ afterAll(async () => {
   await run('ip', ['link', 'del', `${prefix}-lan`]).catch(() => undefined);
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 180_000);
+
+async function lanAddress(node: string): Promise<string> {
+  const n = unwrapAs('Node', await api!.get({ kind: 'Node', name: node }));
+  const address = n.status?.addresses.find((a) => a.type === 'InternalIP')?.address;
+  if (!address) throw new Error(`node ${node} has no InternalIP`);
+  return address;
+}
 
 async function pods(): Promise<Pod[]> {
   return (await api!.list({ kind: 'Pod', namespace: 'default', labelSelector: 'app=spread' })).items
@@ -190,7 +198,8 @@ spec:
     const bIp = b.status?.podIP ?? '';
     const n1Range = mustParseCidr((await api!.get({ kind: 'Node', name: 'n1' }).then((r) => unwrapAs('Node', r))).spec?.podCIDR ?? '');
     expect(containsCidr(n1Range, mustParseCidr(`${aIp}/32`))).toBe(true);
-    const get = await exec(a, ['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${bIp} 8080`]);
+    // Through `skiff exec` as a user would: CLI -> control plane -> n1's agent -> CRI.
+    const get = await skiff(['exec', a.metadata?.name ?? '', '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${bIp} 8080`]);
     expect(get.code, get.err).toBe(0);
     expect((JSON.parse(get.out.split('\r\n\r\n')[1] ?? '{}') as { pod?: string }).pod).toBe(b.metadata?.name);
 
@@ -208,19 +217,48 @@ spec:
     expect(peer.replace(/^::ffff:/, '').split(':')[0]).toBe(aIp);
   }, 60_000);
 
-  it('answers the NodePort on n1\'s LAN address from the host, with pods of every node', async () => {
+  it('skiff exec passes the command\'s exit code and output streams through', async () => {
+    const a = spread.find((p) => p.spec?.nodeName === 'n2')!;
+    const r = await skiff(['exec', a.metadata?.name ?? '', '--', 'sh', '-c', 'echo out; echo err >&2; exit 7']);
+    expect(r.code).toBe(7);
+    expect(r.out).toBe('out\n');
+    expect(r.err).toBe('err\n');
+  }, 30_000);
+
+  it('answers the NodePort on every node\'s LAN address from the host, with pods of every node', async () => {
     const svc = unwrapAs('Service', await api!.get({ kind: 'Service', namespace: 'default', name: 'spread' }));
     const port = svc.spec?.ports[0]?.nodePort ?? 0;
     expect(port).toBeGreaterThan(0);
-    const n1 = (await api!.get({ kind: 'Node', name: 'n1' }).then((r) => unwrapAs('Node', r))).status?.addresses.find((a) => a.type === 'InternalIP')?.address;
     const nodeOf = new Map(spread.map((p) => [p.metadata?.name ?? '', p.spec?.nodeName ?? '']));
-    const servedFrom = new Set<string>();
-    await until(async () => {
-      const res = await fetch(`http://${n1}:${port}/`, { signal: AbortSignal.timeout(3000) }).then((r) => r.json() as Promise<{ pod?: string }>, () => ({ pod: '' }));
-      servedFrom.add(nodeOf.get(res.pod ?? '') ?? '');
-      return NODES.every((n) => servedFrom.has(n));
-    }, 60_000, `NodePort ${port} on ${n1} served by pods of n1, n2 and n3`);
-  }, 90_000);
+    for (const n of NODES) {
+      const address = await lanAddress(n);
+      const servedFrom = new Set<string>();
+      await until(async () => {
+        const res = await fetch(`http://${address}:${port}/`, { signal: AbortSignal.timeout(3000) }).then((r) => r.json() as Promise<{ pod?: string }>, () => ({ pod: '' }));
+        servedFrom.add(nodeOf.get(res.pod ?? '') ?? '');
+        return NODES.every((x) => servedFrom.has(x));
+      }, 60_000, `NodePort ${port} on ${n} (${address}) served by pods of n1, n2 and n3`);
+    }
+  }, 200_000);
+
+  it('drains n3 under load on every node\'s NodePort without losing a request', async () => {
+    const svc = unwrapAs('Service', await api!.get({ kind: 'Service', namespace: 'default', name: 'spread' }));
+    const port = svc.spec?.ports[0]?.nodePort ?? 0;
+    const addresses = await Promise.all(NODES.map(lanAddress));
+    // Bounded: at most 3 x 1,500 requests, one every 20 ms per node.
+    const loads = addresses.map((a) => startLoad(`http://${a}:${port}/`, { everyMs: 20, maxRequests: 1500, lan: lan.subnet }));
+    const drained = await skiff(['drain', 'n3', '--timeout', '3m']);
+    // Traffic keeps flowing while the evicted pods' replacements turn ready on n1/n2.
+    await until(async () => (await pods()).filter((p) => p.spec?.nodeName !== 'n3'
+      && p.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True')).length === 6, 120_000, '6 ready replicas on n1 and n2');
+    const results = await Promise.all(loads.map((l) => l.stop()));
+    if (drained.code !== 0) throw new Error(`drain: ${drained.out}${drained.err}\n${await logs()}`);
+    const failures = results.flatMap((r, i) => r.failures.map((f) => `${NODES[i]}: ${f}`));
+    console.log(`drain n3 under load: ${failures.length} of ${results.reduce((n, r) => n + r.sent, 0)} requests lost`);
+    expect(failures).toEqual([]);
+    expect((await pods()).filter((p) => p.spec?.nodeName === 'n3')).toEqual([]);
+    ok(await skiff(['uncordon', 'n3']), 'uncordon');
+  }, 300_000);
 
   it('a crashed node (agent and containerd killed) has its pods run elsewhere; back, it keeps no orphan', async () => {
     const pidOf = async (name: string): Promise<number> => Number((await readFile(join(stateDir, 'pids', `${name}.pid`), 'utf8')).trim());

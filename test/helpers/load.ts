@@ -1,7 +1,9 @@
-// A bounded HTTP load generator for loopback targets: GET / at a fixed rate, each request on a
+// A bounded HTTP load generator for loopback targets (or addresses of a LAN the caller's own
+// cluster made, inside its network namespaces): GET / at a fixed rate, each request on a
 // fresh connection (so every request goes through the proxy's endpoint choice), until stopped
 // or maxRequests were sent. Records every failure (status, reset, timeout) and each latency.
 import { request } from 'node:http';
+import { containsCidr, mustParseCidr } from '../../proto/api/cidr.js';
 
 export interface LoadResult {
   sent: number;
@@ -41,8 +43,15 @@ function podOf(body: string): string | undefined {
   }
 }
 
-export function startLoad(url: string, opts: { everyMs: number; maxRequests: number; timeoutMs?: number }): Load {
-  if (!/^http:\/\/127\.\d+\.\d+\.\d+[:/]/.test(url)) throw new Error(`load only goes to loopback, not ${url}`);
+/** Whether `url` goes to loopback or into `lan` (a CIDR of the caller's own node namespaces). */
+export function loadTargetAllowed(url: string, lan?: string): boolean {
+  const host = new URL(url).hostname;
+  if (/^127\.\d+\.\d+\.\d+$/.test(host)) return true;
+  return lan !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(host) && containsCidr(mustParseCidr(lan), mustParseCidr(`${host}/32`));
+}
+
+export function startLoad(url: string, opts: { everyMs: number; maxRequests: number; timeoutMs?: number; lan?: string }): Load {
+  if (!loadTargetAllowed(url, opts.lan)) throw new Error(`load only goes to loopback or the cluster's own LAN ${opts.lan ?? ''}, not ${url}`);
   const result: LoadResult = { sent: 0, ok: 0, failures: [], latenciesMs: [], servedBy: [] };
   const inFlight = new Set<Promise<void>>();
   const timer = setInterval(() => {
