@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// skiff benchmarks: node dist/bench/main.js <density|rollout|failover|real-node> [--nodes N]
+// skiff benchmarks: node dist/bench/main.js <density|rollout|failover|real-node|service-rollout|multinode> [--nodes N]
 // [--pods P] [--size smoke|small|large] [--svg FILE] [--json FILE]. Prints one JSON object on
 // stdout (and to --json), a short summary on stderr, and with --svg a chart of pods running.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { density } from './density.js';
 import { failover } from './failover.js';
+import { multinode } from './multinode.js';
 import { realNode } from './real-node.js';
 import { rollout } from './rollout.js';
 import { serviceRollout } from './service-rollout.js';
@@ -13,7 +14,7 @@ import type { ScenarioOptions, ScenarioResult, Size } from './scenario.js';
 import { writeSvg } from './svg.js';
 
 const SCENARIOS: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
-  density, rollout, failover, 'real-node': realNode, 'service-rollout': serviceRollout,
+  density, rollout, failover, 'real-node': realNode, 'service-rollout': serviceRollout, multinode,
 };
 
 /** Nodes and pods per scenario and size; --nodes/--pods override. */
@@ -23,6 +24,7 @@ const SIZES: Record<string, Record<Size, { nodes: number; pods: number }>> = {
   failover: { smoke: { nodes: 10, pods: 100 }, small: { nodes: 50, pods: 500 }, large: { nodes: 100, pods: 2000 } },
   'real-node': { smoke: { nodes: 1, pods: 10 }, small: { nodes: 1, pods: 50 }, large: { nodes: 1, pods: 50 } },
   'service-rollout': { smoke: { nodes: 1, pods: 3 }, small: { nodes: 1, pods: 6 }, large: { nodes: 1, pods: 20 } },
+  multinode: { smoke: { nodes: 3, pods: 6 }, small: { nodes: 3, pods: 6 }, large: { nodes: 3, pods: 12 } },
 };
 
 const count = (flag: string) => (v: string): number => {
