@@ -62,8 +62,9 @@ export function copyObject<K extends Kind>(kind: K, o: KindMap[K]): KindMap[K] {
   return (KINDS[kind].codec as unknown as { fromPartial(x: KindMap[K]): KindMap[K] }).fromPartial(o);
 }
 
-export function deepCopy<T>(o: T): T {
-  return structuredClone(o);
+/** A deep copy of an object's status alone, through the kind's codec as copyObject. */
+export function copyStatus<K extends Kind>(kind: K, o: KindMap[K]): unknown {
+  return (copyObject(kind, { status: (o as WithStatus).status } as unknown as KindMap[K]) as WithStatus).status;
 }
 
 function rfc3339(ms: number): string {
@@ -130,7 +131,7 @@ export class StoreControllerClient implements ControllerClient {
     const current = await this.currentAt(kind, m.namespace, m.name, m.resourceVersion);
     checkPreconditions(kind, current, { resourceVersion: m.resourceVersion });
     const next = copyObject(kind, obj);
-    if ('status' in current) (next as WithStatus).status = deepCopy((current as WithStatus).status);
+    if ('status' in current) (next as WithStatus).status = copyStatus(kind, current);
     return this.store.update(kind, next, { current });
   }
 
@@ -139,7 +140,7 @@ export class StoreControllerClient implements ControllerClient {
     const current = await this.currentAt(kind, m.namespace, m.name, m.resourceVersion);
     checkPreconditions(kind, current, { resourceVersion: m.resourceVersion });
     // Shallow: the write only sets metadata scalars, and current may be the cache's own object.
-    const next = { ...current, metadata: { ...metaOf(current) }, status: deepCopy((obj as WithStatus).status) } as KindMap[K];
+    const next = { ...current, metadata: { ...metaOf(current) }, status: copyStatus(kind, obj) } as KindMap[K];
     return this.store.update(kind, next, { current });
   }
 
@@ -152,7 +153,7 @@ export class StoreControllerClient implements ControllerClient {
   ): Promise<KindMap[K]> {
     return this.store.guaranteedUpdate(kind, namespace, name, (current) => {
       checkPreconditions(kind, current, preconditions);
-      const status = deepCopy((current as WithStatus).status);
+      const status = copyStatus(kind, current);
       const next = mutate(current);
       if (next && 'status' in next) (next as WithStatus).status = status;
       return next;

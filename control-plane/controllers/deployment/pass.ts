@@ -4,10 +4,10 @@
 import { isApiError } from '../../../proto/api/errors.js';
 import { emptyMeta } from '../../../proto/api/kinds.js';
 import type { Deployment, DeploymentStatus, ReplicaSet } from '../../../proto/gen/skiff/v1/apps.js';
-import type { Pod } from '../../../proto/gen/skiff/v1/core.js';
-import type { OwnerReference } from '../../../proto/gen/skiff/v1/meta.js';
+import { PodTemplateSpec, type Pod } from '../../../proto/gen/skiff/v1/core.js';
+import { LabelSelector, type OwnerReference } from '../../../proto/gen/skiff/v1/meta.js';
 import { canonicalEqual } from '../../storage/canonical.js';
-import { deepCopy, type ControllerClient } from '../client.js';
+import { copyObject, type ControllerClient } from '../client.js';
 import type { EventRecorder } from '../events.js';
 import { controllerRefFor, controllerRefOf } from '../runtime/claim.js';
 import type { Lister } from '../runtime/lister.js';
@@ -86,7 +86,7 @@ export async function newAndOldReplicaSets(
   const newRevision = String(maxRevision(oldRSs) + 1);
   const d = p.d;
   if (existing) {
-    const copy = deepCopy(existing);
+    const copy = copyObject('ReplicaSet', existing);
     const annotationsUpdated = setNewReplicaSetAnnotations(d, copy, newRevision, true);
     const minReadyChanged = (copy.spec?.minReadySeconds ?? 0) !== (d.spec?.minReadySeconds ?? 0);
     if (annotationsUpdated || minReadyChanged) {
@@ -107,10 +107,10 @@ export async function newAndOldReplicaSets(
   if (!create) return { oldRSs };
 
   const hash = computeHash(d.spec?.template, d.status?.collisionCount);
-  const template = deepCopy(d.spec?.template) ?? { metadata: undefined, spec: undefined };
+  const template = PodTemplateSpec.fromPartial(d.spec?.template ?? {});
   template.metadata ??= emptyMeta();
   template.metadata.labels = { ...template.metadata.labels, [POD_TEMPLATE_HASH_LABEL]: hash };
-  const selector = deepCopy(d.spec?.selector) ?? { matchLabels: {}, matchExpressions: [] };
+  const selector = LabelSelector.fromPartial(d.spec?.selector ?? {});
   selector.matchLabels = { ...selector.matchLabels, [POD_TEMPLATE_HASH_LABEL]: hash };
   const meta = emptyMeta();
   meta.name = `${d.metadata?.name ?? ''}-${hash}`;
@@ -139,7 +139,7 @@ export async function newAndOldReplicaSets(
         (await p.client.get('ReplicaSet', meta.namespace, meta.name).catch(() => undefined));
       if (!found) throw e;
       if (controllerRefOf(found)?.uid === d.metadata?.uid && equalIgnoreHash(d.spec?.template, found.spec?.template)) {
-        return { newRS: deepCopy(found), oldRSs };
+        return { newRS: copyObject('ReplicaSet', found), oldRSs };
       }
       // A different template hashed to the same name: hash again with a higher collision count.
       const status = (d.status ??= emptyStatus());
@@ -225,7 +225,7 @@ export async function scaleReplicaSet(p: Pass, rs: ReplicaSet, newScale: number,
   const sizeChanged = from !== newScale;
   const max = dReplicas(d) + maxSurge(d);
   if (!sizeChanged && !(force && replicasAnnotationsNeedUpdate(rs, dReplicas(d), max))) return false;
-  const copy = deepCopy(rs);
+  const copy = copyObject('ReplicaSet', rs);
   copy.spec!.replicas = newScale;
   setReplicasAnnotations(copy, dReplicas(d), max);
   const updated = await p.client.update('ReplicaSet', copy);

@@ -6,7 +6,7 @@
 import type { Deployment, ReplicaSet } from '../../../proto/gen/skiff/v1/apps.js';
 import type { Pod } from '../../../proto/gen/skiff/v1/core.js';
 import { selectorMatches } from '../../storage/labels.js';
-import { deepCopy } from '../client.js';
+import { copyObject } from '../client.js';
 import { claimObjects, controllerRefOf } from '../runtime/claim.js';
 import type { Result } from '../runtime/controller.js';
 import { BY_NAMESPACE, BY_OWNER_UID } from '../runtime/indexes.js';
@@ -35,7 +35,7 @@ export async function syncDeployment(key: string, deps: DeploymentDeps): Promise
   const cached = deps.deploymentLister.get(key);
   if (!cached) return {};
   // Copy before changing: the cache's object is shared with every reader.
-  const p: Pass = { ...deps, d: deepCopy(cached), writtenRevision: cached.metadata?.annotations[REVISION_ANNOTATION] };
+  const p: Pass = { ...deps, d: copyObject('Deployment', cached), writtenRevision: cached.metadata?.annotations[REVISION_ANNOTATION] };
   const sel = p.d.spec?.selector;
   if (!sel || (Object.keys(sel.matchLabels).length === 0 && sel.matchExpressions.length === 0)) {
     p.recorder.record(withKind(p.d), 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
@@ -82,7 +82,7 @@ async function replicaSetsFor(p: Pass): Promise<ReplicaSet[]> {
     const live = await p.client.get('Deployment', ns, d.metadata?.name ?? '');
     return live.metadata?.uid === d.metadata?.uid && !live.metadata?.deletionTimestamp;
   });
-  return claimed.map(deepCopy);
+  return claimed.map((rs) => copyObject('ReplicaSet', rs));
 }
 
 export function podMapFor(d: Deployment, rsList: readonly ReplicaSet[], pods: Lister<Pod>): PodMap {

@@ -2,8 +2,7 @@
 // FakeClient holds the objects, each sync() reads them through fresh listers (an informer that
 // has caught up) and the test asserts the recorded calls.
 import type { Deployment, ReplicaSet } from '../../../proto/gen/skiff/v1/apps.js';
-import type { Pod } from '../../../proto/gen/skiff/v1/core.js';
-import { deepCopy } from '../client.js';
+import { PodTemplateSpec, type Pod } from '../../../proto/gen/skiff/v1/core.js';
 import { FakeRecorder } from '../events.js';
 import { controllerRefFor } from '../runtime/claim.js';
 import { FakeClient } from '../runtime/fake-client.js';
@@ -35,7 +34,7 @@ export interface RsFor {
 
 /** A ReplicaSet the Deployment would have made for a template with this image. */
 export function rsFor(d: Deployment, o: RsFor): ReplicaSet {
-  const template = deepCopy(d.spec!.template!);
+  const template = PodTemplateSpec.fromPartial(d.spec!.template!);
   template.spec!.containers[0]!.image = o.image;
   const hash = computeHash(template);
   template.metadata!.labels = { ...template.metadata!.labels, [POD_TEMPLATE_HASH_LABEL]: hash };

@@ -2,7 +2,7 @@
 // names of annotations and labels, the pod-template-hash, revisions, surge/unavailable math
 // and replica counts over sets of ReplicaSets.
 import type { Deployment, ReplicaSet } from '../../../proto/gen/skiff/v1/apps.js';
-import type { PodTemplateSpec } from '../../../proto/gen/skiff/v1/core.js';
+import { PodTemplateSpec } from '../../../proto/gen/skiff/v1/core.js';
 import type { IntOrString } from '../../../proto/gen/skiff/v1/meta.js';
 import { canonicalEqual, canonicalJson } from '../../storage/canonical.js';
 import { safeEncode } from '../runtime/names.js';
@@ -63,7 +63,7 @@ export function computeHash(template: PodTemplateSpec | undefined, collisionCoun
 }
 
 function withoutHash(t: PodTemplateSpec | undefined): unknown {
-  const c = structuredClone(t ?? {});
+  const c = PodTemplateSpec.fromPartial(t ?? {});
   if (c.metadata?.labels) delete c.metadata.labels[POD_TEMPLATE_HASH_LABEL];
   return c;
 }

@@ -9,7 +9,7 @@ import { PodSpec, type Pod } from '../../../proto/gen/skiff/v1/core.js';
 import type { Condition } from '../../../proto/gen/skiff/v1/meta.js';
 import { canonicalEqual } from '../../storage/canonical.js';
 import { selectorMatches } from '../../storage/labels.js';
-import { deepCopy, type ControllerClient } from '../client.js';
+import { copyObject, type ControllerClient } from '../client.js';
 import type { EventRecorder } from '../events.js';
 import type { Result } from '../runtime/controller.js';
 import type { Expectations } from '../runtime/expectations.js';
@@ -46,7 +46,7 @@ export async function syncReplicaSet(key: string, d: ReplicaSetDeps): Promise<Re
     return {};
   }
   // Copy before changing: the cache's object is shared with every reader.
-  const rs = deepCopy(cached);
+  const rs = copyObject('ReplicaSet', cached);
   const needsSync = d.expectations.satisfied(key);
   const ns = rs.metadata?.namespace ?? '';
   const active = claimCandidates(d.podLister, rs.metadata?.uid ?? '', ns).filter(isPodActive);

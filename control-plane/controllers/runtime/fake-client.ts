@@ -2,7 +2,7 @@
 // records every write as an Action the test asserts, and can be told to fail chosen calls.
 import { errors } from '../../../proto/api/errors.js';
 import { KINDS, metaOf, type AnyObject, type Kind, type KindMap } from '../../../proto/api/kinds.js';
-import { deepCopy, type ControllerClient, type DeleteOptions, type Preconditions } from '../client.js';
+import { copyObject, copyStatus, type ControllerClient, type DeleteOptions, type Preconditions } from '../client.js';
 
 export type Verb = 'create' | 'update' | 'updateStatus' | 'patch' | 'delete';
 
@@ -28,7 +28,7 @@ export class FakeClient implements ControllerClient {
   private names = 0;
 
   constructor(objects: { kind: Kind; object: AnyObject }[] = []) {
-    for (const o of objects) this.objects.set(this.key(o.kind, metaOf(o.object).namespace, metaOf(o.object).name), deepCopy(o.object));
+    for (const o of objects) this.objects.set(this.key(o.kind, metaOf(o.object).namespace, metaOf(o.object).name), copyObject(o.kind, o.object));
   }
 
   private key(kind: Kind, namespace: string, name: string): string {
@@ -49,11 +49,11 @@ export class FakeClient implements ControllerClient {
 
   stored<K extends Kind>(kind: K, namespace: string, name: string): KindMap[K] | undefined {
     const o = this.objects.get(this.key(kind, namespace, name));
-    return o ? (deepCopy(o) as KindMap[K]) : undefined;
+    return o ? copyObject(kind, o as KindMap[K]) : undefined;
   }
 
   storedAll<K extends Kind>(kind: K): KindMap[K][] {
-    return [...this.objects.entries()].filter(([k]) => k.startsWith(`${kind}/`)).map(([, o]) => deepCopy(o) as KindMap[K]);
+    return [...this.objects.entries()].filter(([k]) => k.startsWith(`${kind}/`)).map(([, o]) => copyObject(kind, o as KindMap[K]));
   }
 
   /** Writes complete on a later tick, as real ones do, so concurrent writes interleave. */
@@ -76,10 +76,10 @@ export class FakeClient implements ControllerClient {
 
   async create<K extends Kind>(kind: K, obj: KindMap[K]): Promise<KindMap[K]> {
     await this.tick();
-    const o = deepCopy(obj);
+    const o = copyObject(kind, obj);
     const m = metaOf(o);
     if (!m.name && m.generateName) m.name = `${m.generateName}${String(this.names++).padStart(5, 'x')}`;
-    this.act({ verb: 'create', kind, namespace: m.namespace, name: m.name, object: deepCopy(o) });
+    this.act({ verb: 'create', kind, namespace: m.namespace, name: m.name, object: copyObject(kind, o) });
     const k = this.key(kind, m.namespace, m.name);
     if (this.objects.has(k)) throw errors.alreadyExists(kind, m.namespace, m.name);
     o.apiVersion = KINDS[kind].apiVersion;
@@ -87,15 +87,15 @@ export class FakeClient implements ControllerClient {
     m.uid = `uid-${++this.uids}`;
     m.generation = 1;
     m.resourceVersion = String(++this.rv);
-    this.objects.set(k, deepCopy(o));
+    this.objects.set(k, copyObject(kind, o));
     return o;
   }
 
   private async write<K extends Kind>(verb: Verb, kind: K, obj: KindMap[K]): Promise<KindMap[K]> {
     await this.tick();
-    const o = deepCopy(obj);
+    const o = copyObject(kind, obj);
     const m = metaOf(o);
-    this.act({ verb, kind, namespace: m.namespace, name: m.name, object: deepCopy(o) });
+    this.act({ verb, kind, namespace: m.namespace, name: m.name, object: copyObject(kind, o) });
     const k = this.key(kind, m.namespace, m.name);
     const cur = this.objects.get(k);
     if (!cur) throw errors.notFound(kind, m.namespace, m.name);
@@ -103,17 +103,17 @@ export class FakeClient implements ControllerClient {
       throw errors.conflict(kind, m.namespace, m.name, 'stale resourceVersion');
     }
     // As the real client: update and patch keep the stored status, updateStatus changes only it.
-    const stored = deepCopy(cur) as KindMap[K] & { status?: unknown };
+    const stored = copyObject(kind, cur as KindMap[K]) as KindMap[K] & { status?: unknown };
     let next: KindMap[K];
     if (verb === 'updateStatus') {
-      stored.status = deepCopy((o as { status?: unknown }).status);
+      stored.status = copyStatus(kind, o);
       next = stored;
     } else {
       next = o;
       if ('status' in stored) (next as { status?: unknown }).status = stored.status;
     }
     metaOf(next).resourceVersion = String(++this.rv);
-    this.objects.set(k, deepCopy(next));
+    this.objects.set(k, copyObject(kind, next));
     return next;
   }
 
