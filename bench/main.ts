@@ -10,6 +10,7 @@ import { multinode } from './multinode.js';
 import { realNode } from './real-node.js';
 import { rollout } from './rollout.js';
 import { serviceRollout } from './service-rollout.js';
+import { vsSwarm } from './vs-swarm.js';
 import type { ScenarioOptions, ScenarioResult, Size } from './scenario.js';
 import { writeSvg } from './svg.js';
 
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     .option('--ceiling-seconds <n>', 'length of each etcd ceiling run', count('--ceiling-seconds'), 5)
     .option('--cpu-prof-dir <dir>', 'run the control plane with node --cpu-prof into this folder')
     .option('--heap-snapshot-dir <dir>', 'density: write a heap snapshot of the control plane here once every pod runs')
+    .option('--vs-swarm', 'real-node: also run the same workload on Docker Swarm and on Skiff through their CLIs, side by side', false)
     .option('--svg <file>', 'write a chart of pods running over time')
     .option('--json <file>', 'also write the JSON result here')
     .exitOverride()
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
   const scenario = cmd.args[0] ?? '';
   const run = SCENARIOS[scenario];
   if (!run) cmd.error(`unknown scenario "${scenario}": pick one of ${Object.keys(SCENARIOS).join(', ')}`);
-  const o = cmd.opts<{ size: Size; nodes?: number; pods?: number; startMs: number; timeoutSeconds: number; ceilingSeconds: number; cpuProfDir?: string; heapSnapshotDir?: string; svg?: string; json?: string }>();
+  const o = cmd.opts<{ size: Size; nodes?: number; pods?: number; startMs: number; timeoutSeconds: number; ceilingSeconds: number; cpuProfDir?: string; heapSnapshotDir?: string; vsSwarm: boolean; svg?: string; json?: string }>();
   const preset = SIZES[scenario]?.[o.size] ?? { nodes: 1, pods: 1 };
   if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
   if (o.heapSnapshotDir) mkdirSync(o.heapSnapshotDir, { recursive: true });
@@ -60,7 +62,13 @@ async function main(): Promise<void> {
     size: o.size, nodes: o.nodes ?? preset.nodes, pods: o.pods ?? preset.pods, startMs: o.startMs,
     timeoutMs: o.timeoutSeconds * 1000, ceilingSeconds: o.ceilingSeconds, cpuProfDir: o.cpuProfDir, heapSnapshotDir: o.heapSnapshotDir,
   };
+  if (o.vsSwarm && scenario !== 'real-node') cmd.error('--vs-swarm goes with the real-node scenario');
   const r = await (run as (o: ScenarioOptions) => Promise<ScenarioResult>)(opts);
+  if (o.vsSwarm) {
+    const vs = await vsSwarm({ ...opts, pods: o.pods ?? 50 });
+    r.json.vsSwarm = vs.json;
+    r.summary += `\n${vs.summary}`;
+  }
   const text = JSON.stringify(r.json);
   process.stdout.write(`${text}\n`);
   if (o.json) writeFileSync(o.json, `${JSON.stringify(r.json, null, 2)}\n`);

@@ -2,8 +2,6 @@
 // already bound to the node) to Running, for one pod and for a burst, next to the raw CRI time
 // (RunPodSandbox + CreateContainer + StartContainer straight through node-agent/runtime/cri) in
 // the same run.
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,8 +15,8 @@ import { containerConfig, podPaths, sandboxConfig } from '../node-agent/pod-conf
 import { CriRuntime } from '../node-agent/runtime/cri/driver.js';
 import { startContainerd } from '../test/helpers/containerd.js';
 import type { TestApi } from '../control-plane/api/testing.js';
-import { freePort } from '../test/helpers/ports.js';
-import { builtProgram, connect, sleep, startBed, waitNodesReady } from './cluster.js';
+import { spawnAgentProcess } from './agent-process.js';
+import { connect, sleep, startBed, waitNodesReady } from './cluster.js';
 import { PodTracker } from './pod-tracker.js';
 import type { ScenarioOptions, ScenarioResult } from './scenario.js';
 import { procUsage, round1, summarize } from './stats.js';
@@ -28,7 +26,6 @@ const NODE = 'real-node';
 const IDLE_NODE = 'real-node-idle';
 const IDLE_PODS = 10;
 const IDLE_SECONDS = 20;
-const AGENT_MAIN = builtProgram('node-agent/main.js');
 const IMAGE = 'skiff/hello:1';
 
 /** Why the scenario cannot run here, or undefined when it can. */
@@ -53,27 +50,17 @@ function pod(name: string, uid = '', nodeName = NODE): Pod {
 async function idleAgent(
   controlPlane: string, containerd: { socket: string; subnet: string }, stateDir: string, t: PodTracker, timeoutMs: number, api: TestApi,
 ): Promise<{ pods: number; rssMB: number; peakRssMB: number; cpuSecondsIdle: number; idleSeconds: number }> {
-  const proc = spawn(process.execPath, [
-    AGENT_MAIN, '--control-plane', controlPlane, '--node-name', IDLE_NODE, '--runtime', 'cri',
-    '--containerd-socket', containerd.socket, '--pod-cidr', containerd.subnet, '--state-dir', join(stateDir, 'idle-agent'),
-    '--listen', `127.0.0.1:${await freePort()}`, '--log-level', 'warn',
-    // As deployed (proxy and DNS on), but with a table of its own that goes when it stops.
-    '--proxy-table', `skiff-bench-${randomBytes(3).toString('hex')}`, '--cleanup',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let tail = '';
-  proc.stderr?.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-2000)));
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const agent = await spawnAgentProcess({ controlPlane, nodeName: IDLE_NODE, containerd, stateDir });
   try {
     await Promise.all(Array.from({ length: IDLE_PODS }, (_, i) => api.create({ object: wrap('Pod', pod(`idle-${i}`, '', IDLE_NODE)) })));
-    await t.until(() => t.running((p) => p.name.startsWith('idle-')).length >= IDLE_PODS || proc.exitCode !== null, timeoutMs, `${IDLE_PODS} pods Running on the agent process`);
-    if (proc.exitCode !== null) throw new Error(`skiff-node-agent exited ${proc.exitCode}: ${tail}`);
-    const before = await procUsage(proc.pid ?? 0);
+    await t.until(() => t.running((p) => p.name.startsWith('idle-')).length >= IDLE_PODS || agent.exited(), timeoutMs, `${IDLE_PODS} pods Running on the agent process`);
+    if (agent.exited()) throw new Error(`skiff-node-agent exited: ${agent.tail()}`);
+    const before = await procUsage(agent.pid);
     await sleep(IDLE_SECONDS * 1000);
-    const after = await procUsage(proc.pid ?? 0);
+    const after = await procUsage(agent.pid);
     return { pods: IDLE_PODS, rssMB: after.rssMB, peakRssMB: after.peakRssMB, cpuSecondsIdle: round1(after.cpuSeconds - before.cpuSeconds), idleSeconds: IDLE_SECONDS };
   } finally {
-    proc.kill('SIGTERM');
-    await exited;
+    await agent.stop();
   }
 }
 
