@@ -65,6 +65,8 @@ export interface NodeAgentOptions {
   /** Node status is re-posted every this many heartbeats. */
   nodeStatusEvery?: number;
   backoff?: Partial<BackoffOptions>;
+  /** Followed log streams served at once (--max-log-follows). */
+  maxLogFollows?: number;
   clock?: Clock;
   log?: Logger;
   /** The Node's InternalIP; by default the listen IP when that is one address (see chooseNodeIP). */
@@ -163,7 +165,7 @@ export class NodeAgent {
           const h = this.workerByKey(`${ns}/${name}`)?.runningHandle(c);
           return h ? rt.execStream(h, cmd, opts) : undefined;
         },
-      });
+      }, { maxLogFollows: o.maxLogFollows });
       this.grpc = server;
       this.port = port;
     }

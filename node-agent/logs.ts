@@ -1,8 +1,8 @@
 // Container log files in the CRI format containerd writes: one record a line,
 // "<RFC3339Nano time> <stdout|stderr> <F|P> <text>", where P marks a partial line continued by
 // the next record. Reading them back joins partials into whole lines, keeps the last N lines
-// and, when following, tails the file as it grows.
-import { open, stat } from 'node:fs/promises';
+// and, when following, tails the file as it grows, in bounded chunks whatever the file's size.
+import { open, stat, type FileHandle } from 'node:fs/promises';
 
 export interface LogRecord {
   time: string;
@@ -77,43 +77,109 @@ export interface FollowOptions {
   done?: () => boolean;
 }
 
-/** Streams a log file's lines to emit: first the tail, then (following) whatever is appended. */
-export async function streamLog(path: string, o: FollowOptions, emit: (lines: string[]) => void): Promise<void> {
-  const fh = await open(path, 'r');
+/** Bytes read at a time: what a log request holds in memory, whatever the file's size. */
+export const LOG_CHUNK_BYTES = 64 * 1024;
+
+type Emit = (lines: string[]) => void | Promise<void>;
+
+/** Turns appended bytes into output lines, keeping a cut record and partial text for later. */
+class LogDecoder {
+  private carry = Buffer.alloc(0);
+  private readonly joiner: LineJoiner;
+
+  constructor(timestamps: boolean) {
+    this.joiner = new LineJoiner(timestamps);
+  }
+
+  push(chunk: Buffer): string[] {
+    const all = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    const end = all.lastIndexOf(0x0a) + 1;
+    this.carry = Buffer.from(all.subarray(end));
+    const out: string[] = [];
+    for (const raw of all.subarray(0, end).toString('utf8').split('\n')) {
+      if (!raw) continue;
+      const r = parseCriLine(raw);
+      if (!r) out.push(`${raw}\n`);
+      else {
+        const l = this.joiner.push(r);
+        if (l !== undefined) out.push(l);
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * Where the last n output lines start: reads backwards a chunk at a time until the region after
+ * the first whole record holds more than n lines (the first may be the cut end of a longer
+ * one), so memory grows with n, not with the file.
+ */
+async function tailStart(fh: FileHandle, size: number, n: number, timestamps: boolean): Promise<{ offset: number; skip: number }> {
+  let start = size;
+  let region = Buffer.alloc(0);
+  while (start > 0) {
+    const len = Math.min(LOG_CHUNK_BYTES, start);
+    start -= len;
+    const chunk = Buffer.alloc(len);
+    await fh.read(chunk, 0, len, start);
+    region = Buffer.concat([chunk, region]);
+    // Not at the file's start: the first line may be cut; count from the next whole record.
+    const from = start === 0 ? 0 : region.indexOf(0x0a) + 1;
+    // A record still being written (no newline yet) is not a line yet.
+    const end = region.lastIndexOf(0x0a) + 1;
+    const lines = end > from ? criToLines(region.subarray(from, end).toString('utf8'), timestamps).length : 0;
+    if (lines > n) return { offset: start + from, skip: lines - n };
+  }
+  const end = region.lastIndexOf(0x0a) + 1;
+  return { offset: 0, skip: Math.max(0, criToLines(region.subarray(0, end).toString('utf8'), timestamps).length - n) };
+}
+
+/**
+ * Streams a log file's lines to emit: first the tail (tailLines < 0: all of it), then, following,
+ * whatever is appended, also across a rotation (the path renamed away and a new file opened).
+ * Reads at most LOG_CHUNK_BYTES at a time and waits for emit, so a slow reader holds back the
+ * reading instead of the agent buffering the file.
+ */
+export async function streamLog(path: string, o: FollowOptions, emit: Emit): Promise<void> {
+  let fh = await open(path, 'r');
   try {
-    const size = (await stat(path)).size;
-    const buf = Buffer.alloc(size);
-    if (size > 0) await fh.read(buf, 0, size, 0);
-    const text = buf.toString('utf8');
-    // Only whole records now; a record still being written is read on the next poll.
-    const cut = text.lastIndexOf('\n') + 1;
-    const first = tail(criToLines(text.slice(0, cut), o.timestamps), o.tailLines);
-    if (first.length) emit(first);
-    if (!o.follow) return;
-    let offset = Buffer.byteLength(text.slice(0, cut));
-    const joiner = new LineJoiner(o.timestamps);
-    let carry = '';
-    while (!o.signal.aborted) {
-      const st = await stat(path).catch(() => undefined);
-      if (!st) return;
-      if (st.size > offset) {
-        const chunk = Buffer.alloc(st.size - offset);
-        await fh.read(chunk, 0, chunk.length, offset);
-        offset = st.size;
-        const all = carry + chunk.toString('utf8');
-        const end = all.lastIndexOf('\n') + 1;
-        carry = all.slice(end);
-        const out: string[] = [];
-        for (const raw of all.slice(0, end).split('\n')) {
-          if (!raw) continue;
-          const r = parseCriLine(raw);
-          if (!r) out.push(`${raw}\n`);
-          else {
-            const l = joiner.push(r);
-            if (l !== undefined) out.push(l);
-          }
+    let { size, ino } = await fh.stat();
+    let offset = 0;
+    let skip = 0;
+    if (o.tailLines >= 0) ({ offset, skip } = await tailStart(fh, size, o.tailLines, o.timestamps));
+    let decoder = new LogDecoder(o.timestamps);
+    const drain = async (to: number): Promise<void> => {
+      while (offset < to && !o.signal.aborted) {
+        const chunk = Buffer.alloc(Math.min(LOG_CHUNK_BYTES, to - offset));
+        const { bytesRead } = await fh.read(chunk, 0, chunk.length, offset);
+        if (bytesRead === 0) return;
+        offset += bytesRead;
+        let lines = decoder.push(chunk.subarray(0, bytesRead));
+        if (skip > 0) {
+          const dropped = Math.min(skip, lines.length);
+          lines = lines.slice(dropped);
+          skip -= dropped;
         }
-        if (out.length) emit(out);
+        if (lines.length) await emit(lines);
+      }
+    };
+    await drain(size);
+    if (!o.follow) return;
+    while (!o.signal.aborted) {
+      // Missing for a moment while a rotation renames it away and opens the next file.
+      const st = await stat(path).catch(() => undefined);
+      ({ size } = await fh.stat());
+      if (size > offset) {
+        await drain(size);
+        continue;
+      }
+      if (st && st.ino !== ino) {
+        // Rotated: the old file is read to its end above; go on with the new one from its start.
+        await fh.close();
+        fh = await open(path, 'r');
+        ({ ino } = await fh.stat());
+        offset = 0;
+        decoder = new LogDecoder(o.timestamps);
         continue;
       }
       if (o.done?.()) return;

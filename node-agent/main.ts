@@ -78,13 +78,14 @@ async function main(): Promise<void> {
     .option('--heartbeat-seconds <n>', 'lease renewal period', int('--heartbeat-seconds'), 5)
     .option('--crashloop-initial-seconds <n>', 'first restart back-off', int('--crashloop-initial-seconds'), 10)
     .option('--crashloop-max-seconds <n>', 'longest restart back-off', int('--crashloop-max-seconds'), 300)
+    .option('--max-log-follows <n>', 'followed log streams (logs -f) served at once; more are refused with TooManyRequests', int('--max-log-follows'), 64)
     .option('--log-level <level>', 'pino log level', 'info');
   program.parse();
   const o = program.opts<{
     controlPlane: string; token?: string; tokenFile?: string; nodeName: string; containerdSocket: string;
     runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string;
     nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number;
-    crashloopInitialSeconds: number; crashloopMaxSeconds: number; logLevel: string;
+    crashloopInitialSeconds: number; crashloopMaxSeconds: number; maxLogFollows: number; logLevel: string;
     clusterCidr: string; routes?: boolean;
     proxy?: boolean; proxyTable: string; serviceClusterIpRange: string;
     clusterDns?: boolean; clusterDnsAddress?: string; clusterDomain: string; cleanup?: boolean;
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
     heartbeatMs: o.heartbeatSeconds * 1000,
     backoff: { initialMs: o.crashloopInitialSeconds * 1000, maxMs: o.crashloopMaxSeconds * 1000 },
     nodeIP: o.nodeIp,
+    maxLogFollows: o.maxLogFollows,
     log,
   });
   await agent.start();

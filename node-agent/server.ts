@@ -31,7 +31,12 @@ export interface LogSource {
   forwardHost(namespace: string, pod: string): string | undefined;
 }
 
-export function nodeAgentServer(src: LogSource): NodeAgentServer {
+/** Followed log streams one agent serves at once by default (each holds a file and a poll). */
+export const DEFAULT_MAX_LOG_FOLLOWS = 64;
+
+export function nodeAgentServer(src: LogSource, opts: { maxLogFollows?: number } = {}): NodeAgentServer {
+  const maxFollows = opts.maxLogFollows ?? DEFAULT_MAX_LOG_FOLLOWS;
+  let follows = 0;
   return {
     status(_call: ServerUnaryCall<AgentStatusRequest, AgentStatus>, cb: sendUnaryData<AgentStatus>) {
       src.status().then(
@@ -61,11 +66,21 @@ export function nodeAgentServer(src: LogSource): NodeAgentServer {
       });
     },
     logs(call: ServerWritableStream<LogsRequest, LogChunk>) {
+      const follow = call.request.follow;
+      if (follow && follows >= maxFollows) {
+        call.emit('error', toGrpcStatus(errors.tooManyRequests(
+          `this node already streams ${follows} followed logs (the agent's --max-log-follows is ${maxFollows}): stop one or retry later`,
+        )));
+        return;
+      }
+      if (follow) follows++;
       void streamLogs(src, call).then(
         () => call.end(),
         // grpc-js sends an 'error' event's status as the call's status (destroy() would not).
         (e: unknown) => call.emit('error', toGrpcStatus(e)),
-      );
+      ).finally(() => {
+        if (follow) follows--;
+      });
     },
   };
 }
@@ -193,16 +208,22 @@ async function streamLogs(src: LogSource, call: ServerWritableStream<LogsRequest
   await streamLog(
     f.path,
     { timestamps: r.timestamps, tailLines: Number(r.tailLines), follow: r.follow, signal: ac.signal, done: () => !f.running() },
-    (lines) => {
-      call.write({ data: Buffer.from(lines.join('')), container, pod: r.pod });
+    async (lines) => {
+      // A slow reader holds the reading back instead of the agent buffering the file for it.
+      if (!call.write({ data: Buffer.from(lines.join('')), container, pod: r.pod })) {
+        await new Promise<void>((resolve) => {
+          call.once('drain', resolve);
+          ac.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+      }
     },
   );
 }
 
 /** Serves the NodeAgent service; resolves with the bound port. */
-export async function serveNodeAgent(listen: string, src: LogSource): Promise<{ server: Server; port: number }> {
+export async function serveNodeAgent(listen: string, src: LogSource, opts: { maxLogFollows?: number } = {}): Promise<{ server: Server; port: number }> {
   const server = new Server();
-  server.addService(NodeAgentService, nodeAgentServer(src));
+  server.addService(NodeAgentService, nodeAgentServer(src, opts));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
