@@ -6,6 +6,7 @@ import type { Pod } from '../../proto/gen/skiff/v1/core.js';
 import { testStore, type TestStore } from '../../test/helpers/etcd-client.js';
 import { fullDeployment, nodeFixture, podFixture } from '../../test/helpers/objects.js';
 import { until } from '../../test/helpers/wait.js';
+import { MAX_OBJECT_BYTES } from './store.js';
 import type { WatchEvent } from './watch.js';
 
 let t: TestStore;
@@ -127,6 +128,28 @@ describe('Store', () => {
       'Conflict',
     );
     expect(await code(t.store.get('Pod', 'default', 'tb'))).toBe('NotFound');
+  });
+
+  it('refuses an object over the size limit as Invalid, and a transaction over etcd\'s limit as Invalid, writing nothing', async () => {
+    const big = podFixture('big');
+    big.metadata!.annotations = { blob: 'x'.repeat(MAX_OBJECT_BYTES) };
+    const e = await t.store.create('Pod', big).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(ApiError);
+    expect((e as ApiError).code).toBe('Invalid');
+    expect((e as ApiError).describe()).toContain('object too large');
+    expect(await code(t.store.get('Pod', 'default', 'big'))).toBe('NotFound');
+    // Each under the limit, together over etcd's request limit: refused in one piece.
+    const halves = ['h1', 'h2'].map((n) => {
+      const p = podFixture(n);
+      p.metadata!.annotations = { blob: 'y'.repeat(MAX_OBJECT_BYTES - 4096) };
+      t.store.prepareCreate(KINDS.Pod, p);
+      return p;
+    });
+    const te = await t.store.transact(halves.map((object) => ({ kind: 'Pod' as const, op: 'create' as const, object }))).then(() => undefined, (x: unknown) => x);
+
+    expect((te as ApiError).code).toBe('Invalid');
+    expect((te as ApiError).message).toContain('too large for one etcd transaction');
+    expect(await code(t.store.get('Pod', 'default', 'h1'))).toBe('NotFound');
   });
 
   it('round-trips every field of a Deployment through a watch', async () => {

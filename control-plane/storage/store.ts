@@ -4,10 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
 import type { IRequestOp } from 'etcd3';
-import { ApiError, errors } from '../../proto/api/errors.js';
+import { ApiError, cause, errors } from '../../proto/api/errors.js';
 import { KINDS, metaOf, type AnyObject, type Kind, type KindInfo, type KindMap } from '../../proto/api/kinds.js';
 import { canonicalEqual } from './canonical.js';
-import { fromEtcdError } from './etcd-errors.js';
+import { fromEtcdError, tooLargeForTxn } from './etcd-errors.js';
 import { fieldsMatch, parseFieldSelector, type FieldRequirement } from './fields.js';
 import { commitGuarded, type GuardedOp } from './guarded-txn.js';
 import { KeyLayout } from './keys.js';
@@ -16,6 +16,9 @@ import { LeaseManager } from './lease-manager.js';
 import { hasReservations, reservationDiff, reservationsOf, takenMessage, type Reservation } from './reservations.js';
 import { TxnBatcher, type TxnOp, type TxnOutcome } from './txn-batcher.js';
 import { StoreWatch, type WatchOptions } from './watch.js';
+
+/** Largest stored object: etcd's default --max-request-bytes (1.5 MiB) less room for the key and the transaction around it. */
+export const MAX_OBJECT_BYTES = 1536 * 1024 - 8 * 1024;
 
 export interface ListOptions {
   namespace?: string;
@@ -152,7 +155,12 @@ export class Store {
   encode(info: KindInfo, o: AnyObject): Buffer {
     const stored = { ...o, metadata: { ...metaOf(o), resourceVersion: '' } } as AnyObject;
     const codec = info.codec as KindInfo['codec'] & { encode(m: AnyObject): { finish(): Uint8Array } };
-    return Buffer.from(codec.encode(stored).finish());
+    const value = Buffer.from(codec.encode(stored).finish());
+    if (value.length > MAX_OBJECT_BYTES) {
+      const m = metaOf(o);
+      throw errors.invalid(info.kind, m.name, [cause('', `object too large: ${value.length} bytes stored, the limit is ${MAX_OBJECT_BYTES} (etcd's request limit): make it smaller, e.g. split its data over several objects`)]);
+    }
+    return value;
   }
 
   keyOf(info: KindInfo, o: AnyObject): string {
@@ -432,6 +440,9 @@ export class Store {
         owners.push({ write: t.write, reservation: t.reservation });
       }
     }
+    // Never sent when over etcd's limit: etcd3 takes the refusal for a broken connection and resets it.
+    const bytes = ops.reduce((n, o) => n + o.key.length + (o.request.request_put?.value?.length ?? 0), 0);
+    if (bytes > MAX_OBJECT_BYTES) throw tooLargeForTxn('write the applied objects', bytes);
     let res;
     try {
       res = await commitGuarded(this.client, ops, [...unguarded, ...releases.values()], this.deadline().deadline);
