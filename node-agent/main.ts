@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import pino, { type Logger } from 'pino';
 import { NodeAgent } from './agent.js';
+import { DEFAULT_NODEFS_AVAILABLE, parseDiskThreshold, type DiskThreshold } from './node-health.js';
 import type { Runtime } from './runtime/runtime.js';
 import { parseCidr } from '../proto/api/cidr.js';
 
@@ -35,6 +36,14 @@ function cidrFlag(name: string) {
     if (typeof c === 'string') throw new InvalidArgumentError(`${name}: ${c}`);
     return v;
   };
+}
+
+function diskFlag(v: string): DiskThreshold {
+  try {
+    return parseDiskThreshold(v);
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
+  }
 }
 
 async function makeRuntime(kind: string, socket: string, nodeName: string, podCidr: string, log: Logger): Promise<Runtime> {
@@ -75,6 +84,7 @@ async function main(): Promise<void> {
     .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port)')
     .option('--node-labels <k=v,...>', 'extra labels for the Node', parseLabels, {})
     .option('--node-ip <ip>', 'InternalIP to publish, where the control plane reaches the agent (default: the --listen IP when it is one address, else the first non-loopback IPv4)')
+    .option('--eviction-hard-nodefs-available <amount>', 'the node reports DiskPressure (and the control plane taints it node.kubernetes.io/disk-pressure:NoSchedule) when the filesystem under --state-dir has less free space than this: a percentage or a quantity (1Gi)', diskFlag, parseDiskThreshold(DEFAULT_NODEFS_AVAILABLE))
     .option('--heartbeat-seconds <n>', 'lease renewal period', int('--heartbeat-seconds'), 5)
     .option('--crashloop-initial-seconds <n>', 'first restart back-off', int('--crashloop-initial-seconds'), 10)
     .option('--crashloop-max-seconds <n>', 'longest restart back-off', int('--crashloop-max-seconds'), 300)
@@ -83,7 +93,7 @@ async function main(): Promise<void> {
   const o = program.opts<{
     controlPlane: string; token?: string; tokenFile?: string; nodeName: string; containerdSocket: string;
     runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string;
-    nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number;
+    nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; evictionHardNodefsAvailable: DiskThreshold;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; logLevel: string;
     clusterCidr: string; routes?: boolean;
     proxy?: boolean; proxyTable: string; serviceClusterIpRange: string;
@@ -117,6 +127,7 @@ async function main(): Promise<void> {
     listen: o.listen,
     metricsListen: o.metricsListen,
     heartbeatMs: o.heartbeatSeconds * 1000,
+    diskThreshold: o.evictionHardNodefsAvailable,
     backoff: { initialMs: o.crashloopInitialSeconds * 1000, maxMs: o.crashloopMaxSeconds * 1000 },
     nodeIP: o.nodeIp,
     log,
