@@ -16,6 +16,7 @@ import { GarbageCollector } from './gc/collector.js';
 import { LeaderElector } from './leader/elector.js';
 import { NodeIpamController } from './nodeipam/controller.js';
 import { NodeLifecycleController } from './nodelifecycle/controller.js';
+import type { DisruptionConfig } from './nodelifecycle/disruption.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { rootLogger } from './runtime/log.js';
 import { controllerRegistry } from './runtime/metrics.js';
@@ -32,6 +33,8 @@ export interface ControllerManagerOptions {
   leaseTtlSeconds?: number;
   nodeGracePeriodSeconds?: number;
   podEvictionDelaySeconds?: number;
+  /** Node eviction rate limits and full-disruption mode. */
+  disruption?: Partial<DisruptionConfig>;
   /** Node pod ranges are allocated from this (kube-controller-manager --cluster-cidr); off when empty. */
   clusterCIDR?: string;
   /** Prefix length of each node's range (--node-cidr-mask-size, default 24). */
@@ -84,6 +87,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
         recorder: recorder('node-controller'),
         gracePeriodSeconds: opts.nodeGracePeriodSeconds,
         podEvictionDelaySeconds: opts.podEvictionDelaySeconds,
+        disruption: opts.disruption,
       }),
       new SchedulerController({ store, informers, recorder: recorder('default-scheduler') }),
       new ReplicaSetController({ informers, client, recorder: recorder('replicaset-controller') }),
