@@ -60,7 +60,7 @@ async function makeRuntime(kind: string, socket: string, nodeName: string, podCi
 async function main(): Promise<void> {
   const program = new Command('skiff-node-agent')
     .description('Skiff node agent: registers this machine and runs the pods bound to it')
-    .option('--control-plane <addr>', 'control plane gRPC address', '127.0.0.1:6443')
+    .option('--control-plane <addrs>', 'control plane gRPC address, or a comma list of them (IP:port; or one DNS name resolving to several): the agent uses one and moves to another when it fails', '127.0.0.1:6443')
     .option('--token <token>', 'bearer token for the control plane')
     .option('--token-file <path>', 'file holding the bearer token')
     .option('--node-name <name>', 'name of this node', hostname())
