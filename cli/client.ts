@@ -25,6 +25,7 @@ import {
   type WatchEvent,
   type WatchRequest,
 } from '../proto/gen/skiff/v1/api.js';
+import { controlPlaneTarget, failoverChannelOptions } from '../proto/api/endpoints.js';
 import { ApiError, fromGrpcError } from '../proto/api/errors.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -49,9 +50,16 @@ type Unary<Req, Res> = (
 ) => unknown;
 type Callback<Res> = (err: Error | null, res: Res) => void;
 
-/** "http://host:port" or "host:port" -> "host:port", the form grpc-js dials. */
+/**
+ * "http://host:port" or "host:port" -> "host:port", the form grpc-js dials; a comma list of
+ * control planes -> one target over all of them (proto/api/endpoints.ts).
+ */
 export function grpcTarget(server: string): string {
-  return server.replace(/^(grpc|https?):\/\//, '').replace(/\/+$/, '');
+  try {
+    return controlPlaneTarget(server);
+  } catch (e) {
+    throw new ApiError('BadRequest', `server ${server}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 export class Api {
@@ -71,6 +79,7 @@ export class Api {
       // Fail fast when nothing listens instead of backing off for a minute.
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 1000,
+      ...failoverChannelOptions(),
     });
   }
 

@@ -45,6 +45,17 @@ describe('config file', () => {
     expect(s).toMatchObject({ server: '10.0.0.1:6443', token: 'secret', namespace: 'default' });
   });
 
+  it('takes a servers: list of control planes, used as one comma list below flags and env', async () => {
+    const path = join(dir, 'ha.yaml');
+    await writeConfig(path, { servers: ['10.0.0.1:6443', '10.0.0.2:6443'], token: 't' });
+    expect(await readFile(path, 'utf8')).toBe('token: t\nservers:\n  - 10.0.0.1:6443\n  - 10.0.0.2:6443\n');
+    const cfg = await readConfig(path);
+    expect(resolveSettings({}, {}, cfg)).toMatchObject({ server: '10.0.0.1:6443,10.0.0.2:6443' });
+    expect(resolveSettings({ server: '10.0.0.9:6443' }, {}, cfg).server).toBe('10.0.0.9:6443');
+    await writeFile(join(dir, 'bad-servers.yaml'), 'servers: 10.0.0.1:6443\n');
+    await expect(readConfig(join(dir, 'bad-servers.yaml'))).rejects.toThrow('"servers" must be a list');
+  });
+
   it('is empty when missing and refuses unknown keys', async () => {
     expect(await readConfig(join(dir, 'none.yaml'))).toEqual({});
     await writeFile(join(dir, 'bad.yaml'), 'sever: x\n');

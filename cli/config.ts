@@ -1,6 +1,8 @@
 // Where the CLI connects and as whom: ~/.skiff/config.yaml ({server, token, namespace}, mode
 // 0600 because it holds a bearer token), overridden by SKIFF_SERVER/SKIFF_TOKEN, overridden by
 // the --server/--token/-n flags. SKIFF_CONFIG points at another file (tests, several clusters).
+// Several control planes: `servers:` (a list) in the file, or a comma list in --server or
+// SKIFF_SERVER; the CLI uses one and moves to another when it fails (proto/api/endpoints.ts).
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,6 +14,8 @@ export const DEFAULT_NAMESPACE = 'default';
 
 export interface ConfigFile {
   server?: string;
+  /** Several control planes (failover); wins over server when both are set. */
+  servers?: string[];
   token?: string;
   namespace?: string;
 }
@@ -57,8 +61,15 @@ export async function readConfig(path: string): Promise<ConfigFile> {
   }
   const out: ConfigFile = {};
   for (const [k, v] of Object.entries(doc)) {
+    if (k === 'servers') {
+      if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string' && x !== '')) {
+        throw new ApiError('BadRequest', `cannot read ${path}: "servers" must be a list of control-plane addresses (host:port)`);
+      }
+      out.servers = v as string[];
+      continue;
+    }
     if (!(KEYS as readonly string[]).includes(k)) {
-      throw new ApiError('BadRequest', `cannot read ${path}: unknown key "${k}" (expected server, token, namespace)`);
+      throw new ApiError('BadRequest', `cannot read ${path}: unknown key "${k}" (expected server, servers, token, namespace)`);
     }
     if (typeof v !== 'string') throw new ApiError('BadRequest', `cannot read ${path}: "${k}" must be a string`);
     out[k as (typeof KEYS)[number]] = v;
@@ -71,6 +82,7 @@ export async function writeConfig(path: string, cfg: ConfigFile): Promise<void> 
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const clean: ConfigFile = {};
   for (const k of KEYS) if (cfg[k] !== undefined && cfg[k] !== '') clean[k] = cfg[k];
+  if (cfg.servers?.length) clean.servers = cfg.servers;
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, stringify(clean), { mode: 0o600 });
   await chmod(tmp, 0o600);
@@ -85,7 +97,7 @@ export function resolveSettings(flags: Overrides, env: NodeJS.ProcessEnv, file: 
     if (c) return [c, 'config'];
     return [d, 'default'];
   };
-  const [server, so] = pick(flags.server, env.SKIFF_SERVER, file.server, DEFAULT_SERVER);
+  const [server, so] = pick(flags.server, env.SKIFF_SERVER, file.servers?.join(',') || file.server, DEFAULT_SERVER);
   const [token, to] = pick(flags.token, env.SKIFF_TOKEN, file.token, '');
   const [namespace, no] = pick(flags.namespace, undefined, file.namespace, DEFAULT_NAMESPACE);
   return { server, token, namespace, origin: { server: so, token: to, namespace: no } };

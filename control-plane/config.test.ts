@@ -18,11 +18,13 @@ describe('parseConfig', () => {
       '--no-controllers', '--leader-lease-seconds', '6', '--node-grace-period', '8', '--pod-eviction-delay', '9',
       '--event-ttl-seconds', '120', '--service-cluster-ip-range', '10.100.0.0/20', '--service-node-port-range', '31000-31999',
       '--cluster-cidr', '10.244.0.0/16', '--node-cidr-mask-size', '26',
+      '--node-eviction-rate', '0.5', '--secondary-node-eviction-rate', '0', '--unhealthy-zone-threshold', '0.7', '--large-cluster-size-threshold', '10',
     ]);
     expect(c).toEqual({
       etcdEndpoints: ['http://a:2379', 'http://b:2379'], listen: '0.0.0.0:7443', metricsListen: '127.0.0.1:9464',
       tokenFile: '/etc/skiff/tokens', identity: 'cp-1', etcdPrefix: '/prod', logLevel: 'debug',
       controllers: false, leaderLeaseSeconds: 6, nodeGracePeriodSeconds: 8, podEvictionDelaySeconds: 9, eventTtlSeconds: 120,
+      disruption: { evictionRate: 0.5, secondaryEvictionRate: 0, unhealthyZoneThreshold: 0.7, largeClusterThreshold: 10 },
       serviceRanges: {
         clusterIPs: { cidr: '10.100.0.0/20', network: 0x0a640000, size: 4094 },
         nodePorts: { text: '31000-31999', base: 31000, size: 1000 },
@@ -35,6 +37,8 @@ describe('parseConfig', () => {
     const c = parseConfig([]);
     expect(c.controllers).toBe(true);
     expect(c.nodeGracePeriodSeconds + c.podEvictionDelaySeconds).toBeLessThan(60);
+    expect(c.disruption).toEqual({ evictionRate: 0.1, secondaryEvictionRate: 0.01, unhealthyZoneThreshold: 0.55, largeClusterThreshold: 50 });
+    expect(() => parseConfig(['--unhealthy-zone-threshold', '2'])).toThrow(/from 0 to 1/);
   });
 
   it.each([

@@ -5,6 +5,7 @@ import {
   DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, parseIpRange, parsePortRange, type ServiceRanges,
 } from './api/allocation/ranges.js';
 import { RangeAllocator } from './controllers/nodeipam/allocator.js';
+import { DEFAULT_DISRUPTION, type DisruptionConfig } from './controllers/nodelifecycle/disruption.js';
 import { LOG_LEVELS } from './log.js';
 
 export interface ControlPlaneConfig {
@@ -19,6 +20,8 @@ export interface ControlPlaneConfig {
   leaderLeaseSeconds: number;
   nodeGracePeriodSeconds: number;
   podEvictionDelaySeconds: number;
+  /** Node eviction rate limits and full-disruption mode (controllers/nodelifecycle/disruption.ts). */
+  disruption: DisruptionConfig;
   eventTtlSeconds: number;
   serviceRanges: ServiceRanges;
   /** '' when node pod CIDRs are not allocated. */
@@ -29,6 +32,14 @@ export interface ControlPlaneConfig {
 const positiveInt = (flag: string, unit = ' of seconds') => (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} wants a positive whole number${unit}, got "${v}"`);
+  return n;
+};
+
+const nonNegative = (flag: string, max = Number.POSITIVE_INFINITY) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > max) {
+    throw new InvalidArgumentError(`${flag} wants a number from 0${Number.isFinite(max) ? ` to ${max}` : ''}, got "${v}"`);
+  }
   return n;
 };
 
@@ -58,10 +69,14 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     )
     .option(
       '--pod-eviction-delay <seconds>',
-      'pods of a NotReady node are deleted (and replaced elsewhere) after this long',
+      'pods of a not-ready or unreachable node that have no toleration of their own are deleted (gracefully, and replaced elsewhere) this long after the node is tainted NoExecute; Kubernetes gets the same from the 300 s default tolerations its admission adds',
       positiveInt('--pod-eviction-delay'),
       20,
     )
+    .option('--node-eviction-rate <nodes/s>', 'unhealthy nodes tainted NoExecute (their pods evicted) per second per zone', nonNegative('--node-eviction-rate'), DEFAULT_DISRUPTION.evictionRate)
+    .option('--secondary-node-eviction-rate <nodes/s>', 'the same when a zone is partially disrupted (see --unhealthy-zone-threshold) and larger than --large-cluster-size-threshold; smaller zones stop evicting', nonNegative('--secondary-node-eviction-rate'), DEFAULT_DISRUPTION.secondaryEvictionRate)
+    .option('--unhealthy-zone-threshold <share>', 'share of unhealthy nodes (at least 3) that makes a zone partially disrupted; when every zone has no healthy node at all, nothing is evicted (the control plane is cut off, not every node dead)', nonNegative('--unhealthy-zone-threshold', 1), DEFAULT_DISRUPTION.unhealthyZoneThreshold)
+    .option('--large-cluster-size-threshold <n>', 'zones larger than this keep evicting at the secondary rate when partially disrupted', nonNegative('--large-cluster-size-threshold'), DEFAULT_DISRUPTION.largeClusterThreshold)
     .option('--event-ttl-seconds <n>', 'events are deleted this long after their last update (kube-apiserver --event-ttl)', positiveInt('--event-ttl-seconds'), 3600)
     .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from', DEFAULT_SERVICE_CLUSTER_IP_RANGE)
     .option('--service-node-port-range <from-to>', 'ports Service NodePorts are allocated from', DEFAULT_SERVICE_NODE_PORT_RANGE)
@@ -74,6 +89,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     etcdEndpoints: string; listen: string; metricsListen?: string; tokenFile?: string; identity: string;
     etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
+    nodeEvictionRate: number; secondaryNodeEvictionRate: number; unhealthyZoneThreshold: number; largeClusterSizeThreshold: number;
     serviceClusterIpRange: string; serviceNodePortRange: string;
     clusterCidr?: string; nodeCidrMaskSize: number;
   }>();
@@ -107,6 +123,12 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     leaderLeaseSeconds: o.leaderLeaseSeconds,
     nodeGracePeriodSeconds: o.nodeGracePeriod,
     podEvictionDelaySeconds: o.podEvictionDelay,
+    disruption: {
+      evictionRate: o.nodeEvictionRate,
+      secondaryEvictionRate: o.secondaryNodeEvictionRate,
+      unhealthyZoneThreshold: o.unhealthyZoneThreshold,
+      largeClusterThreshold: o.largeClusterSizeThreshold,
+    },
     eventTtlSeconds: o.eventTtlSeconds,
     serviceRanges,
     clusterCIDR: o.clusterCidr ?? '',

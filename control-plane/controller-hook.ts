@@ -3,6 +3,7 @@
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import { startControllerManager } from './controllers/manager.js';
+import type { DisruptionConfig } from './controllers/nodelifecycle/disruption.js';
 import type { SharedInformers } from './informers.js';
 import type { Store } from './storage/store.js';
 
@@ -15,6 +16,7 @@ export interface ControllerHookOptions {
   leaseTtlSeconds: number;
   nodeGracePeriodSeconds: number;
   podEvictionDelaySeconds: number;
+  disruption?: DisruptionConfig;
   /** Allocate node pod CIDRs from this range ('' = off). */
   clusterCIDR: string;
   nodeCIDRMaskSize: number;
@@ -41,6 +43,7 @@ export async function startControllers(opts: ControllerHookOptions): Promise<Run
     leaseTtlSeconds: opts.leaseTtlSeconds,
     nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds,
     podEvictionDelaySeconds: opts.podEvictionDelaySeconds,
+    disruption: opts.disruption,
     clusterCIDR: opts.clusterCIDR,
     nodeCIDRMaskSize: opts.nodeCIDRMaskSize,
     log: (msg, fields) => opts.log.info(fields ?? {}, msg),

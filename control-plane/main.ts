@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     leaseTtlSeconds: cfg.leaderLeaseSeconds,
     nodeGracePeriodSeconds: cfg.nodeGracePeriodSeconds,
     podEvictionDelaySeconds: cfg.podEvictionDelaySeconds,
+    disruption: cfg.disruption,
     clusterCIDR: cfg.clusterCIDR,
     nodeCIDRMaskSize: cfg.nodeCIDRMaskSize,
     disabled: !cfg.controllers,

@@ -113,6 +113,22 @@ async function drive(clock: ManualClock, cond: () => Promise<boolean> | boolean,
 }
 
 describe('node agent with the fake runtime', () => {
+  it('reports Ready=False with the reason while the runtime does not answer, DiskPressure from statfs, and Ready again when it is back', async () => {
+    const { cluster, host, mk } = await setup();
+    const agent = mk(undefined, { diskThreshold: { percent: 0 } });
+    await agent.start();
+    const conditions = async () => (await cluster.client.get('Node', '', 'n1')).status?.conditions ?? [];
+    const ready = async () => (await conditions()).find((c) => c.type === 'Ready');
+    expect(await ready()).toMatchObject({ status: 'True', reason: 'KubeletReady' });
+    expect((await conditions()).find((c) => c.type === 'DiskPressure')).toMatchObject({ status: 'False', reason: 'KubeletHasNoDiskPressure' });
+    host.health.answering = false;
+    await until(async () => (await ready())?.status === 'False', 10_000, 'Ready=False');
+    expect(await ready()).toMatchObject({ reason: 'KubeletNotReady' });
+    expect((await ready())?.message).toMatch(/container runtime is down/);
+    host.health.answering = true;
+    await until(async () => (await ready())?.status === 'True', 10_000, 'Ready again');
+  });
+
   it('registers the node and lease, runs a bound pod to Running/Ready with a pod IP', async () => {
     const { cluster, mk } = await setup();
     const agent = mk();

@@ -31,6 +31,7 @@ import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UI
 import { canStreamExec, type ContainerHandle, type ContainerInfo, type Runtime, type SandboxHandle } from './runtime/runtime.js';
 import { errors } from '../proto/api/errors.js';
 import { serveNodeAgent } from './server.js';
+import { assess, DEFAULT_NODEFS_AVAILABLE, parseDiskThreshold, probeHealth, type DiskThreshold } from './node-health.js';
 
 export interface NodeAgentOptions {
   nodeName: string;
@@ -62,6 +63,8 @@ export interface NodeAgentOptions {
   /** host:port for /metrics; "" or undefined serves nothing. */
   metricsListen?: string;
   heartbeatMs?: number;
+  /** --eviction-hard-nodefs-available: below this much free space under stateDir, DiskPressure. */
+  diskThreshold?: DiskThreshold;
   /** Node status is re-posted every this many heartbeats. */
   nodeStatusEvery?: number;
   backoff?: Partial<BackoffOptions>;
@@ -209,7 +212,12 @@ export class NodeAgent {
     };
     await this.recover();
     const hbMs = o.heartbeatMs ?? 5000;
-    this.heartbeat = new Heartbeat(this.api, this.id, this.clock, this.log, { periodMs: hbMs, statusEvery: o.nodeStatusEvery ?? 6 });
+    const threshold = o.diskThreshold ?? parseDiskThreshold(DEFAULT_NODEFS_AVAILABLE);
+    this.heartbeat = new Heartbeat(this.api, this.id, this.clock, this.log, {
+      periodMs: hbMs,
+      statusEvery: o.nodeStatusEvery ?? 6,
+      health: async () => assess(await probeHealth(this.runtime, o.stateDir, this.id?.podCIDR ?? '', threshold)),
+    });
     try {
       await this.heartbeat.register();
     } catch (e) {

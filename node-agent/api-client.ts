@@ -1,6 +1,7 @@
 // The agent's side of the control plane's gRPC Api: promise-returning calls with a deadline and
 // the bearer token, errors turned into ApiError (stable codes) by proto/api/errors.
 import { credentials, Metadata, type ClientReadableStream } from '@grpc/grpc-js';
+import { controlPlaneTarget, failoverChannelOptions } from '../proto/api/endpoints.js';
 import { fromGrpcError } from '../proto/api/errors.js';
 import { KINDS, unwrapAs, wrap, type Kind, type KindMap } from '../proto/api/kinds.js';
 import {
@@ -28,7 +29,8 @@ export class AgentApi {
   constructor(readonly opts: ApiOptions) {
     // Keepalive lets a dead control plane show up as a broken watch, not a silent one. A local
     // subchannel pool gives each agent its own connection even when many share a process.
-    this.client = new ApiClient(opts.address, credentials.createInsecure(), {
+    this.client = new ApiClient(controlPlaneTarget(opts.address), credentials.createInsecure(), {
+      ...failoverChannelOptions(),
       'grpc.use_local_subchannel_pool': 1,
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,

@@ -8,7 +8,8 @@ import { Lease } from '../proto/gen/skiff/v1/coordination.js';
 import { Namespace, type Node } from '../proto/gen/skiff/v1/core.js';
 import type { AgentApi } from './api-client.js';
 import type { Clock, Timer } from '../proto/api/clock.js';
-import { newNode, nodeLabels, nodeStatus, readiness, type NodeIdentity } from './node-info.js';
+import type { NodeHealth } from './node-health.js';
+import { conditionsMatch, newNode, nodeLabels, nodeStatus, type NodeIdentity } from './node-info.js';
 
 export const LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
@@ -25,6 +26,11 @@ export interface HeartbeatOptions {
   periodMs: number;
   /** Node status is posted every this many beats (the lease carries liveness in between). */
   statusEvery: number;
+  /**
+   * The node's health now (runtime status, pod network, disk), asked on every beat; a change is
+   * posted at once. Never rejects: a failed probe is itself a finding (node-health.ts).
+   */
+  health: () => Promise<NodeHealth>;
 }
 
 export class Heartbeat {
@@ -36,6 +42,9 @@ export class Heartbeat {
   private registered = false;
   /** Consecutive failed beats; > 0 means the control plane is out of reach. */
   failures = 0;
+  /** The health last found, and the one last posted (undefined: not posted since it changed). */
+  private health: NodeHealth | undefined;
+  private posted: NodeHealth | undefined;
 
   constructor(
     private readonly api: AgentApi,
@@ -53,9 +62,10 @@ export class Heartbeat {
       if (!isApiError(e, 'AlreadyExists')) throw e;
     }
     const now = rfc3339(this.clock.now());
+    const health = await this.currentHealth();
     let node: Node;
     try {
-      node = await this.api.create('Node', newNode(this.id, now));
+      node = await this.api.create('Node', newNode(this.id, now, health));
       this.log.info({ node: this.id.nodeName }, 'registered node');
     } catch (e) {
       if (!isApiError(e, 'AlreadyExists')) throw e;
@@ -96,10 +106,11 @@ export class Heartbeat {
   private async postStatus(fresh: boolean): Promise<Node> {
     for (let attempt = 0; ; attempt++) {
       const cur = fresh || !this.node || attempt > 0 ? await this.api.get('Node', '', this.id.nodeName) : this.node;
-      const r = readiness(this.id);
-      cur.status = nodeStatus(this.id, cur.status, rfc3339(this.clock.now()), r.ready, r.message);
+      const health = this.health ?? (await this.currentHealth());
+      cur.status = nodeStatus(this.id, cur.status, rfc3339(this.clock.now()), health);
       try {
         this.node = await this.api.update('Node', cur, 'status');
+        this.posted = health;
         return this.node;
       } catch (e) {
         if (!isApiError(e, 'Conflict') || attempt >= 5) throw e;
@@ -113,13 +124,28 @@ export class Heartbeat {
   // just became ready (its pod CIDR arrived).
   private async readyInStore(): Promise<boolean> {
     const node = await this.api.get('Node', '', this.id.nodeName);
-    const want = readiness(this.id).ready ? 'True' : 'False';
-    return node.status?.conditions.some((c) => c.type === 'Ready' && c.status === want) ?? false;
+    return conditionsMatch(node.status?.conditions, this.health ?? (await this.currentHealth()));
+  }
+
+  private async currentHealth(): Promise<NodeHealth> {
+    const h = await this.opts.health();
+    if (this.health && (this.health.ready !== h.ready || this.health.diskPressure !== h.diskPressure)) {
+      this.log.warn({ ready: h.ready, message: h.message, diskPressure: h.diskPressure, disk: h.diskMessage }, 'node health changed');
+    }
+    this.health = h;
+    return h;
+  }
+
+  /** The health last found (undefined before the first probe); for the agent's status and tests. */
+  lastHealth(): NodeHealth | undefined {
+    return this.health;
   }
 
   /** Posts the Node status now (readiness changed); failures wait for the next beat. */
   async refreshStatus(): Promise<void> {
-    if (this.registered) await this.postStatus(true);
+    if (!this.registered) return;
+    await this.currentHealth();
+    await this.postStatus(true);
   }
 
   async renewLease(): Promise<void> {
@@ -167,12 +193,14 @@ export class Heartbeat {
   async beat(): Promise<void> {
     try {
       if (!this.registered) await this.register();
+      const health = await this.currentHealth();
       await this.renewLease();
+      const changed = !this.posted || this.posted.ready !== health.ready || this.posted.diskPressure !== health.diskPressure || this.posted.message !== health.message;
       // Right after an outage the node lifecycle controller may have marked us NotReady/Unknown:
       // post a fresh Ready at once instead of waiting for the regular status beat.
       const recovering = this.failures > 0;
       this.beats++;
-      if (recovering || this.beats % this.opts.statusEvery === 0) await this.postStatus(recovering);
+      if (recovering || changed || this.beats % this.opts.statusEvery === 0) await this.postStatus(recovering || changed);
       else if (this.beats % 2 === 0 && !(await this.readyInStore())) await this.postStatus(true);
       if (this.failures > 0) this.log.info({ after: this.failures }, 'control plane reachable again');
       this.failures = 0;

@@ -1,7 +1,8 @@
 // One kind from the control plane, the way a kubelet's reflector reads it: list (from the
 // server's cache), then watch from the list's resourceVersion. A stream that ends cleanly
 // resumes from the last revision seen; Expired re-lists; an unreachable control plane is
-// retried with back-off and re-listed once it answers, so the agent resyncs to the level.
+// retried with back-off (on another control plane when several are given) and the watch
+// resumes from the last revision seen, so the agent resyncs to the level.
 // The pod source (pods bound to this node) and the node watch (routes, own podCIDR) are two
 // configurations of it.
 import type { ClientReadableStream } from '@grpc/grpc-js';
@@ -81,8 +82,11 @@ export class ListWatch<K extends Kind> {
         }
         this.failures++;
         this.h.onReachable?.(false);
-        // Re-list when the control plane answers again: whatever happened meanwhile is read whole.
-        this.resourceVersion = '';
+        // The control plane (or the connection to it) went away: resume the watch from the last
+        // revision seen, on whichever control plane answers next (a failover), which delivers
+        // whatever happened meanwhile; if that revision is compacted it answers Expired and we
+        // re-list. Any other failure re-lists when the control plane answers again.
+        if (!isApiError(e, 'Unavailable')) this.resourceVersion = '';
         const delay = Math.min(10_000, 250 * 2 ** Math.min(this.failures - 1, 6));
         if (this.failures === 1 || this.failures % 10 === 0) {
           this.log.warn({ err: e instanceof Error ? e.message : String(e), retryMs: delay }, `${this.target.what} watch failed`);
@@ -121,6 +125,11 @@ export class ListWatch<K extends Kind> {
         else reject(fromGrpcError(err, this.api.opts.address));
       };
       s.on('data', (ev: WatchEvent) => {
+        if (this.failures > 0) {
+          // A resumed watch answers: reachable again without a re-list.
+          this.failures = 0;
+          this.h.onReachable?.(true);
+        }
         try {
           this.onEvent(ev);
         } catch (e) {

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import pino, { type Logger } from 'pino';
 import { NodeAgent } from './agent.js';
+import { DEFAULT_NODEFS_AVAILABLE, parseDiskThreshold, type DiskThreshold } from './node-health.js';
 import type { Runtime } from './runtime/runtime.js';
 import { parseCidr } from '../proto/api/cidr.js';
 
@@ -37,6 +38,14 @@ function cidrFlag(name: string) {
   };
 }
 
+function diskFlag(v: string): DiskThreshold {
+  try {
+    return parseDiskThreshold(v);
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
+  }
+}
+
 async function makeRuntime(kind: string, socket: string, nodeName: string, podCidr: string, log: Logger): Promise<Runtime> {
   if (kind === 'fake') {
     const { FakeRuntime } = await import('./runtime/fake/driver.js');
@@ -51,7 +60,7 @@ async function makeRuntime(kind: string, socket: string, nodeName: string, podCi
 async function main(): Promise<void> {
   const program = new Command('skiff-node-agent')
     .description('Skiff node agent: registers this machine and runs the pods bound to it')
-    .option('--control-plane <addr>', 'control plane gRPC address', '127.0.0.1:6443')
+    .option('--control-plane <addrs>', 'control plane gRPC address, or a comma list of them (IP:port; or one DNS name resolving to several): the agent uses one and moves to another when it fails', '127.0.0.1:6443')
     .option('--token <token>', 'bearer token for the control plane')
     .option('--token-file <path>', 'file holding the bearer token')
     .option('--node-name <name>', 'name of this node', hostname())
@@ -75,6 +84,7 @@ async function main(): Promise<void> {
     .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port)')
     .option('--node-labels <k=v,...>', 'extra labels for the Node', parseLabels, {})
     .option('--node-ip <ip>', 'InternalIP to publish, where the control plane reaches the agent (default: the --listen IP when it is one address, else the first non-loopback IPv4)')
+    .option('--eviction-hard-nodefs-available <amount>', 'the node reports DiskPressure (and the control plane taints it node.kubernetes.io/disk-pressure:NoSchedule) when the filesystem under --state-dir has less free space than this: a percentage or a quantity (1Gi)', diskFlag, parseDiskThreshold(DEFAULT_NODEFS_AVAILABLE))
     .option('--heartbeat-seconds <n>', 'lease renewal period', int('--heartbeat-seconds'), 5)
     .option('--crashloop-initial-seconds <n>', 'first restart back-off', int('--crashloop-initial-seconds'), 10)
     .option('--crashloop-max-seconds <n>', 'longest restart back-off', int('--crashloop-max-seconds'), 300)
@@ -84,7 +94,7 @@ async function main(): Promise<void> {
   const o = program.opts<{
     controlPlane: string; token?: string; tokenFile?: string; nodeName: string; containerdSocket: string;
     runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string;
-    nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number;
+    nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; evictionHardNodefsAvailable: DiskThreshold;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; maxLogFollows: number; logLevel: string;
     clusterCidr: string; routes?: boolean;
     proxy?: boolean; proxyTable: string; serviceClusterIpRange: string;
@@ -118,6 +128,7 @@ async function main(): Promise<void> {
     listen: o.listen,
     metricsListen: o.metricsListen,
     heartbeatMs: o.heartbeatSeconds * 1000,
+    diskThreshold: o.evictionHardNodefsAvailable,
     backoff: { initialMs: o.crashloopInitialSeconds * 1000, maxMs: o.crashloopMaxSeconds * 1000 },
     nodeIP: o.nodeIp,
     maxLogFollows: o.maxLogFollows,

@@ -50,7 +50,7 @@ describe('nodeStatus', () => {
       nodeName: 'n1', podCIDR: '', labels: {}, nodeIP: chooseNodeIP(undefined, '127.0.0.1:4321', machine), agentPort: 4321,
       runtimeVersion: 'fake://1', capacity: { cpu: '2', memory: '1Gi', pods: '110' },
     };
-    const s = nodeStatus(id, undefined, '2026-01-01T00:00:00Z', true, 'ok');
+    const s = nodeStatus(id, undefined, '2026-01-01T00:00:00Z', { ready: true, reason: 'KubeletReady', message: 'ok', diskPressure: false, diskMessage: '' });
     expect(s.addresses[0]).toEqual({ type: 'InternalIP', address: '127.0.0.1' });
     expect(s.daemonEndpoints?.kubeletEndpoint?.Port).toBe(4321);
   });

@@ -1,10 +1,11 @@
 // What the agent says about its machine in the Node object: capacity, labels, addresses,
-// the agent's own endpoint and versions, and the Ready condition.
+// the agent's own endpoint and versions, and the Ready and DiskPressure conditions (node-health.ts).
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { arch, cpus, hostname, networkInterfaces, platform, release, totalmem } from 'node:os';
 import type { Condition } from '../proto/gen/skiff/v1/meta.js';
 import { Node, NodeStatus } from '../proto/gen/skiff/v1/core.js';
+import type { NodeHealth } from './node-health.js';
 
 export const AGENT_VERSION = 'skiff-node-agent/0.1.0';
 
@@ -93,13 +94,12 @@ export function nodeLabels(id: NodeIdentity): Record<string, string> {
   };
 }
 
-export function readyCondition(prev: Condition[], ready: boolean, now: string, message: string): Condition {
-  const status = ready ? 'True' : 'False';
-  const old = prev.find((c) => c.type === 'Ready');
+function condition(prev: Condition[], type: string, status: 'True' | 'False', reason: string, message: string, now: string): Condition {
+  const old = prev.find((c) => c.type === type);
   return {
-    type: 'Ready',
+    type,
     status,
-    reason: ready ? 'KubeletReady' : 'KubeletNotReady',
+    reason,
     message,
     lastTransitionTime: old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : now,
     lastHeartbeatTime: now,
@@ -108,13 +108,25 @@ export function readyCondition(prev: Condition[], ready: boolean, now: string, m
   };
 }
 
-export function nodeStatus(id: NodeIdentity, prev: NodeStatus | undefined, now: string, ready: boolean, message: string): NodeStatus {
+export function readyCondition(prev: Condition[], health: NodeHealth, now: string): Condition {
+  return condition(prev, 'Ready', health.ready ? 'True' : 'False', health.reason, health.message, now);
+}
+
+/** The kubelet's DiskPressure condition (reasons KubeletHasDiskPressure / KubeletHasNoDiskPressure). */
+export function diskPressureCondition(prev: Condition[], health: NodeHealth, now: string): Condition {
+  return health.diskPressure
+    ? condition(prev, 'DiskPressure', 'True', 'KubeletHasDiskPressure', health.diskMessage, now)
+    : condition(prev, 'DiskPressure', 'False', 'KubeletHasNoDiskPressure', health.diskMessage, now);
+}
+
+export function nodeStatus(id: NodeIdentity, prev: NodeStatus | undefined, now: string, health: NodeHealth): NodeStatus {
   const capacity = id.capacity ?? machineCapacity();
-  const others = (prev?.conditions ?? []).filter((c) => c.type !== 'Ready');
+  const conds = prev?.conditions ?? [];
+  const others = conds.filter((c) => c.type !== 'Ready' && c.type !== 'DiskPressure');
   return NodeStatus.fromPartial({
     capacity,
     allocatable: { ...capacity },
-    conditions: [...others, readyCondition(prev?.conditions ?? [], ready, now, message)],
+    conditions: [...others, readyCondition(conds, health, now), diskPressureCondition(conds, health, now)],
     addresses: [
       { type: 'InternalIP', address: id.nodeIP },
       { type: 'Hostname', address: hostname() },
@@ -132,23 +144,19 @@ export function nodeStatus(id: NodeIdentity, prev: NodeStatus | undefined, now: 
   });
 }
 
-/**
- * Whether the node can run pods, and what its Ready condition says: like the kubelet, a node
- * whose pod network is not set up (no pod CIDR yet) reports NotReady, so nothing is scheduled
- * to it while it waits.
- */
-export function readiness(id: NodeIdentity): { ready: boolean; message: string } {
-  return id.podCIDR
-    ? { ready: true, message: 'skiff node agent is posting ready status' }
-    : { ready: false, message: 'network not ready: waiting for this node\'s pod CIDR (spec.podCIDR) from the control plane' };
+/** Whether the conditions stored in the Node say what health says (else the agent posts again). */
+export function conditionsMatch(stored: readonly Condition[] | undefined, health: NodeHealth): boolean {
+  const ready = stored?.find((c) => c.type === 'Ready');
+  const disk = stored?.find((c) => c.type === 'DiskPressure');
+  return ready?.status === (health.ready ? 'True' : 'False') && ready.message === health.message && disk?.status === (health.diskPressure ? 'True' : 'False');
 }
 
-export function newNode(id: NodeIdentity, now: string): Node {
+export function newNode(id: NodeIdentity, now: string, health: NodeHealth): Node {
   return Node.fromPartial({
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name: id.nodeName, labels: nodeLabels(id) },
     spec: { podCIDR: id.podCIDR, podCIDRs: id.podCIDR ? [id.podCIDR] : [] },
-    status: nodeStatus(id, undefined, now, readiness(id).ready, readiness(id).message),
+    status: nodeStatus(id, undefined, now, health),
   });
 }

@@ -19,11 +19,19 @@ export async function configView(out: Output, flags: Overrides, env: NodeJS.Proc
   return 0;
 }
 
-export async function configSet(out: Output, env: NodeJS.ProcessEnv, key: keyof ConfigFile, value: string | undefined): Promise<number> {
+export async function configSet(out: Output, env: NodeJS.ProcessEnv, key: Exclude<keyof ConfigFile, 'servers'>, value: string | undefined): Promise<number> {
   if (value === undefined || value === '') throw errors.badRequest(`give a value: skiff config set-${key} VALUE`);
   const path = configPath(env);
   const cfg = await readConfig(path);
   cfg[key] = value;
+  // set-server with a comma list keeps the list as `servers:`; one address replaces any list.
+  if (key === 'server') {
+    const list = value.split(',').map((x) => x.trim()).filter(Boolean);
+    delete cfg.server;
+    delete cfg.servers;
+    if (list.length > 1) cfg.servers = list;
+    else cfg.server = value;
+  }
   await writeConfig(path, cfg);
   line(out, key === 'token' ? `token set in ${path}` : `${key} set to "${value}" in ${path}`);
   return 0;

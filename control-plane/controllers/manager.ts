@@ -7,6 +7,7 @@
 import type { Etcd3 } from 'etcd3';
 import { Gauge } from 'prom-client';
 import type { SharedInformers } from '../informers.js';
+import type { Fence } from '../storage/fence.js';
 import type { Store } from '../storage/store.js';
 import { StoreControllerClient } from './client.js';
 import { DeploymentController } from './deployment/controller.js';
@@ -16,6 +17,7 @@ import { GarbageCollector } from './gc/collector.js';
 import { LeaderElector } from './leader/elector.js';
 import { NodeIpamController } from './nodeipam/controller.js';
 import { NodeLifecycleController } from './nodelifecycle/controller.js';
+import type { DisruptionConfig } from './nodelifecycle/disruption.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { rootLogger } from './runtime/log.js';
 import { controllerRegistry } from './runtime/metrics.js';
@@ -32,6 +34,8 @@ export interface ControllerManagerOptions {
   leaseTtlSeconds?: number;
   nodeGracePeriodSeconds?: number;
   podEvictionDelaySeconds?: number;
+  /** Node eviction rate limits and full-disruption mode. */
+  disruption?: Partial<DisruptionConfig>;
   /** Node pod ranges are allocated from this (kube-controller-manager --cluster-cidr); off when empty. */
   clusterCIDR?: string;
   /** Prefix length of each node's range (--node-cidr-mask-size, default 24). */
@@ -62,12 +66,14 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
   let running: Runnable[] = [];
   let term = 0;
 
-  const build = (): Runnable[] => {
-    const client = new StoreControllerClient(opts.store, Date.now, (kind, namespace, name) =>
+  const build = (fence: Fence): Runnable[] => {
+    // Every write of this term is fenced: it fails once another process leads.
+    const store = opts.store.fenced(fence);
+    const client = new StoreControllerClient(store, Date.now, (kind, namespace, name) =>
       opts.informers.peek(kind)?.get(namespace ? `${namespace}/${name}` : name));
     const recorder = (component: string): ClientEventRecorder =>
       new ClientEventRecorder(client, { component, host: opts.identity });
-    const { informers, store } = opts;
+    const { informers } = opts;
     const ipam = opts.clusterCIDR
       ? [new NodeIpamController({
         store, informers, client, recorder: recorder('node-ipam-controller'),
@@ -84,6 +90,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
         recorder: recorder('node-controller'),
         gracePeriodSeconds: opts.nodeGracePeriodSeconds,
         podEvictionDelaySeconds: opts.podEvictionDelaySeconds,
+        disruption: opts.disruption,
       }),
       new SchedulerController({ store, informers, recorder: recorder('default-scheduler') }),
       new ReplicaSetController({ informers, client, recorder: recorder('replicaset-controller') }),
@@ -95,8 +102,8 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
   // Starting waits for informers to sync, which never happens while etcd is unreachable, so
   // it runs beside the elector's transitions instead of blocking them: losing the lead must
   // stop what already runs at once. A start that finishes after its term ended stops again.
-  const startTerm = async (myTerm: number): Promise<void> => {
-    for (const c of build()) {
+  const startTerm = async (myTerm: number, fence: Fence): Promise<void> => {
+    for (const c of build(fence)) {
       if (myTerm !== term) return;
       await c.start();
       if (myTerm !== term) {
@@ -107,11 +114,11 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
     }
   };
 
-  const startAll = (): void => {
+  const startAll = (fence: Fence): void => {
     const myTerm = ++term;
     leaderGauge.set(1);
     log('controller manager: leading; starting controllers', { identity: opts.identity });
-    startTerm(myTerm).catch((e: unknown) =>
+    startTerm(myTerm, fence).catch((e: unknown) =>
       log('controller manager: starting controllers failed', { err: e instanceof Error ? e.message : String(e) }),
     );
   };

@@ -10,6 +10,7 @@ import { canonicalEqual } from './canonical.js';
 import { fromEtcdError, tooLargeForTxn } from './etcd-errors.js';
 import { fieldsMatch, parseFieldSelector, type FieldRequirement } from './fields.js';
 import { commitGuarded, type GuardedOp } from './guarded-txn.js';
+import type { Fence } from './fence.js';
 import { KeyLayout } from './keys.js';
 import { matches, parseLabelSelector, type Requirement } from './labels.js';
 import { LeaseManager } from './lease-manager.js';
@@ -102,16 +103,30 @@ export class Store {
   /** Leases for expiring kinds (Events); undefined when they do not expire. */
   readonly eventLeases: LeaseManager | undefined;
 
+  /** Writes of this store also require a leader's election key (fenced()); undefined: unfenced. */
+  readonly fence: Fence | undefined;
+
   constructor(
     readonly client: Etcd3,
-    opts: StoreOptions = {},
+    private readonly opts: StoreOptions = {},
+    fence?: Fence,
   ) {
+    this.fence = fence;
     this.keys = new KeyLayout(opts.prefix ?? '/skiff');
     this.timeoutMs = opts.requestTimeoutMs ?? 5000;
     this.now = opts.now ?? (() => new Date());
-    this.batcher = new TxnBatcher((req, o) => this.client.kv.txn(req, o), { timeoutMs: this.timeoutMs });
+    this.batcher = new TxnBatcher((req, o) => this.client.kv.txn(req, o), { timeoutMs: this.timeoutMs, fence });
     const ttl = opts.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS;
     this.eventLeases = ttl > 0 ? new LeaseManager((t) => this.grantLease(t), ttl, opts.eventLeaseReuseSeconds ?? 60) : undefined;
+  }
+
+  /**
+   * The same store whose every write is conditional on fence (fence.ts): what a leader's
+   * controllers write through, so that a deposed leader's writes fail (NotLeaderError) instead
+   * of landing. Reads, watches and the shared informers stay on the unfenced store.
+   */
+  fenced(fence: Fence): Store {
+    return new Store(this.client, this.opts, fence);
   }
 
   private async grantLease(ttlSeconds: number): Promise<string> {
@@ -329,7 +344,7 @@ export class Store {
     }
     let res;
     try {
-      res = await commitGuarded(this.client, ops, [], this.deadline().deadline);
+      res = await commitGuarded(this.client, ops, [], this.deadline().deadline, this.fence);
     } catch (e) {
       throw fromEtcdError(e, `update ${kind} ${m.name}`);
     }
@@ -445,7 +460,7 @@ export class Store {
     if (bytes > MAX_OBJECT_BYTES) throw tooLargeForTxn('write the applied objects', bytes);
     let res;
     try {
-      res = await commitGuarded(this.client, ops, [...unguarded, ...releases.values()], this.deadline().deadline);
+      res = await commitGuarded(this.client, ops, [...unguarded, ...releases.values()], this.deadline().deadline, this.fence);
     } catch (e) {
       throw fromEtcdError(e, 'write the applied objects');
     }
@@ -495,7 +510,7 @@ export class Store {
     ];
     let res;
     try {
-      res = await commitGuarded(this.client, ops, [], this.deadline().deadline);
+      res = await commitGuarded(this.client, ops, [], this.deadline().deadline, this.fence);
     } catch (e) {
       throw fromEtcdError(e, `create ${info.kind} ${m.name}`);
     }
@@ -518,7 +533,7 @@ export class Store {
     const releases = remove.map((r): IRequestOp => ({ request_delete_range: { key: Buffer.from(this.reservationKey(r)) } }));
     let res;
     try {
-      res = await commitGuarded(this.client, ops, releases, this.deadline().deadline);
+      res = await commitGuarded(this.client, ops, releases, this.deadline().deadline, this.fence);
     } catch (e) {
       throw fromEtcdError(e, `update ${info.kind} ${m.name}`);
     }
@@ -544,6 +559,7 @@ export class Store {
         [{ key: k, guard: { kind: 'mod', modRevision: Number(cm.resourceVersion) }, request: { request_delete_range: { key: k } } }],
         releases,
         this.deadline().deadline,
+        this.fence,
       );
     } catch (e) {
       throw fromEtcdError(e, `delete ${info.kind} ${cm.name}`);

@@ -7,6 +7,7 @@
 // write succeeds or fails as if it had been sent alone, and the ones that share a commit share
 // its revision (as the writes of one etcd transaction do).
 import type { ICompare, IRangeResponse, IRequestOp, ITxnRequest, ITxnResponse } from 'etcd3';
+import { fenceCompare, fenceHolds, fenceRead, NotLeaderError, type Fence } from './fence.js';
 
 export interface TxnOp {
   key: Buffer;
@@ -32,6 +33,8 @@ export interface TxnBatcherOptions {
   /** Transactions in flight at once; more writes wait and join the next batch. */
   maxInFlight?: number;
   timeoutMs?: number;
+  /** Every transaction also requires this leader's election key (fence.ts); NotLeaderError otherwise. */
+  fence?: Fence;
 }
 
 type Txn = (req: ITxnRequest, options: { deadline: number }) => Promise<ITxnResponse>;
@@ -75,6 +78,7 @@ export class TxnBatcher {
   private readonly maxBytes: number;
   private readonly maxInFlight: number;
   private readonly timeoutMs: number;
+  private readonly fence: Fence | undefined;
   readonly stats: TxnBatcherStats = { txns: 0, ops: 0, splits: 0 };
 
   constructor(
@@ -85,6 +89,7 @@ export class TxnBatcher {
     this.maxBytes = opts.maxBytes ?? 1024 * 1024;
     this.maxInFlight = opts.maxInFlight ?? 8;
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.fence = opts.fence;
   }
 
   submit(op: TxnOp): Promise<TxnOutcome> {
@@ -149,16 +154,23 @@ export class TxnBatcher {
   private async send(batch: Pending[]): Promise<void> {
     this.stats.txns++;
     this.stats.ops += batch.length;
+    const fence = this.fence;
+    // Reads of every key are only needed to tell which guard failed when there are several (or
+    // a fence, which fails them all); the fence's own read comes last.
+    const reads: IRequestOp[] = batch.length > 1 || fence ? batch.map((p) => ({ request_range: { key: p.op.key, keys_only: true } })) : [];
     const res = await this.txn(
       {
-        compare: batch.map((p) => compareOf(p.op)),
+        compare: [...batch.map((p) => compareOf(p.op)), ...(fence ? [fenceCompare(fence)] : [])],
         success: batch.map((p) => p.op.request),
-        // Only needed to tell which guard failed when there are several.
-        failure: batch.length > 1 ? batch.map((p) => ({ request_range: { key: p.op.key, keys_only: true } })) : [],
+        failure: fence ? [...reads, fenceRead(fence)] : reads,
       },
       { deadline: Date.now() + this.timeoutMs },
     );
     const revision = Number(res.header.revision);
+    if (!res.succeeded && fence && !fenceHolds(fence, res.responses[batch.length]?.response_range)) {
+      for (const p of batch) p.reject(new NotLeaderError(fence));
+      return;
+    }
     if (res.succeeded || batch.length === 1) {
       for (const p of batch) p.resolve({ succeeded: res.succeeded, revision });
       return;

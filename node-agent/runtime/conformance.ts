@@ -100,6 +100,12 @@ export function runtimeConformance(name: string, makeRuntime: () => Runtime | Pr
       expect(v.runtimeVersion).not.toBe('');
     });
 
+    it('reports RuntimeReady and NetworkReady when healthy (CRI Status)', async () => {
+      const conditions = await rt.status();
+      const byType = Object.fromEntries(conditions.map((c) => [c.type, c.status]));
+      expect(byType).toMatchObject({ RuntimeReady: true, NetworkReady: true });
+    });
+
     it('starts a sandbox with a pod IP and a running container', async () => {
       const { sb, sbCfg, ct } = await pod();
       expect(sb.podUid).toBe(sbCfg.podUid);

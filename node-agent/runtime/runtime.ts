@@ -176,6 +176,14 @@ export interface Discovered {
   containers: { handle: ContainerHandle; info: ContainerInfo; labels: Record<string, string> }[];
 }
 
+/** One of CRI's runtime conditions (RuntimeReady, NetworkReady), as the runtime reports it. */
+export interface RuntimeCondition {
+  type: string;
+  status: boolean;
+  reason: string;
+  message: string;
+}
+
 export class RuntimeError extends Error {
   constructor(
     /** ErrImagePull, ImageNotFound, CreateContainerError, RunContainerError, NotFound, Unavailable, ... */
@@ -191,6 +199,12 @@ export interface Runtime {
   /** "cri" or "fake". */
   readonly name: string;
   version(): Promise<{ runtimeName: string; runtimeVersion: string }>;
+  /**
+   * CRI Status: the runtime's own conditions (RuntimeReady, NetworkReady). Rejects (RuntimeError
+   * Unavailable/Timeout) when the runtime does not answer: the agent then reports the node
+   * NotReady, as the kubelet's runtime health check does.
+   */
+  status(): Promise<RuntimeCondition[]>;
   /**
    * This node's pod range, once known (CRI UpdateRuntimeConfig, as the kubelet sends it when the
    * Node gets spec.podCIDR): containerd renders its CNI config from its conf_template with it.

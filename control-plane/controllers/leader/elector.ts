@@ -6,9 +6,14 @@
 // Safety before liveness: a leader stops leading at the moment it can no longer prove its lease
 // is alive, i.e. when the TTL measured from the last keepalive it *sent* (before etcd started
 // the new TTL) has run out, or at once when it sees the key deleted or taken. etcd cannot
-// expire the lease earlier than that, so two processes never run the controllers together.
+// expire the lease earlier than that, so two processes never run the controllers together --
+// as long as the process is not paused and clocks run at the same rate. For the cases where
+// they do not (SIGSTOP, a VM stall), every write of a term is fenced: conditional on the
+// election key's create revision of that term (storage/fence.ts), so it fails once etcd has
+// expired the lease, whatever the old leader believes.
 import type { Etcd3, Watcher } from 'etcd3';
 import type { IKeyValue } from 'etcd3/lib/rpc.js';
+import type { Fence } from '../../storage/fence.js';
 import { deadline, grantLease, keepAliveOnce, revokeLease } from './lease-session.js';
 
 export interface LeaderElectorOptions {
@@ -21,7 +26,11 @@ export interface LeaderElectorOptions {
   ttlSeconds?: number;
   /** Key prefix of the cluster's data (the Store's prefix); default "/skiff". */
   prefix?: string;
-  onStartedLeading: () => void | Promise<void>;
+  /**
+   * Called with this term's fence: writes made through a store fenced with it (Store.fenced)
+   * fail once this term is over, even before this process notices (fence.ts).
+   */
+  onStartedLeading: (fence: Fence) => void | Promise<void>;
   onStoppedLeading: () => void | Promise<void>;
   log?: (msg: string, fields?: object) => void;
 }
@@ -227,7 +236,8 @@ export class LeaderElector {
     this.leading = true;
     this.armDeadline();
     this.log('leader election: started leading', { identity: this.opts.identity, key: this.key });
-    this.enqueue(this.opts.onStartedLeading, 'onStartedLeading');
+    const fence: Fence = { key: Buffer.from(this.key), createRevision: acquiredAt };
+    this.enqueue(() => this.opts.onStartedLeading(fence), 'onStartedLeading');
   }
 
   /** Runs the next tick now (or right after the one in progress). */

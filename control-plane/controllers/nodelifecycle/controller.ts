@@ -7,23 +7,31 @@ import type { Lease } from '../../../proto/gen/skiff/v1/coordination.js';
 import type { Node, Pod } from '../../../proto/gen/skiff/v1/core.js';
 import type { SharedInformers } from '../../informers.js';
 import type { Store } from '../../storage/store.js';
-import type { ControllerClient } from '../client.js';
+import { copyObject, type ControllerClient } from '../client.js';
 import type { EventRecorder } from '../events.js';
 import { realClock, type Clock } from '../../../proto/api/clock.js';
 import { Controller, type Result } from '../runtime/controller.js';
 import { rootLogger, type Logger } from '../runtime/log.js';
-import { setCondition } from '../scheduler/conditions.js';
+import { findCondition, setCondition } from '../scheduler/conditions.js';
 import {
   decide,
   DEFAULT_EVICTION_DELAY_SECONDS,
   DEFAULT_GRACE_PERIOD_SECONDS,
+  desiredTaints,
   NODE_LEASE_NAMESPACE,
+  nodeHealth,
+  NOT_READY_TAINT_KEY,
+  sameTaints,
+  taint,
   UNKNOWN_MESSAGE,
   UNKNOWN_REASON,
   UNREACHABLE_TAINT_KEY,
-  unreachableTaint,
   type LifecycleConfig,
+  type NodeDecision,
+  type NodeHealth,
+  type PodEviction,
 } from './decide.js';
+import { DEFAULT_DISRUPTION, planTainting, ZONE_LABEL, type Bucket, type DisruptionConfig, type NodeSnapshot, type ZoneState } from './disruption.js';
 
 export const BY_NODE_NAME = 'nodeName';
 export const nodeNameIndex = (p: Pod): string[] => (p.spec?.nodeName ? [p.spec.nodeName] : []);
@@ -35,12 +43,19 @@ export interface NodeLifecycleOptions {
   recorder: EventRecorder;
   gracePeriodSeconds?: number;
   podEvictionDelaySeconds?: number;
+  /** Rate limits and full-disruption mode (disruption.ts); Kubernetes' defaults when absent. */
+  disruption?: Partial<DisruptionConfig>;
   clock?: Clock;
   log?: Logger;
 }
 
 /** kube-controller-manager's pod GC quarantine for pods bound to a node that does not exist. */
 export const ORPHAN_QUARANTINE_MS = 40_000;
+
+/** The work-queue key of the pass over all nodes (node names cannot contain '#'). */
+const ZONES_KEY = '#zones';
+/** How often the pass over all nodes runs while any node is unhealthy (Kubernetes: 5 s monitor period). */
+const ZONE_PASS_MS = 1000;
 
 export class NodeLifecycleController {
   // Removed on stop: informers outlive a leadership term, these controllers do not.
@@ -53,6 +68,11 @@ export class NodeLifecycleController {
   private readonly seen = new Map<string, { renewTime: string; at: number }>();
   /** Node name -> when a live read first found it missing while pods were bound to it. */
   private readonly missingSince = new Map<string, number>();
+  /** Per node: its health as last decided, since when, and the NoExecute taint it waits for. */
+  private readonly health = new Map<string, { health: NodeHealth; since: number; wantsNoExecute?: string }>();
+  private buckets = new Map<string, Bucket>();
+  private zoneStates = new Map<string, ZoneState>();
+  private readonly disruption: DisruptionConfig;
 
   constructor(private readonly opts: NodeLifecycleOptions) {
     this.clock = opts.clock ?? realClock;
@@ -61,6 +81,7 @@ export class NodeLifecycleController {
       gracePeriodMs: (opts.gracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS) * 1000,
       evictionDelayMs: (opts.podEvictionDelaySeconds ?? DEFAULT_EVICTION_DELAY_SECONDS) * 1000,
     };
+    this.disruption = { ...DEFAULT_DISRUPTION, ...opts.disruption };
     this.controller = new Controller({
       name: 'node-lifecycle',
       workers: 2,
@@ -91,6 +112,7 @@ export class NodeLifecycleController {
     this.handlerRemovers.push(pods.addHandlers({ onAdd: (p) => p.spec?.nodeName && this.controller.enqueue(p.spec.nodeName) }));
     await informers.start(['Node', 'Lease', 'Pod']);
     this.controller.start();
+    this.controller.enqueue(ZONES_KEY);
   }
 
   stop(): Promise<void> {
@@ -108,40 +130,106 @@ export class NodeLifecycleController {
   }
 
   async reconcile(name: string): Promise<Result> {
+    if (name === ZONES_KEY) return this.zonePass();
     const { informers } = this.opts;
     const node = informers.get('Node').get(name);
     if (!node) {
       this.seen.delete(name);
+      this.health.delete(name);
       return this.collectPodsOfDeletedNode(name);
     }
     this.missingSince.delete(name);
-    let seen = this.seen.get(name);
-    if (!seen) {
-      // Never seen a lease for it yet: its grace period starts now.
-      const lease = informers.get('Lease').get(`${NODE_LEASE_NAMESPACE}/${name}`);
-      seen = { renewTime: lease?.spec?.renewTime ?? '', at: this.clock.now() };
-      this.seen.set(name, seen);
-    }
     const now = this.clock.now();
+    const seenAt = this.seenAt(name, now);
     const pods = informers.get('Pod').byIndex(BY_NODE_NAME, name);
-    const d = decide({ node, lastRenewSeenAt: seen.at, pods, now, config: this.config });
-    if (d.markUnknown || d.addTaint || d.removeTaint) await this.updateNode(name, d, now);
-    for (const p of d.evict) await this.evict(p, name);
+    const d = decide({ node, lastRenewSeenAt: seenAt, pods, now, config: this.config });
+    const prev = this.health.get(name);
+    this.health.set(name, { health: d.health, since: prev && prev.health === d.health ? prev.since : now, wantsNoExecute: d.wantsNoExecute });
+    if (d.wantsNoExecute && !prev?.wantsNoExecute) this.controller.enqueue(ZONES_KEY);
+    if (d.markUnknown || d.taints) await this.updateNode(name, d, now);
+    for (const p of d.markNotReady) await this.markPodNotReady(p, name);
+    for (const e of d.evict) await this.evict(e, name);
     return d.recheckInMs !== undefined ? { requeueAfterMs: d.recheckInMs } : {};
   }
 
-  private async updateNode(name: string, d: { markUnknown: boolean; addTaint: boolean; removeTaint: boolean }, now: number): Promise<void> {
+  /** Local time the node's lease was last seen renewed; a node never seen starts its grace now. */
+  private seenAt(name: string, now: number): number {
+    let seen = this.seen.get(name);
+    if (!seen) {
+      const lease = this.opts.informers.get('Lease').get(`${NODE_LEASE_NAMESPACE}/${name}`);
+      seen = { renewTime: lease?.spec?.renewTime ?? '', at: now };
+      this.seen.set(name, seen);
+    }
+    return seen.at;
+  }
+
+  /** The zones' states as of the last pass over all nodes (for tests and metrics). */
+  zones(): ReadonlyMap<string, ZoneState> {
+    return this.zoneStates;
+  }
+
+  /** Over all nodes: which unhealthy ones get their NoExecute taint now (disruption.ts). */
+  private async zonePass(): Promise<Result> {
+    const now = this.clock.now();
+    const nodes: NodeSnapshot[] = [];
+    for (const n of this.opts.informers.get('Node').list()) {
+      const name = n.metadata?.name ?? '';
+      const h = this.health.get(name);
+      // Nodes not reconciled yet count by their health now, without a wanted taint.
+      const health = h?.health ?? nodeHealth(n, this.seenAt(name, now), now, this.config);
+      nodes.push({ name, zone: n.metadata?.labels[ZONE_LABEL] ?? '', health, wantsNoExecute: h?.wantsNoExecute, unhealthySince: h?.since ?? now });
+    }
+    const plan = planTainting({ nodes, buckets: this.buckets, now, config: this.disruption });
+    this.buckets = plan.buckets;
+    for (const [zone, state] of plan.zones) {
+      const was = this.zoneStates.get(zone);
+      if (was !== state && (was || state !== 'Normal')) this.log.warn({ zone: zone || '(none)', state, was }, 'zone disruption state changed');
+    }
+    this.zoneStates = plan.zones;
+    for (const t of plan.taint) await this.addNoExecute(t.name, t.key, now);
+    if (plan.liftAll) {
+      for (const n of nodes) {
+        const has = this.opts.informers.get('Node').get(n.name)?.spec?.taints.some(isControllerNoExecute);
+        if (has) await this.liftNoExecute(n.name);
+      }
+    }
+    const anyUnhealthy = nodes.some((n) => n.health !== 'ready');
+    return { requeueAfterMs: plan.recheckInMs ?? (anyUnhealthy ? ZONE_PASS_MS : ZONE_PASS_MS * 5) };
+  }
+
+  private async addNoExecute(name: string, key: string, now: number): Promise<void> {
+    await this.opts.store.guaranteedUpdate('Node', '', name, (n) => {
+      n.spec ??= { podCIDR: '', podCIDRs: [], unschedulable: false, taints: [], providerID: '' };
+      if (n.spec.taints.some(isControllerNoExecute)) return undefined;
+      n.spec.taints.unshift(taint(key, 'NoExecute', now));
+      return n;
+    });
+    const h = this.health.get(name);
+    if (h) h.wantsNoExecute = undefined;
+    this.log.warn({ node: name, taint: key }, 'node tainted NoExecute: pods that do not tolerate it will be evicted');
+    this.controller.enqueue(name);
+  }
+
+  private async liftNoExecute(name: string): Promise<void> {
+    await this.opts.store.guaranteedUpdate('Node', '', name, (n) => {
+      if (!n.spec?.taints.some(isControllerNoExecute)) return undefined;
+      n.spec.taints = n.spec.taints.filter((t) => !isControllerNoExecute(t));
+      return n;
+    });
+    this.log.warn({ node: name }, 'every zone is fully disrupted (the control plane is likely cut off): NoExecute taint lifted, no pod is evicted');
+  }
+
+  private async updateNode(name: string, d: NodeDecision, now: number): Promise<void> {
     let markedUnknown = false;
     await this.opts.store.guaranteedUpdate('Node', '', name, (n) => {
       let changed = false;
       n.spec ??= { podCIDR: '', podCIDRs: [], unschedulable: false, taints: [], providerID: '' };
-      const has = n.spec.taints.some((t) => t.key === UNREACHABLE_TAINT_KEY && t.effect === 'NoExecute');
-      if (d.addTaint && !has) {
-        n.spec.taints.push(unreachableTaint(now));
-        changed = true;
-      }
-      if (d.removeTaint && has) {
-        n.spec.taints = n.spec.taints.filter((t) => !(t.key === UNREACHABLE_TAINT_KEY && t.effect === 'NoExecute'));
+      // Applied again to this fresher copy, so a taint written meanwhile (a user's, or the
+      // NoExecute the zone pass added) is not lost.
+      const diskPressure = d.health !== 'unreachable' && findCondition(n.status?.conditions, 'DiskPressure')?.status === 'True';
+      const next = desiredTaints(n.spec.taints, d.health, diskPressure, now).taints;
+      if (!sameTaints(n.spec.taints, next)) {
+        n.spec.taints = next;
         changed = true;
       }
       if (d.markUnknown && n.status) {
@@ -159,7 +247,23 @@ export class NodeLifecycleController {
       this.opts.recorder.record(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
       this.log.warn({ node: name }, 'node agent stopped posting status; node marked unreachable');
     }
-    if (d.removeTaint) this.log.info({ node: name }, 'node lease renewed again; unreachable taint removed');
+  }
+
+  /** Kubernetes' MarkPodsNotReady: a pod on an unreachable node stops counting as ready at once. */
+  private async markPodNotReady(p: Pod, node: string): Promise<void> {
+    const m = p.metadata;
+    if (!m) return;
+    try {
+      const next = copyObject('Pod', p);
+      if (!next.status) return;
+      const ready = { type: 'Ready', status: 'False', reason: 'NodeNotReady', message: `Node ${node} is unreachable` };
+      if (!setCondition(next.status.conditions, ready, this.clock.now())) return;
+      // CAS on the cached resourceVersion: a Conflict means the pod moved on; the next pass looks again.
+      await this.opts.client.updateStatus('Pod', next);
+    } catch (e) {
+      if (isApiError(e, 'NotFound') || isApiError(e, 'Conflict')) return;
+      throw e;
+    }
   }
 
   /**
@@ -191,17 +295,28 @@ export class NodeLifecycleController {
     return {};
   }
 
-  private async evict(p: Pod, node: string, message = `Node ${node} is unreachable (NodeNotReady); pod deleted so it can run elsewhere`): Promise<void> {
+  private async evict(e: PodEviction | Pod, node: string, message?: string): Promise<void> {
+    const { pod: p, gracePeriodSeconds, taint: t } = 'pod' in e ? e : { pod: e, gracePeriodSeconds: 0, taint: undefined };
     const m = p.metadata;
     if (!m) return;
     try {
-      // Force: the node is gone, nobody will stop the containers gracefully and report back.
-      await this.opts.client.delete('Pod', m.namespace, m.name, { gracePeriodSeconds: 0, preconditions: { uid: m.uid } });
-    } catch (e) {
-      if (isApiError(e, 'NotFound') || isApiError(e, 'Conflict')) return;
-      throw e;
+      await this.opts.client.delete('Pod', m.namespace, m.name, { gracePeriodSeconds, preconditions: { uid: m.uid } });
+    } catch (err) {
+      if (isApiError(err, 'NotFound') || isApiError(err, 'Conflict')) return;
+      throw err;
     }
-    this.opts.recorder.record(p, 'Warning', 'Evicted', message);
-    this.log.info({ node, pod: `${m.namespace}/${m.name}` }, 'evicted pod from unreachable node');
+    if (gracePeriodSeconds === 0 && m.deletionTimestamp) {
+      this.log.info({ node, pod: `${m.namespace}/${m.name}` }, 'grace period over on an unreachable node: pod force-deleted');
+      return;
+    }
+    const why = message ?? (t?.key === UNREACHABLE_TAINT_KEY || t?.key === NOT_READY_TAINT_KEY
+      ? `Node ${node} is ${t.key === UNREACHABLE_TAINT_KEY ? 'unreachable' : 'not ready'} (taint ${t.key}:NoExecute); pod deleted so it can run elsewhere`
+      : `Node ${node} has taint ${t?.key ?? ''}:NoExecute that the pod does not tolerate; pod deleted`);
+    this.opts.recorder.record(p, 'Warning', t?.key === UNREACHABLE_TAINT_KEY || t?.key === NOT_READY_TAINT_KEY || !t ? 'Evicted' : 'TaintManagerEviction', why);
+    this.log.info({ node, pod: `${m.namespace}/${m.name}`, taint: t?.key }, 'evicted pod');
   }
+}
+
+function isControllerNoExecute(t: { key: string; effect: string }): boolean {
+  return t.effect === 'NoExecute' && (t.key === UNREACHABLE_TAINT_KEY || t.key === NOT_READY_TAINT_KEY);
 }

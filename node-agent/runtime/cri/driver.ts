@@ -15,6 +15,7 @@ import type {
   ImageAuth,
   Runtime,
   SandboxConfig,
+  RuntimeCondition,
   SandboxHandle,
   StreamingExec,
 } from '../runtime.js';
@@ -62,6 +63,16 @@ export class CriRuntime implements Runtime, StreamingExec {
       return { runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion };
     } catch (e) {
       throw criError(e, 'Unavailable', 'runtime version');
+    }
+  }
+
+  async status(): Promise<RuntimeCondition[]> {
+    try {
+      // Short deadline: this runs on every heartbeat, and a hung runtime is what it detects.
+      const res = await this.client.rt('status', { verbose: false }, 5_000);
+      return (res.status?.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message }));
+    } catch (e) {
+      throw criError(e, 'Unavailable', 'runtime status');
     }
   }
 

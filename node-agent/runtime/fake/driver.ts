@@ -15,6 +15,7 @@ import {
   type ExitResult,
   type ImageAuth,
   type Runtime,
+  type RuntimeCondition,
   type SandboxConfig,
   type SandboxHandle,
 } from '../runtime.js';
@@ -42,6 +43,15 @@ export class FakeRuntime implements Runtime {
 
   version(): Promise<{ runtimeName: string; runtimeVersion: string }> {
     return Promise.resolve({ runtimeName: 'fake', runtimeVersion: '1.0.0' });
+  }
+
+  status(): Promise<RuntimeCondition[]> {
+    const h = this.host.health;
+    if (!h.answering) return Promise.reject(new RuntimeError('Unavailable', 'runtime status: container runtime unavailable (fake runtime told not to answer)'));
+    return Promise.resolve([
+      { type: 'RuntimeReady', status: h.runtimeReady, reason: h.runtimeReady ? '' : 'FakeRuntimeNotReady', message: h.runtimeReady ? '' : 'fake runtime told to report not ready' },
+      { type: 'NetworkReady', status: h.networkReady, reason: h.networkReady ? '' : 'NetworkPluginNotReady', message: h.networkReady ? '' : 'fake runtime told to report its network not ready' },
+    ]);
   }
 
   updatePodCIDR(cidr: string): Promise<void> {

@@ -128,6 +128,8 @@ export class FakeHost {
   readonly sandboxes = new Map<string, FakeSandbox>();
   readonly containers = new Map<string, FakeContainer>();
   readonly imageConfig: Record<string, FakeImage>;
+  /** What status() reports: tests and chaos runs flip these to simulate a sick runtime. */
+  readonly health = { answering: true, runtimeReady: true, networkReady: true };
   private ipBase = 0;
   private ipCount = 0;
   private readonly usedIPs = new Set<number>();
