@@ -26,7 +26,8 @@ import { RouteReconciler } from './network/routes/reconciler.js';
 import { PROGRAMMED_REVISION_ANNOTATION, ServiceNetwork } from './network/service-network.js';
 import { formatIPv4, mustParseCidr } from '../proto/api/cidr.js';
 import { IpRouteTable, type RouteTable } from './network/routes/route-table.js';
-import { PodWorker, type WorkerContext } from './pod-worker.js';
+import { PodWorker, type WorkerContext } from './pod/worker.js';
+import { StatusWriter } from './pod/status-writer.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './runtime/labels.js';
 import { canStreamExec, type ContainerHandle, type ContainerInfo, type Runtime, type SandboxHandle } from './runtime/runtime.js';
 import { errors } from '../proto/api/errors.js';
@@ -89,6 +90,8 @@ export class NodeAgent {
   readonly runtime: Runtime;
   private readonly clock: Clock;
   private readonly workers = new Map<string, PodWorker>();
+  /** Posts the status of every pod of this node (batched, retried). */
+  readonly statusWriter: StatusWriter;
   private recovered = new Map<string, Recovered>();
   private heartbeat: Heartbeat | undefined;
   private source: PodSource | undefined;
@@ -112,11 +115,11 @@ export class NodeAgent {
     this.clock = opts.clock ?? realClock;
     this.log = (opts.log ?? pino({ level: 'info' })).child({ node: opts.nodeName });
     this.metrics = new AgentMetrics(opts.nodeName, () => ({
-      podsByPhase: () => this.count((w) => w.pod.status?.phase || 'Pending'),
+      podsByPhase: () => this.count((w) => w.status?.phase || 'Pending'),
       containersByState: () => {
         const out: Record<string, number> = {};
         for (const w of this.workers.values()) {
-          for (const cs of w.pod.status?.containerStatuses ?? []) {
+          for (const cs of w.status?.containerStatuses ?? []) {
             const s = cs.state?.running ? 'running' : cs.state?.terminated ? 'terminated' : 'waiting';
             out[s] = (out[s] ?? 0) + 1;
           }
@@ -126,6 +129,7 @@ export class NodeAgent {
     }));
     this.runtime = this.metrics.timed(opts.runtime);
     this.api = new AgentApi({ address: opts.controlPlane, token: opts.token, timeoutMs: opts.apiTimeoutMs });
+    this.statusWriter = new StatusWriter({ api: this.api, clock: this.clock, log: this.log, events: this.events });
   }
 
   private count(f: (w: PodWorker) => string): Record<string, number> {
@@ -192,6 +196,7 @@ export class NodeAgent {
       backoff: { ...DEFAULT_BACKOFF, ...o.backoff },
       metrics: this.metrics,
       events: this.events,
+      status: this.statusWriter,
       onTornDown: (w) => this.untrack(w),
       podDns: (pod) => this.services?.podDns(pod),
       awaitEndpointGone: async (podIP, timeoutMs) => {
@@ -328,6 +333,7 @@ export class NodeAgent {
     await this.source?.stop();
     for (const w of this.workers.values()) w.close();
     await Promise.all([...this.workers.values()].map((w) => w.settled()));
+    await this.statusWriter.stop();
     if (this.grpc) this.grpc.forceShutdown();
     await new Promise<void>((r) => (this.metricsServer ? this.metricsServer.close(() => r()) : r()));
     this.api.close();
@@ -338,9 +344,10 @@ export class NodeAgent {
     await this.heartbeat?.beat();
   }
 
-  /** Waits until every pod worker is idle. */
+  /** Waits until every pod worker is idle and the statuses they computed are posted (or failed). */
   async settled(): Promise<void> {
     await Promise.all([...this.workers.values()].map((w) => w.settled()));
+    await this.statusWriter.idle();
   }
 
   get controlPlaneReachable(): boolean {

@@ -1,0 +1,185 @@
+// The per-pod sync (the kubelet's SyncPod): sandbox first, then each container in order; a
+// container that exited is restarted per restartPolicy after its CrashLoopBackOff, a failed
+// start (image pull, config) is retried the same way. Each container's runtime config is built
+// here from ../pod-config.ts (containerMounts for its volumes, containerConfig for the rest).
+import type { Container } from '../../proto/gen/skiff/v1/core.js';
+import { rfc3339 } from '../heartbeat.js';
+import { containerConfig, containerMounts, pullPolicy, sandboxConfig } from '../pod-config.js';
+import type { PodRecord } from '../pod-record.js';
+import { willRestart } from '../pod-status.js';
+import type { ProberManager } from '../probes/manager.js';
+import { RuntimeError, type ContainerHandle } from '../runtime/runtime.js';
+import { exitOf, terminatedOf, type ContainerRun } from './container-run.js';
+import type { PodState, WorkerContext } from './state.js';
+
+type Sandbox = NonNullable<PodRecord['sandbox']>;
+type SandboxCfg = NonNullable<PodRecord['sandboxConfig']>;
+
+export class PodSync {
+  private warnedPullSecrets = false;
+
+  constructor(
+    private readonly s: PodState,
+    private readonly ctx: WorkerContext,
+    private readonly probes: ProberManager,
+    /** Marks the pod dirty (another pass). */
+    private readonly kick: () => void,
+    /** Hands the current status to the status writer. */
+    private readonly publishStatus: () => void,
+  ) {}
+
+  async ensureRunning(): Promise<void> {
+    const s = this.s;
+    const rt = this.ctx.runtime;
+    if (!s.record.sandbox) {
+      if (!s.record.startTime) s.record.startTime = rfc3339(this.ctx.clock.now());
+      try {
+        const cfg = sandboxConfig(s.pod, s.paths, this.ctx.podDns?.(s.pod));
+        s.record.sandbox = await rt.startSandbox(cfg);
+        s.record.sandboxConfig = cfg;
+        s.podError = undefined;
+      } catch (e) {
+        s.podError = { reason: 'FailedCreatePodSandBox', message: e instanceof Error ? e.message : String(e) };
+        this.publishStatus();
+        throw e;
+      }
+      await s.persist();
+    }
+    const sandbox = s.record.sandbox;
+    const sandboxCfg = s.record.sandboxConfig ?? sandboxConfig(s.pod, s.paths);
+    const policy = s.pod.spec?.restartPolicy || 'Always';
+    const now = this.ctx.clock.now();
+    for (const c of s.pod.spec?.containers ?? []) {
+      const run = s.run(c.name);
+      if (run.handle && !run.exit) continue;
+      if (run.handle && run.exit) {
+        if (!willRestart(policy, run.exit.exitCode)) continue;
+        if (run.restartAt === undefined) {
+          const ranMs = Math.max(0, (run.exitSeenMs ?? now) - run.startedAtMs);
+          const delay = run.backoff.afterCrash(ranMs);
+          if (delay > 0) {
+            this.restartAfter(run, now, delay);
+            this.ctx.events.emit('backoff', { pod: s.key, container: c.name, delayMs: delay, restartCount: run.restartCount });
+            continue;
+          }
+        } else if (now < run.restartAt) {
+          this.wakeAt(run, run.restartAt, now);
+          continue;
+        }
+        run.restartAt = undefined;
+        run.lastTerminated = terminatedOf(run);
+        // The exited attempt stays (its log is what `logs --previous` reads); the one before goes.
+        const older = run.previous;
+        run.previous = run.handle;
+        run.handle = undefined;
+        run.exit = undefined;
+        run.restartCount++;
+        if (older) {
+          await rt.destroyContainer(older).catch((e: unknown) => this.ctx.log.warn({ pod: s.key, err: String(e) }, 'removing old container'));
+        }
+        await s.persist();
+      }
+      // Not started yet (or due for restart), or a previous start failed and its retry is due.
+      if (run.restartAt !== undefined && now < run.restartAt) {
+        this.wakeAt(run, run.restartAt, now);
+        continue;
+      }
+      run.restartAt = undefined;
+      await this.startContainer(c, run, sandbox, sandboxCfg);
+    }
+  }
+
+  /** Starts a back-off: the container is due again delayMs from now. */
+  private restartAfter(run: ContainerRun, now: number, delayMs: number): void {
+    run.restartAt = now + delayMs;
+    run.timer?.cancel();
+    run.timer = this.ctx.clock.setTimeout(() => this.kick(), delayMs);
+  }
+
+  /**
+   * A pass found the restart not due yet. Re-arms the wake-up for the time left: Node starts a
+   * timer from the event loop's cached time, so under load it can fire before Date.now()
+   * reaches restartAt, and a pass that only skipped would leave the container waiting forever.
+   */
+  private wakeAt(run: ContainerRun, at: number, now: number): void {
+    run.timer?.cancel();
+    run.timer = this.ctx.clock.setTimeout(() => this.kick(), at - now);
+  }
+
+  private async startContainer(c: Container, run: ContainerRun, sandbox: Sandbox, sandboxCfg: SandboxCfg): Promise<void> {
+    const s = this.s;
+    const rt = this.ctx.runtime;
+    if (!run.waiting) run.waiting = { reason: 'ContainerCreating', message: '' };
+    try {
+      if (s.pod.spec?.imagePullSecrets.length && !this.warnedPullSecrets) {
+        this.warnedPullSecrets = true;
+        this.ctx.log.warn(
+          { pod: s.key, secrets: s.pod.spec.imagePullSecrets.map((x) => x.name) },
+          'imagePullSecrets ignored: Skiff has no Secret kind yet; pulling without credentials',
+        );
+      }
+      // The container's runtime config: its mounts (volumes), then command, env, user, limits.
+      const mounts = await containerMounts(s.pod, c, s.paths);
+      const cfg = containerConfig(s.pod, c, run.restartCount, mounts);
+      run.imageRef = await rt.ensureImage(c.image, pullPolicy(c));
+      const h = await rt.startContainer(sandbox, sandboxCfg, cfg);
+      run.handle = h;
+      run.exit = undefined;
+      run.waiting = undefined;
+      run.startFailures = 0;
+      const info = await rt.inspectContainer(h).catch(() => undefined);
+      run.startedAtMs = this.ctx.clock.now();
+      run.startedAt = info?.startedAt || rfc3339(run.startedAtMs);
+      if (info?.imageRef) run.imageRef = info.imageRef;
+      await s.persist();
+      this.ctx.events.emit('containerStarted', { pod: s.key, container: c.name, attempt: run.restartCount });
+      if (info?.state === 'exited') {
+        run.exit = exitOf(info);
+        this.kick();
+        return;
+      }
+      this.watchExit(c.name, run, h);
+      this.probes.start(c, run);
+    } catch (e) {
+      const reason = e instanceof RuntimeError ? e.reason : 'RunContainerError';
+      const message = e instanceof Error ? e.message : String(e);
+      run.startFailures = (run.startFailures ?? 0) + 1;
+      // As the kubelet shows it: ErrImagePull for the first failed pull, then ImagePullBackOff.
+      run.waiting =
+        reason === 'ErrImagePull' && run.startFailures > 1
+          ? { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}": ${message}` }
+          : { reason, message };
+      // Start failures back off like crashes (pull and config errors are retried slowly).
+      const delay = run.backoff.afterFailedStart();
+      this.restartAfter(run, this.ctx.clock.now(), delay);
+      if (run.startFailures === 1 || run.startFailures % 10 === 0) {
+        this.ctx.log.warn({ pod: s.key, container: c.name, reason, err: message, retryMs: delay, failures: run.startFailures }, 'container start failed');
+      }
+    }
+  }
+
+  /** Waits for the attempt's exit in the background; the exit marks the pod dirty. */
+  watchExit(name: string, run: ContainerRun, h: ContainerHandle): void {
+    const ac = new AbortController();
+    run.abort = ac;
+    this.ctx.runtime.waitContainer(h, ac.signal).then(
+      (exit) => {
+        if (run.handle !== h || ac.signal.aborted) return;
+        run.exit = exit;
+        run.exitSeenMs = this.ctx.clock.now();
+        this.probes.stop(name);
+        run.ready = false;
+        this.ctx.log.info({ pod: this.s.key, container: name, exitCode: exit.exitCode, reason: exit.reason }, 'container exited');
+        this.kick();
+      },
+      (e: unknown) => {
+        if (ac.signal.aborted || run.handle !== h) return;
+        this.ctx.log.warn({ pod: this.s.key, container: name, err: String(e) }, 'waiting for container failed');
+        // The next pass looks again (inspect on re-attach); keep the container as running.
+        this.ctx.clock.setTimeout(() => {
+          if (run.handle === h && !run.exit && !this.s.closed) this.watchExit(name, run, h);
+        }, 1000);
+      },
+    );
+  }
+}
