@@ -73,6 +73,8 @@ export interface NodeAgentOptions {
   capacity?: Record<string, string>;
   /** Deadline of each control-plane call. */
   apiTimeoutMs?: number;
+  /** How often emptyDirs with a sizeLimit on disk are measured for eviction (default 10 s). */
+  volumeStatsPeriodMs?: number;
 }
 
 interface Recovered {
@@ -155,6 +157,7 @@ export class NodeAgent {
       const { server, port } = await serveNodeAgent(o.listen, {
         status: () => this.status(),
         containersOf: (ns, name) => this.workerByKey(`${ns}/${name}`)?.pod.spec?.containers.map((c) => c.name),
+        initContainersOf: (ns, name) => this.workerByKey(`${ns}/${name}`)?.pod.spec?.initContainers.map((c) => c.name),
         logFile: (ns, name, c, prev) => this.workerByKey(`${ns}/${name}`)?.logFile(c, prev),
         exec: async (ns, name, c, cmd, timeoutSeconds) => {
           const h = this.workerByKey(`${ns}/${name}`)?.runningHandle(c);
@@ -197,6 +200,7 @@ export class NodeAgent {
       metrics: this.metrics,
       events: this.events,
       status: this.statusWriter,
+      volumeStatsPeriodMs: o.volumeStatsPeriodMs,
       onTornDown: (w) => this.untrack(w),
       podDns: (pod) => this.services?.podDns(pod),
       awaitEndpointGone: async (podIP, timeoutMs) => {

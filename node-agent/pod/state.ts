@@ -34,6 +34,8 @@ export interface WorkerContext {
   awaitEndpointGone?(podIP: string, timeoutMs: number): Promise<void>;
   /** The pod's resolver per its dnsPolicy; absent when the node runs no cluster DNS. */
   podDns?(pod: Pod): SandboxDns | undefined;
+  /** How often emptyDirs with a sizeLimit on disk are measured (default 10 s). */
+  volumeStatsPeriodMs?: number;
   /** Called once when the worker has torn its pod down. */
   onTornDown(w: PodWorker): void;
 }
@@ -46,6 +48,13 @@ export class PodState {
   /** Why the whole pod is not running (e.g. FailedCreatePodSandBox). */
   podError: { reason: string; message: string } | undefined;
   readonly runs = new Map<string, ContainerRun>();
+  /** The pod's volumes are set up (once per worker: tmpfs mounts survive an agent restart). */
+  volumesReady = false;
+  /**
+   * The pod is over: failed for a reason of its own (DeadlineExceeded, Evicted) or found
+   * terminal (Succeeded/Failed). Nothing is started again; the phase and reason stay.
+   */
+  final: { phase: string; reason: string; message: string } | undefined;
 
   constructor(
     public pod: Pod,
@@ -76,7 +85,11 @@ export class PodState {
   }
 
   containerSpec(name: string): Container | undefined {
-    return this.pod.spec?.containers.find((c) => c.name === name);
+    return this.pod.spec?.containers.find((c) => c.name === name) ?? this.pod.spec?.initContainers.find((c) => c.name === name);
+  }
+
+  isInit(name: string): boolean {
+    return this.pod.spec?.initContainers.some((c) => c.name === name) ?? false;
   }
 
   /** Where probes and hooks dial by default: the pod IP, or loopback for host networking. */

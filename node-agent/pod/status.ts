@@ -2,16 +2,23 @@
 // with its reason, CrashLoopBackOff, terminated), then the pure computation in pod-status.ts.
 import type { ContainerState, Pod, PodStatus } from '../../proto/gen/skiff/v1/core.js';
 import { backoffMessage } from '../backoff.js';
-import { computePodStatus, waiting, type ContainerView } from '../pod-status.js';
+import { computePodStatus, initDone, waiting, type ContainerView } from '../pod-status.js';
 import { containerID, terminatedOf } from './container-run.js';
 import type { PodState } from './state.js';
 
-export function containerViews(s: PodState): ContainerView[] {
+/**
+ * Views of the init containers (init) or the app containers. Like the kubelet, a container not
+ * created yet waits with PodInitializing while init containers run (and an init container
+ * being created shows the same), else ContainerCreating.
+ */
+export function containerViews(s: PodState, init = false, initializing = false): ContainerView[] {
   const m = s.pod.metadata!;
-  return (s.pod.spec?.containers ?? []).map((c) => {
+  const specs = (init ? s.pod.spec?.initContainers : s.pod.spec?.containers) ?? [];
+  const creating = init || initializing ? 'PodInitializing' : 'ContainerCreating';
+  return specs.map((c): ContainerView => {
     const run = s.runs.get(c.name);
     const base = { name: c.name, image: c.image, imageID: run?.imageRef ?? '', restartCount: run?.restartCount ?? 0 };
-    if (!run) return { ...base, containerID: '', state: waiting('ContainerCreating'), ready: false, started: false };
+    if (!run) return { ...base, containerID: '', state: waiting(creating), ready: false, started: false };
     const last: ContainerState | undefined = run.lastTerminated ? { terminated: run.lastTerminated } : undefined;
     const id = run.handle ? containerID(run.handle) : '';
     if (run.handle && !run.exit) {
@@ -26,9 +33,10 @@ export function containerViews(s: PodState): ContainerView[] {
         const msg = backoffMessage(run.backoff.delayMs, c.name, m.name, m.namespace, m.uid);
         return { ...base, containerID: id, state: waiting('CrashLoopBackOff', msg), lastState: { terminated: term }, ready: false, started: false };
       }
-      return { ...base, containerID: id, state: { terminated: term }, lastState: last, ready: false, started: false };
+      // A completed init container counts as ready, as the kubelet reports it.
+      return { ...base, containerID: id, state: { terminated: term }, lastState: last, ready: init && term.exitCode === 0, started: false };
     }
-    const w = run.waiting ?? { reason: 'ContainerCreating', message: '' };
+    const w = !run.waiting || run.waiting.reason === 'ContainerCreating' ? { reason: creating, message: '' } : run.waiting;
     return { ...base, containerID: '', state: waiting(w.reason, w.message), lastState: last, ready: false, started: false };
   });
 }
@@ -39,9 +47,12 @@ export function containerViews(s: PodState): ContainerView[] {
  */
 export function podStatusOf(s: PodState, prev: PodStatus | undefined, hostIP: string, now: string): PodStatus {
   const pod: Pod = { ...s.pod, status: prev ?? s.pod.status };
+  const initContainers = containerViews(s, true);
   return computePodStatus({
     pod,
-    containers: containerViews(s),
+    containers: containerViews(s, false, !initContainers.every(initDone)),
+    initContainers,
+    final: s.final,
     podIP: s.pod.spec?.hostNetwork ? hostIP : (s.record.sandbox?.podIP ?? ''),
     hostIP,
     startTime: s.record.startTime,

@@ -1,5 +1,6 @@
-// The per-pod sync (the kubelet's SyncPod): sandbox first, then each container in order; a
-// container that exited is restarted per restartPolicy after its CrashLoopBackOff, a failed
+// The per-pod sync (the kubelet's SyncPod): sandbox first, then the pod's volumes, then the
+// init containers one at a time to completion, then each app container in order; a container
+// that exited is restarted per restartPolicy after its CrashLoopBackOff, a failed
 // start (image pull, config) is retried the same way. Each container's runtime config is built
 // here from ../pod-config.ts (containerMounts for its volumes, containerConfig for the rest).
 import type { Container } from '../../proto/gen/skiff/v1/core.js';
@@ -10,6 +11,7 @@ import { willRestart } from '../pod-status.js';
 import type { ProberManager } from '../probes/manager.js';
 import { RuntimeError, type ContainerHandle } from '../runtime/runtime.js';
 import { exitOf, terminatedOf, type ContainerRun } from './container-run.js';
+import { setUpVolumes } from './volumes.js';
 import type { PodState, WorkerContext } from './state.js';
 
 type Sandbox = NonNullable<PodRecord['sandbox']>;
@@ -47,46 +49,77 @@ export class PodSync {
     }
     const sandbox = s.record.sandbox;
     const sandboxCfg = s.record.sandboxConfig ?? sandboxConfig(s.pod, s.paths);
+    if (!s.volumesReady) {
+      try {
+        await setUpVolumes(s.pod, s.paths);
+      } catch (e) {
+        s.podError = { reason: 'FailedMount', message: e instanceof Error ? e.message : String(e) };
+        this.publishStatus();
+        throw e;
+      }
+      s.volumesReady = true;
+      if (s.podError?.reason === 'FailedMount') s.podError = undefined;
+    }
     const policy = s.pod.spec?.restartPolicy || 'Always';
     const now = this.ctx.clock.now();
-    for (const c of s.pod.spec?.containers ?? []) {
-      const run = s.run(c.name);
-      if (run.handle && !run.exit) continue;
-      if (run.handle && run.exit) {
-        if (!willRestart(policy, run.exit.exitCode)) continue;
-        if (run.restartAt === undefined) {
-          const ranMs = Math.max(0, (run.exitSeenMs ?? now) - run.startedAtMs);
-          const delay = run.backoff.afterCrash(ranMs);
-          if (delay > 0) {
-            this.restartAfter(run, now, delay);
-            this.ctx.events.emit('backoff', { pod: s.key, container: c.name, delayMs: delay, restartCount: run.restartCount });
-            continue;
-          }
-        } else if (now < run.restartAt) {
-          this.wakeAt(run, run.restartAt, now);
-          continue;
+    if (!(await this.initContainers(policy, now, sandbox, sandboxCfg))) return;
+    for (const c of s.pod.spec?.containers ?? []) await this.syncContainer(c, policy, now, sandbox, sandboxCfg);
+  }
+
+  /**
+   * Init containers run one at a time, in order, each to completion (exit 0) before the next;
+   * a failed one is restarted per restartPolicy (Never: the pod fails). True once all are done.
+   */
+  private async initContainers(policy: string, now: number, sandbox: Sandbox, sandboxCfg: SandboxCfg): Promise<boolean> {
+    for (const c of this.s.pod.spec?.initContainers ?? []) {
+      const run = this.s.run(c.name);
+      if (run.handle && run.exit?.exitCode === 0) continue;
+      if (!(run.handle && !run.exit)) await this.syncContainer(c, policy, now, sandbox, sandboxCfg);
+      return false;
+    }
+    return true;
+  }
+
+  /** One container: leave it running, restart it after its back-off, or start it. */
+  private async syncContainer(c: Container, policy: string, now: number, sandbox: Sandbox, sandboxCfg: SandboxCfg): Promise<void> {
+    const s = this.s;
+    const rt = this.ctx.runtime;
+    const run = s.run(c.name);
+    if (run.handle && !run.exit) return;
+    if (run.handle && run.exit) {
+      if (!willRestart(policy, run.exit.exitCode)) return;
+      if (run.restartAt === undefined) {
+        const ranMs = Math.max(0, (run.exitSeenMs ?? now) - run.startedAtMs);
+        const delay = run.backoff.afterCrash(ranMs);
+        if (delay > 0) {
+          this.restartAfter(run, now, delay);
+          this.ctx.events.emit('backoff', { pod: s.key, container: c.name, delayMs: delay, restartCount: run.restartCount });
+          return;
         }
-        run.restartAt = undefined;
-        run.lastTerminated = terminatedOf(run);
-        // The exited attempt stays (its log is what `logs --previous` reads); the one before goes.
-        const older = run.previous;
-        run.previous = run.handle;
-        run.handle = undefined;
-        run.exit = undefined;
-        run.restartCount++;
-        if (older) {
-          await rt.destroyContainer(older).catch((e: unknown) => this.ctx.log.warn({ pod: s.key, err: String(e) }, 'removing old container'));
-        }
-        await s.persist();
-      }
-      // Not started yet (or due for restart), or a previous start failed and its retry is due.
-      if (run.restartAt !== undefined && now < run.restartAt) {
+      } else if (now < run.restartAt) {
         this.wakeAt(run, run.restartAt, now);
-        continue;
+        return;
       }
       run.restartAt = undefined;
-      await this.startContainer(c, run, sandbox, sandboxCfg);
+      run.lastTerminated = terminatedOf(run);
+      // The exited attempt stays (its log is what `logs --previous` reads); the one before goes.
+      const older = run.previous;
+      run.previous = run.handle;
+      run.handle = undefined;
+      run.exit = undefined;
+      run.restartCount++;
+      if (older) {
+        await rt.destroyContainer(older).catch((e: unknown) => this.ctx.log.warn({ pod: s.key, err: String(e) }, 'removing old container'));
+      }
+      await s.persist();
     }
+    // Not started yet (or due for restart), or a previous start failed and its retry is due.
+    if (run.restartAt !== undefined && now < run.restartAt) {
+      this.wakeAt(run, run.restartAt, now);
+      return;
+    }
+    run.restartAt = undefined;
+    await this.startContainer(c, run, sandbox, sandboxCfg);
   }
 
   /** Starts a back-off: the container is due again delayMs from now. */
@@ -139,7 +172,8 @@ export class PodSync {
         return;
       }
       this.watchExit(c.name, run, h);
-      this.probes.start(c, run);
+      if (s.isInit(c.name)) run.started = true;
+      else this.probes.start(c, run);
     } catch (e) {
       const reason = e instanceof RuntimeError ? e.reason : 'RunContainerError';
       const message = e instanceof Error ? e.message : String(e);

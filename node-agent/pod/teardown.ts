@@ -48,6 +48,29 @@ export class PodKiller {
     );
   }
 
+  /**
+   * The pod is over (deadline, eviction, terminal): no restart is pending any more and every
+   * running container stops with the pod's grace period. The sandbox stays until deletion.
+   */
+  async stopAll(): Promise<void> {
+    const s = this.s;
+    const grace = Number(s.pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS);
+    this.probes.stopAll();
+    for (const run of s.runs.values()) {
+      run.timer?.cancel();
+      run.restartAt = undefined;
+    }
+    await Promise.all(
+      [...s.runs.entries()].map(async ([name, run]) => {
+        if (!run.handle || run.exit) return;
+        run.ready = false;
+        await this.ctx.runtime.stopContainer(run.handle, grace).catch((e: unknown) =>
+          this.ctx.log.warn({ pod: s.key, container: name, err: String(e) }, 'stopping container failed'),
+        );
+      }),
+    );
+  }
+
   /** Stops containers with the grace period, removes the sandbox and the pod's files. */
   async terminate(): Promise<void> {
     const s = this.s;

@@ -15,6 +15,10 @@ import { PodState, type WorkerContext } from './state.js';
 import { podStatusOf } from './status.js';
 import { PodSync } from './sync.js';
 import { PodKiller } from './teardown.js';
+import { emptyDirOverLimit, hasDiskSizeLimit } from './volumes.js';
+
+/** How often on-disk emptyDirs with a sizeLimit are measured (the kubelet's housekeeping is 10 s). */
+const DEFAULT_VOLUME_STATS_PERIOD_MS = 10_000;
 
 export type { WorkerContext } from './state.js';
 
@@ -34,6 +38,9 @@ export class PodWorker {
   /** The status last computed (conditions keep their transition times from it). */
   private lastStatus: PodStatus | undefined;
   private readonly firstSeenMs: number;
+  private deadlineTimer: Timer | undefined;
+  private volumeTimer: Timer | undefined;
+  private volumeCheckDue = false;
   private startObserved = false;
   private idle: Promise<void> = Promise.resolve();
 
@@ -92,7 +99,8 @@ export class PodWorker {
     } else {
       this.podSync.watchExit(handle.name, run, handle);
       const c = s.containerSpec(handle.name);
-      if (c) this.probes.start(c, run);
+      if (s.isInit(handle.name)) run.started = true;
+      else if (c) this.probes.start(c, run);
     }
   }
 
@@ -162,6 +170,8 @@ export class PodWorker {
   close(): void {
     this.s.closed = true;
     this.retryTimer?.cancel();
+    this.deadlineTimer?.cancel();
+    this.volumeTimer?.cancel();
     this.probes.stopAll();
     for (const run of this.s.runs.values()) {
       run.timer?.cancel();
@@ -202,11 +212,69 @@ export class PodWorker {
       this.finish();
       return;
     }
-    const phase = this.s.pod.status?.phase;
+    const stored = this.s.pod.status;
+    const phase = stored?.phase;
     // A finished pod whose sandbox is gone (agent restart after a reboot) keeps its final status.
     if ((phase === 'Succeeded' || phase === 'Failed') && !this.s.record.sandbox) return;
-    await this.podSync.ensureRunning();
+    // Terminal is for good (as in Kubernetes): nothing of a finished pod starts again.
+    if ((phase === 'Succeeded' || phase === 'Failed') && !this.s.final) {
+      this.s.final = { phase, reason: stored?.reason ?? '', message: stored?.message ?? '' };
+    }
+    this.checkDeadline();
+    if (this.volumeCheckDue && !this.s.final) await this.checkVolumes();
+    if (!this.s.final) {
+      await this.podSync.ensureRunning();
+      this.checkDeadline();
+      this.armVolumeCheck();
+    }
+    if (this.s.final) {
+      this.deadlineTimer?.cancel();
+      this.volumeTimer?.cancel();
+      // Failed first (as the kubelet posts it), then the containers as they stopped.
+      this.publishStatus();
+      await this.killer.stopAll();
+    }
     this.publishStatus();
+  }
+
+  /** The pod fails on its own: no more restarts, every container stops. */
+  private fail(reason: string, message: string): void {
+    this.s.final = { phase: 'Failed', reason, message };
+    this.ctx.log.info({ pod: this.key, reason, message }, 'pod failed');
+    this.ctx.events.emit('podFailed', { pod: this.key, reason, message });
+  }
+
+  /** activeDeadlineSeconds, counted from the pod's startTime (the kubelet's activeDeadlineHandler). */
+  private checkDeadline(): void {
+    const seconds = this.s.pod.spec?.activeDeadlineSeconds;
+    this.deadlineTimer?.cancel();
+    this.deadlineTimer = undefined;
+    if (seconds === undefined || this.s.final) return;
+    const start = Date.parse(this.s.record.startTime || this.s.pod.status?.startTime || '');
+    if (Number.isNaN(start)) return;
+    const left = start + Number(seconds) * 1000 - this.ctx.clock.now();
+    if (left <= 0) {
+      this.fail('DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
+      return;
+    }
+    this.deadlineTimer = this.ctx.clock.setTimeout(() => this.kick(), left);
+  }
+
+  /** Pods with an emptyDir sizeLimit on disk are measured every volumeStatsPeriodMs. */
+  private armVolumeCheck(): void {
+    if (this.volumeTimer || this.s.final || !this.s.volumesReady || !hasDiskSizeLimit(this.s.pod)) return;
+    this.volumeTimer = this.ctx.clock.setTimeout(() => {
+      this.volumeTimer = undefined;
+      this.volumeCheckDue = true;
+      this.kick();
+    }, this.ctx.volumeStatsPeriodMs ?? DEFAULT_VOLUME_STATS_PERIOD_MS);
+  }
+
+  private async checkVolumes(): Promise<void> {
+    this.volumeCheckDue = false;
+    const over = await emptyDirOverLimit(this.s.pod, this.s.paths);
+    // The kubelet's eviction manager words it so.
+    if (over) this.fail('Evicted', `Usage of EmptyDir volume "${over.volume}" exceeds the limit "${over.limit}". `);
   }
 
   /** Computes the status and hands it to the status writer (which posts it when it changed). */
@@ -225,6 +293,8 @@ export class PodWorker {
   }
 
   private finish(): void {
+    this.deadlineTimer?.cancel();
+    this.volumeTimer?.cancel();
     this.done = true;
     this.s.closed = true;
     this.retryTimer?.cancel();
