@@ -136,6 +136,22 @@ describe('init containers', () => {
   });
 });
 
+describe('pod updates', () => {
+  it('restarts a running container on its new image when the pod\'s image is updated, whatever the policy', async () => {
+    const env = await setup();
+    await env.create('img', { restartPolicy: 'Never', containers: [{ name: 'app', image: 'skiff/hello:1' }] });
+    const p = await waitPod(env, 'img', (x) => x.status?.phase === 'Running', 'running');
+    const next = structuredClone(p);
+    next.spec!.containers[0]!.image = 'skiff/hello:2';
+    await env.client.update('Pod', next);
+    const after = await waitPod(env, 'img', (x) => x.status?.containerStatuses[0]?.restartCount === 1 && !!x.status.containerStatuses[0].state?.running, 'restarted');
+    expect(after.status?.containerStatuses[0]?.image).toBe('skiff/hello:2');
+    expect(after.status?.phase).toBe('Running');
+    const running = [...env.host.containers.values()].filter((c) => c.state === 'running');
+    expect(running.map((c) => c.cfg.image)).toEqual(['skiff/hello:2']);
+  });
+});
+
 describe('activeDeadlineSeconds', () => {
   it('fails the pod with DeadlineExceeded once it ran longer, stopping its containers for good', async () => {
     const clock = new ManualClock();

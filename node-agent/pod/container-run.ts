@@ -28,6 +28,10 @@ export interface ContainerRun {
   started: boolean;
   ready: boolean;
   abort?: AbortController;
+  /** spec image the running attempt was started from (undefined: adopted, taken as current). */
+  specImage?: string;
+  /** Being stopped because its spec image changed: restart at once whatever the policy. */
+  replacing?: boolean;
 }
 
 export function newRun(backoff: BackoffOptions, restartCount: number, lastTerminated?: ContainerStateTerminated): ContainerRun {

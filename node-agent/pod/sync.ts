@@ -85,9 +85,16 @@ export class PodSync {
     const s = this.s;
     const rt = this.ctx.runtime;
     const run = s.run(c.name);
-    if (run.handle && !run.exit) return;
+    if (run.handle && !run.exit) {
+      this.replaceIfImageChanged(c, run);
+      return;
+    }
     if (run.handle && run.exit) {
-      if (!willRestart(policy, run.exit.exitCode)) return;
+      if (run.replacing) {
+        // Its image changed: the kubelet restarts it at once, whatever the restart policy.
+        run.replacing = false;
+        run.restartAt = now;
+      } else if (!willRestart(policy, run.exit.exitCode)) return;
       if (run.restartAt === undefined) {
         const ranMs = Math.max(0, (run.exitSeenMs ?? now) - run.startedAtMs);
         const delay = run.backoff.afterCrash(ranMs);
@@ -120,6 +127,24 @@ export class PodSync {
     }
     run.restartAt = undefined;
     await this.startContainer(c, run, sandbox, sandboxCfg);
+  }
+
+  /**
+   * A running container whose spec image changed (the one in-place pod update Kubernetes
+   * allows for containers) is stopped with its grace period; its exit restarts it on the new image.
+   */
+  private replaceIfImageChanged(c: Container, run: ContainerRun): void {
+    if (run.specImage === undefined) run.specImage = c.image;
+    if (run.specImage === c.image || run.replacing || !run.handle) return;
+    run.replacing = true;
+    const h = run.handle;
+    const grace = Number(this.s.pod.spec?.terminationGracePeriodSeconds ?? 30);
+    this.ctx.log.info({ pod: this.s.key, container: c.name, from: run.specImage, to: c.image }, 'container image changed, will be restarted');
+    this.probes.stop(c.name);
+    run.ready = false;
+    this.ctx.runtime.stopContainer(h, grace).catch((e: unknown) =>
+      this.ctx.log.warn({ pod: this.s.key, container: c.name, err: String(e) }, 'stopping container failed'),
+    );
   }
 
   /** Starts a back-off: the container is due again delayMs from now. */
@@ -157,6 +182,7 @@ export class PodSync {
       run.imageRef = await rt.ensureImage(c.image, pullPolicy(c));
       const h = await rt.startContainer(sandbox, sandboxCfg, cfg);
       run.handle = h;
+      run.specImage = c.image;
       run.exit = undefined;
       run.waiting = undefined;
       run.startFailures = 0;
