@@ -102,6 +102,31 @@ describe('init containers', () => {
     expect(started).toEqual(['first', 'second', 'app']);
   });
 
+  it('a restarted agent re-attaches without running completed init containers again', async () => {
+    const env = await setup();
+    const started: string[] = [];
+    env.agent.events.on('containerStarted', (e) => started.push(e.container));
+    await env.create('again', {
+      initContainers: [{ name: 'setup', ...sh('exit 0') }],
+      containers: [{ name: 'app', image: 'skiff/hello:1' }],
+    });
+    await waitPod(env, 'again', (x) => x.status?.phase === 'Running', 'running');
+    await env.agent.settled();
+    await env.agent.stop();
+    expect(started).toEqual(['setup', 'app']);
+    const a2 = new NodeAgent({ ...env.agent.opts });
+    cleanups.push(() => a2.stop());
+    const restarted: string[] = [];
+    a2.events.on('containerStarted', (e) => restarted.push(e.container));
+    await a2.start();
+    await until(() => a2.podKeys().length === 1, 10_000, 'pod re-attached');
+    await a2.settled();
+    const p = (await env.get('again'))!;
+    expect(p.status?.phase).toBe('Running');
+    expect(p.status?.initContainerStatuses[0]?.state?.terminated?.exitCode).toBe(0);
+    expect(restarted).toEqual([]);
+  });
+
   it('restarts a failing init container with the crash back-off (OnFailure) and never starts the app', async () => {
     const env = await setup({ agent: { backoff: { initialMs: 600_000, maxMs: 600_000 } } });
     const started: string[] = [];
@@ -156,8 +181,13 @@ describe('activeDeadlineSeconds', () => {
   it('fails the pod with DeadlineExceeded once it ran longer, stopping its containers for good', async () => {
     const clock = new ManualClock();
     const env = await setup({ clock });
-    await env.create('batch', { activeDeadlineSeconds: 30, containers: [{ name: 'work', image: 'skiff/hello:1' }] });
-    await waitPod(env, 'batch', (x) => x.status?.phase === 'Running', 'running');
+    await env.create('batch', { activeDeadlineSeconds: 600, containers: [{ name: 'work', image: 'skiff/hello:1' }] });
+    const running = await waitPod(env, 'batch', (x) => x.status?.phase === 'Running', 'running');
+    // Lowered on the running pod (an update the API allows): the new deadline counts.
+    const lowered = structuredClone(running);
+    lowered.spec!.activeDeadlineSeconds = 30;
+    await env.client.update('Pod', lowered);
+    // Ordering does not matter: a deadline found passed on the update fails the pod at once.
     clock.advance(29_000);
     await env.agent.settled();
     expect((await env.get('batch'))?.status?.phase).toBe('Running');
