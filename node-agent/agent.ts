@@ -26,7 +26,8 @@ import { RouteReconciler } from './network/routes/reconciler.js';
 import { PROGRAMMED_REVISION_ANNOTATION, ServiceNetwork } from './network/service-network.js';
 import { formatIPv4, mustParseCidr } from '../proto/api/cidr.js';
 import { IpRouteTable, type RouteTable } from './network/routes/route-table.js';
-import { PodWorker, type WorkerContext } from './pod-worker.js';
+import { PodWorker, type WorkerContext } from './pod/worker.js';
+import { StatusWriter } from './pod/status-writer.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './runtime/labels.js';
 import { canStreamExec, type ContainerHandle, type ContainerInfo, type Runtime, type SandboxHandle } from './runtime/runtime.js';
 import { errors } from '../proto/api/errors.js';
@@ -77,6 +78,8 @@ export interface NodeAgentOptions {
   capacity?: Record<string, string>;
   /** Deadline of each control-plane call. */
   apiTimeoutMs?: number;
+  /** How often emptyDirs with a sizeLimit on disk are measured for eviction (default 10 s). */
+  volumeStatsPeriodMs?: number;
 }
 
 interface Recovered {
@@ -94,6 +97,8 @@ export class NodeAgent {
   readonly runtime: Runtime;
   private readonly clock: Clock;
   private readonly workers = new Map<string, PodWorker>();
+  /** Posts the status of every pod of this node (batched, retried). */
+  readonly statusWriter: StatusWriter;
   private recovered = new Map<string, Recovered>();
   private heartbeat: Heartbeat | undefined;
   private source: PodSource | undefined;
@@ -117,11 +122,11 @@ export class NodeAgent {
     this.clock = opts.clock ?? realClock;
     this.log = (opts.log ?? pino({ level: 'info' })).child({ node: opts.nodeName });
     this.metrics = new AgentMetrics(opts.nodeName, () => ({
-      podsByPhase: () => this.count((w) => w.pod.status?.phase || 'Pending'),
+      podsByPhase: () => this.count((w) => w.status?.phase || 'Pending'),
       containersByState: () => {
         const out: Record<string, number> = {};
         for (const w of this.workers.values()) {
-          for (const cs of w.pod.status?.containerStatuses ?? []) {
+          for (const cs of w.status?.containerStatuses ?? []) {
             const s = cs.state?.running ? 'running' : cs.state?.terminated ? 'terminated' : 'waiting';
             out[s] = (out[s] ?? 0) + 1;
           }
@@ -131,6 +136,7 @@ export class NodeAgent {
     }));
     this.runtime = this.metrics.timed(opts.runtime);
     this.api = new AgentApi({ address: opts.controlPlane, token: opts.token, timeoutMs: opts.apiTimeoutMs });
+    this.statusWriter = new StatusWriter({ api: this.api, clock: this.clock, log: this.log, events: this.events });
   }
 
   private count(f: (w: PodWorker) => string): Record<string, number> {
@@ -156,6 +162,7 @@ export class NodeAgent {
       const { server, port } = await serveNodeAgent(o.listen, {
         status: () => this.status(),
         containersOf: (ns, name) => this.workerByKey(`${ns}/${name}`)?.pod.spec?.containers.map((c) => c.name),
+        initContainersOf: (ns, name) => this.workerByKey(`${ns}/${name}`)?.pod.spec?.initContainers.map((c) => c.name),
         logFile: (ns, name, c, prev) => this.workerByKey(`${ns}/${name}`)?.logFile(c, prev),
         exec: async (ns, name, c, cmd, timeoutSeconds) => {
           const h = this.workerByKey(`${ns}/${name}`)?.runningHandle(c);
@@ -197,6 +204,8 @@ export class NodeAgent {
       backoff: { ...DEFAULT_BACKOFF, ...o.backoff },
       metrics: this.metrics,
       events: this.events,
+      status: this.statusWriter,
+      volumeStatsPeriodMs: o.volumeStatsPeriodMs,
       onTornDown: (w) => this.untrack(w),
       podDns: (pod) => this.services?.podDns(pod),
       awaitEndpointGone: async (podIP, timeoutMs) => {
@@ -338,6 +347,7 @@ export class NodeAgent {
     await this.source?.stop();
     for (const w of this.workers.values()) w.close();
     await Promise.all([...this.workers.values()].map((w) => w.settled()));
+    await this.statusWriter.stop();
     if (this.grpc) this.grpc.forceShutdown();
     await new Promise<void>((r) => (this.metricsServer ? this.metricsServer.close(() => r()) : r()));
     this.api.close();
@@ -348,9 +358,10 @@ export class NodeAgent {
     await this.heartbeat?.beat();
   }
 
-  /** Waits until every pod worker is idle. */
+  /** Waits until every pod worker is idle and the statuses they computed are posted (or failed). */
   async settled(): Promise<void> {
     await Promise.all([...this.workers.values()].map((w) => w.settled()));
+    await this.statusWriter.idle();
   }
 
   get controlPlaneReachable(): boolean {

@@ -12,6 +12,8 @@ export interface AgentEventMap {
   probeKill: [{ pod: string; container: string; probe: string }];
   /** The pod's sandbox is gone and its object confirmed deleted (or force-deleted already). */
   podTornDown: [{ pod: string; uid: string }];
+  /** The pod failed on its own (DeadlineExceeded, Evicted): its containers are being stopped. */
+  podFailed: [{ pod: string; reason: string; message: string }];
   /** Status written to the control plane. */
   statusPosted: [{ pod: string; phase: string }];
 }

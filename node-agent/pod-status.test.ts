@@ -65,3 +65,41 @@ describe('computePodStatus', () => {
     expect(statusEqual(undefined, PodStatus.fromPartial({}))).toBe(true);
   });
 });
+
+describe('init containers', () => {
+  const pod = podFixture('web', { nodeName: 'n1' });
+  const base = { pod, podIP: '10.88.0.5', hostIP: '192.168.1.2', startTime: '2026-01-01T00:00:00Z', now: 'T1' };
+  const app = c('app', { state: waiting('PodInitializing') });
+  const phase = (policy: string, inits: ContainerView[], apps: ContainerView[] = [app]) => podPhase(policy, apps, inits);
+
+  it.each<[string, string, ContainerView[], string]>([
+    ['one running: Pending', 'Always', [c('i1', { state: running })], 'Pending'],
+    ['first done, second not started: Pending', 'Always', [c('i1', { state: exited(0) }), c('i2', { state: waiting('PodInitializing') })], 'Pending'],
+    ['failed and backing off under OnFailure: Pending', 'OnFailure', [c('i1', { state: waiting('CrashLoopBackOff'), lastState: exited(1) })], 'Pending'],
+    ['failed under Never: Failed', 'Never', [c('i1', { state: exited(2) })], 'Failed'],
+    ['all done, app running: Running', 'Always', [c('i1', { state: exited(0) })], 'Running'],
+  ])('%s', (_name, policy, inits, want) => {
+    const apps = want === 'Running' ? [c('app', { state: running })] : [app];
+    expect(phase(policy, inits, apps)).toBe(want);
+  });
+
+  it('Initialized is False naming the incomplete ones, True once all exited 0; statuses listed', () => {
+    const s = computePodStatus({ ...base, containers: [app], initContainers: [c('i1', { state: exited(0), ready: true }), c('i2', { state: running })] });
+    const init = s.conditions.find((x) => x.type === 'Initialized')!;
+    expect(init).toMatchObject({ status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [i2]' });
+    expect(s.initContainerStatuses.map((x) => [x.name, x.ready])).toEqual([['i1', true], ['i2', false]]);
+    expect(s.phase).toBe('Pending');
+    const done = computePodStatus({ ...base, containers: [c('app', { state: running, ready: true })], initContainers: [c('i1', { state: exited(0), ready: true })] });
+    expect(done.conditions.find((x) => x.type === 'Initialized')?.status).toBe('True');
+    expect(done.phase).toBe('Running');
+  });
+
+  it('a final phase (deadline, eviction) wins over the containers, with its reason and message', () => {
+    const s = computePodStatus({
+      ...base, containers: [c('app', { state: running, ready: true })],
+      final: { phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' },
+    });
+    expect(s).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded' });
+    expect(s.conditions.find((x) => x.type === 'Ready')?.status).toBe('False');
+  });
+});

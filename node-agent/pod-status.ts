@@ -18,6 +18,13 @@ export interface ContainerView {
 export interface PodView {
   pod: Pod;
   containers: ContainerView[];
+  /** One view per spec.initContainers entry, in order. */
+  initContainers?: ContainerView[];
+  /**
+   * The pod ended for a reason of its own (activeDeadlineSeconds, eviction) or was already
+   * terminal when the agent found it: this phase, reason and message win over the containers'.
+   */
+  final?: { phase: string; reason: string; message: string };
   podIP: string;
   hostIP: string;
   startTime: string;
@@ -38,8 +45,26 @@ export function willRestart(policy: string, exitCode: number): boolean {
   return true;
 }
 
+/** An init container that ran to completion (exit 0). */
+export function initDone(c: ContainerView): boolean {
+  return c.state.terminated?.exitCode === 0;
+}
+
 /** The kubelet's getPhase over container states and the restart policy. */
-export function podPhase(policy: string, containers: ContainerView[]): string {
+export function podPhase(policy: string, containers: ContainerView[], initContainers: ContainerView[] = []): string {
+  let pendingInit = 0;
+  let failedInit = 0;
+  for (const c of initContainers) {
+    if (c.state.running) pendingInit++;
+    else if (c.state.terminated) {
+      if (c.state.terminated.exitCode !== 0) failedInit++;
+    } else if (c.lastState?.terminated) {
+      // Waiting to be restarted after a failure.
+      if (c.lastState.terminated.exitCode !== 0) failedInit++;
+    } else pendingInit++;
+  }
+  if (failedInit > 0 && policy === 'Never') return 'Failed';
+  if (pendingInit > 0 || failedInit > 0) return 'Pending';
   let pending = 0;
   let running = 0;
   let stopped = 0;
@@ -78,15 +103,19 @@ function condition(prev: Condition[], type: string, status: string, now: string,
 export function computePodStatus(v: PodView): PodStatus {
   const prev = v.pod.status ?? PodStatus.fromPartial({});
   const policy = v.pod.spec?.restartPolicy || 'Always';
-  const phase = podPhase(policy, v.containers);
+  const inits = v.initContainers ?? [];
+  const phase = v.final?.phase ?? podPhase(policy, v.containers, inits);
   const terminal = phase === 'Succeeded' || phase === 'Failed';
   const notReady = v.containers.filter((c) => !c.ready).map((c) => c.name);
   const allReady = v.containers.length > 0 && notReady.length === 0 && !terminal;
   const unready = terminal
     ? { reason: 'PodCompleted', message: '' }
     : { reason: 'ContainersNotReady', message: `containers with unready status: [${notReady.join(' ')}]` };
+  const incomplete = inits.filter((c) => !initDone(c)).map((c) => c.name);
   const conds: Condition[] = [
-    condition(prev.conditions, 'Initialized', 'True', v.now),
+    incomplete.length
+      ? condition(prev.conditions, 'Initialized', 'False', v.now, 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.join(' ')}]`)
+      : condition(prev.conditions, 'Initialized', 'True', v.now),
     allReady
       ? condition(prev.conditions, 'Ready', 'True', v.now)
       : condition(prev.conditions, 'Ready', 'False', v.now, unready.reason, unready.message),
@@ -95,7 +124,7 @@ export function computePodStatus(v: PodView): PodStatus {
       : condition(prev.conditions, 'ContainersReady', 'False', v.now, unready.reason, unready.message),
     condition(prev.conditions, 'PodScheduled', 'True', v.now),
   ];
-  const containerStatuses: ContainerStatus[] = v.containers.map((c) => ({
+  const toStatus = (c: ContainerView): ContainerStatus => ({
     name: c.name,
     state: c.state,
     lastState: c.lastState ?? {},
@@ -105,17 +134,17 @@ export function computePodStatus(v: PodView): PodStatus {
     imageID: c.imageID,
     containerID: c.containerID,
     started: c.started,
-  }));
+  });
   return PodStatus.fromPartial({
     phase,
     conditions: conds,
-    message: v.message ?? '',
-    reason: v.reason ?? '',
+    message: v.final?.message ?? v.message ?? '',
+    reason: v.final?.reason ?? v.reason ?? '',
     hostIP: v.hostIP,
     podIP: v.podIP,
     startTime: v.startTime,
-    containerStatuses,
-    initContainerStatuses: [],
+    containerStatuses: v.containers.map(toStatus),
+    initContainerStatuses: inits.map(toStatus),
     qosClass: prev.qosClass,
   });
 }

@@ -19,6 +19,8 @@ export interface LogSource {
   status(): Promise<AgentStatus>;
   /** Containers of a pod, or undefined when the pod is not on this node. */
   containersOf(namespace: string, pod: string): string[] | undefined;
+  /** Init containers can be named (logs, exec) but are never the default. */
+  initContainersOf?(namespace: string, pod: string): string[] | undefined;
   logFile(namespace: string, pod: string, container: string, previous: boolean): { path: string; running: () => boolean } | undefined;
   /** Runs cmd in the container; undefined when that container is not running now. */
   exec(namespace: string, pod: string, container: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult | undefined>;
@@ -95,7 +97,7 @@ function containerOf(src: LogSource, ns: string, pod: string, asked: string): st
     }
     return containers[0]!;
   }
-  if (!containers.includes(asked)) throw errors.badRequest(`container "${asked}" is not in pod ${ns}/${pod}; it has ${containers.join(', ')}`);
+  if (!containers.includes(asked) && !src.initContainersOf?.(ns, pod)?.includes(asked)) throw errors.badRequest(`container "${asked}" is not in pod ${ns}/${pod}; it has ${containers.join(', ')}`);
   return asked;
 }
 

@@ -16,6 +16,9 @@ describe('pod STATUS column (kubectl printPod)', () => {
     ['deletionTimestamp shows Terminating', pod('p', { metadata: { deletionTimestamp: ago(1000) }, status: { phase: 'Running' } }), 'Terminating'],
     ['init containers in progress', pod('p', { spec: { initContainers: [{ name: 'i', image: 'x' }] }, status: { phase: 'Pending', initContainerStatuses: [{ name: 'i', state: { running: {} } }] } }), 'Init:0/1'],
     ['a failing init container', pod('p', { spec: { initContainers: [{ name: 'i', image: 'x' }] }, status: { phase: 'Pending', initContainerStatuses: [{ name: 'i', restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 2 } } }] } }), 'Init:CrashLoopBackOff (exit 2)'],
+    ['a pod failed by its deadline shows the reason, not its stopped containers', pod('p', { status: { phase: 'Failed', reason: 'DeadlineExceeded', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] } }), 'DeadlineExceeded'],
+    ['an evicted pod shows Evicted', pod('p', { status: { phase: 'Failed', reason: 'Evicted', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 137, reason: 'Error' } } }] } }), 'Evicted'],
+    ['a failed init container under Never', pod('p', { spec: { initContainers: [{ name: 'i', image: 'x' }] }, status: { phase: 'Failed', initContainerStatuses: [{ name: 'i', state: { terminated: { exitCode: 1, reason: 'Error' } } }] } }), 'Init:Error'],
   ])('%s', (_name, p, want) => {
     expect(podStatus(p)).toBe(want);
   });

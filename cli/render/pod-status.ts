@@ -1,6 +1,7 @@
 // The STATUS, READY and RESTARTS columns of `get pods`, following kubectl's printPod: the
 // waiting or terminated reason of the last container that has one beats the phase, init
-// containers show "Init:n/m", a set deletionTimestamp shows Terminating. Skiff adds the last
+// containers show "Init:n/m", a set deletionTimestamp shows Terminating, a Failed pod with a
+// reason (DeadlineExceeded, Evicted) shows that reason. Skiff adds the last
 // exit code to CrashLoopBackOff, which is the first thing one wants to know.
 import type { ContainerStatus, Pod } from '../../proto/gen/skiff/v1/core.js';
 import { humanDuration } from './age.js';
@@ -52,6 +53,9 @@ export function podStatus(pod: Pod): string {
       reason = ready ? 'Running' : 'NotReady';
     }
   }
+  // A pod the node failed on its own account (DeadlineExceeded, Evicted): its containers were
+  // stopped for that reason, so their exits (Completed, Error) would hide why.
+  if (status?.phase === 'Failed' && status.reason) reason = status.reason;
   if (pod.metadata?.deletionTimestamp) reason = status?.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
   return reason;
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { unwrapAs } from '../../proto/api/kinds.js';
 import { Api } from '../../cli/client.js';
+import { unmountUnder } from '../../cli/up/containerd.js';
 import { CriClient } from '../../node-agent/runtime/cri/client.js';
 import { execSync } from '../../node-agent/runtime/cri/containers.js';
 import { LABEL_POD_NAME } from '../../node-agent/runtime/labels.js';
@@ -208,6 +209,8 @@ export class Cluster {
     await this.containerd?.stop().catch(() => undefined);
     await this.registry?.stop().catch(() => undefined);
     await this.etcd?.stop().catch(() => undefined);
+    // A stopped agent leaves its pods' tmpfs volumes mounted (a restarted one re-attaches).
+    if (this.dir) await unmountUnder(this.dir);
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,8 @@
 import type { AnyObject, KindInfo } from '../../../proto/api/kinds.js';
 import type { FieldCause } from '../../../proto/gen/skiff/v1/api.js';
 import type { Deployment, ReplicaSet } from '../../../proto/gen/skiff/v1/apps.js';
-import type { Node, Pod, Service } from '../../../proto/gen/skiff/v1/core.js';
+import { Pod as PodMsg, type Node, type Pod, type Service } from '../../../proto/gen/skiff/v1/core.js';
+import { applyDefaults } from '../defaults.js';
 import type { EndpointSlice } from '../../../proto/gen/skiff/v1/discovery.js';
 import type { Lease } from '../../../proto/gen/skiff/v1/coordination.js';
 import { validateDeployment, validateReplicaSet, validateSelectorUnchanged } from './apps.js';
@@ -11,6 +12,7 @@ import { Causes } from './causes.js';
 import { validateObjectMeta } from './meta.js';
 import { validateEndpointSlice, validateEndpointSliceUpdate } from './discovery.js';
 import { validatePodSpec } from './pod.js';
+import { validatePodUpdate } from './pod-update.js';
 import { validateService, validateServiceUpdate } from './service.js';
 import { parseCidr } from '../../../proto/api/cidr.js';
 
@@ -64,9 +66,14 @@ export function validateUpdate(info: KindInfo, o: AnyObject, old: AnyObject, sou
   if (info.kind === 'Service') validateServiceUpdate(o as Service, old as Service, c);
   if (info.kind === 'EndpointSlice') validateEndpointSliceUpdate(o as EndpointSlice, old as EndpointSlice, c);
   if (info.kind === 'Pod') {
-    const was = (old as Pod).spec?.nodeName ?? '';
-    const now = (o as Pod).spec?.nodeName ?? '';
-    if (was && now !== was) c.add('spec.nodeName', `field is immutable once the pod is bound (bound to "${was}")`);
+    // Both compared as today's defaults see them: a pod stored before a default existed (or
+    // written without defaults) must not look changed where no one changed it.
+    const defaulted = (p: Pod): Pod => {
+      const d = PodMsg.fromPartial(p);
+      applyDefaults(info, d);
+      return d;
+    };
+    validatePodUpdate(defaulted(o as Pod), defaulted(old as Pod), c);
   }
   if (info.kind === 'Node') {
     // As Kubernetes: a node's range is set once (by its agent or the node IPAM controller);

@@ -13,6 +13,7 @@ const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
 const TOLERATION_OPS = ['Exists', 'Equal'];
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+const EMPTY_DIR_MEDIA = ['', 'Memory'];
 
 const notIn = (v: string, allowed: string[]): string => `unsupported value "${v}": supported values: ${allowed.map((a) => `"${a}"`).join(', ')}`;
 
@@ -132,7 +133,7 @@ function validateContainer(ct: Container, path: string, volumes: Set<string>, c:
       c.add(join(path, 'startupProbe.successThreshold'), 'must be 1');
     }
   } else {
-    for (const f of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+    for (const f of ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'] as const) {
       if (ct[f]) c.add(join(path, f), 'may not be set for init containers');
     }
   }
@@ -154,6 +155,8 @@ export function validatePodSpec(s: PodSpec | undefined, path: string, c: Causes)
     if (sources === 0) c.add(vp, 'must specify a volume type: emptyDir or hostPath');
     if (sources > 1) c.add(vp, 'may not specify more than 1 volume type');
     if (v.hostPath && !v.hostPath.path) c.add(join(vp, 'hostPath.path'), 'required');
+    // HugePages-* media need hugepage accounting on the node, which the agent does not do.
+    if (v.emptyDir?.medium && !EMPTY_DIR_MEDIA.includes(v.emptyDir.medium)) c.add(join(vp, 'emptyDir.medium'), notIn(v.emptyDir.medium, EMPTY_DIR_MEDIA));
     if (v.emptyDir?.sizeLimit) quantities({ sizeLimit: v.emptyDir.sizeLimit }, join(vp, 'emptyDir'), c);
   });
   if (s.containers.length === 0) c.add(join(path, 'containers'), 'required: a pod needs at least one container');

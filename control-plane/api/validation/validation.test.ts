@@ -170,3 +170,82 @@ describe('names', () => {
     expect(portName(v) === '').toBe(ok);
   });
 });
+
+describe('pod updates (ValidatePodUpdate)', () => {
+  const podDoc = (edit: (spec: JsonObject & { containers: JsonObject[] }) => void = () => undefined) => {
+    const spec = {
+      nodeName: 'n1',
+      activeDeadlineSeconds: 60,
+      tolerations: [{ key: 'a', operator: 'Exists' }],
+      initContainers: [{ name: 'init', image: 'busybox:1' }],
+      containers: [{ name: 'app', image: 'web:1', ports: [{ containerPort: 80 }] }],
+    } as JsonObject & { containers: JsonObject[] };
+    edit(spec);
+    const { info, object } = fromManifest({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec });
+    applyDefaults(info, object);
+    return { info, object };
+  };
+  const check = (edit: (spec: JsonObject & { containers: JsonObject[] }) => void): string[] => {
+    const old = podDoc();
+    const next = podDoc(edit);
+    return validateUpdate(old.info, next.object, old.object).map((c) => `${c.field}: ${c.message}`);
+  };
+
+  it('allows images, a lower activeDeadlineSeconds, added tolerations and label-only changes', () => {
+    expect(check((s) => {
+      s.containers[0]!.image = 'web:2';
+      (s.initContainers as JsonObject[])[0]!.image = 'busybox:2';
+      s.activeDeadlineSeconds = 30;
+      s.tolerations = [{ key: 'a', operator: 'Exists' }, { key: 'b', operator: 'Exists' }];
+    })).toEqual([]);
+    expect(check(() => undefined)).toEqual([]);
+  });
+
+  it('lets the scheduler bind an unbound pod once', () => {
+    const unbound = podDoc((s) => delete s.nodeName);
+    const bound = podDoc();
+    expect(validateUpdate(unbound.info, bound.object, unbound.object)).toEqual([]);
+    expect(validateUpdate(bound.info, podDoc((s) => (s.nodeName = 'n2')).object, bound.object).map((c) => c.field)).toEqual(['spec.nodeName']);
+  });
+
+  it('sets activeDeadlineSeconds when unset, never raises or removes it', () => {
+    const none = podDoc((s) => delete s.activeDeadlineSeconds);
+    expect(validateUpdate(none.info, podDoc().object, none.object)).toEqual([]);
+    expect(check((s) => (s.activeDeadlineSeconds = 120))).toEqual(['spec.activeDeadlineSeconds: Invalid value: 120: must be less than or equal to previous value']);
+    expect(check((s) => delete s.activeDeadlineSeconds)).toEqual(['spec.activeDeadlineSeconds: Invalid value: "null": must not update from a positive integer to nil value']);
+  });
+
+  it('refuses removing a toleration', () => {
+    expect(check((s) => (s.tolerations = []))).toEqual(['spec.tolerations: Forbidden: existing toleration can not be modified or removed (only additions are allowed)']);
+  });
+
+  it('refuses any other change, naming the paths that changed', () => {
+    const msg = (paths: string) =>
+      'spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,' +
+      `\`spec.activeDeadlineSeconds\`,\`spec.tolerations\` (only additions to existing tolerations) (changed: ${paths})`;
+    expect(check((s) => ((s.containers[0]!.ports as JsonObject[])[0]!.containerPort = 8080))).toEqual([msg('spec.containers[0].ports[0].containerPort')]);
+    expect(check((s) => {
+      s.containers[0]!.command = ['sh'];
+      s.terminationGracePeriodSeconds = 5;
+    })).toEqual([msg('spec.containers[0].command, spec.terminationGracePeriodSeconds')]);
+    expect(check((s) => s.containers.push({ name: 'side', image: 'x:1' }))).toEqual([msg('spec.containers')]);
+    expect(check((s) => (s.restartPolicy = 'Never'))).toEqual([msg('spec.restartPolicy')]);
+  });
+});
+
+describe('emptyDir volumes', () => {
+  it('accept medium "" and Memory only, naming the field', () => {
+    const pod = (medium: string) => fromManifest({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' },
+      spec: { volumes: [{ name: 'v', emptyDir: { medium } }], containers: [{ name: 'a', image: 'x:1' }] },
+    });
+    const say = (medium: string) => {
+      const { info, object } = pod(medium);
+      applyDefaults(info, object);
+      return validateObject(info, object).map((c) => `${c.field}: ${c.message}`);
+    };
+    expect(say('Memory')).toEqual([]);
+    expect(say('')).toEqual([]);
+    expect(say('HugePages-2Mi')).toEqual(['spec.volumes[0].emptyDir.medium: unsupported value "HugePages-2Mi": supported values: "", "Memory"']);
+  });
+});
