@@ -69,7 +69,10 @@ export class Heartbeat {
       this.log.info({ node: this.id.nodeName }, 'registered node');
     } catch (e) {
       if (!isApiError(e, 'AlreadyExists')) throw e;
+      const hadRange = !!this.id.podCIDR;
       node = await this.takeOver();
+      // Restarted without --pod-cidr and given the Node's range: healthy now, not "waiting".
+      if (!hadRange && this.id.podCIDR) await this.currentHealth();
     }
     this.node = node;
     node = await this.postStatus(true);
