@@ -31,6 +31,8 @@ import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UI
 import { canStreamExec, type ContainerHandle, type ContainerInfo, type Runtime, type SandboxHandle } from './runtime/runtime.js';
 import { errors } from '../proto/api/errors.js';
 import { serveNodeAgent } from './server.js';
+import { claimHostPath } from './volumes/claim-path.js';
+import { LocalPathProvisioner } from './volumes/local-path/provisioner.js';
 
 export interface NodeAgentOptions {
   nodeName: string;
@@ -72,6 +74,8 @@ export interface NodeAgentOptions {
   capacity?: Record<string, string>;
   /** Deadline of each control-plane call. */
   apiTimeoutMs?: number;
+  /** The local-path provisioner's directory on this node (--local-path-dir); undefined: off. */
+  localPathDir?: string;
 }
 
 interface Recovered {
@@ -94,6 +98,7 @@ export class NodeAgent {
   private source: PodSource | undefined;
   private nodeWatch: ListWatch<'Node'> | undefined;
   private cidrWait: PodCidrWait | undefined;
+  private localPath: LocalPathProvisioner | undefined;
   private podsStarting = false;
   /** Host-gw routes and masquerade (undefined when off). */
   routes: RouteReconciler | undefined;
@@ -193,6 +198,7 @@ export class NodeAgent {
       metrics: this.metrics,
       events: this.events,
       onTornDown: (w) => this.untrack(w),
+      claimPath: (pod, src) => claimHostPath(this.api, o.nodeName, pod, src),
       podDns: (pod) => this.services?.podDns(pod),
       awaitEndpointGone: async (podIP, timeoutMs) => {
         const services = this.services;
@@ -215,6 +221,12 @@ export class NodeAgent {
       this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'cannot register yet; will retry');
     }
     this.heartbeat.start();
+    if (o.localPathDir) {
+      this.localPath = new LocalPathProvisioner({
+        api: this.api, nodeName: o.nodeName, dir: o.localPathDir, clock: this.clock, log: this.log.child({ component: 'local-path' }),
+      });
+      await this.localPath.start();
+    }
     this.startNetwork();
     if (this.id.podCIDR) await this.usePodCIDR(this.id.podCIDR, false);
     this.log.info({ runtime: this.runtime.name, port: this.port, stateDir: o.stateDir }, 'node agent started');
@@ -322,6 +334,7 @@ export class NodeAgent {
     this.stopped = true;
     this.heartbeat?.stop();
     this.cidrWait?.stop();
+    await this.localPath?.stop();
     await this.nodeWatch?.stop();
     await this.routes?.stop();
     await this.services?.stop(this.opts.cleanup ?? false);

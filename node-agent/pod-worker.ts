@@ -13,7 +13,7 @@ import { sleep, type Clock, type Timer } from '../proto/api/clock.js';
 import type { AgentEvents } from './events.js';
 import { rfc3339 } from './heartbeat.js';
 import type { AgentMetrics } from './metrics.js';
-import { containerConfig, containerMounts, podPaths, pullPolicy, sandboxConfig, type PodPaths } from './pod-config.js';
+import { containerConfig, containerMounts, podPaths, pullPolicy, sandboxConfig, type ClaimPathResolver, type PodPaths } from './pod-config.js';
 import { saveRecord, type PodRecord } from './pod-record.js';
 import { computePodStatus, statusEqual, waiting, willRestart, type ContainerView } from './pod-status.js';
 import { probeCheck, ProbeConfigError } from './probes/handlers.js';
@@ -40,6 +40,8 @@ export interface WorkerContext {
   podDns?(pod: Pod): SandboxDns | undefined;
   /** Called once when the worker has torn its pod down. */
   onTornDown(w: PodWorker): void;
+  /** Where a persistentVolumeClaim volume is on this node. */
+  claimPath?: ClaimPathResolver;
 }
 
 interface ContainerRun {
@@ -389,7 +391,7 @@ export class PodWorker {
           'imagePullSecrets ignored: Skiff has no Secret kind yet; pulling without credentials',
         );
       }
-      const mounts = await containerMounts(this.pod, c, this.paths);
+      const mounts = await containerMounts(this.pod, c, this.paths, this.ctx.claimPath);
       const cfg = containerConfig(this.pod, c, run.restartCount, mounts);
       run.imageRef = await rt.ensureImage(c.image, pullPolicy(c));
       const h = await rt.startContainer(sandbox, sandboxCfg, cfg);

@@ -11,7 +11,7 @@ import {
   hostnameAffinity, LOCAL_PATH_DIR_ANNOTATION, LOCAL_PATH_FINALIZER, LOCAL_PATH_PROVISIONER, PROVISIONED_BY_ANNOTATION,
   provisionedVolumeName, PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER, SELECTED_NODE_ANNOTATION,
 } from '../../../proto/api/storage.js';
-import { claimClass, defaultClass, findBestMatch, podsUsingClaim, refersTo } from './match.js';
+import { claimClass, defaultClass, findBestMatch, podsUsingClaim, refersTo } from '../storage/match.js';
 
 export interface Snapshot {
   claims: ReadonlyMap<string, PersistentVolumeClaim>;

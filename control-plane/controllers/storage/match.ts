@@ -1,3 +1,4 @@
+// Shared by the volume binding controller and the scheduler: claim/volume matching rules.
 // Which volume a claim may bind to, as Kubernetes' PV controller's findBestMatch: same class,
 // every requested access mode, at least the requested size, not bound to another claim; the
 // smallest such volume wins (then the name, so the choice is stable). Pure.
