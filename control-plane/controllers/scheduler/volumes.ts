@@ -7,7 +7,9 @@
 import type { Node, Pod } from '../../../proto/gen/skiff/v1/core.js';
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../../proto/gen/skiff/v1/storage.js';
 import { LOCAL_PATH_PROVISIONER, pinnedNode, SELECTED_NODE_ANNOTATION, volumeFitsNode } from '../../../proto/api/storage.js';
-import { findBestMatch, refersTo } from '../storage/match.js';
+import { defaultClass, findBestMatch, refersTo } from '../storage/match.js';
+
+const hasDefault = (state: VolumeState): boolean => defaultClass([...state.classes.values()]) !== undefined;
 
 export interface VolumeState {
   /** By "namespace/name". */
@@ -72,7 +74,7 @@ export function podVolumes(pod: Pod, state: VolumeState | undefined, inUse: read
       else bound.push({ claim: name, volume: pv });
       continue;
     }
-    const cls = claim.spec?.storageClassName;
+    const cls = claim.spec?.storageClassName ?? (hasDefault(state) ? undefined : '');
     if (cls === undefined) {
       wait = true; // the default class is being filled in
       continue;

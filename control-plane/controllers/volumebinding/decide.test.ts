@@ -63,6 +63,12 @@ describe('syncClaim', () => {
     expect((p.writes[0]!.object as PersistentVolumeClaim).spec?.storageClassName).toBe('local-path');
   });
 
+  it('with no default class, a claim without one binds to a volume without a class', () => {
+    const c = claim('data', { cls: null });
+    const p = syncClaim(c, snap({ classes: [], claims: [c], volumes: [volume('plain', { size: '5Gi' })] }));
+    expect(p.writes.map((w) => [w.op, w.object.metadata?.name])).toEqual([['updateVolume', 'plain']]);
+  });
+
   it('waits for the first consumer: no volume before the scheduler names a node', () => {
     const p = syncClaim(claim('data'), snap({ nodes: [node('n1', '/var/lib/lp')] }));
     expect(p.writes).toEqual([]);

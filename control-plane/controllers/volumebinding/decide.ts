@@ -125,9 +125,8 @@ export function syncClaim(claim: PersistentVolumeClaim, snap: Snapshot): Plan {
     return none();
   }
   const spec = claim.spec!;
-  if (spec.storageClassName === undefined) {
-    const def = defaultClass([...snap.classes.values()]);
-    if (!def) return none();
+  const def = spec.storageClassName === undefined ? defaultClass([...snap.classes.values()]) : undefined;
+  if (def) {
     const next = PersistentVolumeClaim.fromPartial(claim);
     next.spec!.storageClassName = def.metadata!.name;
     return plan([{ op: 'updateClaim', object: next }]);
@@ -142,6 +141,7 @@ export function syncClaim(claim: PersistentVolumeClaim, snap: Snapshot): Plan {
       return plan([{ op: 'updateClaim', object: next }]);
     }
   }
+  // Unset with no default class: only volumes without a class fit, as in Kubernetes.
   const cls = claimClass(claim) ?? '';
   const sc = cls ? snap.classes.get(cls) : undefined;
   if (cls && !sc) {
