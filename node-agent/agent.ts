@@ -33,6 +33,8 @@ import { canStreamExec, type ContainerHandle, type ContainerInfo, type Runtime, 
 import { errors } from '../proto/api/errors.js';
 import { serveNodeAgent } from './server.js';
 import { assess, DEFAULT_NODEFS_AVAILABLE, parseDiskThreshold, probeHealth, type DiskThreshold } from './node-health.js';
+import { claimHostPath } from './volumes/claim-path.js';
+import { LocalPathProvisioner } from './volumes/local-path/provisioner.js';
 
 export interface NodeAgentOptions {
   nodeName: string;
@@ -80,6 +82,8 @@ export interface NodeAgentOptions {
   apiTimeoutMs?: number;
   /** How often emptyDirs with a sizeLimit on disk are measured for eviction (default 10 s). */
   volumeStatsPeriodMs?: number;
+  /** The local-path provisioner's directory on this node (--local-path-dir); undefined: off. */
+  localPathDir?: string;
 }
 
 interface Recovered {
@@ -104,6 +108,7 @@ export class NodeAgent {
   private source: PodSource | undefined;
   private nodeWatch: ListWatch<'Node'> | undefined;
   private cidrWait: PodCidrWait | undefined;
+  private localPath: LocalPathProvisioner | undefined;
   private podsStarting = false;
   /** Host-gw routes and masquerade (undefined when off). */
   routes: RouteReconciler | undefined;
@@ -207,6 +212,7 @@ export class NodeAgent {
       status: this.statusWriter,
       volumeStatsPeriodMs: o.volumeStatsPeriodMs,
       onTornDown: (w) => this.untrack(w),
+      claimPath: (pod, src) => claimHostPath(this.api, o.nodeName, pod, src),
       podDns: (pod) => this.services?.podDns(pod),
       awaitEndpointGone: async (podIP, timeoutMs) => {
         const services = this.services;
@@ -234,6 +240,12 @@ export class NodeAgent {
       this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'cannot register yet; will retry');
     }
     this.heartbeat.start();
+    if (o.localPathDir) {
+      this.localPath = new LocalPathProvisioner({
+        api: this.api, nodeName: o.nodeName, dir: o.localPathDir, clock: this.clock, log: this.log.child({ component: 'local-path' }),
+      });
+      await this.localPath.start();
+    }
     this.startNetwork();
     if (this.id.podCIDR) await this.usePodCIDR(this.id.podCIDR, false);
     this.log.info({ runtime: this.runtime.name, port: this.port, stateDir: o.stateDir }, 'node agent started');
@@ -341,6 +353,7 @@ export class NodeAgent {
     this.stopped = true;
     this.heartbeat?.stop();
     this.cidrWait?.stop();
+    await this.localPath?.stop();
     await this.nodeWatch?.stop();
     await this.routes?.stop();
     await this.services?.stop(this.opts.cleanup ?? false);

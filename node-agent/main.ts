@@ -3,6 +3,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import pino, { type Logger } from 'pino';
 import { NodeAgent } from './agent.js';
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     .option('--cluster-domain <domain>', 'the cluster\'s DNS domain', 'cluster.local')
     .option('--cleanup', 'on shutdown, remove what the agent programmed on the node (the proxy\'s nft table)')
     .option('--state-dir <dir>', 'where the agent keeps pod records, volumes and logs', '/var/lib/skiff/agent')
+    .option('--local-path-dir <dir>', 'where the built-in local-path provisioner keeps PersistentVolume directories (default: <state-dir>/volumes/local-path)')
     .option('--listen <addr>', 'NodeAgent gRPC address (published in the Node status)', '127.0.0.1:10250')
     .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port)')
     .option('--node-labels <k=v,...>', 'extra labels for the Node', parseLabels, {})
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; maxLogFollows: number; logLevel: string;
     clusterCidr: string; routes?: boolean;
     proxy?: boolean; proxyTable: string; serviceClusterIpRange: string;
-    clusterDns?: boolean; clusterDnsAddress?: string; clusterDomain: string; cleanup?: boolean;
+    clusterDns?: boolean; clusterDnsAddress?: string; clusterDomain: string; cleanup?: boolean; localPathDir?: string;
   }>();
   const log = pino({ level: o.logLevel });
   if (o.runtime !== 'cri' && o.runtime !== 'fake') program.error(`--runtime must be cri or fake, got "${o.runtime}"`);
@@ -132,6 +134,7 @@ async function main(): Promise<void> {
     backoff: { initialMs: o.crashloopInitialSeconds * 1000, maxMs: o.crashloopMaxSeconds * 1000 },
     nodeIP: o.nodeIp,
     maxLogFollows: o.maxLogFollows,
+    localPathDir: resolve(o.localPathDir ?? join(o.stateDir, 'volumes', 'local-path')),
     log,
   });
   await agent.start();

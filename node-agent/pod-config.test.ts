@@ -98,4 +98,24 @@ describe('volumes', () => {
     await expect(containerMounts(p, p.spec!.containers[1]!, paths)).rejects.toThrow(/is not a directory/);
     await expect(containerMounts(p, p.spec!.containers[2]!, paths)).rejects.toThrow(/names no volume/);
   });
+
+  it('mounts a claim at the directory its resolver gives, read-only when the volume says so', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skiff-vol-'));
+    const p = pod({
+      volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }, { name: 'r', persistentVolumeClaim: { claimName: 'ref', readOnly: true } }],
+      containers: [{ name: 'a', image: 'i:1', volumeMounts: [{ name: 'd', mountPath: '/d', subPath: 'sub' }, { name: 'r', mountPath: '/r' }] }],
+    });
+    const paths = podPaths(dir, { namespace: 'ns', name: 'p', uid: 'u1' });
+    const asked: string[] = [];
+    const resolver = (_pod: Pod, src: { claimName: string }): Promise<string> => {
+      asked.push(src.claimName);
+      return Promise.resolve(join(dir, 'lp', `pvc-${src.claimName}`));
+    };
+    expect(await containerMounts(p, p.spec!.containers[0]!, paths, resolver)).toEqual([
+      { containerPath: '/d', hostPath: join(dir, 'lp', 'pvc-data', 'sub'), readOnly: false },
+      { containerPath: '/r', hostPath: join(dir, 'lp', 'pvc-ref'), readOnly: true },
+    ]);
+    expect(asked).toEqual(['data', 'ref']);
+    await expect(containerMounts(p, p.spec!.containers[0]!, paths)).rejects.toThrow(/cannot mount claims/);
+  });
 });

@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Container, Pod } from '../proto/gen/skiff/v1/core.js';
+import type { Container, PersistentVolumeClaimVolumeSource, Pod } from '../proto/gen/skiff/v1/core.js';
 import { RuntimeError, type ContainerConfig, type Mount, type PortMapping, type SandboxConfig, type SandboxDns } from './runtime/runtime.js';
 import { cpuMillis, memoryBytes } from '../proto/api/quantity.js';
 
@@ -77,14 +77,20 @@ export function sandboxConfig(pod: Pod, paths: PodPaths, dns?: SandboxDns): Sand
   };
 }
 
+/** The host directory of a persistentVolumeClaim volume (node-agent/volumes/claim-path.ts). */
+export type ClaimPathResolver = (pod: Pod, src: PersistentVolumeClaimVolumeSource) => Promise<string>;
+
 /** Prepares the volumes a container mounts (creating emptyDirs and *OrCreate host paths). */
-export async function containerMounts(pod: Pod, c: Container, paths: PodPaths): Promise<Mount[]> {
+export async function containerMounts(pod: Pod, c: Container, paths: PodPaths, claimPath?: ClaimPathResolver): Promise<Mount[]> {
   const mounts: Mount[] = [];
   for (const vm of c.volumeMounts) {
     const v = pod.spec!.volumes.find((x) => x.name === vm.name);
     if (!v) throw configError(`container ${c.name}: volumeMount "${vm.name}" names no volume of the pod`);
     let hostPath: string;
-    if (v.hostPath) {
+    if (v.persistentVolumeClaim) {
+      if (!claimPath) throw configError(`persistentVolumeClaim volume "${v.name}": this node agent cannot mount claims`);
+      hostPath = await claimPath(pod, v.persistentVolumeClaim);
+    } else if (v.hostPath) {
       hostPath = v.hostPath.path;
       const t = v.hostPath.type;
       if (t === 'DirectoryOrCreate') await mkdir(hostPath, { recursive: true });
@@ -103,7 +109,7 @@ export async function containerMounts(pod: Pod, c: Container, paths: PodPaths): 
       hostPath = join(hostPath, vm.subPath);
       if (!v.hostPath || v.hostPath.type === 'DirectoryOrCreate' || !existsSync(hostPath)) await mkdir(hostPath, { recursive: true });
     }
-    mounts.push({ containerPath: vm.mountPath, hostPath, readOnly: vm.readOnly });
+    mounts.push({ containerPath: vm.mountPath, hostPath, readOnly: vm.readOnly || !!v.persistentVolumeClaim?.readOnly });
   }
   return mounts;
 }

@@ -1,6 +1,6 @@
 // skiff describe TYPE NAME: the object, a summary, and its events (found by involvedObject.uid).
 import { unwrap, unwrapAs } from '../../proto/api/kinds.js';
-import type { Event } from '../../proto/gen/skiff/v1/core.js';
+import type { Event, Pod } from '../../proto/gen/skiff/v1/core.js';
 import type { Ctx } from '../context.js';
 import { describeObject } from '../render/describe.js';
 import { ownedReplicaSets, isControlledBy } from '../render/rollout.js';
@@ -21,16 +21,20 @@ export async function describeCommand(ctx: Ctx, args: readonly string[]): Promis
   let replicaSets: ReplicaSet[] | undefined;
   let pods;
   let endpointSlices;
+  let claimUsers: Pod[] | undefined;
   if (info.kind === 'Deployment') {
     const list = await api.list({ kind: 'ReplicaSet', namespace });
     replicaSets = ownedReplicaSets(value as Deployment, list.items.map((r) => unwrapAs('ReplicaSet', r)));
   } else if (info.kind === 'Service') {
     const list = await api.list({ kind: 'EndpointSlice', namespace, labelSelector: `kubernetes.io/service-name=${names.name}` });
     endpointSlices = list.items.map((r) => unwrapAs('EndpointSlice', r));
+  } else if (info.kind === 'PersistentVolumeClaim') {
+    const list = await api.list({ kind: 'Pod', namespace });
+    claimUsers = list.items.map((r) => unwrapAs('Pod', r)).filter((p) => p.spec?.volumes.some((v) => v.persistentVolumeClaim?.claimName === names.name));
   } else if (info.kind === 'ReplicaSet') {
     const list = await api.list({ kind: 'Pod', namespace });
     pods = list.items.map((r) => unwrapAs('Pod', r)).filter((p) => isControlledBy(p, uid));
   }
-  ctx.stdout.write(describeObject(info, value, { events, replicaSets, pods, endpointSlices, now: ctx.now() }));
+  ctx.stdout.write(describeObject(info, value, { events, replicaSets, pods, endpointSlices, claimUsers, now: ctx.now() }));
   return 0;
 }

@@ -8,6 +8,7 @@ import type { Endpoint, EndpointPort, EndpointSlice } from '../../proto/gen/skif
 import type { LabelSelector } from '../../proto/gen/skiff/v1/meta.js';
 import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
+import { persistentVolumeClaims, persistentVolumes, storageClasses } from './storage-columns.js';
 import type { Row, Table } from './table.js';
 
 export interface TableOptions {
@@ -203,6 +204,9 @@ const COLUMNS: { [K in Kind]: Columns<never> } = {
   Namespace: namespaces,
   Event: events,
   Lease: leases,
+  PersistentVolumeClaim: persistentVolumeClaims,
+  PersistentVolume: persistentVolumes,
+  StorageClass: storageClasses,
 };
 
 function columnsOf(info: KindInfo): Columns<AnyObject> {

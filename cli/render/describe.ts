@@ -14,6 +14,8 @@ import { toYaml } from './output.js';
 import { podStatus } from './pod-status.js';
 import { revisionOf } from './rollout.js';
 import { formatTable } from './table.js';
+import { describeClaim, describeStorageClass, describeVolume } from './describe-storage.js';
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../proto/gen/skiff/v1/storage.js';
 
 export interface DescribeExtras {
   events: Event[];
@@ -23,6 +25,8 @@ export interface DescribeExtras {
   pods?: Pod[];
   /** The Service's EndpointSlices (for Service). */
   endpointSlices?: EndpointSlice[];
+  /** Pods that mount the claim (for PersistentVolumeClaim). */
+  claimUsers?: Pod[];
   now: number;
 }
 
@@ -259,6 +263,15 @@ export function describeObject(info: KindInfo, o: AnyObject, x: DescribeExtras):
       break;
     case 'Namespace':
       w.field('Status', (o as Namespace).status?.phase || 'Active');
+      break;
+    case 'PersistentVolumeClaim':
+      describeClaim(w, o as PersistentVolumeClaim, x.claimUsers);
+      break;
+    case 'PersistentVolume':
+      describeVolume(w, o as PersistentVolume);
+      break;
+    case 'StorageClass':
+      describeStorageClass(w, o as StorageClass);
       break;
     default: {
       // Kinds without a dedicated layout: their spec and status as YAML.

@@ -9,6 +9,10 @@ import {
 import type { EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
 import type { IntOrString } from '../../proto/gen/skiff/v1/meta.js';
 import { parseQuantity } from '../../proto/api/quantity.js';
+import { PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER } from '../../proto/api/storage.js';
+import {
+  PersistentVolumeClaimStatus, PersistentVolumeStatus, type PersistentVolume, type PersistentVolumeClaim, type StorageClass,
+} from '../../proto/gen/skiff/v1/storage.js';
 
 export const DEFAULT_NAMESPACE = 'default';
 
@@ -151,6 +155,26 @@ export function applyDefaults(info: KindInfo, o: AnyObject): void {
     case 'EndpointSlice':
       defaultEndpointSlice(o as EndpointSlice);
       break;
+    case 'PersistentVolumeClaim': {
+      const spec = (o as PersistentVolumeClaim).spec;
+      if (spec) spec.volumeMode ??= 'Filesystem';
+      break;
+    }
+    case 'PersistentVolume': {
+      // Kubernetes' default for a volume made by hand: keep the data.
+      const spec = (o as PersistentVolume).spec;
+      if (spec) {
+        spec.volumeMode ??= 'Filesystem';
+        if (!spec.persistentVolumeReclaimPolicy) spec.persistentVolumeReclaimPolicy = 'Retain';
+      }
+      break;
+    }
+    case 'StorageClass': {
+      const sc = o as StorageClass;
+      sc.reclaimPolicy ??= 'Delete';
+      sc.volumeBindingMode ??= 'Immediate';
+      break;
+    }
     case 'Namespace': {
       const ns = o as Namespace;
       ns.status ??= { phase: '' };
@@ -164,6 +188,21 @@ export function applyDefaults(info: KindInfo, o: AnyObject): void {
 
 /** Defaults that only a create sets: a new pod starts Pending. */
 export function applyCreateDefaults(info: KindInfo, o: AnyObject): void {
+  // As Kubernetes' StorageObjectInUseProtection admission: a claim in use by a pod, and a
+  // bound volume, stay until the binding controller lets them go.
+  if (info.kind === 'PersistentVolumeClaim') {
+    const m = metaOf(o);
+    if (!m.finalizers.includes(PVC_PROTECTION_FINALIZER)) m.finalizers.push(PVC_PROTECTION_FINALIZER);
+    (o as PersistentVolumeClaim).status = PersistentVolumeClaimStatus.fromPartial({ phase: 'Pending' });
+    return;
+  }
+  if (info.kind === 'PersistentVolume') {
+    const m = metaOf(o);
+    if (!m.finalizers.includes(PV_PROTECTION_FINALIZER)) m.finalizers.push(PV_PROTECTION_FINALIZER);
+    const pv = o as PersistentVolume;
+    if (!pv.status?.phase) pv.status = PersistentVolumeStatus.fromPartial({ phase: 'Available' });
+    return;
+  }
   if (info.kind !== KINDS.Pod.kind) return;
   const p = o as Pod;
   p.status ??= PodStatus.fromPartial({});

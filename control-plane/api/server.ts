@@ -25,6 +25,7 @@ import { kindOf, type ApiContext } from './context.js';
 import { create, get, list, patch, requestObject, update } from './crud.js';
 import { DEFAULT_NAMESPACE, applyDefaults } from './defaults.js';
 import { deleteObject } from './delete.js';
+import { ensureDefaultStorageClass } from './default-storage-class.js';
 import { evictPod } from './eviction/evict.js';
 import { proxyExec, proxyExecStream } from './exec.js';
 import { proxyLogs } from './logs.js';
@@ -122,6 +123,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const caches = new WatchCaches(opts.informers, opts.watchCache);
   const version = readVersion();
   await ensureDefaultNamespace(opts.store);
+  await ensureDefaultStorageClass(opts.store);
   await opts.informers.start(['Namespace']);
   // Every kind's history starts now, so a client that lists and then watches from the list's
   // resourceVersion is served from memory instead of getting Expired on the first watch.

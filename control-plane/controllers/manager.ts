@@ -1,6 +1,6 @@
 // The controller manager: every control-plane process campaigns; the one that leads runs the
 // controllers (ReplicaSet, Deployment, EndpointSlice, scheduler, node lifecycle, garbage
-// collector, and node IPAM when a cluster CIDR is given) against
+// collector, volume binding, and node IPAM when a cluster CIDR is given) against
 // the process's shared informers, and stops them the moment it stops leading. Each term gets
 // fresh controller instances, so nothing learned in an earlier term (expectations, observed
 // lease times) outlives the leadership it was learned under.
@@ -22,6 +22,7 @@ import { ReplicaSetController } from './replicaset/controller.js';
 import { rootLogger } from './runtime/log.js';
 import { controllerRegistry } from './runtime/metrics.js';
 import { SchedulerController } from './scheduler/controller.js';
+import { VolumeBindingController } from './volumebinding/controller.js';
 
 export const ELECTION_NAME = 'controller-manager';
 
@@ -96,6 +97,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
       new ReplicaSetController({ informers, client, recorder: recorder('replicaset-controller') }),
       new DeploymentController({ informers, client, recorder: recorder('deployment-controller') }),
       new EndpointSliceController({ informers, client }),
+      new VolumeBindingController({ informers, client, recorder: recorder('persistentvolume-controller') }),
     ];
   };
 

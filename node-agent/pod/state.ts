@@ -6,7 +6,7 @@ import type { BackoffOptions } from '../backoff.js';
 import type { Clock } from '../../proto/api/clock.js';
 import type { AgentEvents } from '../events.js';
 import type { AgentMetrics } from '../metrics.js';
-import type { PodPaths } from '../pod-config.js';
+import type { ClaimPathResolver, PodPaths } from '../pod-config.js';
 import { saveRecord, type PodRecord } from '../pod-record.js';
 import type { Runtime, SandboxDns } from '../runtime/runtime.js';
 import type { Logger } from 'pino';
@@ -38,6 +38,8 @@ export interface WorkerContext {
   volumeStatsPeriodMs?: number;
   /** Called once when the worker has torn its pod down. */
   onTornDown(w: PodWorker): void;
+  /** Where a persistentVolumeClaim volume is on this node. */
+  claimPath?: ClaimPathResolver;
 }
 
 export class PodState {

@@ -177,7 +177,7 @@ export class PodSync {
         );
       }
       // The container's runtime config: its mounts (volumes), then command, env, user, limits.
-      const mounts = await containerMounts(s.pod, c, s.paths);
+      const mounts = await containerMounts(s.pod, c, s.paths, this.ctx.claimPath);
       const cfg = containerConfig(s.pod, c, run.restartCount, mounts);
       run.imageRef = await rt.ensureImage(c.image, pullPolicy(c));
       const h = await rt.startContainer(sandbox, sandboxCfg, cfg);

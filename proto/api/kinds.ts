@@ -6,6 +6,7 @@ import { Deployment, ReplicaSet } from '../gen/skiff/v1/apps.js';
 import { Lease } from '../gen/skiff/v1/coordination.js';
 import { Event, Namespace, Node, Pod, Service } from '../gen/skiff/v1/core.js';
 import { EndpointSlice } from '../gen/skiff/v1/discovery.js';
+import { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../gen/skiff/v1/storage.js';
 import type { Resource } from '../gen/skiff/v1/api.js';
 import type { ObjectMeta } from '../gen/skiff/v1/meta.js';
 
@@ -24,6 +25,9 @@ export interface KindMap {
   Lease: Lease;
   Service: Service;
   EndpointSlice: EndpointSlice;
+  PersistentVolumeClaim: PersistentVolumeClaim;
+  PersistentVolume: PersistentVolume;
+  StorageClass: StorageClass;
 }
 export type Kind = keyof KindMap;
 export type AnyObject = KindMap[Kind];
@@ -98,6 +102,21 @@ export const KINDS: { [K in Kind]: KindInfo<K> } = {
     kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', acceptedVersions: ['discovery.k8s.io/v1'],
     plural: 'endpointslices', singular: 'endpointslice', shortNames: [], namespaced: true, case: 'endpointSlice',
     message: 'skiff.v1.EndpointSlice', specFields: ['addressType', 'endpoints', 'ports'], codec: EndpointSlice,
+  }),
+  PersistentVolumeClaim: info({
+    kind: 'PersistentVolumeClaim', apiVersion: 'v1', acceptedVersions: ['v1'], plural: 'persistentvolumeclaims',
+    singular: 'persistentvolumeclaim', shortNames: ['pvc'], namespaced: true, case: 'persistentVolumeClaim',
+    message: 'skiff.v1.PersistentVolumeClaim', specFields: ['spec'], codec: PersistentVolumeClaim,
+  }),
+  PersistentVolume: info({
+    kind: 'PersistentVolume', apiVersion: 'v1', acceptedVersions: ['v1'], plural: 'persistentvolumes',
+    singular: 'persistentvolume', shortNames: ['pv'], namespaced: false, case: 'persistentVolume',
+    message: 'skiff.v1.PersistentVolume', specFields: ['spec'], codec: PersistentVolume,
+  }),
+  StorageClass: info({
+    kind: 'StorageClass', apiVersion: 'storage.k8s.io/v1', acceptedVersions: ['storage.k8s.io/v1'], plural: 'storageclasses',
+    singular: 'storageclass', shortNames: ['sc'], namespaced: false, case: 'storageClass',
+    message: 'skiff.v1.StorageClass', specFields: ['provisioner', 'parameters', 'reclaimPolicy', 'volumeBindingMode'], codec: StorageClass,
   }),
 };
 

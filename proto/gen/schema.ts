@@ -754,6 +754,20 @@ export const schema: Record<string, MessageSchema> = {
       "hostPath": {
         "kind": "message",
         "ref": "skiff.v1.HostPathVolumeSource"
+      },
+      "persistentVolumeClaim": {
+        "kind": "message",
+        "ref": "skiff.v1.PersistentVolumeClaimVolumeSource"
+      }
+    }
+  },
+  "skiff.v1.PersistentVolumeClaimVolumeSource": {
+    "fields": {
+      "claimName": {
+        "kind": "string"
+      },
+      "readOnly": {
+        "kind": "bool"
       }
     }
   },
@@ -1586,6 +1600,249 @@ export const schema: Record<string, MessageSchema> = {
       }
     }
   },
+  "skiff.v1.PersistentVolumeClaim": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "spec": {
+        "kind": "message",
+        "ref": "skiff.v1.PersistentVolumeClaimSpec"
+      },
+      "status": {
+        "kind": "message",
+        "ref": "skiff.v1.PersistentVolumeClaimStatus"
+      }
+    }
+  },
+  "skiff.v1.PersistentVolumeClaimSpec": {
+    "fields": {
+      "accessModes": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "resources": {
+        "kind": "message",
+        "ref": "skiff.v1.VolumeResourceRequirements"
+      },
+      "storageClassName": {
+        "kind": "string",
+        "optional": true
+      },
+      "volumeName": {
+        "kind": "string"
+      },
+      "volumeMode": {
+        "kind": "string",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.VolumeResourceRequirements": {
+    "fields": {
+      "requests": {
+        "kind": "map",
+        "value": {
+          "kind": "string"
+        }
+      },
+      "limits": {
+        "kind": "map",
+        "value": {
+          "kind": "string"
+        }
+      }
+    }
+  },
+  "skiff.v1.PersistentVolumeClaimStatus": {
+    "fields": {
+      "phase": {
+        "kind": "string"
+      },
+      "accessModes": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "capacity": {
+        "kind": "map",
+        "value": {
+          "kind": "string"
+        }
+      }
+    }
+  },
+  "skiff.v1.PersistentVolume": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "spec": {
+        "kind": "message",
+        "ref": "skiff.v1.PersistentVolumeSpec"
+      },
+      "status": {
+        "kind": "message",
+        "ref": "skiff.v1.PersistentVolumeStatus"
+      }
+    }
+  },
+  "skiff.v1.PersistentVolumeSpec": {
+    "fields": {
+      "capacity": {
+        "kind": "map",
+        "value": {
+          "kind": "string"
+        }
+      },
+      "accessModes": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "persistentVolumeReclaimPolicy": {
+        "kind": "string"
+      },
+      "storageClassName": {
+        "kind": "string"
+      },
+      "claimRef": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectReference"
+      },
+      "local": {
+        "kind": "message",
+        "ref": "skiff.v1.LocalVolumeSource"
+      },
+      "hostPath": {
+        "kind": "message",
+        "ref": "skiff.v1.HostPathVolumeSource"
+      },
+      "nodeAffinity": {
+        "kind": "message",
+        "ref": "skiff.v1.VolumeNodeAffinity"
+      },
+      "volumeMode": {
+        "kind": "string",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.LocalVolumeSource": {
+    "fields": {
+      "path": {
+        "kind": "string"
+      }
+    }
+  },
+  "skiff.v1.VolumeNodeAffinity": {
+    "fields": {
+      "required": {
+        "kind": "message",
+        "ref": "skiff.v1.NodeSelector"
+      }
+    }
+  },
+  "skiff.v1.NodeSelector": {
+    "fields": {
+      "nodeSelectorTerms": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.NodeSelectorTerm"
+        }
+      }
+    }
+  },
+  "skiff.v1.NodeSelectorTerm": {
+    "fields": {
+      "matchExpressions": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.NodeSelectorRequirement"
+        }
+      }
+    }
+  },
+  "skiff.v1.NodeSelectorRequirement": {
+    "fields": {
+      "key": {
+        "kind": "string"
+      },
+      "operator": {
+        "kind": "string"
+      },
+      "values": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      }
+    }
+  },
+  "skiff.v1.PersistentVolumeStatus": {
+    "fields": {
+      "phase": {
+        "kind": "string"
+      },
+      "message": {
+        "kind": "string"
+      },
+      "reason": {
+        "kind": "string"
+      }
+    }
+  },
+  "skiff.v1.StorageClass": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "provisioner": {
+        "kind": "string"
+      },
+      "parameters": {
+        "kind": "map",
+        "value": {
+          "kind": "string"
+        }
+      },
+      "reclaimPolicy": {
+        "kind": "string",
+        "optional": true
+      },
+      "volumeBindingMode": {
+        "kind": "string",
+        "optional": true
+      }
+    }
+  },
   "skiff.v1.Resource": {
     "fields": {
       "namespace": {
@@ -1623,6 +1880,18 @@ export const schema: Record<string, MessageSchema> = {
       "endpointSlice": {
         "kind": "message",
         "ref": "skiff.v1.EndpointSlice"
+      },
+      "persistentVolumeClaim": {
+        "kind": "message",
+        "ref": "skiff.v1.PersistentVolumeClaim"
+      },
+      "persistentVolume": {
+        "kind": "message",
+        "ref": "skiff.v1.PersistentVolume"
+      },
+      "storageClass": {
+        "kind": "message",
+        "ref": "skiff.v1.StorageClass"
       }
     },
     "oneof": [

@@ -174,6 +174,11 @@ export class Cluster {
     });
   }
 
+  /** The node agent's --state-dir (local-path volumes are under volumes/local-path). */
+  get agentStateDir(): string {
+    return join(this.dir, 'agent');
+  }
+
   /** Writes a manifest into the cluster's temp dir; returns its path for `skiff apply -f`. */
   async manifest(name: string, text: string): Promise<string> {
     const p = join(this.dir, name);

@@ -15,6 +15,11 @@ import { validatePodSpec } from './pod.js';
 import { validatePodUpdate } from './pod-update.js';
 import { validateService, validateServiceUpdate } from './service.js';
 import { parseCidr } from '../../../proto/api/cidr.js';
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../../proto/gen/skiff/v1/storage.js';
+import {
+  validatePersistentVolume, validatePersistentVolumeClaim, validatePersistentVolumeClaimUpdate, validatePersistentVolumeUpdate,
+  validateStorageClass, validateStorageClassUpdate,
+} from './storage.js';
 
 export { Causes } from './causes.js';
 
@@ -36,6 +41,15 @@ export function validateObject(info: KindInfo, o: AnyObject, source = ''): Field
       break;
     case 'EndpointSlice':
       validateEndpointSlice(o as EndpointSlice, c);
+      break;
+    case 'PersistentVolumeClaim':
+      validatePersistentVolumeClaim(o as PersistentVolumeClaim, c);
+      break;
+    case 'PersistentVolume':
+      validatePersistentVolume(o as PersistentVolume, c);
+      break;
+    case 'StorageClass':
+      validateStorageClass(o as StorageClass, c);
       break;
     case 'Node':
       (o as Node).spec?.taints.forEach((t, i) => {
@@ -65,6 +79,9 @@ export function validateUpdate(info: KindInfo, o: AnyObject, old: AnyObject, sou
   }
   if (info.kind === 'Service') validateServiceUpdate(o as Service, old as Service, c);
   if (info.kind === 'EndpointSlice') validateEndpointSliceUpdate(o as EndpointSlice, old as EndpointSlice, c);
+  if (info.kind === 'PersistentVolumeClaim') validatePersistentVolumeClaimUpdate(o as PersistentVolumeClaim, old as PersistentVolumeClaim, c);
+  if (info.kind === 'PersistentVolume') validatePersistentVolumeUpdate(o as PersistentVolume, old as PersistentVolume, c);
+  if (info.kind === 'StorageClass') validateStorageClassUpdate(o as StorageClass, old as StorageClass, c);
   if (info.kind === 'Pod') {
     // Both compared as today's defaults see them: a pod stored before a default existed (or
     // written without defaults) must not look changed where no one changed it.

@@ -5,7 +5,7 @@ import type { Container, LifecycleHandler, PodSpec, Probe } from '../../../proto
 import type { IntOrString } from '../../../proto/gen/skiff/v1/meta.js';
 import { parseQuantity, QuantityError, type Quantity } from '../../../proto/api/quantity.js';
 import { Causes, join } from './causes.js';
-import { dns1123Label, portName } from './names.js';
+import { dns1123Label, dns1123Subdomain, portName } from './names.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'];
@@ -151,12 +151,20 @@ export function validatePodSpec(s: PodSpec | undefined, path: string, c: Causes)
       if (volumes.has(v.name)) c.add(join(vp, 'name'), `duplicate volume name "${v.name}"`);
       volumes.add(v.name);
     }
-    const sources = [v.emptyDir, v.hostPath].filter(Boolean).length;
-    if (sources === 0) c.add(vp, 'must specify a volume type: emptyDir or hostPath');
+    const sources = [v.emptyDir, v.hostPath, v.persistentVolumeClaim].filter(Boolean).length;
+    if (sources === 0) c.add(vp, 'must specify a volume type: emptyDir, hostPath or persistentVolumeClaim');
     if (sources > 1) c.add(vp, 'may not specify more than 1 volume type');
     if (v.hostPath && !v.hostPath.path) c.add(join(vp, 'hostPath.path'), 'required');
     // HugePages-* media need hugepage accounting on the node, which the agent does not do.
     if (v.emptyDir?.medium && !EMPTY_DIR_MEDIA.includes(v.emptyDir.medium)) c.add(join(vp, 'emptyDir.medium'), notIn(v.emptyDir.medium, EMPTY_DIR_MEDIA));
+    if (v.persistentVolumeClaim) {
+      const claim = v.persistentVolumeClaim.claimName;
+      if (!claim) c.add(join(vp, 'persistentVolumeClaim.claimName'), 'required');
+      else {
+        const why = dns1123Subdomain(claim);
+        if (why) c.add(join(vp, 'persistentVolumeClaim.claimName'), why);
+      }
+    }
     if (v.emptyDir?.sizeLimit) quantities({ sizeLimit: v.emptyDir.sizeLimit }, join(vp, 'emptyDir'), c);
   });
   if (s.containers.length === 0) c.add(join(path, 'containers'), 'required: a pod needs at least one container');

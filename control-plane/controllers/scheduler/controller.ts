@@ -16,7 +16,10 @@ import { realClock, type Clock } from '../../../proto/api/clock.js';
 import { Controller, type Result } from '../runtime/controller.js';
 import { rootLogger, type Logger } from '../runtime/log.js';
 import { findCondition, setCondition } from './conditions.js';
-import { schedule, type ScheduleResult } from './schedule.js';
+import { schedule, type ScheduleResult, type Snapshot } from './schedule.js';
+import { PersistentVolumeClaim } from '../../../proto/gen/skiff/v1/storage.js';
+import { SELECTED_NODE_ANNOTATION } from '../../../proto/api/storage.js';
+import { objectKey } from '../../../proto/api/kinds.js';
 import { mapSettledLimit } from './concurrency.js';
 
 /** Binds in flight at once within one scheduling batch. */
@@ -83,7 +86,11 @@ export class SchedulerController {
       onDelete: (p) => !!p.spec?.nodeName && kick(),
     }));
     this.handlerRemovers.push(nodes.addHandlers({ onAdd: kick, onUpdate: (old: Node, n: Node) => nodeChanged(old, n) && kick(), onDelete: kick }));
-    await informers.start(['Pod', 'Node']);
+    // Pods wait on claims being made, bound or filled in with the default class.
+    for (const kind of ['PersistentVolumeClaim', 'PersistentVolume', 'StorageClass'] as const) {
+      this.handlerRemovers.push(informers.get(kind).addHandlers({ onAdd: kick, onUpdate: kick, onDelete: kick }));
+    }
+    await informers.start(['Pod', 'Node', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass']);
     this.controller.start();
     kick();
   }
@@ -97,11 +104,10 @@ export class SchedulerController {
   /** One scheduling pass over every pending pod in the cache. */
   async runBatch(): Promise<Result> {
     const pods = this.opts.informers.get('Pod');
-    const nodes = this.opts.informers.get('Node');
     const all = pods.list();
     const pending = all.filter(isPending);
     if (pending.length === 0) return {};
-    const plan = schedule({ nodes: nodes.list(), pods: all }, pending, { startIndex: this.nextStartIndex });
+    const plan = schedule(this.snapshot(all), pending, { startIndex: this.nextStartIndex });
     this.nextStartIndex = plan.nextStartIndex;
     let lastWrite = 0;
     let conflicts = 0;
@@ -112,6 +118,11 @@ export class SchedulerController {
       if (rev === undefined) conflicts++;
       else lastWrite = Math.max(lastWrite, rev);
     }
+    // WaitForFirstConsumer: name the node on the claims; the binding controller makes their
+    // volumes there and the claims' changes bring their pods back here to be bound.
+    const selected = await mapSettledLimit(plan.selections.flatMap((sel) => sel.claims.map((c) => ({ c, node: sel.nodeName }))), BIND_CONCURRENCY,
+      (x) => this.selectNode(x.c, x.node));
+    for (const rev of selected) if (rev) lastWrite = Math.max(lastWrite, rev);
     const marked = await mapSettledLimit(plan.failures, BIND_CONCURRENCY, (f) => this.markUnschedulable(f.pod, f.message));
     for (const rev of marked) if (rev) lastWrite = Math.max(lastWrite, rev);
     // The next batch must see these bindings, or it could give their room away again.
@@ -148,6 +159,34 @@ export class SchedulerController {
     }
   }
 
+  private async selectNode(cached: PersistentVolumeClaim, nodeName: string): Promise<number | undefined> {
+    const claim = PersistentVolumeClaim.fromPartial(cached);
+    claim.metadata!.annotations[SELECTED_NODE_ANNOTATION] = nodeName;
+    try {
+      const written = await this.opts.store.update('PersistentVolumeClaim', claim, { current: cached });
+      this.log.debug({ claim: objectKey(written), node: nodeName }, 'selected node for claim');
+      return undefined; // claims are another cache: the pod batch need not wait for it
+    } catch (e) {
+      if (isApiError(e, 'Conflict') || isApiError(e, 'NotFound')) return undefined;
+      throw e;
+    }
+  }
+
+  private snapshot(pods: Pod[]): Snapshot {
+    const { informers } = this.opts;
+    const byKey = <T extends { metadata?: { name: string; namespace: string } }>(xs: T[]): Map<string, T> =>
+      new Map(xs.map((x) => [x.metadata?.namespace ? `${x.metadata.namespace}/${x.metadata.name}` : (x.metadata?.name ?? ''), x]));
+    return {
+      nodes: informers.get('Node').list(),
+      pods,
+      volumes: {
+        claims: byKey(informers.get('PersistentVolumeClaim').list()),
+        volumes: byKey(informers.get('PersistentVolume').list()),
+        classes: byKey(informers.get('StorageClass').list()),
+      },
+    };
+  }
+
   private async markUnschedulable(cached: Pod, message: string): Promise<number | undefined> {
     const current = findCondition(cached.status?.conditions, 'PodScheduled');
     if (current?.status === 'False' && current.reason === 'Unschedulable' && current.message === message) return undefined;
@@ -167,7 +206,7 @@ export class SchedulerController {
   /** For tests: schedule once and report the plan (no writes). */
   plan(): ScheduleResult {
     const all = this.opts.informers.get('Pod').list();
-    return schedule({ nodes: this.opts.informers.get('Node').list(), pods: all }, all.filter(isPending));
+    return schedule(this.snapshot(all), all.filter(isPending));
   }
 }
 

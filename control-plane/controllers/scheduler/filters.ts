@@ -4,6 +4,7 @@
 import type { Node, Pod, Taint, Toleration } from '../../../proto/gen/skiff/v1/core.js';
 import { podHostPorts, portsConflict, type HostPort, type NodeInfo } from './nodeinfo.js';
 import type { Resources } from './resources.js';
+import { volumeReason, type PodVolumes } from './volumes.js';
 
 export interface FilterInput {
   pod: Pod;
@@ -16,10 +17,14 @@ export interface FilterInput {
 export interface PodFacts {
   hostPorts: HostPort[];
   nodeSelector: [string, string][];
+  /** What the pod's persistentVolumeClaim volumes ask of a node (volumes.ts). */
+  volumes: PodVolumes;
 }
 
-export function podFacts(pod: Pod): PodFacts {
-  return { hostPorts: podHostPorts(pod), nodeSelector: Object.entries(pod.spec?.nodeSelector ?? {}) };
+const NO_VOLUMES: PodVolumes = Object.freeze({ kind: 'free' });
+
+export function podFacts(pod: Pod, volumes: PodVolumes = NO_VOLUMES): PodFacts {
+  return { hostPorts: podHostPorts(pod), nodeSelector: Object.entries(pod.spec?.nodeSelector ?? {}), volumes };
 }
 
 // Shared by every passing check: a node is tried for every pending pod, so no allocation.
@@ -102,6 +107,13 @@ export const FILTERS: readonly Filter[] = [
       if (memory) out.push(REASON.memory);
       if (pods) out.push(REASON.pods);
       return out;
+    },
+  },
+  {
+    name: 'VolumeBinding',
+    check: ({ facts, info }) => {
+      const why = volumeReason(facts.volumes, info.node);
+      return why ? [why] : PASS;
     },
   },
 ];

@@ -5,11 +5,22 @@ import type { Node, Pod } from '../../../proto/gen/skiff/v1/core.js';
 import { podFacts, runFilters } from './filters.js';
 import { allocatedFraction, assume, buildNodeInfos, controllerUid, type NodeInfo } from './nodeinfo.js';
 import { podRequests, type Resources } from './resources.js';
+import { podVolumes, volumeHint, type VolumeState } from './volumes.js';
+import type { PersistentVolumeClaim } from '../../../proto/gen/skiff/v1/storage.js';
 
 export interface Snapshot {
   nodes: readonly Node[];
   /** Every pod the scheduler knows: bound ones take node resources, pending ones do not. */
   pods: readonly Pod[];
+  /** Claims, volumes and classes, for pods with persistentVolumeClaim volumes. */
+  volumes?: VolumeState;
+}
+
+/** A node chosen for a pod whose WaitForFirstConsumer claims get bound there before the pod is. */
+export interface Selection {
+  pod: Pod;
+  nodeName: string;
+  claims: PersistentVolumeClaim[];
 }
 
 export interface Binding {
@@ -28,6 +39,8 @@ export interface Failure {
 export interface ScheduleResult {
   bindings: Binding[];
   failures: Failure[];
+  /** Claims to bind on a node first; their pods are bound on a later pass. */
+  selections: Selection[];
   /** startIndex for the next call. */
   nextStartIndex: number;
 }
@@ -94,6 +107,11 @@ export function schedule(snapshot: Snapshot, pending: readonly Pod[], opts: Sche
   );
   const bindings: Binding[] = [];
   const failures: Failure[] = [];
+  const selections: Selection[] = [];
+  // Pods holding claims, for ReadWriteOncePod; pods placed in this batch join them.
+  const claimHolders: Pod[] = snapshot.pods.filter(
+    (p) => !!p.spec?.nodeName && p.spec.volumes.some((v) => v.persistentVolumeClaim) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
+  );
   const batch = pending.filter((p) => !p.spec?.nodeName).sort(queueOrder);
   const n = infos.length;
   const want = feasibleNodesToFind(n);
@@ -107,7 +125,13 @@ export function schedule(snapshot: Snapshot, pending: readonly Pod[], opts: Sche
       continue;
     }
     const owner = controllerUid(pod);
-    const facts = podFacts(pod);
+    const vols = podVolumes(pod, snapshot.volumes, claimHolders);
+    if (vols.kind === 'wait') continue;
+    if (vols.kind === 'fail') {
+      failures.push({ pod, reasons: { [vols.message]: n }, message: `0/${n} nodes are available: ${vols.message}.` });
+      continue;
+    }
+    const facts = podFacts(pod, vols);
     let best: NodeInfo | undefined;
     let bestScore: Score | undefined;
     const rejected = new Map<string, { reason: string; stage: number; count: number }>();
@@ -134,7 +158,9 @@ export function schedule(snapshot: Snapshot, pending: readonly Pod[], opts: Sche
     start = n ? (start + looked) % n : 0;
     if (best) {
       assume(best, pod, req);
-      bindings.push({ pod, nodeName: best.name });
+      if (vols.kind === 'constrained') claimHolders.push(pod);
+      if (vols.kind === 'constrained' && vols.select.length > 0) selections.push({ pod, nodeName: best.name, claims: vols.select });
+      else bindings.push({ pod, nodeName: best.name });
       continue;
     }
     const ordered = [...rejected.values()].sort((a, b) =>
@@ -143,8 +169,8 @@ export function schedule(snapshot: Snapshot, pending: readonly Pod[], opts: Sche
     failures.push({
       pod,
       reasons: Object.fromEntries(ordered.map((r) => [r.reason, r.count])),
-      message: failureMessage(infos.length, ordered),
+      message: failureMessage(infos.length, ordered) + volumeHint(vols, snapshot.nodes),
     });
   }
-  return { bindings, failures, nextStartIndex: start };
+  return { bindings, failures, selections, nextStartIndex: start };
 }

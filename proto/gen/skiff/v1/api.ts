@@ -26,6 +26,7 @@ import { Deployment, ReplicaSet } from "./apps.js";
 import { Lease } from "./coordination.js";
 import { Event, Namespace, Node, Pod, Service } from "./core.js";
 import { EndpointSlice } from "./discovery.js";
+import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./storage.js";
 
 export const protobufPackage = "skiff.v1";
 
@@ -43,6 +44,9 @@ export interface Resource {
     | { $case: "lease"; value: Lease }
     | { $case: "service"; value: Service }
     | { $case: "endpointSlice"; value: EndpointSlice }
+    | { $case: "persistentVolumeClaim"; value: PersistentVolumeClaim }
+    | { $case: "persistentVolume"; value: PersistentVolume }
+    | { $case: "storageClass"; value: StorageClass }
     | undefined;
 }
 
@@ -325,6 +329,15 @@ export const Resource: MessageFns<Resource> = {
       case "endpointSlice":
         EndpointSlice.encode(message.object.value, writer.uint32(74).fork()).join();
         break;
+      case "persistentVolumeClaim":
+        PersistentVolumeClaim.encode(message.object.value, writer.uint32(98).fork()).join();
+        break;
+      case "persistentVolume":
+        PersistentVolume.encode(message.object.value, writer.uint32(106).fork()).join();
+        break;
+      case "storageClass":
+        StorageClass.encode(message.object.value, writer.uint32(114).fork()).join();
+        break;
     }
     return writer;
   },
@@ -414,6 +427,33 @@ export const Resource: MessageFns<Resource> = {
             message.object = { $case: "endpointSlice", value: EndpointSlice.decode(reader, reader.uint32()) };
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.object = {
+              $case: "persistentVolumeClaim",
+              value: PersistentVolumeClaim.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.object = { $case: "persistentVolume", value: PersistentVolume.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.object = { $case: "storageClass", value: StorageClass.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -446,6 +486,12 @@ export const Resource: MessageFns<Resource> = {
         ? { $case: "service", value: Service.fromJSON(object.service) }
         : isSet(object.endpointSlice)
         ? { $case: "endpointSlice", value: EndpointSlice.fromJSON(object.endpointSlice) }
+        : isSet(object.persistentVolumeClaim)
+        ? { $case: "persistentVolumeClaim", value: PersistentVolumeClaim.fromJSON(object.persistentVolumeClaim) }
+        : isSet(object.persistentVolume)
+        ? { $case: "persistentVolume", value: PersistentVolume.fromJSON(object.persistentVolume) }
+        : isSet(object.storageClass)
+        ? { $case: "storageClass", value: StorageClass.fromJSON(object.storageClass) }
         : undefined,
     };
   },
@@ -470,6 +516,12 @@ export const Resource: MessageFns<Resource> = {
       obj.service = Service.toJSON(message.object.value);
     } else if (message.object?.$case === "endpointSlice") {
       obj.endpointSlice = EndpointSlice.toJSON(message.object.value);
+    } else if (message.object?.$case === "persistentVolumeClaim") {
+      obj.persistentVolumeClaim = PersistentVolumeClaim.toJSON(message.object.value);
+    } else if (message.object?.$case === "persistentVolume") {
+      obj.persistentVolume = PersistentVolume.toJSON(message.object.value);
+    } else if (message.object?.$case === "storageClass") {
+      obj.storageClass = StorageClass.toJSON(message.object.value);
     }
     return obj;
   },
@@ -531,6 +583,27 @@ export const Resource: MessageFns<Resource> = {
       case "endpointSlice": {
         if (object.object?.value !== undefined && object.object?.value !== null) {
           message.object = { $case: "endpointSlice", value: EndpointSlice.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "persistentVolumeClaim": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = {
+            $case: "persistentVolumeClaim",
+            value: PersistentVolumeClaim.fromPartial(object.object.value),
+          };
+        }
+        break;
+      }
+      case "persistentVolume": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "persistentVolume", value: PersistentVolume.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "storageClass": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "storageClass", value: StorageClass.fromPartial(object.object.value) };
         }
         break;
       }

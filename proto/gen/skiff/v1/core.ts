@@ -246,6 +246,13 @@ export interface Volume {
   name: string;
   emptyDir?: EmptyDirVolumeSource | undefined;
   hostPath?: HostPathVolumeSource | undefined;
+  persistentVolumeClaim?: PersistentVolumeClaimVolumeSource | undefined;
+}
+
+/** A claim in the pod's namespace; the pod runs where its bound volume is. */
+export interface PersistentVolumeClaimVolumeSource {
+  claimName: string;
+  readOnly: boolean;
 }
 
 export interface EmptyDirVolumeSource {
@@ -4263,7 +4270,7 @@ export const VolumeMount: MessageFns<VolumeMount> = {
 };
 
 function createBaseVolume(): Volume {
-  return { name: "", emptyDir: undefined, hostPath: undefined };
+  return { name: "", emptyDir: undefined, hostPath: undefined, persistentVolumeClaim: undefined };
 }
 
 export const Volume: MessageFns<Volume> = {
@@ -4276,6 +4283,9 @@ export const Volume: MessageFns<Volume> = {
     }
     if (message.hostPath !== undefined) {
       HostPathVolumeSource.encode(message.hostPath, writer.uint32(26).fork()).join();
+    }
+    if (message.persistentVolumeClaim !== undefined) {
+      PersistentVolumeClaimVolumeSource.encode(message.persistentVolumeClaim, writer.uint32(1122).fork()).join();
     }
     return writer;
   },
@@ -4317,6 +4327,14 @@ export const Volume: MessageFns<Volume> = {
             message.hostPath = HostPathVolumeSource.decode(reader, reader.uint32());
             continue;
           }
+          case 140: {
+            if (tag !== 1122) {
+              break;
+            }
+
+            message.persistentVolumeClaim = PersistentVolumeClaimVolumeSource.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4334,6 +4352,9 @@ export const Volume: MessageFns<Volume> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       emptyDir: isSet(object.emptyDir) ? EmptyDirVolumeSource.fromJSON(object.emptyDir) : undefined,
       hostPath: isSet(object.hostPath) ? HostPathVolumeSource.fromJSON(object.hostPath) : undefined,
+      persistentVolumeClaim: isSet(object.persistentVolumeClaim)
+        ? PersistentVolumeClaimVolumeSource.fromJSON(object.persistentVolumeClaim)
+        : undefined,
     };
   },
 
@@ -4347,6 +4368,9 @@ export const Volume: MessageFns<Volume> = {
     }
     if (message.hostPath !== undefined) {
       obj.hostPath = HostPathVolumeSource.toJSON(message.hostPath);
+    }
+    if (message.persistentVolumeClaim !== undefined) {
+      obj.persistentVolumeClaim = PersistentVolumeClaimVolumeSource.toJSON(message.persistentVolumeClaim);
     }
     return obj;
   },
@@ -4363,6 +4387,99 @@ export const Volume: MessageFns<Volume> = {
     message.hostPath = (object.hostPath !== undefined && object.hostPath !== null)
       ? HostPathVolumeSource.fromPartial(object.hostPath)
       : undefined;
+    message.persistentVolumeClaim =
+      (object.persistentVolumeClaim !== undefined && object.persistentVolumeClaim !== null)
+        ? PersistentVolumeClaimVolumeSource.fromPartial(object.persistentVolumeClaim)
+        : undefined;
+    return message;
+  },
+};
+
+function createBasePersistentVolumeClaimVolumeSource(): PersistentVolumeClaimVolumeSource {
+  return { claimName: "", readOnly: false };
+}
+
+export const PersistentVolumeClaimVolumeSource: MessageFns<PersistentVolumeClaimVolumeSource> = {
+  encode(message: PersistentVolumeClaimVolumeSource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.claimName !== "") {
+      writer.uint32(10).string(message.claimName);
+    }
+    if (message.readOnly !== false) {
+      writer.uint32(16).bool(message.readOnly);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PersistentVolumeClaimVolumeSource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePersistentVolumeClaimVolumeSource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.claimName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.readOnly = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PersistentVolumeClaimVolumeSource {
+    return {
+      claimName: isSet(object.claimName) ? globalThis.String(object.claimName) : "",
+      readOnly: isSet(object.readOnly) ? globalThis.Boolean(object.readOnly) : false,
+    };
+  },
+
+  toJSON(message: PersistentVolumeClaimVolumeSource): unknown {
+    const obj: any = {};
+    if (message.claimName !== "") {
+      obj.claimName = message.claimName;
+    }
+    if (message.readOnly !== false) {
+      obj.readOnly = message.readOnly;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PersistentVolumeClaimVolumeSource>, I>>(
+    base?: I,
+  ): PersistentVolumeClaimVolumeSource {
+    return PersistentVolumeClaimVolumeSource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PersistentVolumeClaimVolumeSource>, I>>(
+    object: I,
+  ): PersistentVolumeClaimVolumeSource {
+    const message = createBasePersistentVolumeClaimVolumeSource();
+    message.claimName = object.claimName ?? "";
+    message.readOnly = object.readOnly ?? false;
     return message;
   },
 };
