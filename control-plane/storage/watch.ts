@@ -102,11 +102,11 @@ export class StoreWatch<K extends Kind> {
       this.lastRevision = rev;
       if (ev.type === 'Delete') {
         const object = ev.prev_kv
-          ? this.store.decode(this.info, ev.prev_kv.value, rev)
+          ? this.store.decode(this.info, ev.prev_kv.value, rev, ev.prev_kv.key)
           : this.store.tombstone(this.info, kv.key.toString(), rev);
         this.opts.onEvent({ type: 'DELETED', object, revision: rev });
       } else {
-        const object = this.store.decode(this.info, kv.value, rev);
+        const object = this.store.decode(this.info, kv.value, rev, kv.key);
         const type = kv.create_revision === kv.mod_revision ? 'ADDED' : 'MODIFIED';
         this.opts.onEvent({ type, object, revision: rev });
       }

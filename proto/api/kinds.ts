@@ -4,6 +4,7 @@
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { Deployment, ReplicaSet } from '../gen/skiff/v1/apps.js';
 import { Lease } from '../gen/skiff/v1/coordination.js';
+import { ConfigMap, Secret } from '../gen/skiff/v1/config.js';
 import { Event, Namespace, Node, Pod, Service } from '../gen/skiff/v1/core.js';
 import { EndpointSlice } from '../gen/skiff/v1/discovery.js';
 import type { Resource } from '../gen/skiff/v1/api.js';
@@ -24,6 +25,8 @@ export interface KindMap {
   Lease: Lease;
   Service: Service;
   EndpointSlice: EndpointSlice;
+  ConfigMap: ConfigMap;
+  Secret: Secret;
 }
 export type Kind = keyof KindMap;
 export type AnyObject = KindMap[Kind];
@@ -98,6 +101,17 @@ export const KINDS: { [K in Kind]: KindInfo<K> } = {
     kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', acceptedVersions: ['discovery.k8s.io/v1'],
     plural: 'endpointslices', singular: 'endpointslice', shortNames: [], namespaced: true, case: 'endpointSlice',
     message: 'skiff.v1.EndpointSlice', specFields: ['addressType', 'endpoints', 'ports'], codec: EndpointSlice,
+  }),
+  // No spec: as in Kubernetes, writes never bump generation.
+  ConfigMap: info({
+    kind: 'ConfigMap', apiVersion: 'v1', acceptedVersions: ['v1'], plural: 'configmaps', singular: 'configmap',
+    shortNames: ['cm'], namespaced: true, case: 'configMap', message: 'skiff.v1.ConfigMap',
+    specFields: [], codec: ConfigMap,
+  }),
+  Secret: info({
+    kind: 'Secret', apiVersion: 'v1', acceptedVersions: ['v1'], plural: 'secrets', singular: 'secret',
+    shortNames: [], namespaced: true, case: 'secret', message: 'skiff.v1.Secret',
+    specFields: [], codec: Secret,
   }),
 };
 

@@ -6,8 +6,10 @@ import type { Deployment, ReplicaSet } from '../../../proto/gen/skiff/v1/apps.js
 import type { Node, Pod, Service } from '../../../proto/gen/skiff/v1/core.js';
 import type { EndpointSlice } from '../../../proto/gen/skiff/v1/discovery.js';
 import type { Lease } from '../../../proto/gen/skiff/v1/coordination.js';
+import type { ConfigMap, Secret } from '../../../proto/gen/skiff/v1/config.js';
 import { validateDeployment, validateReplicaSet, validateSelectorUnchanged } from './apps.js';
 import { Causes } from './causes.js';
+import { validateConfigMap, validateConfigMapUpdate, validateSecret, validateSecretUpdate } from './config.js';
 import { validateObjectMeta } from './meta.js';
 import { validateEndpointSlice, validateEndpointSliceUpdate } from './discovery.js';
 import { validatePodSpec } from './pod.js';
@@ -34,6 +36,12 @@ export function validateObject(info: KindInfo, o: AnyObject, source = ''): Field
       break;
     case 'EndpointSlice':
       validateEndpointSlice(o as EndpointSlice, c);
+      break;
+    case 'ConfigMap':
+      validateConfigMap(o as ConfigMap, c);
+      break;
+    case 'Secret':
+      validateSecret(o as Secret, c);
       break;
     case 'Node':
       (o as Node).spec?.taints.forEach((t, i) => {
@@ -63,6 +71,8 @@ export function validateUpdate(info: KindInfo, o: AnyObject, old: AnyObject, sou
   }
   if (info.kind === 'Service') validateServiceUpdate(o as Service, old as Service, c);
   if (info.kind === 'EndpointSlice') validateEndpointSliceUpdate(o as EndpointSlice, old as EndpointSlice, c);
+  if (info.kind === 'ConfigMap') validateConfigMapUpdate(o as ConfigMap, old as ConfigMap, c);
+  if (info.kind === 'Secret') validateSecretUpdate(o as Secret, old as Secret, c);
   if (info.kind === 'Pod') {
     const was = (old as Pod).spec?.nodeName ?? '';
     const now = (o as Pod).spec?.nodeName ?? '';

@@ -23,6 +23,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Deployment, ReplicaSet } from "./apps.js";
+import { ConfigMap, Secret } from "./config.js";
 import { Lease } from "./coordination.js";
 import { Event, Namespace, Node, Pod, Service } from "./core.js";
 import { EndpointSlice } from "./discovery.js";
@@ -43,6 +44,8 @@ export interface Resource {
     | { $case: "lease"; value: Lease }
     | { $case: "service"; value: Service }
     | { $case: "endpointSlice"; value: EndpointSlice }
+    | { $case: "configMap"; value: ConfigMap }
+    | { $case: "secret"; value: Secret }
     | undefined;
 }
 
@@ -325,6 +328,12 @@ export const Resource: MessageFns<Resource> = {
       case "endpointSlice":
         EndpointSlice.encode(message.object.value, writer.uint32(74).fork()).join();
         break;
+      case "configMap":
+        ConfigMap.encode(message.object.value, writer.uint32(82).fork()).join();
+        break;
+      case "secret":
+        Secret.encode(message.object.value, writer.uint32(90).fork()).join();
+        break;
     }
     return writer;
   },
@@ -414,6 +423,22 @@ export const Resource: MessageFns<Resource> = {
             message.object = { $case: "endpointSlice", value: EndpointSlice.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.object = { $case: "configMap", value: ConfigMap.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.object = { $case: "secret", value: Secret.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -446,6 +471,10 @@ export const Resource: MessageFns<Resource> = {
         ? { $case: "service", value: Service.fromJSON(object.service) }
         : isSet(object.endpointSlice)
         ? { $case: "endpointSlice", value: EndpointSlice.fromJSON(object.endpointSlice) }
+        : isSet(object.configMap)
+        ? { $case: "configMap", value: ConfigMap.fromJSON(object.configMap) }
+        : isSet(object.secret)
+        ? { $case: "secret", value: Secret.fromJSON(object.secret) }
         : undefined,
     };
   },
@@ -470,6 +499,10 @@ export const Resource: MessageFns<Resource> = {
       obj.service = Service.toJSON(message.object.value);
     } else if (message.object?.$case === "endpointSlice") {
       obj.endpointSlice = EndpointSlice.toJSON(message.object.value);
+    } else if (message.object?.$case === "configMap") {
+      obj.configMap = ConfigMap.toJSON(message.object.value);
+    } else if (message.object?.$case === "secret") {
+      obj.secret = Secret.toJSON(message.object.value);
     }
     return obj;
   },
@@ -531,6 +564,18 @@ export const Resource: MessageFns<Resource> = {
       case "endpointSlice": {
         if (object.object?.value !== undefined && object.object?.value !== null) {
           message.object = { $case: "endpointSlice", value: EndpointSlice.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "configMap": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "configMap", value: ConfigMap.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "secret": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "secret", value: Secret.fromPartial(object.object.value) };
         }
         break;
       }

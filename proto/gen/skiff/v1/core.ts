@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { ConfigMapVolumeSource, EnvFromSource, EnvVarSource, SecretVolumeSource } from "./config.js";
 import { Condition, IntOrString, LocalObjectReference, ObjectMeta, ObjectReference } from "./meta.js";
 
 export const protobufPackage = "skiff.v1";
@@ -183,7 +184,11 @@ export interface Container {
   terminationMessagePolicy: string;
   stdin: boolean;
   tty: boolean;
-  lifecycle?: Lifecycle | undefined;
+  lifecycle?:
+    | Lifecycle
+    | undefined;
+  /** Variables from every key of a ConfigMap or Secret; env wins over them. */
+  envFrom: EnvFromSource[];
 }
 
 /**
@@ -217,6 +222,8 @@ export interface ContainerPort {
 export interface EnvVar {
   name: string;
   value: string;
+  /** A key of a ConfigMap or Secret of the pod's namespace; only when value is empty. */
+  valueFrom?: EnvVarSource | undefined;
 }
 
 export interface ResourceRequirements {
@@ -246,6 +253,8 @@ export interface Volume {
   name: string;
   emptyDir?: EmptyDirVolumeSource | undefined;
   hostPath?: HostPathVolumeSource | undefined;
+  configMap?: ConfigMapVolumeSource | undefined;
+  secret?: SecretVolumeSource | undefined;
 }
 
 export interface EmptyDirVolumeSource {
@@ -2987,6 +2996,7 @@ function createBaseContainer(): Container {
     stdin: false,
     tty: false,
     lifecycle: undefined,
+    envFrom: [],
   };
 }
 
@@ -3048,6 +3058,9 @@ export const Container: MessageFns<Container> = {
     }
     if (message.lifecycle !== undefined) {
       Lifecycle.encode(message.lifecycle, writer.uint32(154).fork()).join();
+    }
+    for (const v of message.envFrom) {
+      EnvFromSource.encode(v!, writer.uint32(802).fork()).join();
     }
     return writer;
   },
@@ -3217,6 +3230,14 @@ export const Container: MessageFns<Container> = {
             message.lifecycle = Lifecycle.decode(reader, reader.uint32());
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.envFrom.push(EnvFromSource.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3256,6 +3277,9 @@ export const Container: MessageFns<Container> = {
       stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
       tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
       lifecycle: isSet(object.lifecycle) ? Lifecycle.fromJSON(object.lifecycle) : undefined,
+      envFrom: globalThis.Array.isArray(object?.envFrom)
+        ? object.envFrom.map((e: any) => EnvFromSource.fromJSON(e))
+        : [],
     };
   },
 
@@ -3318,6 +3342,9 @@ export const Container: MessageFns<Container> = {
     if (message.lifecycle !== undefined) {
       obj.lifecycle = Lifecycle.toJSON(message.lifecycle);
     }
+    if (message.envFrom?.length) {
+      obj.envFrom = message.envFrom.map((e) => EnvFromSource.toJSON(e));
+    }
     return obj;
   },
 
@@ -3357,6 +3384,7 @@ export const Container: MessageFns<Container> = {
     message.lifecycle = (object.lifecycle !== undefined && object.lifecycle !== null)
       ? Lifecycle.fromPartial(object.lifecycle)
       : undefined;
+    message.envFrom = object.envFrom?.map((e) => EnvFromSource.fromPartial(e)) || [];
     return message;
   },
 };
@@ -3738,7 +3766,7 @@ export const ContainerPort: MessageFns<ContainerPort> = {
 };
 
 function createBaseEnvVar(): EnvVar {
-  return { name: "", value: "" };
+  return { name: "", value: "", valueFrom: undefined };
 }
 
 export const EnvVar: MessageFns<EnvVar> = {
@@ -3748,6 +3776,9 @@ export const EnvVar: MessageFns<EnvVar> = {
     }
     if (message.value !== "") {
       writer.uint32(18).string(message.value);
+    }
+    if (message.valueFrom !== undefined) {
+      EnvVarSource.encode(message.valueFrom, writer.uint32(802).fork()).join();
     }
     return writer;
   },
@@ -3781,6 +3812,14 @@ export const EnvVar: MessageFns<EnvVar> = {
             message.value = reader.string();
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.valueFrom = EnvVarSource.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3797,6 +3836,7 @@ export const EnvVar: MessageFns<EnvVar> = {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       value: isSet(object.value) ? globalThis.String(object.value) : "",
+      valueFrom: isSet(object.valueFrom) ? EnvVarSource.fromJSON(object.valueFrom) : undefined,
     };
   },
 
@@ -3808,6 +3848,9 @@ export const EnvVar: MessageFns<EnvVar> = {
     if (message.value !== "") {
       obj.value = message.value;
     }
+    if (message.valueFrom !== undefined) {
+      obj.valueFrom = EnvVarSource.toJSON(message.valueFrom);
+    }
     return obj;
   },
 
@@ -3818,6 +3861,9 @@ export const EnvVar: MessageFns<EnvVar> = {
     const message = createBaseEnvVar();
     message.name = object.name ?? "";
     message.value = object.value ?? "";
+    message.valueFrom = (object.valueFrom !== undefined && object.valueFrom !== null)
+      ? EnvVarSource.fromPartial(object.valueFrom)
+      : undefined;
     return message;
   },
 };
@@ -4263,7 +4309,7 @@ export const VolumeMount: MessageFns<VolumeMount> = {
 };
 
 function createBaseVolume(): Volume {
-  return { name: "", emptyDir: undefined, hostPath: undefined };
+  return { name: "", emptyDir: undefined, hostPath: undefined, configMap: undefined, secret: undefined };
 }
 
 export const Volume: MessageFns<Volume> = {
@@ -4276,6 +4322,12 @@ export const Volume: MessageFns<Volume> = {
     }
     if (message.hostPath !== undefined) {
       HostPathVolumeSource.encode(message.hostPath, writer.uint32(26).fork()).join();
+    }
+    if (message.configMap !== undefined) {
+      ConfigMapVolumeSource.encode(message.configMap, writer.uint32(802).fork()).join();
+    }
+    if (message.secret !== undefined) {
+      SecretVolumeSource.encode(message.secret, writer.uint32(810).fork()).join();
     }
     return writer;
   },
@@ -4317,6 +4369,22 @@ export const Volume: MessageFns<Volume> = {
             message.hostPath = HostPathVolumeSource.decode(reader, reader.uint32());
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.configMap = ConfigMapVolumeSource.decode(reader, reader.uint32());
+            continue;
+          }
+          case 101: {
+            if (tag !== 810) {
+              break;
+            }
+
+            message.secret = SecretVolumeSource.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4334,6 +4402,8 @@ export const Volume: MessageFns<Volume> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       emptyDir: isSet(object.emptyDir) ? EmptyDirVolumeSource.fromJSON(object.emptyDir) : undefined,
       hostPath: isSet(object.hostPath) ? HostPathVolumeSource.fromJSON(object.hostPath) : undefined,
+      configMap: isSet(object.configMap) ? ConfigMapVolumeSource.fromJSON(object.configMap) : undefined,
+      secret: isSet(object.secret) ? SecretVolumeSource.fromJSON(object.secret) : undefined,
     };
   },
 
@@ -4347,6 +4417,12 @@ export const Volume: MessageFns<Volume> = {
     }
     if (message.hostPath !== undefined) {
       obj.hostPath = HostPathVolumeSource.toJSON(message.hostPath);
+    }
+    if (message.configMap !== undefined) {
+      obj.configMap = ConfigMapVolumeSource.toJSON(message.configMap);
+    }
+    if (message.secret !== undefined) {
+      obj.secret = SecretVolumeSource.toJSON(message.secret);
     }
     return obj;
   },
@@ -4362,6 +4438,12 @@ export const Volume: MessageFns<Volume> = {
       : undefined;
     message.hostPath = (object.hostPath !== undefined && object.hostPath !== null)
       ? HostPathVolumeSource.fromPartial(object.hostPath)
+      : undefined;
+    message.configMap = (object.configMap !== undefined && object.configMap !== null)
+      ? ConfigMapVolumeSource.fromPartial(object.configMap)
+      : undefined;
+    message.secret = (object.secret !== undefined && object.secret !== null)
+      ? SecretVolumeSource.fromPartial(object.secret)
       : undefined;
     return message;
   },
