@@ -6,6 +6,7 @@ import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
 import type {
   Container, ContainerState, Event, Namespace, Node, Pod, PodTemplateSpec, Probe, Service, ServicePort,
 } from '../../proto/gen/skiff/v1/core.js';
+import type { ConfigMap, Secret } from '../../proto/gen/skiff/v1/config.js';
 import type { EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
 import type { Condition, IntOrString } from '../../proto/gen/skiff/v1/meta.js';
 import { age } from './age.js';
@@ -227,6 +228,25 @@ function describeService(w: Writer, s: Service, x: DescribeExtras): void {
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+const sortedKeys = (m: Record<string, unknown>): string[] => Object.keys(m).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+// As kubectl: ConfigMap values in full, binary ones by size.
+function describeConfigMap(w: Writer, c: ConfigMap): void {
+  w.text('\nData\n====');
+  for (const k of sortedKeys(c.data)) w.text(`${k}:\n----\n${c.data[k]}\n`);
+  w.text('\nBinaryData\n====');
+  for (const k of sortedKeys(c.binaryData)) w.text(`${k}: ${c.binaryData[k]!.length} bytes`);
+  if (c.immutable) w.field('Immutable', 'true');
+}
+
+// As kubectl: a Secret's values are never printed, only their sizes.
+function describeSecret(w: Writer, s: Secret): void {
+  w.text('');
+  w.field('Type', s.type);
+  if (s.immutable) w.field('Immutable', 'true');
+  w.text('\nData\n====');
+  for (const k of sortedKeys(s.data)) w.text(`${`${k}:`.padEnd(Math.max(k.length + 2, 10))}${s.data[k]!.length} bytes`);
+}
 
 export function describeObject(info: KindInfo, o: AnyObject, x: DescribeExtras): string {
   const w = new Writer();
@@ -259,6 +279,12 @@ export function describeObject(info: KindInfo, o: AnyObject, x: DescribeExtras):
       break;
     case 'Namespace':
       w.field('Status', (o as Namespace).status?.phase || 'Active');
+      break;
+    case 'ConfigMap':
+      describeConfigMap(w, o as ConfigMap);
+      break;
+    case 'Secret':
+      describeSecret(w, o as Secret);
       break;
     default: {
       // Kinds without a dedicated layout: their spec and status as YAML.
