@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { isApiError } from '../proto/api/errors.js';
 import type { Container, ContainerState, ContainerStateTerminated, LifecycleHandler, Pod } from '../proto/gen/skiff/v1/core.js';
 import type { AgentApi } from './api-client.js';
+import type { PodConfigSource } from './config/index.js';
 import { backoffMessage, CrashLoopBackoff, type BackoffOptions } from './backoff.js';
 import { sleep, type Clock, type Timer } from '../proto/api/clock.js';
 import type { AgentEvents } from './events.js';
@@ -38,6 +39,8 @@ export interface WorkerContext {
   awaitEndpointGone?(podIP: string, timeoutMs: number): Promise<void>;
   /** The pod's resolver per its dnsPolicy; absent when the node runs no cluster DNS. */
   podDns?(pod: Pod): SandboxDns | undefined;
+  /** ConfigMaps and Secrets: env, configMap/secret volumes, pull credentials (absent: none resolved). */
+  config?: PodConfigSource;
   /** Called once when the worker has torn its pod down. */
   onTornDown(w: PodWorker): void;
 }
@@ -95,7 +98,6 @@ export class PodWorker {
   private podError: { reason: string; message: string } | undefined;
   private readonly firstSeenMs: number;
   private startObserved = false;
-  private warnedPullSecrets = false;
   private closed = false;
   /** Containers whose preStop hook ran (once per pod, even if teardown is retried). */
   private readonly preStopRan = new Set<string>();
@@ -184,6 +186,12 @@ export class PodWorker {
     this.kick();
   }
 
+  /** A ConfigMap or Secret the pod uses changed: containers waiting for it start now, not after their back-off. */
+  configChanged(): void {
+    for (const run of this.runs.values()) if (run.waiting?.reason === 'CreateContainerConfigError') run.restartAt = undefined;
+    this.kick();
+  }
+
   markGone(): void {
     this.gone = true;
     this.kick();
@@ -266,6 +274,7 @@ export class PodWorker {
     // A finished pod whose sandbox is gone (agent restart after a reboot) keeps its final status.
     if ((phase === 'Succeeded' || phase === 'Failed') && !this.record.sandbox) return;
     await this.ensureRunning();
+    await this.ctx.config?.refresh(this.pod, this.paths);
     await this.pushStatus();
   }
 
@@ -382,16 +391,10 @@ export class PodWorker {
     const rt = this.ctx.runtime;
     if (!run.waiting) run.waiting = { reason: 'ContainerCreating', message: '' };
     try {
-      if (this.pod.spec?.imagePullSecrets.length && !this.warnedPullSecrets) {
-        this.warnedPullSecrets = true;
-        this.ctx.log.warn(
-          { pod: this.key, secrets: this.pod.spec.imagePullSecrets.map((s) => s.name) },
-          'imagePullSecrets ignored: Skiff has no Secret kind yet; pulling without credentials',
-        );
-      }
-      const mounts = await containerMounts(this.pod, c, this.paths);
-      const cfg = containerConfig(this.pod, c, run.restartCount, mounts);
-      run.imageRef = await rt.ensureImage(c.image, pullPolicy(c));
+      const inputs = await this.ctx.config?.forContainer(this.pod, c, this.paths);
+      const mounts = await containerMounts(this.pod, c, this.paths, inputs?.volumeDirs);
+      const cfg = containerConfig(this.pod, c, run.restartCount, mounts, inputs?.env);
+      run.imageRef = await rt.ensureImage(c.image, pullPolicy(c), inputs?.auth);
       const h = await rt.startContainer(sandbox, sandboxCfg, cfg);
       run.handle = h;
       run.exit = undefined;
