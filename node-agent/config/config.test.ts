@@ -128,7 +128,7 @@ describe('pull credentials', () => {
   });
   it('picks the entry for the image\'s registry, URLs and docker.io aliases included', () => {
     const secrets = [reg('other:5000', 'o'), reg('http://127.0.0.1:5001/v2/', 'me'), reg('https://index.docker.io/v1/', 'hub')];
-    expect(pullAuth('127.0.0.1:5001/a/b:1', secrets)).toMatchObject({ username: 'me', password: 'pw', serverAddress: '127.0.0.1:5001' });
+    expect(pullAuth('127.0.0.1:5001/a/b:1', secrets)).toEqual({ username: 'me', password: 'pw', auth: b64('me:pw'), identityToken: undefined, registryToken: undefined });
     expect(pullAuth('nginx:1', secrets)?.username).toBe('hub');
     expect(pullAuth('127.0.0.1:5002/a:1', secrets)).toBeUndefined();
   });

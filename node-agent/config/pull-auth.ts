@@ -48,10 +48,9 @@ export function pullAuth(image: string, secrets: readonly Secret[]): ImageAuth |
   for (const s of secrets) {
     for (const [key, e] of Object.entries(entries(s))) {
       if (!sameRegistry(entryHost(key), host)) continue;
-      return {
-        username: e.username, password: e.password, auth: e.auth, serverAddress: entryHost(key),
-        identityToken: e.identitytoken, registryToken: e.registrytoken,
-      };
+      // No serverAddress: containerd parses it as a URL and drops credentials whose host does not
+      // match the image's, which a bare "host:port" key never would; the match is made here.
+      return { username: e.username, password: e.password, auth: e.auth, identityToken: e.identitytoken, registryToken: e.registrytoken };
     }
   }
   return undefined;
