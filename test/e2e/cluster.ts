@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { unwrapAs } from '../../proto/api/kinds.js';
 import { newKeyFileText } from '../../control-plane/storage/encryption.js';
+import { unmountUnder } from '../../cli/up/containerd.js';
 import { Api } from '../../cli/client.js';
 import { CriClient } from '../../node-agent/runtime/cri/client.js';
 import { execSync } from '../../node-agent/runtime/cri/containers.js';
@@ -231,6 +232,8 @@ export class Cluster {
     await this.registry?.stop().catch(() => undefined);
     await this.authRegistry?.stop().catch(() => undefined);
     await this.etcd?.stop().catch(() => undefined);
+    // The agent's tmpfs for secret volumes stays mounted after it stops (containers may use it).
+    if (this.dir) await unmountUnder(this.dir);
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }
