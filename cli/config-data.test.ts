@@ -69,6 +69,15 @@ describe('ConfigMap and Secret output', () => {
     expect(tableHeaders(KINDS.ConfigMap, opts)).toEqual(['NAME', 'DATA', 'AGE']);
     expect(tableRow(KINDS.ConfigMap, cm, opts)).toEqual(['app', '2', '60s']);
   });
+  it('describe pod names env references without resolving them', () => {
+    const p = fromManifest({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' },
+      spec: { containers: [{ name: 'c', image: 'i:1', env: [{ name: 'PW', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }], envFrom: [{ configMapRef: { name: 'app' }, prefix: 'APP_' }] }] },
+    }).object;
+    const text = describeObject(KINDS.Pod, p, { events: [], now: NOW });
+    expect(text).toMatch(/Environment Variables from:\s+app  ConfigMap  with prefix 'APP_'  Optional: false\n/);
+    expect(text).toMatch(/Environment:\s+PW: <set to the key 'password' in secret 'db'>  Optional: false\n/);
+  });
   it('describe shows Secret sizes only, ConfigMap values in full', () => {
     const s = describeObject(KINDS.Secret, secret, { events: [], now: NOW });
     expect(s).toMatch(/Type:\s+Opaque\n\nData\n====\npassword:\s+7 bytes\nuser:\s+5 bytes\n/);

@@ -93,7 +93,19 @@ function containerBlock(w: Writer, c: Container, indent: number, pod?: Pod): voi
   if (c.livenessProbe) w.field('Liveness', probeText(c.livenessProbe), i);
   if (c.readinessProbe) w.field('Readiness', probeText(c.readinessProbe), i);
   if (c.startupProbe) w.field('Startup', probeText(c.startupProbe), i);
-  w.field('Environment', none(c.env.map((e) => `${e.name}: ${e.value}`).join('\n')), i);
+  // As kubectl: references are named, never resolved (a Secret's value is not shown).
+  const env = c.env.map((e) => {
+    const r = e.valueFrom?.configMapKeyRef ?? e.valueFrom?.secretKeyRef;
+    if (!r) return `${e.name}: ${e.value}`;
+    return `${e.name}: <set to the key '${r.key}' ${e.valueFrom?.configMapKeyRef ? 'of config map' : 'in secret'} '${r.name}'>${r.optional ? '  Optional: true' : '  Optional: false'}`;
+  });
+  if (c.envFrom.length) {
+    w.field('Environment Variables from', c.envFrom.map((f) => {
+      const r = f.configMapRef ?? f.secretRef;
+      return `${r?.name ?? ''}  ${f.configMapRef ? 'ConfigMap' : 'Secret'}  ${f.prefix ? `with prefix '${f.prefix}'  ` : ''}Optional: ${r?.optional ? 'true' : 'false'}`;
+    }).join('\n'), i);
+  }
+  w.field('Environment', none(env.join('\n')), i);
 }
 
 function templateBlock(w: Writer, t: PodTemplateSpec | undefined): void {

@@ -82,7 +82,15 @@ export class StoreWatch<K extends Kind> {
       return;
     }
     this.watcher = w;
-    w.on('data', (res: IWatchResponse) => this.onData(res));
+    w.on('data', (res: IWatchResponse) => {
+      try {
+        this.onData(res);
+      } catch (e) {
+        // A value that cannot be decoded (a Secret under a key this process lacks) ends the
+        // watch with the reason instead of throwing inside the etcd client.
+        this.fail(errors.internal(`watch ${this.info.plural}: ${e instanceof Error ? e.message : String(e)}`));
+      }
+    });
     w.on('disconnected', () => {
       (w as unknown as ResumableRequest).request.start_revision = String(this.lastRevision + 1);
     });
