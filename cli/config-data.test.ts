@@ -75,8 +75,8 @@ describe('ConfigMap and Secret output', () => {
       spec: { containers: [{ name: 'c', image: 'i:1', env: [{ name: 'PW', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }], envFrom: [{ configMapRef: { name: 'app' }, prefix: 'APP_' }] }] },
     }).object;
     const text = describeObject(KINDS.Pod, p, { events: [], now: NOW });
-    expect(text).toMatch(/Environment Variables from:\s+app  ConfigMap  with prefix 'APP_'  Optional: false\n/);
-    expect(text).toMatch(/Environment:\s+PW: <set to the key 'password' in secret 'db'>  Optional: false\n/);
+    expect(text).toMatch(/Environment Variables from:\s+app {2}ConfigMap {2}with prefix 'APP_' {2}Optional: false\n/);
+    expect(text).toMatch(/Environment:\s+PW: <set to the key 'password' in secret 'db'> {2}Optional: false\n/);
   });
   it('describe shows Secret sizes only, ConfigMap values in full', () => {
     const s = describeObject(KINDS.Secret, secret, { events: [], now: NOW });
