@@ -120,7 +120,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   program
     .command('get')
     .description('list objects: get TYPE [NAME...], get TYPE/NAME...')
-    .argument('<type>', 'pods|po, deployments|deploy, replicasets|rs, nodes|no, namespaces|ns, events|ev, leases (or TYPE/NAME)')
+    .argument('<type>', 'pods|po, deployments|deploy, replicasets|rs, nodes|no, namespaces|ns, events|ev, leases, configmaps|cm, secrets (or TYPE/NAME)')
     .argument('[names...]')
     .option('-o, --output <format>', 'wide, yaml, json or name')
     .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier in (a,b)')
