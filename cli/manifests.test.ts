@@ -42,6 +42,10 @@ async function caughtAsync(p: Promise<unknown>): Promise<ApiError> {
 }
 
 describe('parseDocuments', () => {
+  it('reads YAML 1.1 as kubectl does: a leading-zero mode is octal', () => {
+    const [d] = parseDocuments('kind: Pod\nspec: {volumes: [{name: s, secret: {secretName: s, defaultMode: 0400}}]}\n', 'f.yaml');
+    expect(d?.json).toMatchObject({ spec: { volumes: [{ secret: { defaultMode: 0o400 } }] } });
+  });
   it('splits multi-document YAML, skips empty documents and numbers sources from 1', () => {
     const docs = parseDocuments(`---\n${deploy('a')}---\n---\n${deploy('b')}---\n`, 'app.yaml');
     expect(docs.map((d) => d.source)).toEqual(['app.yaml#1', 'app.yaml#3']);

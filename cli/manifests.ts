@@ -58,7 +58,8 @@ export async function expandPaths(paths: readonly string[]): Promise<string[]> {
 /** Parses one file's text into its non-empty documents; a "List" document is expanded. */
 export function parseDocuments(text: string, file: string): ManifestDoc[] {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { prettyErrors: false, lineCounter: lines });
+  // YAML 1.1 as kubectl reads manifests (go-yaml v2): `defaultMode: 0400` is octal 256, not 400.
+  const docs = parseAllDocuments(text, { prettyErrors: false, lineCounter: lines, version: '1.1' });
   const list = Array.isArray(docs) ? docs : [docs];
   const out: ManifestDoc[] = [];
   const problems: FieldCause[] = [];

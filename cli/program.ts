@@ -10,6 +10,7 @@ import { parseDuration } from './duration.js';
 import type { ReadStdin } from './manifests.js';
 import { applyCommand } from './commands/apply.js';
 import { configSet, configView } from './commands/config.js';
+import { createConfigMap, createSecretDockerRegistry, createSecretGeneric } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
@@ -119,7 +120,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   program
     .command('get')
     .description('list objects: get TYPE [NAME...], get TYPE/NAME...')
-    .argument('<type>', 'pods|po, deployments|deploy, replicasets|rs, nodes|no, namespaces|ns, events|ev, leases (or TYPE/NAME)')
+    .argument('<type>', 'pods|po, deployments|deploy, replicasets|rs, nodes|no, namespaces|ns, events|ev, leases, configmaps|cm, secrets (or TYPE/NAME)')
     .argument('[names...]')
     .option('-o, --output <format>', 'wide, yaml, json or name')
     .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier in (a,b)')
@@ -149,6 +150,31 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option('--ignore-not-found', 'treat "not found" as success', false)
     .action(action((ctx, args: string[], opts: { filename: string[]; wait: boolean; gracePeriod?: number; cascade: string; timeout: string; ignoreNotFound: boolean }) =>
       deleteCommand(ctx, args, { filenames: opts.filename, ...opts }, io.readStdin)));
+
+  const create = program.command('create').description('create a ConfigMap or Secret from literals and files (kubectl create)');
+  type DataOpts = { fromLiteral: string[]; fromFile: string[]; fromEnvFile: string[]; dryRun: boolean; output?: string };
+  const dataFlags = (c: Command): Command => c
+    .option('--from-literal <KEY=VALUE>', 'a key and its value (repeatable)', collect, [])
+    .option('--from-file <[KEY=]PATH>', 'a file (key: its name, or KEY), or every file of a directory (repeatable)', collect, [])
+    .option('--from-env-file <PATH>', 'KEY=VALUE lines of a file (repeatable)', collect, [])
+    .option('--dry-run', 'validate on the server, create nothing', false)
+    .option('-o, --output <format>', 'print the object: yaml, json or name');
+  const sources = (o: DataOpts) => ({ literals: o.fromLiteral, files: o.fromFile, envFiles: o.fromEnvFile });
+  dataFlags(create.command('configmap').alias('cm').description('create a ConfigMap').argument('<name>'))
+    .action(action((ctx, name: string, o: DataOpts) => createConfigMap(ctx, name, sources(o), o, io.env)));
+  const secret = create.command('secret').description('create a Secret: generic or docker-registry');
+  dataFlags(secret.command('generic').description('create an Opaque (or --type) Secret from literals and files').argument('<name>'))
+    .option('--type <type>', 'the Secret type', 'Opaque')
+    .action(action((ctx, name: string, o: DataOpts & { type: string }) => createSecretGeneric(ctx, name, { ...sources(o), type: o.type }, o, io.env)));
+  secret.command('docker-registry').description('create a kubernetes.io/dockerconfigjson Secret for imagePullSecrets').argument('<name>')
+    .option('--docker-server <server>', 'registry host', 'https://index.docker.io/v1/')
+    .option('--docker-username <user>', 'user name')
+    .option('--docker-password <password>', 'password')
+    .option('--docker-email <email>', 'email')
+    .option('--dry-run', 'validate on the server, create nothing', false)
+    .option('-o, --output <format>', 'print the object: yaml, json or name')
+    .action(action((ctx, name: string, o: { dockerServer: string; dockerUsername?: string; dockerPassword?: string; dockerEmail?: string; dryRun: boolean; output?: string }) =>
+      createSecretDockerRegistry(ctx, name, o, o)));
 
   program
     .command('scale')

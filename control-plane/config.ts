@@ -27,6 +27,8 @@ export interface ControlPlaneConfig {
   /** '' when node pod CIDRs are not allocated. */
   clusterCIDR: string;
   nodeCIDRMaskSize: number;
+  /** '' when Secrets are stored unencrypted. */
+  encryptionKeyFile: string;
 }
 
 const positiveInt = (flag: string, unit = ' of seconds') => (v: string): number => {
@@ -82,6 +84,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .option('--service-node-port-range <from-to>', 'ports Service NodePorts are allocated from', DEFAULT_SERVICE_NODE_PORT_RANGE)
     .option('--cluster-cidr <cidr>', 'allocate each Node a pod CIDR (spec.podCIDR) from this IPv4 range, e.g. 10.244.0.0/16 (kube-controller-manager --allocate-node-cidrs); off when not given')
     .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod CIDR, with --cluster-cidr', positiveInt('--node-cidr-mask-size', ''), 24)
+    .option('--encryption-key-file <path>', 'encrypt Secrets at rest with AES-256-GCM: YAML/JSON "keys: [{name, secret}]", the first key writes, all read (see README)')
     .exitOverride()
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
@@ -91,7 +94,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
     nodeEvictionRate: number; secondaryNodeEvictionRate: number; unhealthyZoneThreshold: number; largeClusterSizeThreshold: number;
     serviceClusterIpRange: string; serviceNodePortRange: string;
-    clusterCidr?: string; nodeCidrMaskSize: number;
+    clusterCidr?: string; nodeCidrMaskSize: number; encryptionKeyFile?: string;
   }>();
   let serviceRanges: ServiceRanges;
   try {
@@ -133,5 +136,6 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     serviceRanges,
     clusterCIDR: o.clusterCidr ?? '',
     nodeCIDRMaskSize: o.nodeCidrMaskSize,
+    encryptionKeyFile: o.encryptionKeyFile ?? '',
   };
 }

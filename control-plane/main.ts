@@ -12,6 +12,7 @@ import { SharedInformers } from './informers.js';
 import { createLogger } from './log.js';
 import { podStartupHandlers } from './pod-startup.js';
 import { instrumentStore, Metrics, serveMetrics } from './metrics.js';
+import { loadKeyFile } from './storage/encryption.js';
 import { newEtcdClient } from './storage/etcd-client.js';
 import { Store } from './storage/store.js';
 
@@ -38,7 +39,8 @@ async function main(): Promise<void> {
   const tokens = cfg.tokenFile ? await loadTokens(cfg.tokenFile) : undefined;
   const metrics = new Metrics({ processMetrics: true });
   const client = newEtcdClient(cfg.etcdEndpoints);
-  const store = instrumentStore(new Store(client, { prefix: cfg.etcdPrefix, eventTtlSeconds: cfg.eventTtlSeconds }), metrics);
+  const encryption = cfg.encryptionKeyFile ? await loadKeyFile(cfg.encryptionKeyFile) : undefined;
+  const store = instrumentStore(new Store(client, { prefix: cfg.etcdPrefix, eventTtlSeconds: cfg.eventTtlSeconds, encryption }), metrics);
   const informers = new SharedInformers(store, {
     onError: (e, attempt) => log.warn({ err: e.message, attempt }, 'informer retrying'),
   });
@@ -63,6 +65,14 @@ async function main(): Promise<void> {
     serviceRanges: cfg.serviceRanges,
   });
   informers.get('Pod').addHandlers(podStartupHandlers((s) => metrics.podStartup.observe(s)));
+  if (encryption) {
+    log.info({ writeKey: encryption.writeKey, keys: encryption.keys.length }, 'Secrets encrypted at rest');
+    // After a key rotation: Secrets still under an older key (or plaintext) are re-written now.
+    store.rewriteStale('Secret').then(
+      (n) => n > 0 && log.info({ secrets: n, key: encryption.writeKey }, 're-encrypted Secrets with the current key'),
+      (e: unknown) => log.warn({ err: e instanceof Error ? e.message : String(e) }, 're-encrypting Secrets failed; they stay readable'),
+    );
+  }
   const metricsServer = cfg.metricsListen
     ? await serveMetrics(metrics, cfg.metricsListen, [controllerRegistry])
     : undefined;

@@ -28,6 +28,7 @@ import { formatIPv4, mustParseCidr } from '../proto/api/cidr.js';
 import { IpRouteTable, type RouteTable } from './network/routes/route-table.js';
 import { PodWorker, type WorkerContext } from './pod/worker.js';
 import { StatusWriter } from './pod/status-writer.js';
+import { PodConfigSource, podRefs, refKey } from './config/index.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './runtime/labels.js';
 import { canStreamExec, type ContainerHandle, type ContainerInfo, type Runtime, type SandboxHandle } from './runtime/runtime.js';
 import { errors } from '../proto/api/errors.js';
@@ -117,6 +118,7 @@ export class NodeAgent {
   private grpc: Server | undefined;
   private metricsServer: HttpServer | undefined;
   private ctx: WorkerContext | undefined;
+  private config: PodConfigSource | undefined;
   private id: NodeIdentity | undefined;
   private stopped = false;
   /** Port the NodeAgent gRPC service listens on (0 when not serving). */
@@ -199,7 +201,15 @@ export class NodeAgent {
       runtimeVersion: `${version.runtimeName}://${version.runtimeVersion}`,
       capacity: o.capacity,
     };
+    this.config = new PodConfigSource({
+      api: this.api, clock: this.clock, log: this.log, nodeName: o.nodeName, stateDir: o.stateDir,
+      onChange: (ref) => {
+        const k = refKey(ref);
+        for (const w of this.workers.values()) if (podRefs(w.pod).some((r) => refKey(r) === k)) w.configChanged();
+      },
+    });
     this.ctx = {
+      config: this.config,
       api: this.api,
       runtime: this.runtime,
       clock: this.clock,
@@ -358,6 +368,7 @@ export class NodeAgent {
     await this.routes?.stop();
     await this.services?.stop(this.opts.cleanup ?? false);
     await this.source?.stop();
+    await this.config?.stop();
     for (const w of this.workers.values()) w.close();
     await Promise.all([...this.workers.values()].map((w) => w.settled()));
     await this.statusWriter.stop();
@@ -506,6 +517,7 @@ export class NodeAgent {
 
   private untrack(w: PodWorker): void {
     if (this.workers.get(w.uid) === w) this.workers.delete(w.uid);
+    this.config?.release(w.uid).catch((e: unknown) => this.log.warn({ pod: w.key, err: e instanceof Error ? e.message : String(e) }, 'removing the pod\'s secret files failed'));
   }
 
   private onUpsert(pod: Pod): void {

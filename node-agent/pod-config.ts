@@ -81,12 +81,21 @@ export function sandboxConfig(pod: Pod, paths: PodPaths, dns?: SandboxDns): Sand
 export type ClaimPathResolver = (pod: Pod, src: PersistentVolumeClaimVolumeSource) => Promise<string>;
 
 /** Prepares the volumes a container mounts (creating emptyDirs and *OrCreate host paths). */
-export async function containerMounts(pod: Pod, c: Container, paths: PodPaths, claimPath?: ClaimPathResolver): Promise<Mount[]> {
+export async function containerMounts(
+  pod: Pod, c: Container, paths: PodPaths, claimPath?: ClaimPathResolver, configDirs?: ReadonlyMap<string, string>,
+): Promise<Mount[]> {
   const mounts: Mount[] = [];
   for (const vm of c.volumeMounts) {
     const v = pod.spec!.volumes.find((x) => x.name === vm.name);
     if (!v) throw configError(`container ${c.name}: volumeMount "${vm.name}" names no volume of the pod`);
     let hostPath: string;
+    // configMap/secret volumes: written by node-agent/config, mounted read-only as the kubelet does.
+    const configDir = v.configMap || v.secret ? configDirs?.get(v.name) : undefined;
+    if (v.configMap || v.secret) {
+      if (!configDir) throw configError(`volume "${v.name}": its ${v.secret ? 'secret' : 'configMap'} files were not prepared`);
+      mounts.push({ containerPath: vm.mountPath, hostPath: vm.subPath ? join(configDir, vm.subPath) : configDir, readOnly: true });
+      continue;
+    }
     if (v.persistentVolumeClaim) {
       if (!claimPath) throw configError(`persistentVolumeClaim volume "${v.name}": this node agent cannot mount claims`);
       hostPath = await claimPath(pod, v.persistentVolumeClaim);
@@ -114,7 +123,7 @@ export async function containerMounts(pod: Pod, c: Container, paths: PodPaths, c
   return mounts;
 }
 
-export function containerConfig(pod: Pod, c: Container, attempt: number, mounts: Mount[]): ContainerConfig {
+export function containerConfig(pod: Pod, c: Container, attempt: number, mounts: Mount[], env?: { name: string; value: string }[]): ContainerConfig {
   const psc = pod.spec!.securityContext;
   const sc = c.securityContext;
   const runAsUser = sc?.runAsUser ?? psc?.runAsUser;
@@ -127,7 +136,7 @@ export function containerConfig(pod: Pod, c: Container, attempt: number, mounts:
     image: c.image,
     command: c.command,
     args: c.args,
-    env: c.env.map((e) => ({ name: e.name, value: e.value })),
+    env: env ?? c.env.map((e) => ({ name: e.name, value: e.value })),
     workingDir: c.workingDir,
     mounts,
     attempt,

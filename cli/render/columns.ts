@@ -3,6 +3,7 @@
 import type { AnyObject, Kind, KindInfo } from '../../proto/api/kinds.js';
 import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
 import type { Lease } from '../../proto/gen/skiff/v1/coordination.js';
+import type { ConfigMap, Secret } from '../../proto/gen/skiff/v1/config.js';
 import type { Event, Namespace, Node, Pod, PodTemplateSpec, Service, ServicePort } from '../../proto/gen/skiff/v1/core.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
 import type { LabelSelector } from '../../proto/gen/skiff/v1/meta.js';
@@ -194,6 +195,21 @@ const endpointSlices: Columns<EndpointSlice> = {
   wideRow: () => [],
 };
 
+// kubectl: DATA counts keys (data and binaryData); values are never shown in tables.
+const configMaps: Columns<ConfigMap> = {
+  headers: ['NAME', 'DATA', 'AGE'],
+  wide: [],
+  row: (c, now) => [c.metadata?.name ?? '', String(Object.keys(c.data).length + Object.keys(c.binaryData).length), age(c.metadata?.creationTimestamp, now)],
+  wideRow: () => [],
+};
+
+const secrets: Columns<Secret> = {
+  headers: ['NAME', 'TYPE', 'DATA', 'AGE'],
+  wide: [],
+  row: (s, now) => [s.metadata?.name ?? '', s.type, String(Object.keys(s.data).length), age(s.metadata?.creationTimestamp, now)],
+  wideRow: () => [],
+};
+
 const COLUMNS: { [K in Kind]: Columns<never> } = {
   Service: services,
   EndpointSlice: endpointSlices,
@@ -207,6 +223,8 @@ const COLUMNS: { [K in Kind]: Columns<never> } = {
   PersistentVolumeClaim: persistentVolumeClaims,
   PersistentVolume: persistentVolumes,
   StorageClass: storageClasses,
+  ConfigMap: configMaps,
+  Secret: secrets,
 };
 
 function columnsOf(info: KindInfo): Columns<AnyObject> {

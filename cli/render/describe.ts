@@ -6,6 +6,7 @@ import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
 import type {
   Container, ContainerState, Event, Namespace, Node, Pod, PodTemplateSpec, Probe, Service, ServicePort,
 } from '../../proto/gen/skiff/v1/core.js';
+import type { ConfigMap, Secret } from '../../proto/gen/skiff/v1/config.js';
 import type { EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
 import type { Condition, IntOrString } from '../../proto/gen/skiff/v1/meta.js';
 import { age } from './age.js';
@@ -96,7 +97,19 @@ function containerBlock(w: Writer, c: Container, indent: number, pod?: Pod): voi
   if (c.livenessProbe) w.field('Liveness', probeText(c.livenessProbe), i);
   if (c.readinessProbe) w.field('Readiness', probeText(c.readinessProbe), i);
   if (c.startupProbe) w.field('Startup', probeText(c.startupProbe), i);
-  w.field('Environment', none(c.env.map((e) => `${e.name}: ${e.value}`).join('\n')), i);
+  // As kubectl: references are named, never resolved (a Secret's value is not shown).
+  const env = c.env.map((e) => {
+    const r = e.valueFrom?.configMapKeyRef ?? e.valueFrom?.secretKeyRef;
+    if (!r) return `${e.name}: ${e.value}`;
+    return `${e.name}: <set to the key '${r.key}' ${e.valueFrom?.configMapKeyRef ? 'of config map' : 'in secret'} '${r.name}'>${r.optional ? '  Optional: true' : '  Optional: false'}`;
+  });
+  if (c.envFrom.length) {
+    w.field('Environment Variables from', c.envFrom.map((f) => {
+      const r = f.configMapRef ?? f.secretRef;
+      return `${r?.name ?? ''}  ${f.configMapRef ? 'ConfigMap' : 'Secret'}  ${f.prefix ? `with prefix '${f.prefix}'  ` : ''}Optional: ${r?.optional ? 'true' : 'false'}`;
+    }).join('\n'), i);
+  }
+  w.field('Environment', none(env.join('\n')), i);
 }
 
 function templateBlock(w: Writer, t: PodTemplateSpec | undefined): void {
@@ -231,6 +244,25 @@ function describeService(w: Writer, s: Service, x: DescribeExtras): void {
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+const sortedKeys = (m: Record<string, unknown>): string[] => Object.keys(m).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+// As kubectl: ConfigMap values in full, binary ones by size.
+function describeConfigMap(w: Writer, c: ConfigMap): void {
+  w.text('\nData\n====');
+  for (const k of sortedKeys(c.data)) w.text(`${k}:\n----\n${c.data[k]}\n`);
+  w.text('\nBinaryData\n====');
+  for (const k of sortedKeys(c.binaryData)) w.text(`${k}: ${c.binaryData[k]!.length} bytes`);
+  if (c.immutable) w.field('Immutable', 'true');
+}
+
+// As kubectl: a Secret's values are never printed, only their sizes.
+function describeSecret(w: Writer, s: Secret): void {
+  w.text('');
+  w.field('Type', s.type);
+  if (s.immutable) w.field('Immutable', 'true');
+  w.text('\nData\n====');
+  for (const k of sortedKeys(s.data)) w.text(`${`${k}:`.padEnd(Math.max(k.length + 2, 10))}${s.data[k]!.length} bytes`);
+}
 
 export function describeObject(info: KindInfo, o: AnyObject, x: DescribeExtras): string {
   const w = new Writer();
@@ -272,6 +304,12 @@ export function describeObject(info: KindInfo, o: AnyObject, x: DescribeExtras):
       break;
     case 'StorageClass':
       describeStorageClass(w, o as StorageClass);
+      break;
+    case 'ConfigMap':
+      describeConfigMap(w, o as ConfigMap);
+      break;
+    case 'Secret':
+      describeSecret(w, o as Secret);
       break;
     default: {
       // Kinds without a dedicated layout: their spec and status as YAML.

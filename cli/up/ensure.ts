@@ -48,6 +48,20 @@ export async function ensureToken(l: Layout): Promise<string> {
   return token;
 }
 
+/**
+ * The control plane's encryption key file, written once with one random AES-256 key (format:
+ * control-plane/storage/encryption.ts, `keys: [{name, secret}]`); kept across `up`s so the
+ * Secrets in etcd stay readable. Mode 0600.
+ */
+export async function ensureEncryptionKey(l: Layout): Promise<void> {
+  const existing = await readFile(l.encryptionKeyFile, 'utf8').catch(() => '');
+  if (!existing) {
+    const text = `# Secrets are encrypted at rest with the first key (AES-256-GCM); every key listed decrypts.\nkeys:\n  - name: key-1\n    secret: ${randomBytes(32).toString('base64')}\n`;
+    await writeFile(l.encryptionKeyFile, text, { mode: 0o600, flag: 'wx' });
+  }
+  await chmod(l.encryptionKeyFile, 0o600);
+}
+
 export const isReady = (node: Node): boolean => node.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 export async function nodeReady(api: Api, name: string): Promise<boolean> {

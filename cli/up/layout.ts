@@ -12,6 +12,8 @@ export interface Layout {
   /** Ports chosen on the first run, kept so the cluster comes back where it was. */
   portsFile: string;
   tokenFile: string;
+  /** The control plane's --encryption-key-file (Secrets encrypted at rest). */
+  encryptionKeyFile: string;
   etcdData: string;
   registryDir: string;
   containerdDir: string;
@@ -46,6 +48,7 @@ export function layout(stateDir: string): Layout {
     pids: join(dir, 'pids'),
     portsFile: join(dir, 'ports.json'),
     tokenFile: join(dir, 'token'),
+    encryptionKeyFile: join(dir, 'encryption-keys.yaml'),
     etcdData: join(dir, 'etcd'),
     registryDir: join(dir, 'registry'),
     containerdDir: join(dir, 'containerd'),

@@ -13,7 +13,7 @@ import { line, makeCtx, type Output } from '../context.js';
 import { applyCommand } from '../commands/apply.js';
 import { rolloutStatus } from '../commands/rollout.js';
 import { BRIDGE, containerdHealthy, POD_CIDR, writeContainerdConfig } from './containerd.js';
-import { ensure, ensureToken, nodeReady, said, withApi } from './ensure.js';
+import { ensure, ensureEncryptionKey, ensureToken, nodeReady, said, withApi } from './ensure.js';
 import { httpJson, httpOk } from './health.js';
 import { buildSampleImages, pushImage, registryHas } from './images.js';
 import { distEntry, layout, repoRoot, type Layout } from './layout.js';
@@ -125,6 +125,7 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
     await rep.step('prerequisites', async () => {
       ports = await choosePorts(l.portsFile);
       token = await ensureToken(l);
+      await ensureEncryptionKey(l);
       if (multi) lan = await chooseLan(l.lanFile, opts.nodes, opts.env);
       return `root, programs present, state in ${l.stateDir}`;
     });
@@ -185,6 +186,7 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       const s = await ensure(l, 'control-plane', () => withApi(server(), token, (api) => api.version().then(() => true)), () => Promise.resolve([node, [
         distEntry('control-plane'), '--etcd-endpoints', `http://127.0.0.1:${ports.etcdClient}`, '--listen', server(),
         '--token-file', l.tokenFile, '--etcd-prefix', '/skiff', '--identity', `${name}-control-plane`,
+        '--encryption-key-file', l.encryptionKeyFile,
         ...(lan ? ['--cluster-cidr', lan.clusterCidr, '--node-cidr-mask-size', '24'] : []),
       ]]), 60_000);
       return said(s, server());

@@ -6,6 +6,7 @@ import type { Deployment, DeploymentSpec, ReplicaSet } from '../../proto/gen/ski
 import {
   PodStatus, type Container, type Namespace, type Pod, type PodSpec, type PodTemplateSpec, type Probe, type Service,
 } from '../../proto/gen/skiff/v1/core.js';
+import type { Secret } from '../../proto/gen/skiff/v1/config.js';
 import type { EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
 import type { IntOrString } from '../../proto/gen/skiff/v1/meta.js';
 import { parseQuantity } from '../../proto/api/quantity.js';
@@ -124,6 +125,14 @@ function defaultEndpointSlice(e: EndpointSlice): void {
   }
 }
 
+// Kubernetes merges stringData into data when it converts a v1 Secret (stringData wins) and
+// never stores it; type defaults to Opaque.
+function defaultSecret(s: Secret): void {
+  if (!s.type) s.type = 'Opaque';
+  for (const [k, v] of Object.entries(s.stringData)) s.data[k] = Buffer.from(v, 'utf8');
+  s.stringData = {};
+}
+
 /**
  * Fills every defaulted field of an object of the given kind, and the apiVersion, kind and
  * namespace ("default" for namespaced kinds when empty).
@@ -175,6 +184,9 @@ export function applyDefaults(info: KindInfo, o: AnyObject): void {
       sc.volumeBindingMode ??= 'Immediate';
       break;
     }
+    case 'Secret':
+      defaultSecret(o as Secret);
+      break;
     case 'Namespace': {
       const ns = o as Namespace;
       ns.status ??= { phase: '' };

@@ -7,6 +7,7 @@ import type { IRequestOp } from 'etcd3';
 import { ApiError, cause, errors } from '../../proto/api/errors.js';
 import { KINDS, metaOf, type AnyObject, type Kind, type KindInfo, type KindMap } from '../../proto/api/kinds.js';
 import { canonicalEqual } from './canonical.js';
+import type { ValueTransformer } from './encryption.js';
 import { fromEtcdError, tooLargeForTxn } from './etcd-errors.js';
 import { fieldsMatch, parseFieldSelector, type FieldRequirement } from './fields.js';
 import { commitGuarded, type GuardedOp } from './guarded-txn.js';
@@ -45,7 +46,12 @@ export interface StoreOptions {
   eventTtlSeconds?: number;
   /** How long one event lease is handed out (kube-apiserver: 60 s); tests shorten it. */
   eventLeaseReuseSeconds?: number;
+  /** Encrypts Secret values at rest (--encryption-key-file); absent: stored as plain protobuf. */
+  encryption?: ValueTransformer;
 }
+
+/** Kinds whose stored values go through the encryption transformer (kube-apiserver's default set). */
+const ENCRYPTED_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Secret']);
 
 export const DEFAULT_EVENT_TTL_SECONDS = 3600;
 
@@ -102,6 +108,9 @@ export class Store {
   readonly batcher: TxnBatcher;
   /** Leases for expiring kinds (Events); undefined when they do not expire. */
   readonly eventLeases: LeaseManager | undefined;
+  private readonly encryption: ValueTransformer | undefined;
+  /** Objects read from a value under an older key (or in plaintext): an update writes them even unchanged. */
+  private readonly stale = new WeakSet<object>();
 
   /** Writes of this store also require a leader's election key (fenced()); undefined: unfenced. */
   readonly fence: Fence | undefined;
@@ -115,6 +124,7 @@ export class Store {
     this.keys = new KeyLayout(opts.prefix ?? '/skiff');
     this.timeoutMs = opts.requestTimeoutMs ?? 5000;
     this.now = opts.now ?? (() => new Date());
+    this.encryption = opts.encryption;
     this.batcher = new TxnBatcher((req, o) => this.client.kv.txn(req, o), { timeoutMs: this.timeoutMs, fence });
     const ttl = opts.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS;
     this.eventLeases = ttl > 0 ? new LeaseManager((t) => this.grantLease(t), ttl, opts.eventLeaseReuseSeconds ?? 60) : undefined;
@@ -150,10 +160,25 @@ export class Store {
     return { deadline: Date.now() + this.timeoutMs };
   }
 
-  decode<K extends Kind>(info: KindInfo<K>, value: Uint8Array, modRevision: string | number): KindMap[K] {
-    const o = info.codec.decode(value);
+  /** Decodes a stored value read from etcd key `key` (decrypting it when its kind is encrypted). */
+  decode<K extends Kind>(info: KindInfo<K>, value: Uint8Array, modRevision: string | number, key: Uint8Array | string): KindMap[K] {
+    let plain = value;
+    let stale = false;
+    if (this.encryption && ENCRYPTED_KINDS.has(info.kind)) {
+      ({ plaintext: plain, stale } = this.encryption.decrypt(value, Buffer.from(key).toString()));
+    }
+    const o = info.codec.decode(plain);
     metaOf(o).resourceVersion = String(modRevision);
+    if (stale) this.stale.add(o);
     return o;
+  }
+
+  /** A deep copy of a decoded object (through its codec, never through encryption). */
+  copy<K extends Kind>(info: KindInfo<K>, o: KindMap[K]): KindMap[K] {
+    const codec = info.codec as KindInfo['codec'] & { encode(m: AnyObject): { finish(): Uint8Array } };
+    const c = info.codec.decode(codec.encode(o).finish());
+    if (this.stale.has(o)) this.stale.add(c);
+    return c;
   }
 
   /** A stand-in for a deleted object whose last value etcd no longer has: just its name. */
@@ -167,10 +192,12 @@ export class Store {
     return o;
   }
 
+  /** The value stored in etcd for o: its protobuf bytes, encrypted when its kind is. */
   encode(info: KindInfo, o: AnyObject): Buffer {
     const stored = { ...o, metadata: { ...metaOf(o), resourceVersion: '' } } as AnyObject;
     const codec = info.codec as KindInfo['codec'] & { encode(m: AnyObject): { finish(): Uint8Array } };
-    const value = Buffer.from(codec.encode(stored).finish());
+    const plain = codec.encode(stored).finish();
+    const value = this.encryption && ENCRYPTED_KINDS.has(info.kind) ? this.encryption.encrypt(plain, this.keyOf(info, o)) : Buffer.from(plain);
     if (value.length > MAX_OBJECT_BYTES) {
       const m = metaOf(o);
       throw errors.invalid(info.kind, m.name, [cause('', `object too large: ${value.length} bytes stored, the limit is ${MAX_OBJECT_BYTES} (etcd's request limit): make it smaller, e.g. split its data over several objects`)]);
@@ -194,7 +221,7 @@ export class Store {
     }
     const kv = res.kvs[0];
     if (!kv) throw errors.notFound(kind, info.namespaced ? namespace : '', name);
-    return this.decode(info, kv.value, kv.mod_revision);
+    return this.decode(info, kv.value, kv.mod_revision, kv.key);
   }
 
   async currentRevision(): Promise<number> {
@@ -229,7 +256,7 @@ export class Store {
       }
       if (!revision) revision = Number(res.header.revision);
       for (const kv of res.kvs) {
-        const o = this.decode(info, kv.value, kv.mod_revision);
+        const o = this.decode(info, kv.value, kv.mod_revision, kv.key);
         if (labels.length && !matches(labels, o.metadata?.labels)) continue;
         if (fields.length && !fieldsMatch(info, fields, o)) continue;
         items.push(o);
@@ -283,7 +310,8 @@ export class Store {
     const cur = current as unknown as Record<string, unknown>;
     if (info.specFields.some((f) => !canonicalEqual(rec[f], cur[f]))) m.generation = c.generation + 1;
     m.resourceVersion = c.resourceVersion;
-    return !canonicalEqual(o, current);
+    // A value under an older encryption key is re-written (re-encrypted) even when unchanged.
+    return !canonicalEqual(o, current) || this.stale.has(current);
   }
 
   /**
@@ -369,7 +397,7 @@ export class Store {
       // update() a second read.
       const current = await this.get(kind, namespace, name);
       const info = KINDS[kind] as KindInfo<K>;
-      const pristine = this.decode(info, this.encode(info, current), metaOf(current).resourceVersion);
+      const pristine = this.copy(info, current);
       const next = await mutate(current);
       if (!next) return current;
       try {
@@ -567,6 +595,23 @@ export class Store {
     if (!res.succeeded) throw errors.conflict(info.kind, cm.namespace, cm.name, 'it changed while being deleted');
     cm.resourceVersion = String(res.revision);
     return current;
+  }
+
+  /** Re-writes every object of the kind read from an older key (or plaintext); returns how many. */
+  async rewriteStale(kind: Kind): Promise<number> {
+    const { items } = await this.list(kind);
+    let n = 0;
+    for (const o of items) {
+      if (!this.stale.has(o)) continue;
+      const m = metaOf(o);
+      try {
+        await this.guaranteedUpdate(kind, m.namespace, m.name, (cur) => cur);
+        n++;
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 'NotFound')) throw e;
+      }
+    }
+    return n;
   }
 
   /** Watches one kind from a revision; see StoreWatch for delivery guarantees. */

@@ -82,7 +82,15 @@ export class StoreWatch<K extends Kind> {
       return;
     }
     this.watcher = w;
-    w.on('data', (res: IWatchResponse) => this.onData(res));
+    w.on('data', (res: IWatchResponse) => {
+      try {
+        this.onData(res);
+      } catch (e) {
+        // A value that cannot be decoded (a Secret under a key this process lacks) ends the
+        // watch with the reason instead of throwing inside the etcd client.
+        this.fail(errors.internal(`watch ${this.info.plural}: ${e instanceof Error ? e.message : String(e)}`));
+      }
+    });
     w.on('disconnected', () => {
       (w as unknown as ResumableRequest).request.start_revision = String(this.lastRevision + 1);
     });
@@ -102,11 +110,11 @@ export class StoreWatch<K extends Kind> {
       this.lastRevision = rev;
       if (ev.type === 'Delete') {
         const object = ev.prev_kv
-          ? this.store.decode(this.info, ev.prev_kv.value, rev)
+          ? this.store.decode(this.info, ev.prev_kv.value, rev, ev.prev_kv.key)
           : this.store.tombstone(this.info, kv.key.toString(), rev);
         this.opts.onEvent({ type: 'DELETED', object, revision: rev });
       } else {
-        const object = this.store.decode(this.info, kv.value, rev);
+        const object = this.store.decode(this.info, kv.value, rev, kv.key);
         const type = kv.create_revision === kv.mod_revision ? 'ADDED' : 'MODIFIED';
         this.opts.onEvent({ type, object, revision: rev });
       }

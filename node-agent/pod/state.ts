@@ -6,6 +6,7 @@ import type { BackoffOptions } from '../backoff.js';
 import type { Clock } from '../../proto/api/clock.js';
 import type { AgentEvents } from '../events.js';
 import type { AgentMetrics } from '../metrics.js';
+import type { PodConfigSource } from '../config/index.js';
 import type { ClaimPathResolver, PodPaths } from '../pod-config.js';
 import { saveRecord, type PodRecord } from '../pod-record.js';
 import type { Runtime, SandboxDns } from '../runtime/runtime.js';
@@ -40,6 +41,8 @@ export interface WorkerContext {
   onTornDown(w: PodWorker): void;
   /** Where a persistentVolumeClaim volume is on this node. */
   claimPath?: ClaimPathResolver;
+  /** ConfigMaps and Secrets: env, configMap/secret volumes, pull credentials (absent: none resolved). */
+  config?: PodConfigSource;
 }
 
 export class PodState {

@@ -18,7 +18,6 @@ type Sandbox = NonNullable<PodRecord['sandbox']>;
 type SandboxCfg = NonNullable<PodRecord['sandboxConfig']>;
 
 export class PodSync {
-  private warnedPullSecrets = false;
 
   constructor(
     private readonly s: PodState,
@@ -169,17 +168,11 @@ export class PodSync {
     const rt = this.ctx.runtime;
     if (!run.waiting) run.waiting = { reason: 'ContainerCreating', message: '' };
     try {
-      if (s.pod.spec?.imagePullSecrets.length && !this.warnedPullSecrets) {
-        this.warnedPullSecrets = true;
-        this.ctx.log.warn(
-          { pod: s.key, secrets: s.pod.spec.imagePullSecrets.map((x) => x.name) },
-          'imagePullSecrets ignored: Skiff has no Secret kind yet; pulling without credentials',
-        );
-      }
       // The container's runtime config: its mounts (volumes), then command, env, user, limits.
-      const mounts = await containerMounts(s.pod, c, s.paths, this.ctx.claimPath);
-      const cfg = containerConfig(s.pod, c, run.restartCount, mounts);
-      run.imageRef = await rt.ensureImage(c.image, pullPolicy(c));
+      const inputs = await this.ctx.config?.forContainer(s.pod, c, s.paths);
+      const mounts = await containerMounts(s.pod, c, s.paths, this.ctx.claimPath, inputs?.volumeDirs);
+      const cfg = containerConfig(s.pod, c, run.restartCount, mounts, inputs?.env);
+      run.imageRef = await rt.ensureImage(c.image, pullPolicy(c), inputs?.auth);
       const h = await rt.startContainer(sandbox, sandboxCfg, cfg);
       run.handle = h;
       run.specImage = c.image;

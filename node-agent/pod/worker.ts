@@ -146,6 +146,12 @@ export class PodWorker {
     this.kick();
   }
 
+  /** A ConfigMap or Secret the pod uses changed: containers waiting for it start now, not after their back-off. */
+  configChanged(): void {
+    for (const run of this.s.runs.values()) if (run.waiting?.reason === 'CreateContainerConfigError') run.restartAt = undefined;
+    this.kick();
+  }
+
   markGone(): void {
     this.s.gone = true;
     this.ctx.status.forget(this.uid);
@@ -224,6 +230,7 @@ export class PodWorker {
     if (this.volumeCheckDue && !this.s.final) await this.checkVolumes();
     if (!this.s.final) {
       await this.podSync.ensureRunning();
+      await this.ctx.config?.refresh(this.s.pod, this.s.paths);
       this.checkDeadline();
       this.armVolumeCheck();
     }

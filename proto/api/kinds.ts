@@ -4,6 +4,7 @@
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { Deployment, ReplicaSet } from '../gen/skiff/v1/apps.js';
 import { Lease } from '../gen/skiff/v1/coordination.js';
+import { ConfigMap, Secret } from '../gen/skiff/v1/config.js';
 import { Event, Namespace, Node, Pod, Service } from '../gen/skiff/v1/core.js';
 import { EndpointSlice } from '../gen/skiff/v1/discovery.js';
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../gen/skiff/v1/storage.js';
@@ -28,6 +29,8 @@ export interface KindMap {
   PersistentVolumeClaim: PersistentVolumeClaim;
   PersistentVolume: PersistentVolume;
   StorageClass: StorageClass;
+  ConfigMap: ConfigMap;
+  Secret: Secret;
 }
 export type Kind = keyof KindMap;
 export type AnyObject = KindMap[Kind];
@@ -117,6 +120,17 @@ export const KINDS: { [K in Kind]: KindInfo<K> } = {
     kind: 'StorageClass', apiVersion: 'storage.k8s.io/v1', acceptedVersions: ['storage.k8s.io/v1'], plural: 'storageclasses',
     singular: 'storageclass', shortNames: ['sc'], namespaced: false, case: 'storageClass',
     message: 'skiff.v1.StorageClass', specFields: ['provisioner', 'parameters', 'reclaimPolicy', 'volumeBindingMode'], codec: StorageClass,
+  }),
+  // No spec: as in Kubernetes, writes never bump generation.
+  ConfigMap: info({
+    kind: 'ConfigMap', apiVersion: 'v1', acceptedVersions: ['v1'], plural: 'configmaps', singular: 'configmap',
+    shortNames: ['cm'], namespaced: true, case: 'configMap', message: 'skiff.v1.ConfigMap',
+    specFields: [], codec: ConfigMap,
+  }),
+  Secret: info({
+    kind: 'Secret', apiVersion: 'v1', acceptedVersions: ['v1'], plural: 'secrets', singular: 'secret',
+    shortNames: [], namespaced: true, case: 'secret', message: 'skiff.v1.Secret',
+    specFields: [], codec: Secret,
   }),
 };
 

@@ -11,6 +11,7 @@ export type JsonObject = { [k: string]: Json };
 
 const INT_OR_STRING = 'skiff.v1.IntOrString';
 const INT32_MAX = 2 ** 31 - 1;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -111,9 +112,10 @@ class Reader {
       case 'bool':
         return typeof v === 'boolean' ? v : this.fail(path, `expected true or false, got ${typeName(v)} ${JSON.stringify(v)}`);
       case 'bytes':
-        return typeof v === 'string'
-          ? new Uint8Array(Buffer.from(v, 'base64'))
-          : this.fail(path, `expected a base64 string, got ${typeName(v)}`);
+        // Strict standard base64 as Kubernetes' JSON decoding: Buffer.from alone skips bad characters.
+        if (typeof v !== 'string') return this.fail(path, `expected a base64 string, got ${typeName(v)}`);
+        if (v.length % 4 !== 0 || !BASE64.test(v)) return this.fail(path, 'illegal base64 data: expected standard base64 with padding');
+        return new Uint8Array(Buffer.from(v, 'base64'));
       case 'double':
         return typeof v === 'number' ? v : this.fail(path, `expected a number, got ${typeName(v)}`);
       default: {
@@ -217,7 +219,8 @@ function writeField(t: FieldType, v: unknown): Json | undefined {
 
 // List items and map values keep zero values: `""` in a label or an args list is data.
 function element(t: FieldType, v: unknown): Json {
-  if (t.kind === 'message' || t.kind === 'list' || t.kind === 'map' || t.kind === 'bytes') return writeField(t, v) ?? {};
+  if (t.kind === 'bytes') return Buffer.from(v as Uint8Array).toString('base64');
+  if (t.kind === 'message' || t.kind === 'list' || t.kind === 'map') return writeField(t, v) ?? {};
   return v as Json;
 }
 

@@ -200,6 +200,204 @@ export const schema: Record<string, MessageSchema> = {
       }
     }
   },
+  "skiff.v1.ConfigMap": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "data": {
+        "kind": "map",
+        "value": {
+          "kind": "string"
+        }
+      },
+      "binaryData": {
+        "kind": "map",
+        "value": {
+          "kind": "bytes"
+        }
+      },
+      "immutable": {
+        "kind": "bool",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.Secret": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "data": {
+        "kind": "map",
+        "value": {
+          "kind": "bytes"
+        }
+      },
+      "stringData": {
+        "kind": "map",
+        "value": {
+          "kind": "string"
+        }
+      },
+      "type": {
+        "kind": "string"
+      },
+      "immutable": {
+        "kind": "bool",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.EnvVarSource": {
+    "fields": {
+      "configMapKeyRef": {
+        "kind": "message",
+        "ref": "skiff.v1.ConfigMapKeySelector"
+      },
+      "secretKeyRef": {
+        "kind": "message",
+        "ref": "skiff.v1.SecretKeySelector"
+      }
+    }
+  },
+  "skiff.v1.ConfigMapKeySelector": {
+    "fields": {
+      "name": {
+        "kind": "string"
+      },
+      "key": {
+        "kind": "string"
+      },
+      "optional": {
+        "kind": "bool",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.SecretKeySelector": {
+    "fields": {
+      "name": {
+        "kind": "string"
+      },
+      "key": {
+        "kind": "string"
+      },
+      "optional": {
+        "kind": "bool",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.EnvFromSource": {
+    "fields": {
+      "prefix": {
+        "kind": "string"
+      },
+      "configMapRef": {
+        "kind": "message",
+        "ref": "skiff.v1.ConfigMapEnvSource"
+      },
+      "secretRef": {
+        "kind": "message",
+        "ref": "skiff.v1.SecretEnvSource"
+      }
+    }
+  },
+  "skiff.v1.ConfigMapEnvSource": {
+    "fields": {
+      "name": {
+        "kind": "string"
+      },
+      "optional": {
+        "kind": "bool",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.SecretEnvSource": {
+    "fields": {
+      "name": {
+        "kind": "string"
+      },
+      "optional": {
+        "kind": "bool",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.KeyToPath": {
+    "fields": {
+      "key": {
+        "kind": "string"
+      },
+      "path": {
+        "kind": "string"
+      },
+      "mode": {
+        "kind": "int32",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.ConfigMapVolumeSource": {
+    "fields": {
+      "name": {
+        "kind": "string"
+      },
+      "items": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.KeyToPath"
+        }
+      },
+      "defaultMode": {
+        "kind": "int32",
+        "optional": true
+      },
+      "optional": {
+        "kind": "bool",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.SecretVolumeSource": {
+    "fields": {
+      "secretName": {
+        "kind": "string"
+      },
+      "items": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.KeyToPath"
+        }
+      },
+      "defaultMode": {
+        "kind": "int32",
+        "optional": true
+      },
+      "optional": {
+        "kind": "bool",
+        "optional": true
+      }
+    }
+  },
   "skiff.v1.Namespace": {
     "fields": {
       "apiVersion": {
@@ -647,6 +845,13 @@ export const schema: Record<string, MessageSchema> = {
       "lifecycle": {
         "kind": "message",
         "ref": "skiff.v1.Lifecycle"
+      },
+      "envFrom": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.EnvFromSource"
+        }
       }
     }
   },
@@ -707,6 +912,10 @@ export const schema: Record<string, MessageSchema> = {
       },
       "value": {
         "kind": "string"
+      },
+      "valueFrom": {
+        "kind": "message",
+        "ref": "skiff.v1.EnvVarSource"
       }
     }
   },
@@ -754,6 +963,14 @@ export const schema: Record<string, MessageSchema> = {
       "hostPath": {
         "kind": "message",
         "ref": "skiff.v1.HostPathVolumeSource"
+      },
+      "configMap": {
+        "kind": "message",
+        "ref": "skiff.v1.ConfigMapVolumeSource"
+      },
+      "secret": {
+        "kind": "message",
+        "ref": "skiff.v1.SecretVolumeSource"
       },
       "persistentVolumeClaim": {
         "kind": "message",
@@ -1880,6 +2097,14 @@ export const schema: Record<string, MessageSchema> = {
       "endpointSlice": {
         "kind": "message",
         "ref": "skiff.v1.EndpointSlice"
+      },
+      "configMap": {
+        "kind": "message",
+        "ref": "skiff.v1.ConfigMap"
+      },
+      "secret": {
+        "kind": "message",
+        "ref": "skiff.v1.Secret"
       },
       "persistentVolumeClaim": {
         "kind": "message",

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { unwrapAs } from '../../proto/api/kinds.js';
-import { Api } from '../../cli/client.js';
+import { newKeyFileText } from '../../control-plane/storage/encryption.js';
 import { unmountUnder } from '../../cli/up/containerd.js';
+import { Api } from '../../cli/client.js';
 import { CriClient } from '../../node-agent/runtime/cri/client.js';
 import { execSync } from '../../node-agent/runtime/cri/containers.js';
 import { LABEL_POD_NAME } from '../../node-agent/runtime/labels.js';
@@ -81,6 +82,13 @@ interface Child {
   log: string;
 }
 
+export interface ClusterOptions {
+  /** Also run a registry that requires this login (htpasswd), with skiff/hello:1 in it. */
+  authRegistry?: { username: string; password: string };
+  /** Start the control plane with --encryption-key-file (a fresh key). */
+  encryptSecrets?: boolean;
+}
+
 export class Cluster {
   readonly token = randomBytes(16).toString('hex');
   readonly nodeName = `e2e-${randomBytes(3).toString('hex')}`;
@@ -94,6 +102,8 @@ export class Cluster {
   server = '';
   etcd: EtcdServer | undefined;
   registry: Registry | undefined;
+  /** The registry that needs a login (with authRegistry). */
+  authRegistry: Registry | undefined;
   containerd: Containerd | undefined;
   api: Api | undefined;
   cri: CriClient | undefined;
@@ -102,6 +112,8 @@ export class Cluster {
   private readonly killAll = (): void => {
     for (const c of this.children) c.proc.kill('SIGKILL');
   };
+
+  constructor(readonly opts: ClusterOptions = {}) {}
 
   get registryHost(): string {
     if (!this.registry) throw new Error('cluster not started');
@@ -116,14 +128,24 @@ export class Cluster {
     this.etcd = await startEtcd({ unsafeNoFsync: true });
     this.registry = await startRegistry();
     for (const ref of ['skiff/hello:1', 'skiff/hello:2', 'skiff/crasher:1']) await this.registry.push(await sampleImage(ref));
-    this.containerd = await startContainerd({ registries: [this.registry.host], images: [await sampleImage('skiff/pause:1')] });
+    if (this.opts.authRegistry) {
+      this.authRegistry = await startRegistry({ auth: this.opts.authRegistry });
+      await this.authRegistry.push(await sampleImage('skiff/hello:1'));
+    }
+    const registries = [this.registry.host, ...(this.authRegistry ? [this.authRegistry.host] : [])];
+    this.containerd = await startContainerd({ registries, images: [await sampleImage('skiff/pause:1')] });
     this.cri = new CriClient(this.containerd.address);
 
     const tokenFile = join(this.dir, 'token');
     await writeFile(tokenFile, `${this.token}\n`, { mode: 0o600 });
     this.server = `127.0.0.1:${await freePort()}`;
+    const encryption: string[] = [];
+    if (this.opts.encryptSecrets) {
+      await writeFile(join(this.dir, 'encryption.yaml'), newKeyFileText('e2e'), { mode: 0o600 });
+      encryption.push('--encryption-key-file', join(this.dir, 'encryption.yaml'));
+    }
     this.spawn('control-plane', [
-      ENTRIES[0] ?? '', '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
+      ENTRIES[0] ?? '', ...encryption, '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
       '--etcd-prefix', '/skiff-e2e', '--log-level', 'info',
       '--service-cluster-ip-range', this.serviceCIDR, '--service-node-port-range', this.nodePortRange,
     ]);
@@ -213,8 +235,9 @@ export class Cluster {
     this.cri?.close();
     await this.containerd?.stop().catch(() => undefined);
     await this.registry?.stop().catch(() => undefined);
+    await this.authRegistry?.stop().catch(() => undefined);
     await this.etcd?.stop().catch(() => undefined);
-    // A stopped agent leaves its pods' tmpfs volumes mounted (a restarted one re-attaches).
+    // A stopped agent leaves tmpfs mounts behind (pods' Memory emptyDirs, its secret volumes; a restarted one re-attaches).
     if (this.dir) await unmountUnder(this.dir);
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }

@@ -1,6 +1,9 @@
 // A private OCI registry (Debian's docker-registry) on a free loopback port with a temp
 // storage dir and its own config (never the packaged one: that listens on every interface
-// with htpasswd auth). Images go in with skopeo from OCI archives.
+// with htpasswd auth). Images go in with skopeo from OCI archives. With `auth`, it requires
+// HTTP basic auth from an htpasswd file (bcrypt entry made with bcryptjs), as a private
+// registry does: pulls without credentials get 401 Unauthorized.
+import bcrypt from 'bcryptjs';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,8 +23,20 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
-export async function startRegistry(): Promise<Registry> {
+export interface RegistryOptions {
+  /** Require this user and password (htpasswd auth). */
+  auth?: { username: string; password: string };
+}
+
+export async function startRegistry(opts: RegistryOptions = {}): Promise<Registry> {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-registry-'));
+  const authLines: string[] = [];
+  const creds = opts.auth ? ['--dest-creds', `${opts.auth.username}:${opts.auth.password}`] : [];
+  if (opts.auth) {
+    const file = join(dir, 'htpasswd');
+    await writeFile(file, `${opts.auth.username}:${bcrypt.hashSync(opts.auth.password, 10)}\n`, { mode: 0o600 });
+    authLines.push(`auth: {htpasswd: {realm: skiff-test, path: ${file}}}`);
+  }
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
@@ -33,6 +48,7 @@ export async function startRegistry(): Promise<Registry> {
         'log: {level: error}',
         `storage: {filesystem: {rootdirectory: ${join(dir, 'data')}}, delete: {enabled: true}}`,
         `http: {addr: "${host}"}`,
+        ...authLines,
         '',
       ].join('\n'),
     );
@@ -45,7 +61,7 @@ export async function startRegistry(): Promise<Registry> {
         process: proc,
         async push(img, as = {}) {
           const ref = `${host}/${as.repo ?? img.name}:${as.tag ?? img.tag}`;
-          await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci-archive:${img.archive}:${img.tag}`, `docker://${ref}`], {
+          await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...creds, `oci-archive:${img.archive}:${img.tag}`, `docker://${ref}`], {
             maxBuffer: 16 << 20,
           });
           return ref;
@@ -72,7 +88,9 @@ async function waitUp(host: string, proc: ChildProcess, timeoutMs: number): Prom
   while (Date.now() < end) {
     if (proc.exitCode !== null) return false;
     try {
-      if ((await fetch(`http://${host}/v2/`)).ok) return true;
+      // 401 is an auth-enabled registry answering.
+      const res = await fetch(`http://${host}/v2/`);
+      if (res.ok || res.status === 401) return true;
     } catch {
       // not listening yet
     }

@@ -7,8 +7,10 @@ import { Pod as PodMsg, type Node, type Pod, type Service } from '../../../proto
 import { applyDefaults } from '../defaults.js';
 import type { EndpointSlice } from '../../../proto/gen/skiff/v1/discovery.js';
 import type { Lease } from '../../../proto/gen/skiff/v1/coordination.js';
+import type { ConfigMap, Secret } from '../../../proto/gen/skiff/v1/config.js';
 import { validateDeployment, validateReplicaSet, validateSelectorUnchanged } from './apps.js';
 import { Causes } from './causes.js';
+import { validateConfigMap, validateConfigMapUpdate, validateSecret, validateSecretUpdate } from './config.js';
 import { validateObjectMeta } from './meta.js';
 import { validateEndpointSlice, validateEndpointSliceUpdate } from './discovery.js';
 import { validatePodSpec } from './pod.js';
@@ -51,6 +53,12 @@ export function validateObject(info: KindInfo, o: AnyObject, source = ''): Field
     case 'StorageClass':
       validateStorageClass(o as StorageClass, c);
       break;
+    case 'ConfigMap':
+      validateConfigMap(o as ConfigMap, c);
+      break;
+    case 'Secret':
+      validateSecret(o as Secret, c);
+      break;
     case 'Node':
       (o as Node).spec?.taints.forEach((t, i) => {
         if (!t.key) c.add(`spec.taints[${i}].key`, 'required');
@@ -82,6 +90,8 @@ export function validateUpdate(info: KindInfo, o: AnyObject, old: AnyObject, sou
   if (info.kind === 'PersistentVolumeClaim') validatePersistentVolumeClaimUpdate(o as PersistentVolumeClaim, old as PersistentVolumeClaim, c);
   if (info.kind === 'PersistentVolume') validatePersistentVolumeUpdate(o as PersistentVolume, old as PersistentVolume, c);
   if (info.kind === 'StorageClass') validateStorageClassUpdate(o as StorageClass, old as StorageClass, c);
+  if (info.kind === 'ConfigMap') validateConfigMapUpdate(o as ConfigMap, old as ConfigMap, c);
+  if (info.kind === 'Secret') validateSecretUpdate(o as Secret, old as Secret, c);
   if (info.kind === 'Pod') {
     // Both compared as today's defaults see them: a pod stored before a default existed (or
     // written without defaults) must not look changed where no one changed it.

@@ -5,6 +5,7 @@ import type { Container, LifecycleHandler, PodSpec, Probe } from '../../../proto
 import type { IntOrString } from '../../../proto/gen/skiff/v1/meta.js';
 import { parseQuantity, QuantityError, type Quantity } from '../../../proto/api/quantity.js';
 import { Causes, join } from './causes.js';
+import { validateConfigVolume, validateEnvSources } from './config.js';
 import { dns1123Label, dns1123Subdomain, portName } from './names.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
@@ -105,6 +106,7 @@ function validateContainer(ct: Container, path: string, volumes: Set<string>, c:
   ct.env.forEach((e, i) => {
     if (!e.name) c.add(`${path}.env[${i}].name`, 'required');
   });
+  validateEnvSources(ct, path, c);
   if (ct.resources) {
     const limits = quantities(ct.resources.limits, join(path, 'resources.limits'), c);
     const requests = quantities(ct.resources.requests, join(path, 'resources.requests'), c);
@@ -151,8 +153,9 @@ export function validatePodSpec(s: PodSpec | undefined, path: string, c: Causes)
       if (volumes.has(v.name)) c.add(join(vp, 'name'), `duplicate volume name "${v.name}"`);
       volumes.add(v.name);
     }
-    const sources = [v.emptyDir, v.hostPath, v.persistentVolumeClaim].filter(Boolean).length;
-    if (sources === 0) c.add(vp, 'must specify a volume type: emptyDir, hostPath or persistentVolumeClaim');
+    const sources = [v.emptyDir, v.hostPath, v.persistentVolumeClaim, v.configMap, v.secret].filter(Boolean).length;
+    if (sources === 0) c.add(vp, 'must specify a volume type: emptyDir, hostPath, persistentVolumeClaim, configMap or secret');
+    validateConfigVolume(v, vp, c);
     if (sources > 1) c.add(vp, 'may not specify more than 1 volume type');
     if (v.hostPath && !v.hostPath.path) c.add(join(vp, 'hostPath.path'), 'required');
     // HugePages-* media need hugepage accounting on the node, which the agent does not do.
@@ -200,6 +203,9 @@ export function validatePodSpec(s: PodSpec | undefined, path: string, c: Causes)
     const why = dns1123Label(s.nodeName.split('.')[0] ?? '');
     if (why) c.add(join(path, 'nodeName'), why);
   }
+  s.imagePullSecrets.forEach((r, i) => {
+    if (!r.name) c.add(`${path}.imagePullSecrets[${i}].name`, 'required');
+  });
   s.tolerations.forEach((t, i) => {
     const tp = `${path}.tolerations[${i}]`;
     if (t.operator && !TOLERATION_OPS.includes(t.operator)) c.add(join(tp, 'operator'), notIn(t.operator, TOLERATION_OPS));

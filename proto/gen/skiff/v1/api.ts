@@ -23,6 +23,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Deployment, ReplicaSet } from "./apps.js";
+import { ConfigMap, Secret } from "./config.js";
 import { Lease } from "./coordination.js";
 import { Event, Namespace, Node, Pod, Service } from "./core.js";
 import { EndpointSlice } from "./discovery.js";
@@ -44,6 +45,8 @@ export interface Resource {
     | { $case: "lease"; value: Lease }
     | { $case: "service"; value: Service }
     | { $case: "endpointSlice"; value: EndpointSlice }
+    | { $case: "configMap"; value: ConfigMap }
+    | { $case: "secret"; value: Secret }
     | { $case: "persistentVolumeClaim"; value: PersistentVolumeClaim }
     | { $case: "persistentVolume"; value: PersistentVolume }
     | { $case: "storageClass"; value: StorageClass }
@@ -329,6 +332,12 @@ export const Resource: MessageFns<Resource> = {
       case "endpointSlice":
         EndpointSlice.encode(message.object.value, writer.uint32(74).fork()).join();
         break;
+      case "configMap":
+        ConfigMap.encode(message.object.value, writer.uint32(82).fork()).join();
+        break;
+      case "secret":
+        Secret.encode(message.object.value, writer.uint32(90).fork()).join();
+        break;
       case "persistentVolumeClaim":
         PersistentVolumeClaim.encode(message.object.value, writer.uint32(98).fork()).join();
         break;
@@ -427,6 +436,22 @@ export const Resource: MessageFns<Resource> = {
             message.object = { $case: "endpointSlice", value: EndpointSlice.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.object = { $case: "configMap", value: ConfigMap.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.object = { $case: "secret", value: Secret.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 12: {
             if (tag !== 98) {
               break;
@@ -486,6 +511,10 @@ export const Resource: MessageFns<Resource> = {
         ? { $case: "service", value: Service.fromJSON(object.service) }
         : isSet(object.endpointSlice)
         ? { $case: "endpointSlice", value: EndpointSlice.fromJSON(object.endpointSlice) }
+        : isSet(object.configMap)
+        ? { $case: "configMap", value: ConfigMap.fromJSON(object.configMap) }
+        : isSet(object.secret)
+        ? { $case: "secret", value: Secret.fromJSON(object.secret) }
         : isSet(object.persistentVolumeClaim)
         ? { $case: "persistentVolumeClaim", value: PersistentVolumeClaim.fromJSON(object.persistentVolumeClaim) }
         : isSet(object.persistentVolume)
@@ -516,6 +545,10 @@ export const Resource: MessageFns<Resource> = {
       obj.service = Service.toJSON(message.object.value);
     } else if (message.object?.$case === "endpointSlice") {
       obj.endpointSlice = EndpointSlice.toJSON(message.object.value);
+    } else if (message.object?.$case === "configMap") {
+      obj.configMap = ConfigMap.toJSON(message.object.value);
+    } else if (message.object?.$case === "secret") {
+      obj.secret = Secret.toJSON(message.object.value);
     } else if (message.object?.$case === "persistentVolumeClaim") {
       obj.persistentVolumeClaim = PersistentVolumeClaim.toJSON(message.object.value);
     } else if (message.object?.$case === "persistentVolume") {
@@ -583,6 +616,18 @@ export const Resource: MessageFns<Resource> = {
       case "endpointSlice": {
         if (object.object?.value !== undefined && object.object?.value !== null) {
           message.object = { $case: "endpointSlice", value: EndpointSlice.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "configMap": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "configMap", value: ConfigMap.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "secret": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "secret", value: Secret.fromPartial(object.object.value) };
         }
         break;
       }

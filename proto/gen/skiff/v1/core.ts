@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { ConfigMapVolumeSource, EnvFromSource, EnvVarSource, SecretVolumeSource } from "./config.js";
 import { Condition, IntOrString, LocalObjectReference, ObjectMeta, ObjectReference } from "./meta.js";
 
 export const protobufPackage = "skiff.v1";
@@ -183,7 +184,11 @@ export interface Container {
   terminationMessagePolicy: string;
   stdin: boolean;
   tty: boolean;
-  lifecycle?: Lifecycle | undefined;
+  lifecycle?:
+    | Lifecycle
+    | undefined;
+  /** Variables from every key of a ConfigMap or Secret; env wins over them. */
+  envFrom: EnvFromSource[];
 }
 
 /**
@@ -217,6 +222,8 @@ export interface ContainerPort {
 export interface EnvVar {
   name: string;
   value: string;
+  /** A key of a ConfigMap or Secret of the pod's namespace; only when value is empty. */
+  valueFrom?: EnvVarSource | undefined;
 }
 
 export interface ResourceRequirements {
@@ -246,6 +253,8 @@ export interface Volume {
   name: string;
   emptyDir?: EmptyDirVolumeSource | undefined;
   hostPath?: HostPathVolumeSource | undefined;
+  configMap?: ConfigMapVolumeSource | undefined;
+  secret?: SecretVolumeSource | undefined;
   persistentVolumeClaim?: PersistentVolumeClaimVolumeSource | undefined;
 }
 
@@ -2994,6 +3003,7 @@ function createBaseContainer(): Container {
     stdin: false,
     tty: false,
     lifecycle: undefined,
+    envFrom: [],
   };
 }
 
@@ -3055,6 +3065,9 @@ export const Container: MessageFns<Container> = {
     }
     if (message.lifecycle !== undefined) {
       Lifecycle.encode(message.lifecycle, writer.uint32(154).fork()).join();
+    }
+    for (const v of message.envFrom) {
+      EnvFromSource.encode(v!, writer.uint32(802).fork()).join();
     }
     return writer;
   },
@@ -3224,6 +3237,14 @@ export const Container: MessageFns<Container> = {
             message.lifecycle = Lifecycle.decode(reader, reader.uint32());
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.envFrom.push(EnvFromSource.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3263,6 +3284,9 @@ export const Container: MessageFns<Container> = {
       stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
       tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
       lifecycle: isSet(object.lifecycle) ? Lifecycle.fromJSON(object.lifecycle) : undefined,
+      envFrom: globalThis.Array.isArray(object?.envFrom)
+        ? object.envFrom.map((e: any) => EnvFromSource.fromJSON(e))
+        : [],
     };
   },
 
@@ -3325,6 +3349,9 @@ export const Container: MessageFns<Container> = {
     if (message.lifecycle !== undefined) {
       obj.lifecycle = Lifecycle.toJSON(message.lifecycle);
     }
+    if (message.envFrom?.length) {
+      obj.envFrom = message.envFrom.map((e) => EnvFromSource.toJSON(e));
+    }
     return obj;
   },
 
@@ -3364,6 +3391,7 @@ export const Container: MessageFns<Container> = {
     message.lifecycle = (object.lifecycle !== undefined && object.lifecycle !== null)
       ? Lifecycle.fromPartial(object.lifecycle)
       : undefined;
+    message.envFrom = object.envFrom?.map((e) => EnvFromSource.fromPartial(e)) || [];
     return message;
   },
 };
@@ -3745,7 +3773,7 @@ export const ContainerPort: MessageFns<ContainerPort> = {
 };
 
 function createBaseEnvVar(): EnvVar {
-  return { name: "", value: "" };
+  return { name: "", value: "", valueFrom: undefined };
 }
 
 export const EnvVar: MessageFns<EnvVar> = {
@@ -3755,6 +3783,9 @@ export const EnvVar: MessageFns<EnvVar> = {
     }
     if (message.value !== "") {
       writer.uint32(18).string(message.value);
+    }
+    if (message.valueFrom !== undefined) {
+      EnvVarSource.encode(message.valueFrom, writer.uint32(802).fork()).join();
     }
     return writer;
   },
@@ -3788,6 +3819,14 @@ export const EnvVar: MessageFns<EnvVar> = {
             message.value = reader.string();
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.valueFrom = EnvVarSource.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3804,6 +3843,7 @@ export const EnvVar: MessageFns<EnvVar> = {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       value: isSet(object.value) ? globalThis.String(object.value) : "",
+      valueFrom: isSet(object.valueFrom) ? EnvVarSource.fromJSON(object.valueFrom) : undefined,
     };
   },
 
@@ -3815,6 +3855,9 @@ export const EnvVar: MessageFns<EnvVar> = {
     if (message.value !== "") {
       obj.value = message.value;
     }
+    if (message.valueFrom !== undefined) {
+      obj.valueFrom = EnvVarSource.toJSON(message.valueFrom);
+    }
     return obj;
   },
 
@@ -3825,6 +3868,9 @@ export const EnvVar: MessageFns<EnvVar> = {
     const message = createBaseEnvVar();
     message.name = object.name ?? "";
     message.value = object.value ?? "";
+    message.valueFrom = (object.valueFrom !== undefined && object.valueFrom !== null)
+      ? EnvVarSource.fromPartial(object.valueFrom)
+      : undefined;
     return message;
   },
 };
@@ -4270,7 +4316,14 @@ export const VolumeMount: MessageFns<VolumeMount> = {
 };
 
 function createBaseVolume(): Volume {
-  return { name: "", emptyDir: undefined, hostPath: undefined, persistentVolumeClaim: undefined };
+  return {
+    name: "",
+    emptyDir: undefined,
+    hostPath: undefined,
+    configMap: undefined,
+    secret: undefined,
+    persistentVolumeClaim: undefined,
+  };
 }
 
 export const Volume: MessageFns<Volume> = {
@@ -4283,6 +4336,12 @@ export const Volume: MessageFns<Volume> = {
     }
     if (message.hostPath !== undefined) {
       HostPathVolumeSource.encode(message.hostPath, writer.uint32(26).fork()).join();
+    }
+    if (message.configMap !== undefined) {
+      ConfigMapVolumeSource.encode(message.configMap, writer.uint32(802).fork()).join();
+    }
+    if (message.secret !== undefined) {
+      SecretVolumeSource.encode(message.secret, writer.uint32(810).fork()).join();
     }
     if (message.persistentVolumeClaim !== undefined) {
       PersistentVolumeClaimVolumeSource.encode(message.persistentVolumeClaim, writer.uint32(1122).fork()).join();
@@ -4327,6 +4386,22 @@ export const Volume: MessageFns<Volume> = {
             message.hostPath = HostPathVolumeSource.decode(reader, reader.uint32());
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.configMap = ConfigMapVolumeSource.decode(reader, reader.uint32());
+            continue;
+          }
+          case 101: {
+            if (tag !== 810) {
+              break;
+            }
+
+            message.secret = SecretVolumeSource.decode(reader, reader.uint32());
+            continue;
+          }
           case 140: {
             if (tag !== 1122) {
               break;
@@ -4352,6 +4427,8 @@ export const Volume: MessageFns<Volume> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       emptyDir: isSet(object.emptyDir) ? EmptyDirVolumeSource.fromJSON(object.emptyDir) : undefined,
       hostPath: isSet(object.hostPath) ? HostPathVolumeSource.fromJSON(object.hostPath) : undefined,
+      configMap: isSet(object.configMap) ? ConfigMapVolumeSource.fromJSON(object.configMap) : undefined,
+      secret: isSet(object.secret) ? SecretVolumeSource.fromJSON(object.secret) : undefined,
       persistentVolumeClaim: isSet(object.persistentVolumeClaim)
         ? PersistentVolumeClaimVolumeSource.fromJSON(object.persistentVolumeClaim)
         : undefined,
@@ -4368,6 +4445,12 @@ export const Volume: MessageFns<Volume> = {
     }
     if (message.hostPath !== undefined) {
       obj.hostPath = HostPathVolumeSource.toJSON(message.hostPath);
+    }
+    if (message.configMap !== undefined) {
+      obj.configMap = ConfigMapVolumeSource.toJSON(message.configMap);
+    }
+    if (message.secret !== undefined) {
+      obj.secret = SecretVolumeSource.toJSON(message.secret);
     }
     if (message.persistentVolumeClaim !== undefined) {
       obj.persistentVolumeClaim = PersistentVolumeClaimVolumeSource.toJSON(message.persistentVolumeClaim);
@@ -4386,6 +4469,12 @@ export const Volume: MessageFns<Volume> = {
       : undefined;
     message.hostPath = (object.hostPath !== undefined && object.hostPath !== null)
       ? HostPathVolumeSource.fromPartial(object.hostPath)
+      : undefined;
+    message.configMap = (object.configMap !== undefined && object.configMap !== null)
+      ? ConfigMapVolumeSource.fromPartial(object.configMap)
+      : undefined;
+    message.secret = (object.secret !== undefined && object.secret !== null)
+      ? SecretVolumeSource.fromPartial(object.secret)
       : undefined;
     message.persistentVolumeClaim =
       (object.persistentVolumeClaim !== undefined && object.persistentVolumeClaim !== null)
