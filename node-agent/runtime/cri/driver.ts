@@ -104,6 +104,7 @@ export class CriRuntime implements Runtime, StreamingExec {
 
   async startContainer(sandbox: SandboxHandle, sandboxCfg: SandboxConfig, cfg: ContainerConfig): Promise<ContainerHandle> {
     const containerId = await ctr.createAndStart(this.client, this.nodeName, sandbox.sandboxId, sandboxCfg, cfg);
+    if (!cfg.memoryBytesLimit) this.exits.noMemoryLimit(containerId);
     return { version: 1, runtime: 'cri', sandboxId: sandbox.sandboxId, containerId, name: cfg.name, attempt: cfg.attempt };
   }
 

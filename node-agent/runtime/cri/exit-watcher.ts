@@ -10,7 +10,8 @@ import { containerStatus, exitResult } from './containers.js';
 
 /** Re-checks of a pushed exit the status does not show yet: 25 ms doubling to 1 s, ~30 s in all. */
 const PUSHED_RECHECKS = 36;
-const OOM_SETTLE_MS = 500;
+/** How long a SIGKILL exit of a memory-limited container waits to be marked OOMKilled (the runtime's TaskOOM event can trail the exit on a busy node). */
+const OOM_SETTLE_MS = 2000;
 
 function nanosToMs(n: number | string | bigint): number {
   try {
@@ -36,12 +37,19 @@ export class ExitWatcher {
   private running = false;
   private again = false;
   private readonly pushed = new Set<string>();
+  /** Containers started without a memory limit: their cgroup cannot OOM-kill them, a 137 is a plain SIGKILL. */
+  private readonly unlimited = new Set<string>();
 
   constructor(
     private readonly client: CriClient,
     private readonly labelSelector: Record<string, string>,
     private readonly periodMs: number,
   ) {}
+
+  /** The container has no memory limit: report its SIGKILL exits without waiting for an OOM mark. */
+  noMemoryLimit(containerId: string): void {
+    this.unlimited.add(containerId);
+  }
 
   /** Resolves when the container has exited; rejects when it is gone or signal aborts. */
   wait(containerId: string, signal?: AbortSignal): Promise<ExitResult> {
@@ -124,15 +132,17 @@ export class ExitWatcher {
 
   /**
    * Answers the container's waiters from its status when it has exited or is gone; true if so.
-   * A SIGKILL (137) that ended under OOM_SETTLE_MS ago and is not marked OOMKilled is left for
-   * the next look: the runtime records an OOM kill from its own TaskOOM event, which may trail
+   * A SIGKILL (137) of a memory-limited container that ended under OOM_SETTLE_MS ago and is not
+   * marked OOMKilled is left for the next look: the runtime records an OOM kill from its own TaskOOM event, which may trail
    * the exit, and an OOM kill must not be reported as a plain Error.
    */
   private async check(id: string): Promise<boolean> {
     try {
       const st = await containerStatus(this.client, id);
       if (st.state !== CriState.CONTAINER_EXITED) return false;
-      if (st.exitCode === 137 && st.reason !== 'OOMKilled' && Date.now() - nanosToMs(st.finishedAt) < OOM_SETTLE_MS) return false;
+      const mayBeOom = st.exitCode === 137 && st.reason !== 'OOMKilled' && !this.unlimited.has(id);
+      if (mayBeOom && Date.now() - nanosToMs(st.finishedAt) < OOM_SETTLE_MS) return false;
+      this.unlimited.delete(id);
       this.settle(id, (w) => w.resolve(exitResult(st)));
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
