@@ -15,6 +15,7 @@ import { ClientEventRecorder } from './events.js';
 import { GarbageCollector } from './gc/collector.js';
 import { LeaderElector } from './leader/elector.js';
 import { NodeIpamController } from './nodeipam/controller.js';
+import { ServiceLBController } from './servicelb/controller.js';
 import { NodeLifecycleController } from './nodelifecycle/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { rootLogger } from './runtime/log.js';
@@ -89,6 +90,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
       new ReplicaSetController({ informers, client, recorder: recorder('replicaset-controller') }),
       new DeploymentController({ informers, client, recorder: recorder('deployment-controller') }),
       new EndpointSliceController({ informers, client }),
+      new ServiceLBController({ informers, client }),
     ];
   };
 
