@@ -46,7 +46,7 @@ export function storage(ctx: TranslateContext, name: string, svc: ServiceSpec): 
       refuse(ctx, path, `the mount target must be an absolute path in the container, not "${target ?? ''}"`);
       return;
     }
-    const readOnly = v.read_only !== undefined && truthy(v.read_only as boolean | string);
+    const readOnly = v.read_only !== undefined && truthy(v.read_only);
     const mount = (volName: string): void => {
       out.mounts.push({ name: volName, mountPath: target, ...(readOnly ? { readOnly: true } : {}) });
     };
