@@ -69,7 +69,7 @@ afterAll(async () => {
 
 describe('skiff compose', () => {
   it('up -d --wait: redis first and healthy, then web; the published port counts up across replicas', async () => {
-    const up = ok(await compose('up', '-d', '--wait'), 'compose up');
+    const up = ok(await compose('up', '-d', '--wait', '--wait-timeout', '150s'), 'compose up');
     expect(up.out).toContain(`namespace/${project} created`);
     expect(up.err).toContain('web: waiting for redis to be healthy');
     expect(up.out.indexOf('deployment.apps/redis created')).toBeLessThan(up.out.indexOf('deployment.apps/web created'));

@@ -11,6 +11,9 @@ done
 mkdir -p "$root/usr/bin" "$root/data"
 cp "$bin" "$root/usr/bin/redis-server"
 cp /usr/bin/redis-cli "$root/usr/bin/redis-cli"
+# The image's PATH is /bin: healthchecks run `redis-cli ping` by name.
+ln -s ../usr/bin/redis-server "$root/bin/redis-server"
+ln -s ../usr/bin/redis-cli "$root/bin/redis-cli"
 for lib in $( { ldd "$bin"; ldd /usr/bin/redis-cli; } | grep -o '/[^ ]*' | sort -u); do
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
