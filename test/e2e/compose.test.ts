@@ -69,7 +69,10 @@ afterAll(async () => {
 
 describe('skiff compose', () => {
   it('up -d --wait: redis first and healthy, then web; the published port counts up across replicas', async () => {
+    const started = Date.now();
     const up = ok(await compose('up', '-d', '--wait', '--wait-timeout', '150s'), 'compose up');
+    // A figure for the README, not an assertion.
+    console.log(`compose up -d --wait (redis healthy, then 3 web replicas Ready): ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(up.out).toContain(`namespace/${project} created`);
     expect(up.err).toContain('web: waiting for redis to be healthy');
     expect(up.out.indexOf('deployment.apps/redis created')).toBeLessThan(up.out.indexOf('deployment.apps/web created'));
