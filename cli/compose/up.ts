@@ -98,8 +98,13 @@ export async function composeUp(ctx: Ctx, g: ComposeGlobals, opts: UpOptions): P
   const poll = async (what: string, until: number, done: (objs: ProjectObjects) => boolean): Promise<ProjectObjects> => {
     for (;;) {
       const objs = await readProject(ctx.api(), ns, project.name);
-      if (!opts.detach) progress.show(rows(plans, objs, notes));
+      const now = rows(plans, objs, notes);
+      if (!opts.detach) progress.show(now);
       if (done(objs)) return objs;
+      // A service whose pods crash-loop or cannot pull their image will not come up by itself:
+      // say so now instead of at the timeout (as `docker compose up --wait` stops on an exit).
+      const stuck = now.find((r) => r.bad && /CrashLoopBackOff|ImagePullBackOff|ErrImagePull|failed/.test(r.text));
+      if (stuck) throw new ApiError('BadRequest', `service ${stuck.service} is ${stuck.text} while waiting for ${what} (skiff compose logs ${stuck.service}; skiff -n ${ns} describe pod ...)`);
       if (opts.signal?.aborted) throw new ApiError('BadRequest', `interrupted while waiting for ${what}`);
       if (ctx.now() > until) throw new ApiError('Timeout', `gave up waiting for ${what} after ${Math.round(opts.timeoutMs / 1000)}s (see skiff compose ps and skiff compose logs)`);
       await sleep(POLL_MS);
