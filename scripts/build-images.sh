@@ -24,7 +24,9 @@ if ldd "$busybox" >/dev/null 2>&1; then
   echo "build-images: $busybox is dynamically linked; install busybox-static" >&2; exit 1
 fi
 
-hash=$( { sha256sum scripts/build-images.sh "$busybox";
+# Binaries an image copies from the host (deploy/images/*/rootfs.sh) count as inputs too.
+host_inputs=$(ls /usr/bin/redis-check-rdb /usr/bin/redis-cli 2>/dev/null || true)
+hash=$( { sha256sum scripts/build-images.sh "$busybox" $host_inputs;
           find deploy/images -type f -print0 | sort -z | xargs -0 sha256sum;
           find deploy/images -type f -print0 | sort -z | xargs -0 stat -c '%a %n'; } \
         | sed "s#$busybox#busybox#" | sha256sum | cut -c1-16)
@@ -62,6 +64,8 @@ while read -r name tag dir envs; do
   umoci unpack --image "$layout:$tag" "$work/bundle"
   cp -a "$base/." "$work/bundle/rootfs/"
   install -m 0755 "deploy/images/$dir/entrypoint.sh" "$work/bundle/rootfs/entrypoint.sh"
+  # An image may add files of its own (e.g. redis: Debian's binary and its libraries).
+  if [ -f "deploy/images/$dir/rootfs.sh" ]; then bash "deploy/images/$dir/rootfs.sh" "$work/bundle/rootfs"; fi
   umoci repack --image "$layout:$tag" "$work/bundle"
   rm -rf "$work/bundle"
   cfg=(--config.entrypoint /entrypoint.sh --config.workingdir / --config.env PATH=/bin)

@@ -144,6 +144,13 @@ const leases: Columns<Lease> = {
 };
 
 /** kubectl's PORT(S) cell: `80/TCP`, `80:30080/TCP` for a node port, comma-separated. */
+/** kubectl's EXTERNAL-IP: a LoadBalancer's ingress addresses, <pending> until it has some. */
+export function externalIPText(s: Service): string {
+  if (s.spec?.type !== 'LoadBalancer') return '<none>';
+  const ips = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname).filter(Boolean);
+  return ips.length ? ips.join(',') : '<pending>';
+}
+
 export function servicePortsText(ports: readonly ServicePort[]): string {
   return none(ports.map((p) => (p.nodePort > 0 ? `${p.port}:${p.nodePort}/${p.protocol}` : `${p.port}/${p.protocol}`)).join(','));
 }
@@ -160,7 +167,7 @@ const services: Columns<Service> = {
     s.metadata?.name ?? '',
     s.spec?.type ?? '',
     none(s.spec?.clusterIP ?? ''),
-    '<none>',
+    externalIPText(s),
     servicePortsText(s.spec?.ports ?? []),
     age(s.metadata?.creationTimestamp, now),
   ],

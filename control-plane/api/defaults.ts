@@ -108,7 +108,7 @@ function defaultService(svc: Service): void {
     const t = p.targetPort;
     if (!t || (t.type === 0 && t.intVal === 0) || (t.type === 1 && t.strVal === '')) p.targetPort = { type: 0, intVal: p.port, strVal: '' };
   }
-  if (s.type === 'NodePort' && !s.externalTrafficPolicy) s.externalTrafficPolicy = 'Cluster';
+  if ((s.type === 'NodePort' || s.type === 'LoadBalancer') && !s.externalTrafficPolicy) s.externalTrafficPolicy = 'Cluster';
   s.internalTrafficPolicy ??= 'Cluster';
   // The registry fills these when it allocates; every Skiff service is single-stack IPv4.
   s.ipFamilyPolicy ??= 'SingleStack';

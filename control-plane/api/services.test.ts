@@ -62,6 +62,16 @@ describe('Service API', () => {
     expect(await t.store.reserved(SERVICE_IPS)).toEqual([svc.spec?.clusterIP]);
   });
 
+  it('LoadBalancer: a node port like NodePort, Cluster traffic policy; headless refused', async () => {
+    const svc = await create(svcDoc('lb', { type: 'LoadBalancer', ports: [{ port: 18080, targetPort: 5000 }] }));
+    expect(svc.spec).toMatchObject({ type: 'LoadBalancer', externalTrafficPolicy: 'Cluster' });
+    expect(svc.spec?.ports[0]?.nodePort).toBeGreaterThanOrEqual(30000);
+    const e = await failure(create(svcDoc('lb2', { type: 'LoadBalancer', clusterIP: 'None' })));
+    expect(e.causes.map((c) => c.field)).toContain('spec.clusterIP');
+    const back = unwrapAs('Service', await s.api.apply({ documents: [{ manifest: JSON.stringify(svcDoc('lb', { type: 'LoadBalancer', ports: [{ port: 18080, targetPort: 5000 }] })), source: 't' }], dryRun: false, fieldManager: 't' }).then((r) => r.results[0]!.object));
+    expect(back.spec?.ports[0]?.nodePort).toBe(svc.spec?.ports[0]?.nodePort);
+  });
+
   it('refuses a chosen IP or node port that is taken or out of range, naming the field, and frees them on delete', async () => {
     await create(svcDoc('a', { clusterIP: '10.96.0.10', type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }));
     const e = await failure(create(svcDoc('b', { clusterIP: '10.96.0.10', type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] })));

@@ -16,6 +16,7 @@ import { ClientEventRecorder } from './events.js';
 import { GarbageCollector } from './gc/collector.js';
 import { LeaderElector } from './leader/elector.js';
 import { NodeIpamController } from './nodeipam/controller.js';
+import { ServiceLBController } from './servicelb/controller.js';
 import { NodeLifecycleController } from './nodelifecycle/controller.js';
 import type { DisruptionConfig } from './nodelifecycle/disruption.js';
 import { ReplicaSetController } from './replicaset/controller.js';
@@ -98,6 +99,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
       new DeploymentController({ informers, client, recorder: recorder('deployment-controller') }),
       new EndpointSliceController({ informers, client }),
       new VolumeBindingController({ informers, client, recorder: recorder('persistentvolume-controller') }),
+      new ServiceLBController({ informers, client }),
     ];
   };
 

@@ -16,7 +16,7 @@ export function serviceInfo(svc: Service): ServiceInfo | undefined {
   return {
     namespace: m.namespace,
     name: m.name,
-    type: s.type === 'NodePort' ? 'NodePort' : 'ClusterIP',
+    type: s.type === 'NodePort' || s.type === 'LoadBalancer' ? s.type : 'ClusterIP',
     clusterIP: s.clusterIP,
     ports: s.ports.map((p) => ({ name: p.name, protocol: protocolOf(p.protocol), port: p.port, nodePort: p.nodePort || undefined })),
     sessionAffinity: s.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None',

@@ -4,7 +4,7 @@
 // it (one entry per Service, endpoints flattened from every slice of the service) and hands
 // the whole snapshot over on each change.
 
-export type ServiceType = 'ClusterIP' | 'NodePort';
+export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 export type Protocol = 'TCP' | 'UDP';
 
 export interface ServicePortInfo {
@@ -12,7 +12,7 @@ export interface ServicePortInfo {
   name: string;
   protocol: Protocol;
   port: number;
-  /** Only acted on for type NodePort. */
+  /** Only acted on for types NodePort and LoadBalancer. */
   nodePort?: number;
 }
 

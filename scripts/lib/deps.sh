@@ -4,7 +4,8 @@
 # Debian packages each part needs. Tests need etcd always; the real-runtime tests and the
 # cluster need containerd, runc, CNI plugins, a registry and the image tools.
 SKIFF_APT_TEST=(etcd-server etcd-client)
-SKIFF_APT_RUNTIME=(containerd runc containernetworking-plugins docker-registry skopeo umoci busybox-static iproute2 iptables nftables)
+# redis-tools: the Redis server binary of the sample redis image (no service is installed).
+SKIFF_APT_RUNTIME=(containerd runc containernetworking-plugins docker-registry skopeo umoci busybox-static iproute2 iptables nftables redis-tools)
 
 missing_packages() {
   local p

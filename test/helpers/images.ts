@@ -30,6 +30,8 @@ export const IMAGES = {
   hello1: 'skiff/hello:1',
   hello2: 'skiff/hello:2',
   crasher: 'skiff/crasher:1',
+  redis: 'skiff/redis:7',
+  counter: 'skiff/counter:1',
 } as const;
 
 let built: Promise<ImageArchive[]> | undefined;

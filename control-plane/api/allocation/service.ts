@@ -22,6 +22,11 @@ export interface AllocationResult {
 
 export const HEADLESS = 'None';
 
+/** NodePort and LoadBalancer services get node ports (a LoadBalancer is a NodePort service plus its own port on every node). */
+export function hasNodePorts(type: string | undefined): boolean {
+  return type === 'NodePort' || type === 'LoadBalancer';
+}
+
 const samePort = (a: ServicePort, b: ServicePort): boolean => a.port === b.port && a.protocol === b.protocol;
 
 function oldNodePortFor(p: ServicePort, old: Service): number {
@@ -38,7 +43,7 @@ export function carryOver(svc: Service, old: Service): void {
     spec.clusterIP = was.clusterIP;
     spec.clusterIPs = [...was.clusterIPs];
   }
-  if (spec.type === 'NodePort' && was.type === 'NodePort') {
+  if (hasNodePorts(spec.type) && hasNodePorts(was.type)) {
     for (const p of spec.ports) if (p.nodePort === 0) p.nodePort = oldNodePortFor(p, old);
   }
   if (spec.sessionAffinity === 'None' && was.sessionAffinity === 'ClientIP' && spec.sessionAffinityConfig
@@ -46,7 +51,7 @@ export function carryOver(svc: Service, old: Service): void {
     // The defaulted timeout goes with the affinity it belonged to.
     spec.sessionAffinityConfig = undefined;
   }
-  if (spec.type === 'ClusterIP' && was.type === 'NodePort') {
+  if (spec.type === 'ClusterIP' && hasNodePorts(was.type)) {
     // Kubernetes' dropTypeDependentFields: node ports the user did not change go with the type.
     for (const p of spec.ports) if (p.nodePort !== 0 && p.nodePort === oldNodePortFor(p, old)) p.nodePort = 0;
     if (spec.externalTrafficPolicy === was.externalTrafficPolicy) spec.externalTrafficPolicy = '';
@@ -82,9 +87,9 @@ export function allocateService(svc: Service, old: Service | undefined, ranges: 
       out.causes.push({ field: 'spec.clusterIP', message: `Invalid value: "${spec.clusterIP}": provided IP is already allocated` });
     }
   }
-  if (spec.type !== 'NodePort') return out;
+  if (!hasNodePorts(spec.type)) return out;
   const pr = ranges.nodePorts;
-  const kept = new Set((old?.spec?.type === 'NodePort' ? old.spec.ports : []).map((p) => p.nodePort));
+  const kept = new Set((hasNodePorts(old?.spec?.type) ? old?.spec?.ports ?? [] : []).map((p) => p.nodePort));
   const mine = new Set<number>();
   spec.ports.forEach((p, i) => {
     const field = `spec.ports[${i}].nodePort`;

@@ -1,18 +1,19 @@
 // Service rules (Kubernetes' ValidateService, for the types and families Skiff serves): type,
-// ports (range, protocol, names, duplicates, targetPort, nodePort only with NodePort),
+// ports (range, protocol, names, duplicates, targetPort, nodePort only with NodePort or
+// LoadBalancer),
 // selector labels, clusterIP form (headless "None"), session affinity, traffic policies, and on
 // update the immutable clusterIP. Whether a chosen IP or port is in range and free is the
 // allocator's check (allocation/service.ts), made against the live reservations.
 import type { Service, ServicePort } from '../../../proto/gen/skiff/v1/core.js';
 import { parseIPv4 } from '../allocation/ranges.js';
-import { HEADLESS } from '../allocation/service.js';
+import { HEADLESS, hasNodePorts } from '../allocation/service.js';
 import { Causes } from './causes.js';
 import { validateLabels } from './meta.js';
 import { dns1123Label, portName } from './names.js';
 
 const notIn = (v: string, allowed: string[]): string => `unsupported value "${v}": supported values: ${allowed.map((a) => `"${a}"`).join(', ')}`;
 
-const TYPES = ['ClusterIP', 'NodePort'];
+const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'];
 const PROTOCOLS = ['TCP', 'UDP'];
 const MAX_AFFINITY_TIMEOUT = 86400;
 
@@ -33,7 +34,7 @@ function validatePort(p: ServicePort, i: number, svc: Service, c: Causes): void 
     c.add(`${path}.targetPort`, `Invalid value: ${t.intVal}: must be between 1 and 65535, inclusive`);
   }
   if (p.nodePort !== 0) {
-    if (svc.spec?.type !== 'NodePort') c.add(`${path}.nodePort`, `forbidden: may not be used when \`type\` is '${svc.spec?.type ?? ''}'`);
+    if (!hasNodePorts(svc.spec?.type)) c.add(`${path}.nodePort`, `forbidden: may not be used when \`type\` is '${svc.spec?.type ?? ''}'`);
     else if (p.nodePort < 1 || p.nodePort > 65535) c.add(`${path}.nodePort`, `Invalid value: ${p.nodePort}: must be between 1 and 65535, inclusive`);
   }
   if (p.appProtocol !== undefined && p.appProtocol !== '' && !/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(p.appProtocol)) {
@@ -53,8 +54,8 @@ function validateClusterIP(svc: Service, c: Causes): void {
   if (s.clusterIPs.length && s.clusterIPs[0] !== ip) {
     c.add('spec.clusterIPs[0]', `Invalid value: "${s.clusterIPs[0]}": must match \`clusterIP\` "${ip}"`);
   }
-  if (ip === HEADLESS && s.type === 'NodePort') {
-    c.add('spec.clusterIP', `Invalid value: "None": may not be set to 'None' for NodePort services`);
+  if (ip === HEADLESS && hasNodePorts(s.type)) {
+    c.add('spec.clusterIP', `Invalid value: "None": may not be set to 'None' for ${s.type} services`);
   }
 }
 
@@ -81,7 +82,7 @@ function validateFamilies(svc: Service, c: Causes): void {
   const policies = ['SingleStack', 'PreferDualStack'];
   if (s.ipFamilyPolicy !== undefined && !policies.includes(s.ipFamilyPolicy)) c.add('spec.ipFamilyPolicy', notIn(s.ipFamilyPolicy, policies));
   if (s.externalTrafficPolicy) {
-    if (s.type !== 'NodePort') c.add('spec.externalTrafficPolicy', 'Invalid value: may only be set for externally-accessible services');
+    if (!hasNodePorts(s.type)) c.add('spec.externalTrafficPolicy', 'Invalid value: may only be set for externally-accessible services');
     else if (s.externalTrafficPolicy !== 'Cluster') c.add('spec.externalTrafficPolicy', notIn(s.externalTrafficPolicy, ['Cluster']));
   }
   if (s.internalTrafficPolicy !== undefined && s.internalTrafficPolicy !== 'Cluster') {

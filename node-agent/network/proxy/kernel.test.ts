@@ -74,7 +74,9 @@ describe.skipIf(skip)('node proxy on real nftables', () => {
     svc('shop', 'sticky', { clusterIP: '10.96.0.11', sessionAffinity: 'ClientIP', affinityTimeoutSeconds: 300 }),
     svc('shop', 'empty', { type: 'NodePort', clusterIP: '10.96.0.12', ports: [{ name: 'http', protocol: 'TCP', port: 80, nodePort: 30081 }] }),
     svc('shop', 'dns', { clusterIP: '10.96.0.13', ports: [{ name: 'dns', protocol: 'UDP', port: 53 }] }),
+    svc('shop', 'lb', { type: 'LoadBalancer', clusterIP: '10.96.0.14', ports: [{ name: 'http', protocol: 'TCP', port: 18080, nodePort: 30082 }] }),
   ], {
+    'shop/lb:http': [ep(POD, 8080), ep(POD, 8081)],
     'shop/web:http': [ep(POD, 8080), ep(POD, 8081)],
     'shop/sticky:http': [ep(POD, 8080), ep(POD, 8081)],
     'shop/empty:http': [ep(POD, 8080, { ready: false, serving: false })],
@@ -123,6 +125,16 @@ describe.skipIf(skip)('node proxy on real nftables', () => {
     expect(new Set(got)).toEqual(new Set(['port 8080', 'port 8081']));
     const np = await connect([{ host: '127.0.0.1', port: 30080, count: 4 }, { host: NODE, port: 30080, count: 4 }]);
     for (const r of np) expect(r).toMatch(/^port 808[01]$/);
+  });
+
+  it('a LoadBalancer answers on its own port and its node port on 127.0.0.1 and the node address', async () => {
+    const got = await connect([
+      { host: '127.0.0.1', port: 18080, count: 8 }, { host: NODE, port: 18080, count: 8 },
+      { host: '127.0.0.1', port: 30082, count: 2 }, { host: '10.96.0.14', port: 18080, count: 2 },
+    ]);
+    expect(got).toHaveLength(20);
+    for (const r of got) expect(r).toMatch(/^port 808[01]$/);
+    expect(new Set(got.slice(0, 16))).toEqual(new Set(['port 8080', 'port 8081']));
   });
 
   it('ClientIP affinity keeps one client on one endpoint', async () => {

@@ -43,6 +43,30 @@ describe('buildRuleset', () => {
     expect(rs.chains.get('services')!.rules).toContain('fib daddr type local meta l4proto . th dport vmap @service-nodeports');
   });
 
+  it('LoadBalancer: its port and its nodePort on every local address, both through the external chain', () => {
+    const rs = build(snapshot([svc('shop', 'web', { type: 'LoadBalancer', ports: [{ name: 'http', protocol: 'TCP', port: 18080, nodePort: 30080 }] })],
+      { 'shop/web:http': [ep('10.244.1.2', 5000)] }));
+    const ext = chainsLike(rs, 'external-');
+    expect(ext).toHaveLength(1);
+    expect(elements(rs, 'service-nodeports')).toEqual([`tcp . 30080 : goto ${ext[0]}`, `tcp . 18080 : goto ${ext[0]}`]);
+    expect(elements(rs, 'service-ips')).toEqual([`10.96.0.10 . tcp . 18080 : goto ${serviceChainName('shop/web/tcp/http')}`]);
+    expect(chain(rs, 'external-')).toEqual(['jump mark-for-masquerade', `goto ${serviceChainName('shop/web/tcp/http')}`]);
+  });
+
+  it('LoadBalancer without endpoints: its port and nodePort are rejected on local addresses', () => {
+    const rs = build(snapshot([svc('shop', 'web', { type: 'LoadBalancer', ports: [{ name: 'http', protocol: 'UDP', port: 5353, nodePort: 30053 }] })]));
+    expect(elements(rs, 'no-endpoint-nodeports')).toEqual(['udp . 30053 : goto reject-chain', 'udp . 5353 : goto reject-chain']);
+    expect(elements(rs, 'service-nodeports')).toEqual([]);
+  });
+
+  it('two LoadBalancers asking for one port: the first (by namespace/name) keeps it', () => {
+    const lb = (ns: string, ip: string) => svc(ns, 'web', { type: 'LoadBalancer', clusterIP: ip, ports: [{ name: 'http', protocol: 'TCP', port: 18080, nodePort: 0 }] });
+    const rs = build(snapshot([lb('b', '10.96.0.11'), lb('a', '10.96.0.10')], { 'a/web:http': [ep('10.244.1.2', 80)], 'b/web:http': [ep('10.244.1.3', 80)] }));
+    const nodeports = elements(rs, 'service-nodeports');
+    expect(nodeports).toHaveLength(1);
+    expect(nodeports[0]).toContain('a/web/tcp/http');
+  });
+
   it('a nodePort on a ClusterIP service is ignored', () => {
     const rs = build(snapshot([svc('shop', 'web', { ports: [{ name: 'http', protocol: 'TCP', port: 80, nodePort: 30080 }] })],
       { 'shop/web:http': [ep('10.244.1.2', 8080)] }));

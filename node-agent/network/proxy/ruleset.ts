@@ -7,7 +7,9 @@
 //   prerouting/output (nat, -100) -> services: ip daddr . proto . port vmap @service-ips
 //                                              fib daddr local: proto . port vmap @service-nodeports
 //     service-<svc port>: mark masq if from outside the cluster CIDR; affinity; numgen -> endpoint-*
-//     external-<svc port> (NodePort): mark masq, goto service-*
+//     external-<svc port> (NodePort, LoadBalancer): mark masq, goto service-*
+//     A LoadBalancer's own port is published on every local address too, through the same
+//     @service-nodeports map (k3s ServiceLB / Swarm routing mesh: the port answers on every node).
 //     endpoint-<svc port>__ip/port: mark masq if hairpin; update affinity set; dnat
 //   postrouting (nat, 100) -> masquerading: masquerade marked packets; 127/8 leaving lo
 //   input/forward/output (filter, 0): reject new connections to services without endpoints
@@ -140,12 +142,14 @@ export function buildRuleset(snapshot: ServiceSnapshot, opts: RulesetOptions): R
     for (const p of svc.ports) {
       const proto = p.protocol.toLowerCase();
       const spn = servicePortName(svc.namespace, svc.name, p.protocol, p.name);
-      const nodePort = svc.type === 'NodePort' && p.nodePort ? p.nodePort : 0;
+      const nodePort = (svc.type === 'NodePort' || svc.type === 'LoadBalancer') && p.nodePort ? p.nodePort : 0;
+      const lbPort = svc.type === 'LoadBalancer' ? p.port : 0;
       const eps = usableEndpoints(snapshot.endpoints.get(servicePortKey(svc.namespace, svc.name, p.name)) ?? []);
       rs.servicePorts++;
       if (eps.length === 0) {
         mapEl(NO_ENDPOINT_SERVICES, `${svc.clusterIP} . ${proto} . ${p.port} : goto ${REJECT_CHAIN}`);
         if (nodePort) mapEl(NO_ENDPOINT_NODEPORTS, `${proto} . ${nodePort} : goto ${REJECT_CHAIN}`);
+        if (lbPort) mapEl(NO_ENDPOINT_NODEPORTS, `${proto} . ${lbPort} : goto ${REJECT_CHAIN}`);
         continue;
       }
       const svcChain = serviceChainName(spn);
@@ -174,11 +178,12 @@ export function buildRuleset(snapshot: ServiceSnapshot, opts: RulesetOptions): R
       svcRules.push(`numgen random mod ${epChains.length} vmap { ${epChains.map((c, i) => `${i} : goto ${c}`).join(' , ')} }`);
       rs.chains.set(svcChain, { name: svcChain, rules: svcRules });
       mapEl(SERVICE_IPS, `${svc.clusterIP} . ${proto} . ${p.port} : goto ${svcChain}`);
-      if (nodePort) {
+      if (nodePort || lbPort) {
         const ext = externalChainName(spn);
         // Cluster traffic policy: NodePort traffic is masqueraded so replies come back here.
         rs.chains.set(ext, { name: ext, rules: ['jump mark-for-masquerade', `goto ${svcChain}`] });
-        mapEl(SERVICE_NODEPORTS, `${proto} . ${nodePort} : goto ${ext}`);
+        if (nodePort) mapEl(SERVICE_NODEPORTS, `${proto} . ${nodePort} : goto ${ext}`);
+        if (lbPort) mapEl(SERVICE_NODEPORTS, `${proto} . ${lbPort} : goto ${ext}`);
       }
     }
   }
