@@ -6,6 +6,8 @@ import { Deployment, ReplicaSet } from '../gen/skiff/v1/apps.js';
 import { Lease } from '../gen/skiff/v1/coordination.js';
 import { Event, Namespace, Node, Pod, Service } from '../gen/skiff/v1/core.js';
 import { EndpointSlice } from '../gen/skiff/v1/discovery.js';
+import { HorizontalPodAutoscaler } from '../gen/skiff/v1/autoscaling.js';
+import { NodeMetrics, PodMetrics } from '../gen/skiff/v1/metrics.js';
 import type { Resource } from '../gen/skiff/v1/api.js';
 import type { ObjectMeta } from '../gen/skiff/v1/meta.js';
 
@@ -24,6 +26,9 @@ export interface KindMap {
   Lease: Lease;
   Service: Service;
   EndpointSlice: EndpointSlice;
+  HorizontalPodAutoscaler: HorizontalPodAutoscaler;
+  PodMetrics: PodMetrics;
+  NodeMetrics: NodeMetrics;
 }
 export type Kind = keyof KindMap;
 export type AnyObject = KindMap[Kind];
@@ -46,6 +51,11 @@ export interface KindInfo<K extends Kind = Kind> {
   /** Top-level fields that hold the user's desired state (bump generation when changed). */
   specFields: readonly string[];
   codec: Codec<KindMap[K]>;
+  /**
+   * Never stored: built on each read from what the node agents report (metrics.k8s.io, as
+   * metrics-server serves it); get and list only.
+   */
+  readOnly?: boolean;
 }
 
 function info<K extends Kind>(i: KindInfo<K>): KindInfo<K> {
@@ -98,6 +108,22 @@ export const KINDS: { [K in Kind]: KindInfo<K> } = {
     kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', acceptedVersions: ['discovery.k8s.io/v1'],
     plural: 'endpointslices', singular: 'endpointslice', shortNames: [], namespaced: true, case: 'endpointSlice',
     message: 'skiff.v1.EndpointSlice', specFields: ['addressType', 'endpoints', 'ports'], codec: EndpointSlice,
+  }),
+  HorizontalPodAutoscaler: info({
+    kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2', acceptedVersions: ['autoscaling/v2'],
+    plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', shortNames: ['hpa'], namespaced: true,
+    case: 'horizontalPodAutoscaler', message: 'skiff.v1.HorizontalPodAutoscaler', specFields: ['spec'],
+    codec: HorizontalPodAutoscaler,
+  }),
+  PodMetrics: info({
+    kind: 'PodMetrics', apiVersion: 'metrics.k8s.io/v1beta1', acceptedVersions: ['metrics.k8s.io/v1beta1'],
+    plural: 'pods.metrics.k8s.io', singular: 'podmetrics', shortNames: [], namespaced: true, case: 'podMetrics',
+    message: 'skiff.v1.PodMetrics', specFields: [], codec: PodMetrics, readOnly: true,
+  }),
+  NodeMetrics: info({
+    kind: 'NodeMetrics', apiVersion: 'metrics.k8s.io/v1beta1', acceptedVersions: ['metrics.k8s.io/v1beta1'],
+    plural: 'nodes.metrics.k8s.io', singular: 'nodemetrics', shortNames: [], namespaced: false, case: 'nodeMetrics',
+    message: 'skiff.v1.NodeMetrics', specFields: [], codec: NodeMetrics, readOnly: true,
   }),
 };
 

@@ -23,9 +23,11 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Deployment, ReplicaSet } from "./apps.js";
+import { HorizontalPodAutoscaler } from "./autoscaling.js";
 import { Lease } from "./coordination.js";
 import { Event, Namespace, Node, Pod, Service } from "./core.js";
 import { EndpointSlice } from "./discovery.js";
+import { NodeMetrics, PodMetrics } from "./metrics.js";
 
 export const protobufPackage = "skiff.v1";
 
@@ -43,6 +45,9 @@ export interface Resource {
     | { $case: "lease"; value: Lease }
     | { $case: "service"; value: Service }
     | { $case: "endpointSlice"; value: EndpointSlice }
+    | { $case: "horizontalPodAutoscaler"; value: HorizontalPodAutoscaler }
+    | { $case: "podMetrics"; value: PodMetrics }
+    | { $case: "nodeMetrics"; value: NodeMetrics }
     | undefined;
 }
 
@@ -325,6 +330,15 @@ export const Resource: MessageFns<Resource> = {
       case "endpointSlice":
         EndpointSlice.encode(message.object.value, writer.uint32(74).fork()).join();
         break;
+      case "horizontalPodAutoscaler":
+        HorizontalPodAutoscaler.encode(message.object.value, writer.uint32(122).fork()).join();
+        break;
+      case "podMetrics":
+        PodMetrics.encode(message.object.value, writer.uint32(130).fork()).join();
+        break;
+      case "nodeMetrics":
+        NodeMetrics.encode(message.object.value, writer.uint32(138).fork()).join();
+        break;
     }
     return writer;
   },
@@ -414,6 +428,33 @@ export const Resource: MessageFns<Resource> = {
             message.object = { $case: "endpointSlice", value: EndpointSlice.decode(reader, reader.uint32()) };
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.object = {
+              $case: "horizontalPodAutoscaler",
+              value: HorizontalPodAutoscaler.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.object = { $case: "podMetrics", value: PodMetrics.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.object = { $case: "nodeMetrics", value: NodeMetrics.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -446,6 +487,12 @@ export const Resource: MessageFns<Resource> = {
         ? { $case: "service", value: Service.fromJSON(object.service) }
         : isSet(object.endpointSlice)
         ? { $case: "endpointSlice", value: EndpointSlice.fromJSON(object.endpointSlice) }
+        : isSet(object.horizontalPodAutoscaler)
+        ? { $case: "horizontalPodAutoscaler", value: HorizontalPodAutoscaler.fromJSON(object.horizontalPodAutoscaler) }
+        : isSet(object.podMetrics)
+        ? { $case: "podMetrics", value: PodMetrics.fromJSON(object.podMetrics) }
+        : isSet(object.nodeMetrics)
+        ? { $case: "nodeMetrics", value: NodeMetrics.fromJSON(object.nodeMetrics) }
         : undefined,
     };
   },
@@ -470,6 +517,12 @@ export const Resource: MessageFns<Resource> = {
       obj.service = Service.toJSON(message.object.value);
     } else if (message.object?.$case === "endpointSlice") {
       obj.endpointSlice = EndpointSlice.toJSON(message.object.value);
+    } else if (message.object?.$case === "horizontalPodAutoscaler") {
+      obj.horizontalPodAutoscaler = HorizontalPodAutoscaler.toJSON(message.object.value);
+    } else if (message.object?.$case === "podMetrics") {
+      obj.podMetrics = PodMetrics.toJSON(message.object.value);
+    } else if (message.object?.$case === "nodeMetrics") {
+      obj.nodeMetrics = NodeMetrics.toJSON(message.object.value);
     }
     return obj;
   },
@@ -531,6 +584,27 @@ export const Resource: MessageFns<Resource> = {
       case "endpointSlice": {
         if (object.object?.value !== undefined && object.object?.value !== null) {
           message.object = { $case: "endpointSlice", value: EndpointSlice.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "horizontalPodAutoscaler": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = {
+            $case: "horizontalPodAutoscaler",
+            value: HorizontalPodAutoscaler.fromPartial(object.object.value),
+          };
+        }
+        break;
+      }
+      case "podMetrics": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "podMetrics", value: PodMetrics.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "nodeMetrics": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "nodeMetrics", value: NodeMetrics.fromPartial(object.object.value) };
         }
         break;
       }
