@@ -31,6 +31,11 @@ import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UI
 import { canStreamExec, type ContainerHandle, type ContainerInfo, type Runtime, type SandboxHandle } from './runtime/runtime.js';
 import { errors } from '../proto/api/errors.js';
 import { serveNodeAgent } from './server.js';
+import { StatsSampler } from './stats/sampler.js';
+import type { PodContainer } from './stats/usage.js';
+
+/** metrics-server's default resolution is 15 s; a little faster lets an autoscaler react sooner. */
+export const DEFAULT_STATS_INTERVAL_MS = 10_000;
 
 export interface NodeAgentOptions {
   nodeName: string;
@@ -72,6 +77,8 @@ export interface NodeAgentOptions {
   capacity?: Record<string, string>;
   /** Deadline of each control-plane call. */
   apiTimeoutMs?: number;
+  /** How often container CPU and memory are read for NodeAgent.Stats (default 10 s). */
+  statsIntervalMs?: number;
 }
 
 interface Recovered {
@@ -100,6 +107,7 @@ export class NodeAgent {
   /** Service proxy and cluster DNS (undefined when both are off or before the pod CIDR is known). */
   services: ServiceNetwork | undefined;
   private grpc: Server | undefined;
+  readonly stats: StatsSampler;
   private metricsServer: HttpServer | undefined;
   private ctx: WorkerContext | undefined;
   private id: NodeIdentity | undefined;
@@ -126,6 +134,27 @@ export class NodeAgent {
     }));
     this.runtime = this.metrics.timed(opts.runtime);
     this.api = new AgentApi({ address: opts.controlPlane, token: opts.token, timeoutMs: opts.apiTimeoutMs });
+    this.stats = new StatsSampler({
+      nodeName: opts.nodeName,
+      runtime: this.runtime,
+      containers: () => this.runningContainers(),
+      intervalMs: opts.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS,
+      log: this.log,
+    });
+  }
+
+  /** Every running container of the node's pods, for the stats sampler. */
+  private runningContainers(): PodContainer[] {
+    const out: PodContainer[] = [];
+    for (const w of this.workers.values()) {
+      if (w.done) continue;
+      const m = w.pod.metadata;
+      for (const c of w.pod.spec?.containers ?? []) {
+        const h = w.runningHandle(c.name);
+        if (h) out.push({ namespace: m?.namespace ?? '', pod: m?.name ?? '', uid: m?.uid ?? '', container: c.name, containerId: h.containerId });
+      }
+    }
+    return out;
   }
 
   private count(f: (w: PodWorker) => string): Record<string, number> {
@@ -150,6 +179,7 @@ export class NodeAgent {
     if (o.listen) {
       const { server, port } = await serveNodeAgent(o.listen, {
         status: () => this.status(),
+        stats: () => this.stats.latest(),
         containersOf: (ns, name) => this.workerByKey(`${ns}/${name}`)?.pod.spec?.containers.map((c) => c.name),
         logFile: (ns, name, c, prev) => this.workerByKey(`${ns}/${name}`)?.logFile(c, prev),
         exec: async (ns, name, c, cmd, timeoutSeconds) => {
@@ -206,6 +236,7 @@ export class NodeAgent {
       },
     };
     await this.recover();
+    if ((o.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS) > 0) this.stats.start();
     const hbMs = o.heartbeatMs ?? 5000;
     this.heartbeat = new Heartbeat(this.api, this.id, this.clock, this.log, { periodMs: hbMs, statusEvery: o.nodeStatusEvery ?? 6 });
     try {
@@ -321,6 +352,7 @@ export class NodeAgent {
     if (this.stopped) return;
     this.stopped = true;
     this.heartbeat?.stop();
+    await this.stats.stop();
     this.cidrWait?.stop();
     await this.nodeWatch?.stop();
     await this.routes?.stop();

@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     .option('--node-labels <k=v,...>', 'extra labels for the Node', parseLabels, {})
     .option('--node-ip <ip>', 'InternalIP to publish, where the control plane reaches the agent (default: the --listen IP when it is one address, else the first non-loopback IPv4)')
     .option('--heartbeat-seconds <n>', 'lease renewal period', int('--heartbeat-seconds'), 5)
+    .option('--stats-interval <seconds>', 'how often container CPU and memory are sampled for resource metrics (0: off)', int('--stats-interval'), 10)
     .option('--crashloop-initial-seconds <n>', 'first restart back-off', int('--crashloop-initial-seconds'), 10)
     .option('--crashloop-max-seconds <n>', 'longest restart back-off', int('--crashloop-max-seconds'), 300)
     .option('--log-level <level>', 'pino log level', 'info');
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
   const o = program.opts<{
     controlPlane: string; token?: string; tokenFile?: string; nodeName: string; containerdSocket: string;
     runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string;
-    nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number;
+    nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; statsInterval: number;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; logLevel: string;
     clusterCidr: string; routes?: boolean;
     proxy?: boolean; proxyTable: string; serviceClusterIpRange: string;
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
     listen: o.listen,
     metricsListen: o.metricsListen,
     heartbeatMs: o.heartbeatSeconds * 1000,
+    statsIntervalMs: o.statsInterval * 1000,
     backoff: { initialMs: o.crashloopInitialSeconds * 1000, maxMs: o.crashloopMaxSeconds * 1000 },
     nodeIP: o.nodeIp,
     log,
