@@ -52,7 +52,7 @@ export function prepareNew(info: KindInfo, o: AnyObject, source = ''): void {
 // Like Kubernetes' PrepareForCreate: status of workloads belongs to controllers, not creators.
 // Nodes keep theirs (an agent registers with its status).
 function resetStatusOnCreate(info: KindInfo, o: AnyObject): void {
-  if (info.kind === 'Pod' || info.kind === 'Deployment' || info.kind === 'ReplicaSet' || info.kind === 'Service') {
+  if (info.kind === 'Pod' || info.kind === 'Deployment' || info.kind === 'ReplicaSet' || info.kind === 'Service' || info.kind === 'HorizontalPodAutoscaler') {
     (o as { status?: unknown }).status = undefined;
   }
 }

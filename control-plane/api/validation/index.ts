@@ -7,6 +7,8 @@ import type { Node, Pod, Service } from '../../../proto/gen/skiff/v1/core.js';
 import type { EndpointSlice } from '../../../proto/gen/skiff/v1/discovery.js';
 import type { Lease } from '../../../proto/gen/skiff/v1/coordination.js';
 import { validateDeployment, validateReplicaSet, validateSelectorUnchanged } from './apps.js';
+import type { HorizontalPodAutoscaler } from '../../../proto/gen/skiff/v1/autoscaling.js';
+import { validateHorizontalPodAutoscaler } from './autoscaling.js';
 import { Causes } from './causes.js';
 import { validateObjectMeta } from './meta.js';
 import { validateEndpointSlice, validateEndpointSliceUpdate } from './discovery.js';
@@ -43,6 +45,9 @@ export function validateObject(info: KindInfo, o: AnyObject, source = ''): Field
         }
       });
       validateNodeCidrs(o as Node, c);
+      break;
+    case 'HorizontalPodAutoscaler':
+      validateHorizontalPodAutoscaler(o as HorizontalPodAutoscaler, c);
       break;
     case 'Lease': {
       const d = (o as Lease).spec?.leaseDurationSeconds;
