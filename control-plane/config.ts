@@ -24,6 +24,7 @@ export interface ControlPlaneConfig {
   /** '' when node pod CIDRs are not allocated. */
   clusterCIDR: string;
   nodeCIDRMaskSize: number;
+  hpaSyncPeriodSeconds: number;
 }
 
 const positiveInt = (flag: string, unit = ' of seconds') => (v: string): number => {
@@ -67,6 +68,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .option('--service-node-port-range <from-to>', 'ports Service NodePorts are allocated from', DEFAULT_SERVICE_NODE_PORT_RANGE)
     .option('--cluster-cidr <cidr>', 'allocate each Node a pod CIDR (spec.podCIDR) from this IPv4 range, e.g. 10.244.0.0/16 (kube-controller-manager --allocate-node-cidrs); off when not given')
     .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod CIDR, with --cluster-cidr', positiveInt('--node-cidr-mask-size', ''), 24)
+    .option('--horizontal-pod-autoscaler-sync-period <seconds>', 'how often every HorizontalPodAutoscaler is synced', positiveInt('--horizontal-pod-autoscaler-sync-period', ''), 15)
     .exitOverride()
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
@@ -75,7 +77,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
     serviceClusterIpRange: string; serviceNodePortRange: string;
-    clusterCidr?: string; nodeCidrMaskSize: number;
+    clusterCidr?: string; nodeCidrMaskSize: number; horizontalPodAutoscalerSyncPeriod: number;
   }>();
   let serviceRanges: ServiceRanges;
   try {
@@ -111,5 +113,6 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     serviceRanges,
     clusterCIDR: o.clusterCidr ?? '',
     nodeCIDRMaskSize: o.nodeCidrMaskSize,
+    hpaSyncPeriodSeconds: o.horizontalPodAutoscalerSyncPeriod,
   };
 }

@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     podEvictionDelaySeconds: cfg.podEvictionDelaySeconds,
     clusterCIDR: cfg.clusterCIDR,
     nodeCIDRMaskSize: cfg.nodeCIDRMaskSize,
+    hpaSyncPeriodSeconds: cfg.hpaSyncPeriodSeconds,
     disabled: !cfg.controllers,
   });
   const api = await startApiServer({
