@@ -102,6 +102,9 @@ export class Cluster {
     for (const c of this.children) c.proc.kill('SIGKILL');
   };
 
+  /** Extra flags for a test that needs them (e.g. faster metrics and autoscaler syncs). */
+  constructor(private readonly extra: { controlPlaneArgs?: string[]; agentArgs?: string[] } = {}) {}
+
   get registryHost(): string {
     if (!this.registry) throw new Error('cluster not started');
     return this.registry.host;
@@ -114,7 +117,7 @@ export class Cluster {
     await sampleImages();
     this.etcd = await startEtcd({ unsafeNoFsync: true });
     this.registry = await startRegistry();
-    for (const ref of ['skiff/hello:1', 'skiff/hello:2', 'skiff/crasher:1']) await this.registry.push(await sampleImage(ref));
+    for (const ref of ['skiff/hello:1', 'skiff/hello:2', 'skiff/crasher:1', 'skiff/burner:1']) await this.registry.push(await sampleImage(ref));
     this.containerd = await startContainerd({ registries: [this.registry.host], images: [await sampleImage('skiff/pause:1')] });
     this.cri = new CriClient(this.containerd.address);
 
@@ -125,6 +128,7 @@ export class Cluster {
       ENTRIES[0] ?? '', '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
       '--etcd-prefix', '/skiff-e2e', '--log-level', 'info',
       '--service-cluster-ip-range', this.serviceCIDR, '--service-node-port-range', this.nodePortRange,
+      ...(this.extra.controlPlaneArgs ?? []),
     ]);
     this.api = new Api({ server: this.server, token: this.token, timeoutMs: 5000 });
     const api = this.api;
@@ -136,6 +140,7 @@ export class Cluster {
       '--state-dir', join(this.dir, 'agent'), '--listen', `127.0.0.1:${await freePort()}`,
       '--crashloop-initial-seconds', '2', '--crashloop-max-seconds', '10',
       '--service-cluster-ip-range', this.serviceCIDR, '--proxy-table', this.proxyTable, '--cleanup',
+      ...(this.extra.agentArgs ?? []),
     ]);
     await until(async () => {
       try {

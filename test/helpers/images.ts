@@ -30,6 +30,7 @@ export const IMAGES = {
   hello1: 'skiff/hello:1',
   hello2: 'skiff/hello:2',
   crasher: 'skiff/crasher:1',
+  burner: 'skiff/burner:1',
 } as const;
 
 let built: Promise<ImageArchive[]> | undefined;

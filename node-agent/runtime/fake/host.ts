@@ -86,6 +86,7 @@ export const SAMPLE_IMAGES: Record<string, FakeImage> = {
   'docker.io/skiff/pause:1': {},
   'docker.io/skiff/hello:1': { env: { VERSION: '1' } },
   'docker.io/skiff/hello:2': { env: { VERSION: '2' } },
+  'docker.io/skiff/burner:1': {},
   'docker.io/skiff/crasher:1': {
     program: (env) => {
       const secs = Number(env.CRASH_AFTER ?? '3') || 0;
