@@ -1,6 +1,8 @@
 // The `skiff` command line: commander wiring only; each verb lives in commands/<verb>.ts.
 // runCli is what bin/main calls and what end-to-end tests call in-process with their own
 // streams and environment; it returns the exit code (0 ok, 1 error) instead of exiting.
+import { autoscaleCommand, type AutoscaleOptions } from './commands/autoscale.js';
+import { topCommand } from './commands/top.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ApiError, isApiError } from '../proto/api/errors.js';
 import { loadSettings, type Overrides } from './config.js';
@@ -183,6 +185,27 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .argument('<ref...>', 'deploy/NAME or deploy NAME')
     .option('--replicas <n>', 'new number of replicas')
     .action(action((ctx, ref: string[], opts: { replicas?: string }) => scaleCommand(ctx, ref, opts.replicas)));
+
+  program
+    .command('autoscale')
+    .description('create a HorizontalPodAutoscaler for a deployment')
+    .argument('<ref...>', 'deploy/NAME or deploy NAME')
+    .option('--min <n>', 'lower limit of replicas (default 1)')
+    .option('--max <n>', 'upper limit of replicas (required)')
+    .option('--cpu-percent <p>', 'target average CPU utilization, percent of requests (default 80)')
+    .option('--name <name>', 'name of the autoscaler (default: the deployment\'s)')
+    .action(action((ctx, ref: string[], opts: AutoscaleOptions) => autoscaleCommand(ctx, ref, opts)));
+
+  program
+    .command('top')
+    .description('CPU and memory use of nodes or pods (from the metrics API)')
+    .argument('<type>', 'nodes|no or pods|po')
+    .option('-l, --selector <selector>', 'label selector, e.g. app=web')
+    .option('-A, --all-namespaces', 'every namespace', false)
+    .option('--containers', 'one line per container (pods)', false)
+    .option('--no-headers', 'omit the header row')
+    .action(action((ctx, type: string, opts: { selector?: string; allNamespaces: boolean; containers: boolean; headers: boolean }) =>
+      topCommand(ctx, type, { ...opts, noHeaders: !opts.headers })));
 
   const set = program.command('set').description('change fields of objects');
   set

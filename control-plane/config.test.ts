@@ -6,7 +6,7 @@ describe('parseConfig', () => {
     const c = parseConfig([]);
     expect(c).toMatchObject({
       etcdEndpoints: ['http://127.0.0.1:2379'], listen: '127.0.0.1:6443', metricsListen: '', tokenFile: '',
-      etcdPrefix: '/skiff', logLevel: 'info', eventTtlSeconds: 3600, clusterCIDR: '', nodeCIDRMaskSize: 24,
+      etcdPrefix: '/skiff', logLevel: 'info', eventTtlSeconds: 3600, clusterCIDR: '', nodeCIDRMaskSize: 24, hpaSyncPeriodSeconds: 15,
     });
     expect(c.identity).toMatch(/-\d+$/);
   });
@@ -17,7 +17,7 @@ describe('parseConfig', () => {
       '--token-file', '/etc/skiff/tokens', '--identity', 'cp-1', '--etcd-prefix', '/prod', '--log-level', 'debug',
       '--no-controllers', '--leader-lease-seconds', '6', '--node-grace-period', '8', '--pod-eviction-delay', '9',
       '--event-ttl-seconds', '120', '--service-cluster-ip-range', '10.100.0.0/20', '--service-node-port-range', '31000-31999',
-      '--cluster-cidr', '10.244.0.0/16', '--node-cidr-mask-size', '26', '--encryption-key-file', '/etc/skiff/keys.yaml',
+      '--cluster-cidr', '10.244.0.0/16', '--node-cidr-mask-size', '26', '--encryption-key-file', '/etc/skiff/keys.yaml', '--horizontal-pod-autoscaler-sync-period', '5',
       '--node-eviction-rate', '0.5', '--secondary-node-eviction-rate', '0', '--unhealthy-zone-threshold', '0.7', '--large-cluster-size-threshold', '10',
     ]);
     expect(c).toEqual({
@@ -29,7 +29,7 @@ describe('parseConfig', () => {
         clusterIPs: { cidr: '10.100.0.0/20', network: 0x0a640000, size: 4094 },
         nodePorts: { text: '31000-31999', base: 31000, size: 1000 },
       },
-      clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 26, encryptionKeyFile: '/etc/skiff/keys.yaml',
+      clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 26, encryptionKeyFile: '/etc/skiff/keys.yaml', hpaSyncPeriodSeconds: 5,
     });
   });
 

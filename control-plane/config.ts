@@ -29,6 +29,7 @@ export interface ControlPlaneConfig {
   nodeCIDRMaskSize: number;
   /** '' when Secrets are stored unencrypted. */
   encryptionKeyFile: string;
+  hpaSyncPeriodSeconds: number;
 }
 
 const positiveInt = (flag: string, unit = ' of seconds') => (v: string): number => {
@@ -85,6 +86,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .option('--cluster-cidr <cidr>', 'allocate each Node a pod CIDR (spec.podCIDR) from this IPv4 range, e.g. 10.244.0.0/16 (kube-controller-manager --allocate-node-cidrs); off when not given')
     .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod CIDR, with --cluster-cidr', positiveInt('--node-cidr-mask-size', ''), 24)
     .option('--encryption-key-file <path>', 'encrypt Secrets at rest with AES-256-GCM: YAML/JSON "keys: [{name, secret}]", the first key writes, all read (see README)')
+    .option('--horizontal-pod-autoscaler-sync-period <seconds>', 'how often every HorizontalPodAutoscaler is synced', positiveInt('--horizontal-pod-autoscaler-sync-period', ''), 15)
     .exitOverride()
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
@@ -94,7 +96,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
     nodeEvictionRate: number; secondaryNodeEvictionRate: number; unhealthyZoneThreshold: number; largeClusterSizeThreshold: number;
     serviceClusterIpRange: string; serviceNodePortRange: string;
-    clusterCidr?: string; nodeCidrMaskSize: number; encryptionKeyFile?: string;
+    clusterCidr?: string; nodeCidrMaskSize: number; encryptionKeyFile?: string; horizontalPodAutoscalerSyncPeriod: number;
   }>();
   let serviceRanges: ServiceRanges;
   try {
@@ -137,5 +139,6 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     clusterCIDR: o.clusterCidr ?? '',
     nodeCIDRMaskSize: o.nodeCidrMaskSize,
     encryptionKeyFile: o.encryptionKeyFile ?? '',
+    hpaSyncPeriodSeconds: o.horizontalPodAutoscalerSyncPeriod,
   };
 }

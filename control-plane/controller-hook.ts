@@ -20,6 +20,7 @@ export interface ControllerHookOptions {
   /** Allocate node pod CIDRs from this range ('' = off). */
   clusterCIDR: string;
   nodeCIDRMaskSize: number;
+  hpaSyncPeriodSeconds?: number;
   /** Serve the API only (no controllers) — e.g. extra API replicas behind a leader elsewhere. */
   disabled: boolean;
 }
@@ -46,6 +47,7 @@ export async function startControllers(opts: ControllerHookOptions): Promise<Run
     disruption: opts.disruption,
     clusterCIDR: opts.clusterCIDR,
     nodeCIDRMaskSize: opts.nodeCIDRMaskSize,
+    hpaSyncPeriodMs: opts.hpaSyncPeriodSeconds !== undefined ? opts.hpaSyncPeriodSeconds * 1000 : undefined,
     log: (msg, fields) => opts.log.info(fields ?? {}, msg),
   });
   return { leader: () => manager.leader(), stop: () => manager.stop() };

@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     disruption: cfg.disruption,
     clusterCIDR: cfg.clusterCIDR,
     nodeCIDRMaskSize: cfg.nodeCIDRMaskSize,
+    hpaSyncPeriodSeconds: cfg.hpaSyncPeriodSeconds,
     disabled: !cfg.controllers,
   });
   const api = await startApiServer({

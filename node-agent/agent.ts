@@ -36,6 +36,11 @@ import { serveNodeAgent } from './server.js';
 import { assess, DEFAULT_NODEFS_AVAILABLE, parseDiskThreshold, probeHealth, type DiskThreshold } from './node-health.js';
 import { claimHostPath } from './volumes/claim-path.js';
 import { LocalPathProvisioner } from './volumes/local-path/provisioner.js';
+import { StatsSampler } from './stats/sampler.js';
+import type { PodContainer } from './stats/usage.js';
+
+/** metrics-server's default resolution is 15 s; a little faster lets an autoscaler react sooner. */
+export const DEFAULT_STATS_INTERVAL_MS = 10_000;
 
 export interface NodeAgentOptions {
   nodeName: string;
@@ -85,6 +90,8 @@ export interface NodeAgentOptions {
   volumeStatsPeriodMs?: number;
   /** The local-path provisioner's directory on this node (--local-path-dir); undefined: off. */
   localPathDir?: string;
+  /** How often container CPU and memory are read for NodeAgent.Stats (default 10 s). */
+  statsIntervalMs?: number;
 }
 
 interface Recovered {
@@ -116,6 +123,7 @@ export class NodeAgent {
   /** Service proxy and cluster DNS (undefined when both are off or before the pod CIDR is known). */
   services: ServiceNetwork | undefined;
   private grpc: Server | undefined;
+  readonly stats: StatsSampler;
   private metricsServer: HttpServer | undefined;
   private ctx: WorkerContext | undefined;
   private config: PodConfigSource | undefined;
@@ -144,6 +152,27 @@ export class NodeAgent {
     this.runtime = this.metrics.timed(opts.runtime);
     this.api = new AgentApi({ address: opts.controlPlane, token: opts.token, timeoutMs: opts.apiTimeoutMs });
     this.statusWriter = new StatusWriter({ api: this.api, clock: this.clock, log: this.log, events: this.events });
+    this.stats = new StatsSampler({
+      nodeName: opts.nodeName,
+      runtime: this.runtime,
+      containers: () => this.runningContainers(),
+      intervalMs: opts.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS,
+      log: this.log,
+    });
+  }
+
+  /** Every running container of the node's pods, for the stats sampler. */
+  private runningContainers(): PodContainer[] {
+    const out: PodContainer[] = [];
+    for (const w of this.workers.values()) {
+      if (w.done) continue;
+      const m = w.pod.metadata;
+      for (const c of w.pod.spec?.containers ?? []) {
+        const h = w.runningHandle(c.name);
+        if (h) out.push({ namespace: m?.namespace ?? '', pod: m?.name ?? '', uid: m?.uid ?? '', container: c.name, containerId: h.containerId });
+      }
+    }
+    return out;
   }
 
   private count(f: (w: PodWorker) => string): Record<string, number> {
@@ -168,6 +197,7 @@ export class NodeAgent {
     if (o.listen) {
       const { server, port } = await serveNodeAgent(o.listen, {
         status: () => this.status(),
+        stats: () => this.stats.latest(),
         containersOf: (ns, name) => this.workerByKey(`${ns}/${name}`)?.pod.spec?.containers.map((c) => c.name),
         initContainersOf: (ns, name) => this.workerByKey(`${ns}/${name}`)?.pod.spec?.initContainers.map((c) => c.name),
         logFile: (ns, name, c, prev) => this.workerByKey(`${ns}/${name}`)?.logFile(c, prev),
@@ -236,6 +266,7 @@ export class NodeAgent {
       },
     };
     await this.recover();
+    if ((o.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS) > 0) this.stats.start();
     const hbMs = o.heartbeatMs ?? 5000;
     const threshold = o.diskThreshold ?? parseDiskThreshold(DEFAULT_NODEFS_AVAILABLE);
     this.heartbeat = new Heartbeat(this.api, this.id, this.clock, this.log, {
@@ -362,6 +393,7 @@ export class NodeAgent {
     if (this.stopped) return;
     this.stopped = true;
     this.heartbeat?.stop();
+    await this.stats.stop();
     this.cidrWait?.stop();
     await this.localPath?.stop();
     await this.nodeWatch?.stop();

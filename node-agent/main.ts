@@ -88,6 +88,7 @@ async function main(): Promise<void> {
     .option('--node-ip <ip>', 'InternalIP to publish, where the control plane reaches the agent (default: the --listen IP when it is one address, else the first non-loopback IPv4)')
     .option('--eviction-hard-nodefs-available <amount>', 'the node reports DiskPressure (and the control plane taints it node.kubernetes.io/disk-pressure:NoSchedule) when the filesystem under --state-dir has less free space than this: a percentage or a quantity (1Gi)', diskFlag, parseDiskThreshold(DEFAULT_NODEFS_AVAILABLE))
     .option('--heartbeat-seconds <n>', 'lease renewal period', int('--heartbeat-seconds'), 5)
+    .option('--stats-interval <seconds>', 'how often container CPU and memory are sampled for resource metrics (0: off)', int('--stats-interval'), 10)
     .option('--crashloop-initial-seconds <n>', 'first restart back-off', int('--crashloop-initial-seconds'), 10)
     .option('--crashloop-max-seconds <n>', 'longest restart back-off', int('--crashloop-max-seconds'), 300)
     .option('--max-log-follows <n>', 'followed log streams (logs -f) served at once; more are refused with TooManyRequests', int('--max-log-follows'), 64)
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   const o = program.opts<{
     controlPlane: string; token?: string; tokenFile?: string; nodeName: string; containerdSocket: string;
     runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string;
-    nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; evictionHardNodefsAvailable: DiskThreshold;
+    nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; evictionHardNodefsAvailable: DiskThreshold; statsInterval: number;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; maxLogFollows: number; logLevel: string;
     clusterCidr: string; routes?: boolean;
     proxy?: boolean; proxyTable: string; serviceClusterIpRange: string;
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     metricsListen: o.metricsListen,
     heartbeatMs: o.heartbeatSeconds * 1000,
     diskThreshold: o.evictionHardNodefsAvailable,
+    statsIntervalMs: o.statsInterval * 1000,
     backoff: { initialMs: o.crashloopInitialSeconds * 1000, maxMs: o.crashloopMaxSeconds * 1000 },
     nodeIP: o.nodeIp,
     maxLogFollows: o.maxLogFollows,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromGrpcError } from '../proto/api/errors.js';
-import { NodeAgentClient } from '../proto/gen/skiff/v1/agent.js';
+import { NodeAgentClient, NodeStats } from '../proto/gen/skiff/v1/agent.js';
 import type { LogChunk, LogsRequest } from '../proto/gen/skiff/v1/api.js';
 import { serveNodeAgent, type LogSource } from './server.js';
 
@@ -29,6 +29,7 @@ describe('NodeAgent logs', () => {
       exec: () => Promise.resolve(undefined),
       execStream: () => Promise.resolve(undefined),
       forwardHost: () => undefined,
+      stats: () => NodeStats.fromPartial({}),
     } satisfies LogSource;
     const { server, port } = await serveNodeAgent('127.0.0.1:0', src, { maxLogFollows: 1 });
     const client = new NodeAgentClient(`127.0.0.1:${port}`, credentials.createInsecure());

@@ -7,7 +7,9 @@ import { access } from 'node:fs/promises';
 import { errors, toGrpcStatus } from '../proto/api/errors.js';
 import { bridge } from '../proto/api/port-forward.js';
 import type { ExecRequest, ExecResponse, ExecStreamFrame, LogChunk, LogsRequest, PortForwardFrame } from '../proto/gen/skiff/v1/api.js';
-import { NodeAgentService, type AgentStatus, type AgentStatusRequest, type NodeAgentServer } from '../proto/gen/skiff/v1/agent.js';
+import {
+  NodeAgentService, type AgentStatus, type AgentStatusRequest, type NodeAgentServer, type NodeStats, type NodeStatsRequest,
+} from '../proto/gen/skiff/v1/agent.js';
 import { streamLog } from './logs.js';
 import { RuntimeError, type ExecResult, type ExecSession } from './runtime/runtime.js';
 
@@ -17,6 +19,8 @@ export const DEFAULT_EXEC_TIMEOUT_SECONDS = 300;
 /** What the service needs from the agent. */
 export interface LogSource {
   status(): Promise<AgentStatus>;
+  /** The latest resource-usage sample of the node's containers. */
+  stats(): NodeStats;
   /** Containers of a pod, or undefined when the pod is not on this node. */
   containersOf(namespace: string, pod: string): string[] | undefined;
   /** Init containers can be named (logs, exec) but are never the default. */
@@ -45,6 +49,9 @@ export function nodeAgentServer(src: LogSource, opts: { maxLogFollows?: number }
         (s) => cb(null, s),
         (e: unknown) => cb(toGrpcStatus(e), null),
       );
+    },
+    stats(_call: ServerUnaryCall<NodeStatsRequest, NodeStats>, cb: sendUnaryData<NodeStats>) {
+      cb(null, src.stats());
     },
     exec(call: ServerUnaryCall<ExecRequest, ExecResponse>, cb: sendUnaryData<ExecResponse>) {
       execIn(src, call.request).then(

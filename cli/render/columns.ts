@@ -4,6 +4,9 @@ import type { AnyObject, Kind, KindInfo } from '../../proto/api/kinds.js';
 import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
 import type { Lease } from '../../proto/gen/skiff/v1/coordination.js';
 import type { ConfigMap, Secret } from '../../proto/gen/skiff/v1/config.js';
+import type { HorizontalPodAutoscaler } from '../../proto/gen/skiff/v1/autoscaling.js';
+import type { NodeMetrics, PodMetrics } from '../../proto/gen/skiff/v1/metrics.js';
+import { formatCpu, formatMemory, podUsage, quantityValue } from './top.js';
 import type { Event, Namespace, Node, Pod, PodTemplateSpec, Service, ServicePort } from '../../proto/gen/skiff/v1/core.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
 import type { LabelSelector } from '../../proto/gen/skiff/v1/meta.js';
@@ -217,7 +220,63 @@ const secrets: Columns<Secret> = {
   wideRow: () => [],
 };
 
+/**
+ * kubectl's HPA TARGETS: "cpu: 37%/50%" per metric, "<unknown>" before the first figure,
+ * the first two metrics then "+ N more...".
+ */
+export function hpaTargetsText(h: HorizontalPodAutoscaler): string {
+  const specs = h.spec?.metrics ?? [];
+  const parts = specs.map((m, i) => {
+    const name = m.resource?.name ?? m.type;
+    const target = m.resource?.target;
+    const current = h.status?.currentMetrics[i]?.resource?.current;
+    if (target?.type === 'Utilization') {
+      const cur = current?.averageUtilization !== undefined ? `${current.averageUtilization}%` : '<unknown>';
+      return `${name}: ${cur}/${target.averageUtilization ?? 0}%`;
+    }
+    const cur = current?.averageValue || '<unknown>';
+    return `${name}: ${cur}/${target?.averageValue ?? ''}`;
+  });
+  if (parts.length === 0) return '<none>';
+  return parts.length > 2 ? `${parts.slice(0, 2).join(', ')} + ${parts.length - 2} more...` : parts.join(', ');
+}
+
+const hpas: Columns<HorizontalPodAutoscaler> = {
+  headers: ['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE'],
+  wide: [],
+  row: (h, now) => [
+    h.metadata?.name ?? '',
+    `${h.spec?.scaleTargetRef?.kind ?? ''}/${h.spec?.scaleTargetRef?.name ?? ''}`,
+    hpaTargetsText(h),
+    String(h.spec?.minReplicas ?? 1),
+    String(h.spec?.maxReplicas ?? 0),
+    String(h.status?.currentReplicas ?? 0),
+    age(h.metadata?.creationTimestamp, now),
+  ],
+  wideRow: () => [],
+};
+
+const podMetrics: Columns<PodMetrics> = {
+  headers: ['NAME', 'CPU', 'MEMORY', 'WINDOW'],
+  wide: [],
+  row: (m) => {
+    const u = podUsage(m);
+    return [m.metadata?.name ?? '', formatCpu(u.cpuCores), formatMemory(u.memoryBytes), m.window];
+  },
+  wideRow: () => [],
+};
+
+const nodeMetrics: Columns<NodeMetrics> = {
+  headers: ['NAME', 'CPU', 'MEMORY', 'WINDOW'],
+  wide: [],
+  row: (m) => [m.metadata?.name ?? '', formatCpu(quantityValue(m.usage.cpu)), formatMemory(quantityValue(m.usage.memory)), m.window],
+  wideRow: () => [],
+};
+
 const COLUMNS: { [K in Kind]: Columns<never> } = {
+  HorizontalPodAutoscaler: hpas,
+  PodMetrics: podMetrics,
+  NodeMetrics: nodeMetrics,
   Service: services,
   EndpointSlice: endpointSlices,
   Pod: pods,

@@ -1,6 +1,7 @@
 // `skiff describe` text: the object's metadata, a summary of its spec, its status and
 // conditions, and its recent events, laid out like kubectl describe.
 import type { AnyObject, KindInfo } from '../../proto/api/kinds.js';
+import type { HorizontalPodAutoscaler, HPAScalingRules } from '../../proto/gen/skiff/v1/autoscaling.js';
 import { toManifest } from '../../proto/api/manifest.js';
 import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
 import type {
@@ -243,6 +244,44 @@ function describeService(w: Writer, s: Service, x: DescribeExtras): void {
   if (spec?.publishNotReadyAddresses) w.field('Publish Not Ready Addresses', 'true');
 }
 
+/** kubectl describe hpa: the reference, each metric "( current / target )", the limits and conditions. */
+function describeHpa(w: Writer, h: HorizontalPodAutoscaler): void {
+  const spec = h.spec;
+  const s = h.status;
+  w.field('Reference', `${spec?.scaleTargetRef?.kind ?? ''}/${spec?.scaleTargetRef?.name ?? ''}`);
+  w.text('Metrics:                                               ( current / target )');
+  (spec?.metrics ?? []).forEach((m, i) => {
+    const name = m.resource?.name ?? m.type;
+    const t = m.resource?.target;
+    const cur = s?.currentMetrics[i]?.resource?.current;
+    if (t?.type === 'Utilization') {
+      const current = cur?.averageUtilization !== undefined ? `${cur.averageUtilization}% (${cur.averageValue})` : '<unknown>';
+      w.field(`resource ${name} on pods  (as a percentage of request)`, `${current} / ${t.averageUtilization ?? 0}%`, 2);
+    } else {
+      w.field(`resource ${name} on pods`, `${cur?.averageValue || '<unknown>'} / ${t?.averageValue ?? ''}`, 2);
+    }
+  });
+  w.field('Min replicas', String(spec?.minReplicas ?? 1));
+  w.field('Max replicas', String(spec?.maxReplicas ?? 0));
+  const b = spec?.behavior;
+  if (b) {
+    const rules = (label: string, r: HPAScalingRules | undefined): void => {
+      if (!r) return;
+      w.text(`${label}:`);
+      w.field('Stabilization Window', `${r.stabilizationWindowSeconds ?? 0} seconds`, 2);
+      w.field('Select Policy', r.selectPolicy || 'Max', 2);
+      w.text('Policies:', 2);
+      for (const p of r.policies) w.text(`- Type: ${p.type}  Value: ${p.value}  Period: ${p.periodSeconds} seconds`, 4);
+    };
+    w.text('Behavior:');
+    rules('  Scale Up', b.scaleUp);
+    rules('  Scale Down', b.scaleDown);
+  }
+  w.field(`${spec?.scaleTargetRef?.kind ?? 'Deployment'} pods`, `${s?.currentReplicas ?? 0} current / ${s?.desiredReplicas ?? 0} desired`);
+  if (s?.lastScaleTime) w.field('Last Scale Time', s.lastScaleTime);
+  conditionsBlock(w, s?.conditions ?? []);
+}
+
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const sortedKeys = (m: Record<string, unknown>): string[] => Object.keys(m).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
@@ -310,6 +349,9 @@ export function describeObject(info: KindInfo, o: AnyObject, x: DescribeExtras):
       break;
     case 'Secret':
       describeSecret(w, o as Secret);
+      break;
+    case 'HorizontalPodAutoscaler':
+      describeHpa(w, o as HorizontalPodAutoscaler);
       break;
     default: {
       // Kinds without a dedicated layout: their spec and status as YAML.

@@ -13,7 +13,7 @@ import { ReservationTakenError } from '../storage/store.js';
 import { allocate, newPending, onlyAutoTaken, type Pending } from './allocation/allocate.js';
 import { carryOver } from './allocation/service.js';
 import { mergeApplied } from './apply-merge.js';
-import { clone, namespaceOf, requireNamespace, type ApiContext } from './context.js';
+import { clone, namespaceOf, requireNamespace, writableKind, type ApiContext } from './context.js';
 import { prepareNew } from './crud.js';
 import { applyDefaults } from './defaults.js';
 import { validateObject, validateUpdate } from './validation/index.js';
@@ -49,6 +49,7 @@ function parseDocument(text: string, source: string): Parsed | FieldCause[] {
   let object: AnyObject;
   try {
     ({ info, object } = fromManifest(doc, source));
+    writableKind(info);
   } catch (e) {
     return causesOf(e, source);
   }

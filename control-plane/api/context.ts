@@ -6,6 +6,7 @@ import { lookupKind, type AnyObject, type KindInfo } from '../../proto/api/kinds
 import { supportedKindsText } from '../../proto/api/manifest.js';
 import type { SharedInformers } from '../informers.js';
 import type { Store } from '../storage/store.js';
+import type { ResourceMetrics } from '../resource-metrics/provider.js';
 import type { ServiceRanges } from './allocation/ranges.js';
 import { DEFAULT_NAMESPACE } from './defaults.js';
 
@@ -16,6 +17,8 @@ export interface ApiContext {
   now: () => Date;
   /** Where Services get their ClusterIPs and NodePorts. */
   serviceRanges: ServiceRanges;
+  /** Where PodMetrics and NodeMetrics come from (undefined: the metrics API is off). */
+  resourceMetrics?: ResourceMetrics;
 }
 
 /** Kubernetes' timestamp form: RFC 3339 in UTC, whole seconds. */
@@ -28,6 +31,14 @@ export function kindOf(alias: string): KindInfo {
   if (!alias) throw errors.badRequest(`kind is required; supported: ${supportedKindsText()}`);
   const info = lookupKind(alias);
   if (!info) throw errors.badRequest(`unknown kind "${alias}"; supported: ${supportedKindsText()}`);
+  return info;
+}
+
+/** BadRequest for the metrics kinds, which are read from the node agents and never written. */
+export function writableKind(info: KindInfo): KindInfo {
+  if (info.readOnly) {
+    throw errors.badRequest(`${info.kind} (${info.apiVersion}) is read-only: it is measured on the nodes, not stored; only get and list it`);
+  }
   return info;
 }
 

@@ -4,7 +4,7 @@ import { randomInt } from 'node:crypto';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import mergePatch from 'json-merge-patch';
 import { ApiError, errors, isApiError } from '../../proto/api/errors.js';
-import { metaOf, wrap, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
+import { metaOf, objectKey, wrap, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
 import { fromManifest, toManifest } from '../../proto/api/manifest.js';
 import type {
   CreateRequest, GetRequest, ListRequest, PatchRequest, Resource, ResourceList, UpdateRequest,
@@ -12,7 +12,7 @@ import type {
 import type { Pod, Service } from '../../proto/gen/skiff/v1/core.js';
 import { fieldsMatch, parseFieldSelector } from '../storage/fields.js';
 import { matches, parseLabelSelector } from '../storage/labels.js';
-import { clone, kindOf, namespaceOf, requireNamespace, type ApiContext } from './context.js';
+import { clone, kindOf, namespaceOf, requireNamespace, writableKind, type ApiContext } from './context.js';
 import { UNCACHED_KINDS } from './etcd-watch.js';
 import { cachedCandidates } from './triggers.js';
 import { allocate, ALLOCATION_ATTEMPTS, onlyAutoTaken } from './allocation/allocate.js';
@@ -23,7 +23,7 @@ import { validateObject, validateUpdate } from './validation/index.js';
 /** The object of a Create/Update request, or BadRequest when the Resource is empty. */
 export function requestObject(r: Resource | undefined): { info: KindInfo; object: AnyObject } {
   if (!r?.object) throw errors.badRequest('the request carries no object');
-  return { info: kindOf(r.object.$case), object: r.object.value };
+  return { info: writableKind(kindOf(r.object.$case)), object: r.object.value };
 }
 
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -52,7 +52,7 @@ export function prepareNew(info: KindInfo, o: AnyObject, source = ''): void {
 // Like Kubernetes' PrepareForCreate: status of workloads belongs to controllers, not creators.
 // Nodes keep theirs (an agent registers with its status).
 function resetStatusOnCreate(info: KindInfo, o: AnyObject): void {
-  if (info.kind === 'Pod' || info.kind === 'Deployment' || info.kind === 'ReplicaSet' || info.kind === 'Service' || info.kind === 'PersistentVolumeClaim') {
+  if (info.kind === 'Pod' || info.kind === 'Deployment' || info.kind === 'ReplicaSet' || info.kind === 'Service' || info.kind === 'PersistentVolumeClaim' || info.kind === 'HorizontalPodAutoscaler') {
     (o as { status?: unknown }).status = undefined;
   }
 }
@@ -80,11 +80,25 @@ export async function create(ctx: ApiContext, req: CreateRequest): Promise<AnyOb
 export async function get(ctx: ApiContext, req: GetRequest): Promise<AnyObject> {
   const info = kindOf(req.kind);
   if (!req.name) throw errors.badRequest(`get ${info.kind}: name is required`);
+  if (info.readOnly) {
+    const ns = namespaceOf(info, req.namespace);
+    const found = (await readMetrics(ctx, info)).find((o) => o.metadata?.name === req.name && (o.metadata.namespace ?? '') === ns);
+    if (!found) throw errors.notFound(info.kind, ns, req.name);
+    return found;
+  }
   return ctx.store.get(info.kind, namespaceOf(info, req.namespace), req.name);
 }
 
 export async function list(ctx: ApiContext, req: ListRequest): Promise<ResourceList> {
   const info = kindOf(req.kind);
+  if (info.readOnly) {
+    const labels = parseLabelSelector(req.labelSelector);
+    const fields = parseFieldSelector(info, req.fieldSelector);
+    const ns = info.namespaced ? req.namespace : '';
+    const items = (await readMetrics(ctx, info)).filter((o) => (!ns || o.metadata?.namespace === ns) && matches(labels, o.metadata?.labels) && fieldsMatch(info, fields, o));
+    items.sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
+    return { items: items.map((o) => wrap(info.kind, o)), resourceVersion: '' };
+  }
   if (req.resourceVersion === '0' && !UNCACHED_KINDS.has(info.kind)) return listFromCache(ctx, info, req);
   if (req.resourceVersion && req.resourceVersion !== '0') {
     throw errors.badRequest(`list resourceVersion "${req.resourceVersion}" is not supported: use "" (a consistent read from etcd) or "0" (the server's cache)`);
@@ -95,6 +109,12 @@ export async function list(ctx: ApiContext, req: ListRequest): Promise<ResourceL
     fieldSelector: req.fieldSelector,
   });
   return { items: res.items.map((o) => wrap(info.kind, o)), resourceVersion: String(res.revision) };
+}
+
+/** PodMetrics or NodeMetrics as the node agents report them now. */
+async function readMetrics(ctx: ApiContext, info: KindInfo): Promise<AnyObject[]> {
+  if (!ctx.resourceMetrics) throw errors.unavailable(`the metrics API (${info.apiVersion}) is not served by this control plane`);
+  return info.kind === 'PodMetrics' ? ctx.resourceMetrics.podMetrics() : ctx.resourceMetrics.nodeMetrics();
 }
 
 const CACHE_SYNC_TIMEOUT_MS = 10_000;
@@ -294,7 +314,7 @@ function applyPatchText(patchType: string, doc: Json, text: string): unknown {
 }
 
 export async function patch(ctx: ApiContext, req: PatchRequest): Promise<AnyObject> {
-  const info = kindOf(req.kind);
+  const info = writableKind(kindOf(req.kind));
   const ns = namespaceOf(info, req.namespace);
   if (!req.name) throw errors.badRequest(`patch ${info.kind}: name is required`);
   checkSubresource(req.subresource);

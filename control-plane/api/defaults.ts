@@ -1,6 +1,8 @@
 // Server-side defaulting, value for value as Kubernetes' SetDefaults_* functions do it, so a
 // manifest written for Kubernetes reads back with the fields kubectl users expect. Pure:
 // mutates the object it is given and reads nothing else.
+import type { HorizontalPodAutoscaler } from '../../proto/gen/skiff/v1/autoscaling.js';
+import { defaultedRules } from '../controllers/hpa/behavior.js';
 import { KINDS, metaOf, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
 import type { Deployment, DeploymentSpec, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
 import {
@@ -187,6 +189,9 @@ export function applyDefaults(info: KindInfo, o: AnyObject): void {
     case 'Secret':
       defaultSecret(o as Secret);
       break;
+    case 'HorizontalPodAutoscaler':
+      defaultHorizontalPodAutoscaler(o as HorizontalPodAutoscaler);
+      break;
     case 'Namespace': {
       const ns = o as Namespace;
       ns.status ??= { phase: '' };
@@ -195,6 +200,23 @@ export function applyDefaults(info: KindInfo, o: AnyObject): void {
     }
     default:
       break;
+  }
+}
+
+/** Kubernetes' autoscaling/v2 defaults: minReplicas 1, 80% CPU when no metric, a given behavior filled in. */
+function defaultHorizontalPodAutoscaler(h: HorizontalPodAutoscaler): void {
+  const s = h.spec;
+  if (!s) return;
+  s.minReplicas ??= 1;
+  if (s.metrics.length === 0) {
+    s.metrics.push({
+      type: 'Resource',
+      resource: { name: 'cpu', target: { type: 'Utilization', value: '', averageValue: '', averageUtilization: 80 } },
+    });
+  }
+  if (s.behavior) {
+    s.behavior.scaleUp = defaultedRules(s.behavior.scaleUp, true);
+    s.behavior.scaleDown = defaultedRules(s.behavior.scaleDown, false);
   }
 }
 

@@ -6,7 +6,7 @@ import { errors } from '../../proto/api/errors.js';
 import { metaOf, type AnyObject } from '../../proto/api/kinds.js';
 import type { DeleteRequest } from '../../proto/gen/skiff/v1/api.js';
 import type { Pod } from '../../proto/gen/skiff/v1/core.js';
-import { kindOf, namespaceOf, timestamp, type ApiContext } from './context.js';
+import { kindOf, namespaceOf, timestamp, writableKind, type ApiContext } from './context.js';
 import { updateWith } from './crud.js';
 import { DEFAULT_NAMESPACE } from './defaults.js';
 
@@ -27,7 +27,7 @@ export function gracePeriod(o: AnyObject, kind: string, requested: number | unde
 }
 
 export async function deleteObject(ctx: ApiContext, req: DeleteRequest): Promise<AnyObject> {
-  const info = kindOf(req.kind);
+  const info = writableKind(kindOf(req.kind));
   const ns = namespaceOf(info, req.namespace);
   if (!req.name) throw errors.badRequest(`delete ${info.kind}: name is required`);
   if (!POLICIES.includes(req.propagationPolicy)) {

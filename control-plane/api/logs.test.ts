@@ -50,6 +50,7 @@ beforeAll(async () => {
       });
     },
     status: (_call, cb) => cb(null, { nodeName: 'n1', runtime: 'test', runtimeVersion: '0', pods: 0, containers: 0 }),
+    stats: (_call, cb) => cb(null, { nodeName: 'n1', timestamp: '', windowSeconds: 0, cpuNanoCores: 0, memoryWorkingSetBytes: 0, pods: [] }),
   };
   agent.addService(NodeAgentService, impl);
   agentPort = await new Promise<number>((resolve, reject) =>

@@ -5,13 +5,18 @@ import { credentials, type ServerWritableStream } from '@grpc/grpc-js';
 import { errors, fromGrpcError } from '../../proto/api/errors.js';
 import { NodeAgentClient } from '../../proto/gen/skiff/v1/agent.js';
 import type { LogChunk, LogsRequest } from '../../proto/gen/skiff/v1/api.js';
-import type { Pod } from '../../proto/gen/skiff/v1/core.js';
+import type { Node, Pod } from '../../proto/gen/skiff/v1/core.js';
 import type { ApiContext } from './context.js';
 import { DEFAULT_NAMESPACE } from './defaults.js';
 
 /** host:port of a node's agent, from status.addresses and status.daemonEndpoints. */
 export async function agentAddress(ctx: ApiContext, nodeName: string): Promise<string> {
-  const node = await ctx.store.get('Node', '', nodeName);
+  return agentTargetOf(await ctx.store.get('Node', '', nodeName));
+}
+
+/** host:port of the agent a Node object publishes; Unavailable when it publishes none. */
+export function agentTargetOf(node: Node): string {
+  const nodeName = node.metadata?.name ?? '';
   const addrs = node.status?.addresses ?? [];
   const addr = addrs.find((a) => a.type === 'InternalIP') ?? addrs.find((a) => a.type === 'Hostname') ?? addrs[0];
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 0;

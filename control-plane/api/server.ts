@@ -8,7 +8,7 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ApiError, errors, toGrpcStatus } from '../../proto/api/errors.js';
-import { KIND_NAMES, metaOf, wrap, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
+import { KIND_NAMES, KINDS, metaOf, wrap, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
 import {
   ApiService, type ApiServer, type Resource, type WatchEvent, type WatchRequest,
 } from '../../proto/gen/skiff/v1/api.js';
@@ -18,6 +18,7 @@ import { Metrics } from '../metrics.js';
 import { parseFieldSelector } from '../storage/fields.js';
 import { parseLabelSelector } from '../storage/labels.js';
 import type { Store } from '../storage/store.js';
+import { ResourceMetrics } from '../resource-metrics/provider.js';
 import { defaultServiceRanges, type ServiceRanges } from './allocation/ranges.js';
 import { apply } from './apply.js';
 import { authenticate, type Tokens } from './auth.js';
@@ -49,6 +50,8 @@ export interface ApiServerOptions {
   now?: () => Date;
   /** --service-cluster-ip-range and --service-node-port-range; Kubernetes' defaults when unset. */
   serviceRanges?: ServiceRanges;
+  /** The metrics API's source; by default one over this server's informers and the node agents. */
+  resourceMetrics?: ResourceMetrics;
 }
 
 export interface RunningApiServer {
@@ -119,6 +122,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     log,
     now: opts.now ?? (() => new Date()),
     serviceRanges: opts.serviceRanges ?? defaultServiceRanges(),
+    resourceMetrics: opts.resourceMetrics ?? new ResourceMetrics({
+      informers: opts.informers,
+      onError: (node, err) => log.warn({ node, err: err instanceof Error ? err.message : String(err) }, 'cannot read resource usage from the node agent'),
+    }),
   };
   const caches = new WatchCaches(opts.informers, opts.watchCache);
   const version = readVersion();
@@ -128,7 +135,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   // Every kind's history starts now, so a client that lists and then watches from the list's
   // resourceVersion is served from memory instead of getting Expired on the first watch.
   await Promise.all(
-    KIND_NAMES.filter((k) => !UNCACHED_KINDS.has(k)).map((k) =>
+    KIND_NAMES.filter((k) => !UNCACHED_KINDS.has(k) && !KINDS[k].readOnly).map((k) =>
       caches.get(k).catch((e: unknown) => log.warn({ kind: k, err: String(e) }, 'watch cache not ready yet')),
     ),
   );
@@ -208,6 +215,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const watch = async (call: ServerWritableStream<WatchRequest, WatchEvent>): Promise<void> => {
     const req = call.request;
     const info = kindOf(req.kind);
+    if (info.readOnly) throw errors.badRequest(`${info.kind} cannot be watched: it is measured on the nodes when read; list it again instead`);
     const filter = {
       namespace: info.namespaced ? req.namespace : '',
       labels: parseLabelSelector(req.labelSelector),

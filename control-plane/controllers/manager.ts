@@ -1,6 +1,6 @@
 // The controller manager: every control-plane process campaigns; the one that leads runs the
 // controllers (ReplicaSet, Deployment, EndpointSlice, scheduler, node lifecycle, garbage
-// collector, volume binding, and node IPAM when a cluster CIDR is given) against
+// collector, volume binding, HorizontalPodAutoscaler, and node IPAM when a cluster CIDR is given) against
 // the process's shared informers, and stops them the moment it stops leading. Each term gets
 // fresh controller instances, so nothing learned in an earlier term (expectations, observed
 // lease times) outlives the leadership it was learned under.
@@ -14,6 +14,9 @@ import { DeploymentController } from './deployment/controller.js';
 import { EndpointSliceController } from './endpointslice/controller.js';
 import { ClientEventRecorder } from './events.js';
 import { GarbageCollector } from './gc/collector.js';
+import { HpaController } from './hpa/controller.js';
+import type { PodMetrics } from '../../proto/gen/skiff/v1/metrics.js';
+import { ResourceMetrics } from '../resource-metrics/provider.js';
 import { LeaderElector } from './leader/elector.js';
 import { NodeIpamController } from './nodeipam/controller.js';
 import { ServiceLBController } from './servicelb/controller.js';
@@ -43,6 +46,10 @@ export interface ControllerManagerOptions {
   /** Prefix length of each node's range (--node-cidr-mask-size, default 24). */
   nodeCIDRMaskSize?: number;
   log?: (msg: string, fields?: object) => void;
+  /** Where the HPA controller reads pod usage (default: the node agents, through this process's informers). */
+  resourceMetrics?: { podMetrics(): Promise<PodMetrics[]> };
+  /** --horizontal-pod-autoscaler-sync-period (15 s). */
+  hpaSyncPeriodMs?: number;
 }
 
 export interface ControllerManager {
@@ -76,6 +83,10 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
     const recorder = (component: string): ClientEventRecorder =>
       new ClientEventRecorder(client, { component, host: opts.identity });
     const { informers } = opts;
+    const metrics = opts.resourceMetrics ?? new ResourceMetrics({
+      informers,
+      onError: (node, err) => log('cannot read resource usage from the node agent', { node, err: err instanceof Error ? err.message : String(err) }),
+    });
     const ipam = opts.clusterCIDR
       ? [new NodeIpamController({
         store, informers, client, recorder: recorder('node-ipam-controller'),
@@ -100,6 +111,9 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
       new EndpointSliceController({ informers, client }),
       new VolumeBindingController({ informers, client, recorder: recorder('persistentvolume-controller') }),
       new ServiceLBController({ informers, client }),
+      new HpaController({
+        informers, client, recorder: recorder('horizontal-pod-autoscaler'), metrics, syncPeriodMs: opts.hpaSyncPeriodMs,
+      }),
     ];
   };
 

@@ -223,6 +223,34 @@ export function runtimeConformance(name: string, makeRuntime: () => Runtime | Pr
       expect(s.cpuUsageCoreNanoSeconds).toBeGreaterThanOrEqual(0);
     });
 
+    it('lists cumulative CPU and memory readings of its running containers, from which rates follow', async () => {
+      const { sb, sbCfg, ct: idle } = await pod();
+      // A busy loop really burns a core under runc; the fake burns what its env asks for.
+      const busy = await rt.startContainer(sb, sbCfg, containerConfig({
+        name: 'busy', command: ['sh', '-c', 'while true; do :; done'], logPath: 'busy/0.log',
+        env: [{ name: 'SKIFF_FAKE_CPU_MILLICORES', value: '800' }],
+      }));
+      const first = await rt.listStats();
+      await new Promise((r) => setTimeout(r, 1500));
+      const second = await rt.listStats();
+      const rate = (id: string): number => {
+        const a = first.find((s) => s.containerId === id);
+        const b = second.find((s) => s.containerId === id);
+        if (!a || !b) throw new Error(`container ${id} missing from listStats`);
+        expect(b.timestampMs).toBeGreaterThan(a.timestampMs);
+        expect(b.cpuUsageCoreNanoSeconds).toBeGreaterThanOrEqual(a.cpuUsageCoreNanoSeconds);
+        expect(b.memoryWorkingSetBytes).toBeGreaterThan(0);
+        return (b.cpuUsageCoreNanoSeconds - a.cpuUsageCoreNanoSeconds) / ((b.timestampMs - a.timestampMs) * 1e6);
+      };
+      // In cores. Other work shares the machine, so only the order of magnitude is certain.
+      expect(rate(busy.containerId)).toBeGreaterThan(0.2);
+      expect(rate(idle.containerId)).toBeLessThan(0.1);
+      // The single-container call reads the same counter.
+      expect((await rt.stats(busy)).cpuUsageCoreNanoSeconds).toBeGreaterThanOrEqual(second.find((s) => s.containerId === busy.containerId)?.cpuUsageCoreNanoSeconds ?? Infinity);
+      await rt.stopContainer(busy, 0);
+      expect((await rt.listStats()).map((s) => s.containerId)).not.toContain(busy.containerId);
+    });
+
     it('refuses runAsNonRoot when the process would run as root', async () => {
       const sbCfg = sandboxConfig();
       const sb = await rt.startSandbox(sbCfg);

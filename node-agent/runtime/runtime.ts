@@ -170,6 +170,13 @@ export interface ContainerStats {
   memoryWorkingSetBytes: number;
 }
 
+/** One container's cumulative reading, as CRI ListContainerStats returns it. */
+export interface ContainerStatsSample extends ContainerStats {
+  containerId: string;
+  /** When the CPU figure was read, in ms since the epoch (fractional: CRI gives nanoseconds). */
+  timestampMs: number;
+}
+
 /** What recover() found of the sandboxes and containers this runtime made on the node. */
 export interface Discovered {
   sandboxes: { handle: SandboxHandle; ready: boolean; labels: Record<string, string> }[];
@@ -231,6 +238,11 @@ export interface Runtime {
   inspectContainer(h: ContainerHandle): Promise<ContainerInfo>;
   exec(h: ContainerHandle, cmd: string[], timeoutSeconds: number): Promise<ExecResult>;
   stats(h: ContainerHandle): Promise<ContainerStats>;
+  /**
+   * Cumulative CPU and memory readings of every running container this runtime made for the
+   * node, in one call (CRI ListContainerStats); rates come from the difference of two readings.
+   */
+  listStats(): Promise<ContainerStatsSample[]>;
 
   /** Everything this runtime created for this node (by its labels), for re-attaching on start. */
   discover(): Promise<Discovered>;

@@ -8,6 +8,8 @@ import { ConfigMap, Secret } from '../gen/skiff/v1/config.js';
 import { Event, Namespace, Node, Pod, Service } from '../gen/skiff/v1/core.js';
 import { EndpointSlice } from '../gen/skiff/v1/discovery.js';
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../gen/skiff/v1/storage.js';
+import { HorizontalPodAutoscaler } from '../gen/skiff/v1/autoscaling.js';
+import { NodeMetrics, PodMetrics } from '../gen/skiff/v1/metrics.js';
 import type { Resource } from '../gen/skiff/v1/api.js';
 import type { ObjectMeta } from '../gen/skiff/v1/meta.js';
 
@@ -31,6 +33,9 @@ export interface KindMap {
   StorageClass: StorageClass;
   ConfigMap: ConfigMap;
   Secret: Secret;
+  HorizontalPodAutoscaler: HorizontalPodAutoscaler;
+  PodMetrics: PodMetrics;
+  NodeMetrics: NodeMetrics;
 }
 export type Kind = keyof KindMap;
 export type AnyObject = KindMap[Kind];
@@ -53,6 +58,11 @@ export interface KindInfo<K extends Kind = Kind> {
   /** Top-level fields that hold the user's desired state (bump generation when changed). */
   specFields: readonly string[];
   codec: Codec<KindMap[K]>;
+  /**
+   * Never stored: built on each read from what the node agents report (metrics.k8s.io, as
+   * metrics-server serves it); get and list only.
+   */
+  readOnly?: boolean;
 }
 
 function info<K extends Kind>(i: KindInfo<K>): KindInfo<K> {
@@ -131,6 +141,22 @@ export const KINDS: { [K in Kind]: KindInfo<K> } = {
     kind: 'Secret', apiVersion: 'v1', acceptedVersions: ['v1'], plural: 'secrets', singular: 'secret',
     shortNames: [], namespaced: true, case: 'secret', message: 'skiff.v1.Secret',
     specFields: [], codec: Secret,
+  }),
+  HorizontalPodAutoscaler: info({
+    kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2', acceptedVersions: ['autoscaling/v2'],
+    plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', shortNames: ['hpa'], namespaced: true,
+    case: 'horizontalPodAutoscaler', message: 'skiff.v1.HorizontalPodAutoscaler', specFields: ['spec'],
+    codec: HorizontalPodAutoscaler,
+  }),
+  PodMetrics: info({
+    kind: 'PodMetrics', apiVersion: 'metrics.k8s.io/v1beta1', acceptedVersions: ['metrics.k8s.io/v1beta1'],
+    plural: 'pods.metrics.k8s.io', singular: 'podmetrics', shortNames: [], namespaced: true, case: 'podMetrics',
+    message: 'skiff.v1.PodMetrics', specFields: [], codec: PodMetrics, readOnly: true,
+  }),
+  NodeMetrics: info({
+    kind: 'NodeMetrics', apiVersion: 'metrics.k8s.io/v1beta1', acceptedVersions: ['metrics.k8s.io/v1beta1'],
+    plural: 'nodes.metrics.k8s.io', singular: 'nodemetrics', shortNames: [], namespaced: false, case: 'nodeMetrics',
+    message: 'skiff.v1.NodeMetrics', specFields: [], codec: NodeMetrics, readOnly: true,
   }),
 };
 

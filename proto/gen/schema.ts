@@ -1686,6 +1686,215 @@ export const schema: Record<string, MessageSchema> = {
       }
     }
   },
+  "skiff.v1.HorizontalPodAutoscaler": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "spec": {
+        "kind": "message",
+        "ref": "skiff.v1.HorizontalPodAutoscalerSpec"
+      },
+      "status": {
+        "kind": "message",
+        "ref": "skiff.v1.HorizontalPodAutoscalerStatus"
+      }
+    }
+  },
+  "skiff.v1.CrossVersionObjectReference": {
+    "fields": {
+      "kind": {
+        "kind": "string"
+      },
+      "name": {
+        "kind": "string"
+      },
+      "apiVersion": {
+        "kind": "string"
+      }
+    }
+  },
+  "skiff.v1.HorizontalPodAutoscalerSpec": {
+    "fields": {
+      "scaleTargetRef": {
+        "kind": "message",
+        "ref": "skiff.v1.CrossVersionObjectReference"
+      },
+      "minReplicas": {
+        "kind": "int32",
+        "optional": true
+      },
+      "maxReplicas": {
+        "kind": "int32"
+      },
+      "metrics": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.MetricSpec"
+        }
+      },
+      "behavior": {
+        "kind": "message",
+        "ref": "skiff.v1.HorizontalPodAutoscalerBehavior"
+      }
+    }
+  },
+  "skiff.v1.MetricSpec": {
+    "fields": {
+      "type": {
+        "kind": "string"
+      },
+      "resource": {
+        "kind": "message",
+        "ref": "skiff.v1.ResourceMetricSource"
+      }
+    }
+  },
+  "skiff.v1.ResourceMetricSource": {
+    "fields": {
+      "name": {
+        "kind": "string"
+      },
+      "target": {
+        "kind": "message",
+        "ref": "skiff.v1.MetricTarget"
+      }
+    }
+  },
+  "skiff.v1.MetricTarget": {
+    "fields": {
+      "type": {
+        "kind": "string"
+      },
+      "value": {
+        "kind": "string"
+      },
+      "averageValue": {
+        "kind": "string"
+      },
+      "averageUtilization": {
+        "kind": "int32",
+        "optional": true
+      }
+    }
+  },
+  "skiff.v1.HorizontalPodAutoscalerBehavior": {
+    "fields": {
+      "scaleUp": {
+        "kind": "message",
+        "ref": "skiff.v1.HPAScalingRules"
+      },
+      "scaleDown": {
+        "kind": "message",
+        "ref": "skiff.v1.HPAScalingRules"
+      }
+    }
+  },
+  "skiff.v1.HPAScalingRules": {
+    "fields": {
+      "stabilizationWindowSeconds": {
+        "kind": "int32",
+        "optional": true
+      },
+      "selectPolicy": {
+        "kind": "string"
+      },
+      "policies": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.HPAScalingPolicy"
+        }
+      }
+    }
+  },
+  "skiff.v1.HPAScalingPolicy": {
+    "fields": {
+      "type": {
+        "kind": "string"
+      },
+      "value": {
+        "kind": "int32"
+      },
+      "periodSeconds": {
+        "kind": "int32"
+      }
+    }
+  },
+  "skiff.v1.HorizontalPodAutoscalerStatus": {
+    "fields": {
+      "observedGeneration": {
+        "kind": "int64"
+      },
+      "lastScaleTime": {
+        "kind": "string"
+      },
+      "currentReplicas": {
+        "kind": "int32"
+      },
+      "desiredReplicas": {
+        "kind": "int32"
+      },
+      "currentMetrics": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.MetricStatus"
+        }
+      },
+      "conditions": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.Condition"
+        }
+      }
+    }
+  },
+  "skiff.v1.MetricStatus": {
+    "fields": {
+      "type": {
+        "kind": "string"
+      },
+      "resource": {
+        "kind": "message",
+        "ref": "skiff.v1.ResourceMetricStatus"
+      }
+    }
+  },
+  "skiff.v1.ResourceMetricStatus": {
+    "fields": {
+      "name": {
+        "kind": "string"
+      },
+      "current": {
+        "kind": "message",
+        "ref": "skiff.v1.MetricValueStatus"
+      }
+    }
+  },
+  "skiff.v1.MetricValueStatus": {
+    "fields": {
+      "value": {
+        "kind": "string"
+      },
+      "averageValue": {
+        "kind": "string"
+      },
+      "averageUtilization": {
+        "kind": "int32",
+        "optional": true
+      }
+    }
+  },
   "skiff.v1.Lease": {
     "fields": {
       "apiVersion": {
@@ -1814,6 +2023,72 @@ export const schema: Record<string, MessageSchema> = {
       "appProtocol": {
         "kind": "string",
         "optional": true
+      }
+    }
+  },
+  "skiff.v1.PodMetrics": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "timestamp": {
+        "kind": "string"
+      },
+      "window": {
+        "kind": "string"
+      },
+      "containers": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.ContainerMetrics"
+        }
+      }
+    }
+  },
+  "skiff.v1.ContainerMetrics": {
+    "fields": {
+      "name": {
+        "kind": "string"
+      },
+      "usage": {
+        "kind": "map",
+        "value": {
+          "kind": "string"
+        }
+      }
+    }
+  },
+  "skiff.v1.NodeMetrics": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "timestamp": {
+        "kind": "string"
+      },
+      "window": {
+        "kind": "string"
+      },
+      "usage": {
+        "kind": "map",
+        "value": {
+          "kind": "string"
+        }
       }
     }
   },
@@ -2117,6 +2392,18 @@ export const schema: Record<string, MessageSchema> = {
       "storageClass": {
         "kind": "message",
         "ref": "skiff.v1.StorageClass"
+      },
+      "horizontalPodAutoscaler": {
+        "kind": "message",
+        "ref": "skiff.v1.HorizontalPodAutoscaler"
+      },
+      "podMetrics": {
+        "kind": "message",
+        "ref": "skiff.v1.PodMetrics"
+      },
+      "nodeMetrics": {
+        "kind": "message",
+        "ref": "skiff.v1.NodeMetrics"
       }
     },
     "oneof": [
@@ -2549,6 +2836,68 @@ export const schema: Record<string, MessageSchema> = {
       },
       "containers": {
         "kind": "int32"
+      }
+    }
+  },
+  "skiff.v1.NodeStatsRequest": {
+    "fields": {}
+  },
+  "skiff.v1.NodeStats": {
+    "fields": {
+      "nodeName": {
+        "kind": "string"
+      },
+      "timestamp": {
+        "kind": "string"
+      },
+      "windowSeconds": {
+        "kind": "double"
+      },
+      "cpuNanoCores": {
+        "kind": "int64"
+      },
+      "memoryWorkingSetBytes": {
+        "kind": "int64"
+      },
+      "pods": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.PodUsage"
+        }
+      }
+    }
+  },
+  "skiff.v1.PodUsage": {
+    "fields": {
+      "namespace": {
+        "kind": "string"
+      },
+      "name": {
+        "kind": "string"
+      },
+      "uid": {
+        "kind": "string"
+      },
+      "containers": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.ContainerUsage"
+        }
+      }
+    }
+  },
+  "skiff.v1.ContainerUsage": {
+    "fields": {
+      "name": {
+        "kind": "string"
+      },
+      "cpuNanoCores": {
+        "kind": "int64"
+      },
+      "memoryWorkingSetBytes": {
+        "kind": "int64"
       }
     }
   }

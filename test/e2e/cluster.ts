@@ -87,6 +87,9 @@ export interface ClusterOptions {
   authRegistry?: { username: string; password: string };
   /** Start the control plane with --encryption-key-file (a fresh key). */
   encryptSecrets?: boolean;
+  /** Extra flags for a test that needs them (e.g. faster metrics and autoscaler syncs). */
+  controlPlaneArgs?: string[];
+  agentArgs?: string[];
 }
 
 export class Cluster {
@@ -127,7 +130,7 @@ export class Cluster {
     await sampleImages();
     this.etcd = await startEtcd({ unsafeNoFsync: true });
     this.registry = await startRegistry();
-    for (const ref of ['skiff/hello:1', 'skiff/hello:2', 'skiff/crasher:1']) await this.registry.push(await sampleImage(ref));
+    for (const ref of ['skiff/hello:1', 'skiff/hello:2', 'skiff/crasher:1', 'skiff/burner:1']) await this.registry.push(await sampleImage(ref));
     if (this.opts.authRegistry) {
       this.authRegistry = await startRegistry({ auth: this.opts.authRegistry });
       await this.authRegistry.push(await sampleImage('skiff/hello:1'));
@@ -148,6 +151,7 @@ export class Cluster {
       ENTRIES[0] ?? '', ...encryption, '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
       '--etcd-prefix', '/skiff-e2e', '--log-level', 'info',
       '--service-cluster-ip-range', this.serviceCIDR, '--service-node-port-range', this.nodePortRange,
+      ...(this.opts.controlPlaneArgs ?? []),
     ]);
     this.api = new Api({ server: this.server, token: this.token, timeoutMs: 5000 });
     const api = this.api;
@@ -159,6 +163,7 @@ export class Cluster {
       '--state-dir', join(this.dir, 'agent'), '--listen', `127.0.0.1:${await freePort()}`,
       '--crashloop-initial-seconds', '2', '--crashloop-max-seconds', '10',
       '--service-cluster-ip-range', this.serviceCIDR, '--proxy-table', this.proxyTable, '--cleanup',
+      ...(this.opts.agentArgs ?? []),
     ]);
     await until(async () => {
       try {

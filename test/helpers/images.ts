@@ -32,6 +32,7 @@ export const IMAGES = {
   crasher: 'skiff/crasher:1',
   redis: 'skiff/redis:7',
   counter: 'skiff/counter:1',
+  burner: 'skiff/burner:1',
 } as const;
 
 let built: Promise<ImageArchive[]> | undefined;

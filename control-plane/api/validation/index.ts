@@ -9,6 +9,8 @@ import type { EndpointSlice } from '../../../proto/gen/skiff/v1/discovery.js';
 import type { Lease } from '../../../proto/gen/skiff/v1/coordination.js';
 import type { ConfigMap, Secret } from '../../../proto/gen/skiff/v1/config.js';
 import { validateDeployment, validateReplicaSet, validateSelectorUnchanged } from './apps.js';
+import type { HorizontalPodAutoscaler } from '../../../proto/gen/skiff/v1/autoscaling.js';
+import { validateHorizontalPodAutoscaler } from './autoscaling.js';
 import { Causes } from './causes.js';
 import { validateConfigMap, validateConfigMapUpdate, validateSecret, validateSecretUpdate } from './config.js';
 import { validateObjectMeta } from './meta.js';
@@ -67,6 +69,9 @@ export function validateObject(info: KindInfo, o: AnyObject, source = ''): Field
         }
       });
       validateNodeCidrs(o as Node, c);
+      break;
+    case 'HorizontalPodAutoscaler':
+      validateHorizontalPodAutoscaler(o as HorizontalPodAutoscaler, c);
       break;
     case 'Lease': {
       const d = (o as Lease).spec?.leaseDurationSeconds;

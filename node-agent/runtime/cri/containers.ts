@@ -15,6 +15,7 @@ import {
   type ContainerInfo,
   type ContainerState,
   type ContainerStats,
+  type ContainerStatsSample,
   type ExecResult,
   type ExitResult,
   type SandboxConfig,
@@ -194,6 +195,32 @@ export async function execSync(c: CriClient, containerId: string, cmd: string[],
   } catch (e) {
     throw criError(e, 'ExecError', `container ${containerId}: exec ${JSON.stringify(cmd)}`);
   }
+}
+
+/** Every running container's reading with the labels given (CRI ListContainerStats). */
+export async function listContainerStats(c: CriClient, labelSelector: Record<string, string>): Promise<ContainerStatsSample[]> {
+  let stats;
+  try {
+    stats = (await c.rt('listContainerStats', { filter: { id: '', podSandboxId: '', labelSelector } })).stats;
+  } catch (e) {
+    throw criError(e, 'StatsError', 'list container stats');
+  }
+  const out: ContainerStatsSample[] = [];
+  for (const s of stats) {
+    const id = s.attributes?.id;
+    const ts = s.cpu?.timestamp;
+    // No CPU reading (a container that is not running): nothing to compute a rate from.
+    if (!id || !ts || !s.cpu?.usageCoreNanoSeconds) continue;
+    out.push({
+      containerId: id,
+      // Nanoseconds since the epoch exceed a double's exact range; whole microseconds do not.
+      timestampMs: Number(BigInt(ts) / 1000n) / 1000,
+      cpuUsageNanoCores: Number(s.cpu.usageNanoCores?.value ?? 0),
+      cpuUsageCoreNanoSeconds: Number(s.cpu.usageCoreNanoSeconds.value),
+      memoryWorkingSetBytes: Number(s.memory?.workingSetBytes?.value ?? 0),
+    });
+  }
+  return out;
 }
 
 export async function containerStats(c: CriClient, containerId: string): Promise<ContainerStats> {

@@ -8,6 +8,7 @@ import type {
   ContainerHandle,
   ContainerInfo,
   ContainerStats,
+  ContainerStatsSample,
   Discovered,
   ExecResult,
   ExecSession,
@@ -135,6 +136,10 @@ export class CriRuntime implements Runtime, StreamingExec {
 
   stats(h: ContainerHandle): Promise<ContainerStats> {
     return ctr.containerStats(this.client, h.containerId);
+  }
+
+  listStats(): Promise<ContainerStatsSample[]> {
+    return ctr.listContainerStats(this.client, managedSelector(this.nodeName));
   }
 
   async discover(): Promise<Discovered> {

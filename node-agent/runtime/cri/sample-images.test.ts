@@ -22,7 +22,7 @@ const sandboxes: SandboxHandle[] = [];
 beforeAll(async () => {
   registry = await startRegistry();
   // hello:2 only in the registry: the node has to pull it.
-  const all = await Promise.all(['skiff/pause:1', 'skiff/hello:1', 'skiff/crasher:1'].map(sampleImage));
+  const all = await Promise.all(['skiff/pause:1', 'skiff/hello:1', 'skiff/crasher:1', 'skiff/burner:1'].map(sampleImage));
   containerd = await startContainerd({ registries: [registry.host], images: all });
   rt = new CriRuntime({ address: containerd.address, nodeName: 'node-img', pollIntervalMs: 100 });
   logRoot = await mkdtemp(join(tmpdir(), 'skiff-images-'));
@@ -91,6 +91,19 @@ describe('sample images on containerd', () => {
     expect(await rt.ensureImage(ref, 'Always')).toBe(imageRef);
     const { sb, podName } = await run(ref);
     expect(JSON.parse(await get(`http://${sb.podIP}:8080/`))).toEqual({ msg: 'hello', version: '2', pod: podName });
+  });
+
+  it('burner spins for the milliseconds a request asks, using CPU in its container', async () => {
+    const { sb, h, podName } = await run('skiff/burner:1', {}, { cpuMillisLimit: 0 });
+    expect(await get(`http://${sb.podIP}:8080/health`)).toBe('ok\n');
+    const before = (await rt.stats(h)).cpuUsageCoreNanoSeconds;
+    const reply = JSON.parse(await get(`http://${sb.podIP}:8080/cgi-bin/burn?ms=300`)) as { pod: string; burnedMs: number; loops: number };
+    expect(reply).toMatchObject({ pod: podName, burnedMs: 300 });
+    expect(reply.loops).toBeGreaterThan(0);
+    // The spin runs in the container's cgroup (how much CPU it gets depends on the machine's load).
+    expect((await rt.stats(h)).cpuUsageCoreNanoSeconds - before).toBeGreaterThan(10_000_000);
+    await rt.stopContainer(h, 30);
+    expect(await rt.waitContainer(h)).toMatchObject({ exitCode: 0, reason: 'Completed' });
   });
 
   it('crasher prints a line and exits 1', async () => {

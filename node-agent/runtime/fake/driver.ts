@@ -10,6 +10,7 @@ import {
   type ContainerHandle,
   type ContainerInfo,
   type ContainerStats,
+  type ContainerStatsSample,
   type Discovered,
   type ExecResult,
   type ExitResult,
@@ -20,13 +21,21 @@ import {
   type SandboxHandle,
 } from '../runtime.js';
 import { containerLabels, managedSelector, sandboxLabels } from '../labels.js';
-import { FakeHost, imageId, normalizeImage, type FakeContainer, type FakeSandbox } from './host.js';
+import {
+  DEFAULT_FAKE_CPU_MILLICORES, DEFAULT_FAKE_MEMORY_BYTES, FAKE_CPU_ENV, FAKE_MEMORY_ENV, FakeHost, imageId, normalizeImage,
+  type FakeContainer, type FakeSandbox,
+} from './host.js';
 import { execOnce, programOf } from './program.js';
 
 export interface FakeRuntimeOptions {
   host: FakeHost;
   /** Labels what this runtime creates and scopes discover() to it; "" = any. */
   nodeName?: string;
+}
+
+function nonNegative(v: string | undefined, fallback: number): number {
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
 }
 
 const sleep = (ms: number): Promise<void> => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
@@ -144,12 +153,19 @@ export class FakeRuntime implements Runtime {
       logPath: sb.cfg.logDirectory && cfg.logPath ? join(sb.cfg.logDirectory, cfg.logPath) : '',
       timers: new Set(),
       waiters: new Set(),
+      usage: {
+        cpuMillicores: nonNegative(env[FAKE_CPU_ENV], DEFAULT_FAKE_CPU_MILLICORES),
+        memoryBytes: nonNegative(env[FAKE_MEMORY_ENV], DEFAULT_FAKE_MEMORY_BYTES),
+        cpuNanosBefore: 0,
+        sinceMs: 0,
+      },
     };
     this.host.containers.set(c.id, c);
     await sleep(this.host.opts.startLatencyMs ?? 0);
     if (c.state !== 'created') throw new RuntimeError('RunContainerError', `${what}: start: container was stopped while starting`);
     c.state = 'running';
     c.startedAt = new Date();
+    c.usage.sinceMs = c.startedAt.getTime();
     this.run(c, 0);
     return { version: 1, runtime: 'fake', sandboxId: sb.id, containerId: c.id, name: cfg.name, attempt: cfg.attempt };
   }
@@ -218,16 +234,47 @@ export class FakeRuntime implements Runtime {
   }
 
   stats(h: ContainerHandle): Promise<ContainerStats> {
-    return this.async(() => {
-      const c = this.container(h);
-      const secs = c.startedAt ? ((c.finishedAt ?? new Date()).getTime() - c.startedAt.getTime()) / 1000 : 0;
-      // A steady 1 millicore and 1 MiB: enough for the numbers to move, and deterministic.
-      return {
-        cpuUsageNanoCores: c.state === 'running' ? 1_000_000 : 0,
-        cpuUsageCoreNanoSeconds: Math.round(secs * 1_000_000),
-        memoryWorkingSetBytes: c.state === 'running' ? 1 << 20 : 0,
-      };
-    });
+    return this.async(() => this.reading(this.container(h), Date.now()));
+  }
+
+  listStats(): Promise<ContainerStatsSample[]> {
+    const sel = Object.entries(managedSelector(this.nodeName));
+    const now = Date.now();
+    const out: ContainerStatsSample[] = [];
+    for (const c of this.host.containers.values()) {
+      if (c.state !== 'running' || !sel.every(([k, v]) => c.labels[k] === v)) continue;
+      out.push({ containerId: c.id, timestampMs: now, ...this.reading(c, now) });
+    }
+    return Promise.resolve(out);
+  }
+
+  /**
+   * Sets a container's simulated usage from now on (tests and simulations): CPU in millicores,
+   * accumulated into its cumulative CPU time, and its working set.
+   */
+  setUsage(h: ContainerHandle, usage: { cpuMillicores?: number; memoryBytes?: number }): void {
+    const c = this.container(h);
+    const now = Date.now();
+    c.usage.cpuNanosBefore = this.cpuNanos(c, now);
+    c.usage.sinceMs = now;
+    if (usage.cpuMillicores !== undefined) c.usage.cpuMillicores = usage.cpuMillicores;
+    if (usage.memoryBytes !== undefined) c.usage.memoryBytes = usage.memoryBytes;
+  }
+
+  private cpuNanos(c: FakeContainer, nowMs: number): number {
+    const end = c.state === 'running' ? nowMs : (c.finishedAt?.getTime() ?? nowMs);
+    const ms = c.usage.sinceMs > 0 ? Math.max(0, end - c.usage.sinceMs) : 0;
+    // millicores x ms = 1e-3 cores x 1e6 ns = 1e3 core-nanoseconds.
+    return c.usage.cpuNanosBefore + Math.round(c.usage.cpuMillicores * ms * 1000);
+  }
+
+  private reading(c: FakeContainer, nowMs: number): ContainerStats {
+    const running = c.state === 'running';
+    return {
+      cpuUsageNanoCores: running ? c.usage.cpuMillicores * 1_000_000 : 0,
+      cpuUsageCoreNanoSeconds: this.cpuNanos(c, nowMs),
+      memoryWorkingSetBytes: running ? c.usage.memoryBytes : 0,
+    };
   }
 
   discover(): Promise<Discovered> {
@@ -335,6 +382,8 @@ export class FakeRuntime implements Runtime {
     c.reason = reason;
     c.finishedAt = new Date();
     if (!c.startedAt) c.startedAt = c.finishedAt;
+    c.usage.cpuNanosBefore = this.cpuNanos(c, c.finishedAt.getTime());
+    c.usage.sinceMs = c.finishedAt.getTime();
     const waiters = [...c.waiters];
     c.waiters.clear();
     for (const w of waiters) w();

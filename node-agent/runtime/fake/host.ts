@@ -63,12 +63,30 @@ export interface FakeContainer {
   timers: Set<NodeJS.Timeout>;
   waiters: Set<() => void>;
   logChain?: Promise<void>;
+  /** Simulated usage: a steady CPU rate and working set while running (see FakeRuntime.setUsage). */
+  usage: FakeUsage;
 }
+
+export interface FakeUsage {
+  cpuMillicores: number;
+  memoryBytes: number;
+  /** CPU time used up to `sinceMs` (the last change of rate), in core-nanoseconds. */
+  cpuNanosBefore: number;
+  sinceMs: number;
+}
+
+/** Container env that sets the fake's simulated usage (simulated nodes have no other handle). */
+export const FAKE_CPU_ENV = 'SKIFF_FAKE_CPU_MILLICORES';
+export const FAKE_MEMORY_ENV = 'SKIFF_FAKE_MEMORY_BYTES';
+/** What a container uses unless told otherwise: 1 millicore and 1 MiB. */
+export const DEFAULT_FAKE_CPU_MILLICORES = 1;
+export const DEFAULT_FAKE_MEMORY_BYTES = 1 << 20;
 
 export const SAMPLE_IMAGES: Record<string, FakeImage> = {
   'docker.io/skiff/pause:1': {},
   'docker.io/skiff/hello:1': { env: { VERSION: '1' } },
   'docker.io/skiff/hello:2': { env: { VERSION: '2' } },
+  'docker.io/skiff/burner:1': {},
   'docker.io/skiff/crasher:1': {
     program: (env) => {
       const secs = Number(env.CRASH_AFTER ?? '3') || 0;

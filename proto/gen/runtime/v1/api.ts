@@ -809,6 +809,25 @@ export interface ContainerStatsResponse {
   stats?: ContainerStats | undefined;
 }
 
+export interface ListContainerStatsRequest {
+  filter?: ContainerStatsFilter | undefined;
+}
+
+export interface ContainerStatsFilter {
+  id: string;
+  podSandboxId: string;
+  labelSelector: { [key: string]: string };
+}
+
+export interface ContainerStatsFilter_LabelSelectorEntry {
+  key: string;
+  value: string;
+}
+
+export interface ListContainerStatsResponse {
+  stats: ContainerStats[];
+}
+
 export interface ContainerAttributes {
   id: string;
   metadata?: ContainerMetadata | undefined;
@@ -11725,6 +11744,381 @@ export const ContainerStatsResponse: MessageFns<ContainerStatsResponse> = {
   },
 };
 
+function createBaseListContainerStatsRequest(): ListContainerStatsRequest {
+  return { filter: undefined };
+}
+
+export const ListContainerStatsRequest: MessageFns<ListContainerStatsRequest> = {
+  encode(message: ListContainerStatsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== undefined) {
+      ContainerStatsFilter.encode(message.filter, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListContainerStatsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListContainerStatsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filter = ContainerStatsFilter.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListContainerStatsRequest {
+    return { filter: isSet(object.filter) ? ContainerStatsFilter.fromJSON(object.filter) : undefined };
+  },
+
+  toJSON(message: ListContainerStatsRequest): unknown {
+    const obj: any = {};
+    if (message.filter !== undefined) {
+      obj.filter = ContainerStatsFilter.toJSON(message.filter);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListContainerStatsRequest>, I>>(base?: I): ListContainerStatsRequest {
+    return ListContainerStatsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListContainerStatsRequest>, I>>(object: I): ListContainerStatsRequest {
+    const message = createBaseListContainerStatsRequest();
+    message.filter = (object.filter !== undefined && object.filter !== null)
+      ? ContainerStatsFilter.fromPartial(object.filter)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseContainerStatsFilter(): ContainerStatsFilter {
+  return { id: "", podSandboxId: "", labelSelector: {} };
+}
+
+export const ContainerStatsFilter: MessageFns<ContainerStatsFilter> = {
+  encode(message: ContainerStatsFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.podSandboxId !== "") {
+      writer.uint32(18).string(message.podSandboxId);
+    }
+    globalThis.Object.entries(message.labelSelector).forEach(([key, value]: [string, string]) => {
+      ContainerStatsFilter_LabelSelectorEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContainerStatsFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContainerStatsFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.podSandboxId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = ContainerStatsFilter_LabelSelectorEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.labelSelector[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContainerStatsFilter {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      podSandboxId: isSet(object.podSandboxId)
+        ? globalThis.String(object.podSandboxId)
+        : isSet(object.pod_sandbox_id)
+        ? globalThis.String(object.pod_sandbox_id)
+        : "",
+      labelSelector: isObject(object.labelSelector)
+        ? (globalThis.Object.entries(object.labelSelector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.label_selector)
+        ? (globalThis.Object.entries(object.label_selector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: ContainerStatsFilter): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.podSandboxId !== "") {
+      obj.podSandboxId = message.podSandboxId;
+    }
+    if (message.labelSelector) {
+      const entries = globalThis.Object.entries(message.labelSelector) as [string, string][];
+      if (entries.length > 0) {
+        obj.labelSelector = {};
+        entries.forEach(([k, v]) => {
+          obj.labelSelector[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContainerStatsFilter>, I>>(base?: I): ContainerStatsFilter {
+    return ContainerStatsFilter.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContainerStatsFilter>, I>>(object: I): ContainerStatsFilter {
+    const message = createBaseContainerStatsFilter();
+    message.id = object.id ?? "";
+    message.podSandboxId = object.podSandboxId ?? "";
+    message.labelSelector = (globalThis.Object.entries(object.labelSelector ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseContainerStatsFilter_LabelSelectorEntry(): ContainerStatsFilter_LabelSelectorEntry {
+  return { key: "", value: "" };
+}
+
+export const ContainerStatsFilter_LabelSelectorEntry: MessageFns<ContainerStatsFilter_LabelSelectorEntry> = {
+  encode(message: ContainerStatsFilter_LabelSelectorEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContainerStatsFilter_LabelSelectorEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContainerStatsFilter_LabelSelectorEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContainerStatsFilter_LabelSelectorEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ContainerStatsFilter_LabelSelectorEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContainerStatsFilter_LabelSelectorEntry>, I>>(
+    base?: I,
+  ): ContainerStatsFilter_LabelSelectorEntry {
+    return ContainerStatsFilter_LabelSelectorEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContainerStatsFilter_LabelSelectorEntry>, I>>(
+    object: I,
+  ): ContainerStatsFilter_LabelSelectorEntry {
+    const message = createBaseContainerStatsFilter_LabelSelectorEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseListContainerStatsResponse(): ListContainerStatsResponse {
+  return { stats: [] };
+}
+
+export const ListContainerStatsResponse: MessageFns<ListContainerStatsResponse> = {
+  encode(message: ListContainerStatsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.stats) {
+      ContainerStats.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListContainerStatsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListContainerStatsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stats.push(ContainerStats.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListContainerStatsResponse {
+    return {
+      stats: globalThis.Array.isArray(object?.stats) ? object.stats.map((e: any) => ContainerStats.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListContainerStatsResponse): unknown {
+    const obj: any = {};
+    if (message.stats?.length) {
+      obj.stats = message.stats.map((e) => ContainerStats.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListContainerStatsResponse>, I>>(base?: I): ListContainerStatsResponse {
+    return ListContainerStatsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListContainerStatsResponse>, I>>(object: I): ListContainerStatsResponse {
+    const message = createBaseListContainerStatsResponse();
+    message.stats = object.stats?.map((e) => ContainerStats.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseContainerAttributes(): ContainerAttributes {
   return { id: "", metadata: undefined, labels: {}, annotations: {} };
 }
@@ -12667,6 +13061,17 @@ export const RuntimeServiceService = {
       Buffer.from(ContainerStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ContainerStatsResponse => ContainerStatsResponse.decode(value),
   },
+  listContainerStats: {
+    path: "/runtime.v1.RuntimeService/ListContainerStats" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListContainerStatsRequest): Buffer =>
+      Buffer.from(ListContainerStatsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListContainerStatsRequest => ListContainerStatsRequest.decode(value),
+    responseSerialize: (value: ListContainerStatsResponse): Buffer =>
+      Buffer.from(ListContainerStatsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListContainerStatsResponse => ListContainerStatsResponse.decode(value),
+  },
   updateRuntimeConfig: {
     path: "/runtime.v1.RuntimeService/UpdateRuntimeConfig" as const,
     requestStream: false as const,
@@ -12705,6 +13110,7 @@ export interface RuntimeServiceServer extends UntypedServiceImplementation {
   execSync: handleUnaryCall<ExecSyncRequest, ExecSyncResponse>;
   exec: handleUnaryCall<ExecRequest, ExecResponse>;
   containerStats: handleUnaryCall<ContainerStatsRequest, ContainerStatsResponse>;
+  listContainerStats: handleUnaryCall<ListContainerStatsRequest, ListContainerStatsResponse>;
   updateRuntimeConfig: handleUnaryCall<UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse>;
   status: handleUnaryCall<StatusRequest, StatusResponse>;
 }
@@ -12931,6 +13337,21 @@ export interface RuntimeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ContainerStatsResponse) => void,
+  ): ClientUnaryCall;
+  listContainerStats(
+    request: ListContainerStatsRequest,
+    callback: (error: ServiceError | null, response: ListContainerStatsResponse) => void,
+  ): ClientUnaryCall;
+  listContainerStats(
+    request: ListContainerStatsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListContainerStatsResponse) => void,
+  ): ClientUnaryCall;
+  listContainerStats(
+    request: ListContainerStatsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListContainerStatsResponse) => void,
   ): ClientUnaryCall;
   updateRuntimeConfig(
     request: UpdateRuntimeConfigRequest,

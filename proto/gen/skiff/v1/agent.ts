@@ -39,6 +39,39 @@ export interface AgentStatus {
   containers: number;
 }
 
+export interface NodeStatsRequest {
+}
+
+/**
+ * The agent's latest resource-usage sample of every running container of its pods (CRI
+ * ListContainerStats every --stats-interval), the CPU rate from the difference of two
+ * cumulative readings, as metrics-server computes it.
+ */
+export interface NodeStats {
+  nodeName: string;
+  /** When the newer reading was taken (RFC 3339 with milliseconds); "" before two readings exist. */
+  timestamp: string;
+  /** Time between the two readings the rates come from. */
+  windowSeconds: number;
+  /** Sums over the node's pods' containers. */
+  cpuNanoCores: number;
+  memoryWorkingSetBytes: number;
+  pods: PodUsage[];
+}
+
+export interface PodUsage {
+  namespace: string;
+  name: string;
+  uid: string;
+  containers: ContainerUsage[];
+}
+
+export interface ContainerUsage {
+  name: string;
+  cpuNanoCores: number;
+  memoryWorkingSetBytes: number;
+}
+
 function createBaseAgentStatusRequest(): AgentStatusRequest {
   return {};
 }
@@ -224,6 +257,427 @@ export const AgentStatus: MessageFns<AgentStatus> = {
   },
 };
 
+function createBaseNodeStatsRequest(): NodeStatsRequest {
+  return {};
+}
+
+export const NodeStatsRequest: MessageFns<NodeStatsRequest> = {
+  encode(_: NodeStatsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeStatsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeStatsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): NodeStatsRequest {
+    return {};
+  },
+
+  toJSON(_: NodeStatsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeStatsRequest>, I>>(base?: I): NodeStatsRequest {
+    return NodeStatsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeStatsRequest>, I>>(_: I): NodeStatsRequest {
+    const message = createBaseNodeStatsRequest();
+    return message;
+  },
+};
+
+function createBaseNodeStats(): NodeStats {
+  return { nodeName: "", timestamp: "", windowSeconds: 0, cpuNanoCores: 0, memoryWorkingSetBytes: 0, pods: [] };
+}
+
+export const NodeStats: MessageFns<NodeStats> = {
+  encode(message: NodeStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeName !== "") {
+      writer.uint32(10).string(message.nodeName);
+    }
+    if (message.timestamp !== "") {
+      writer.uint32(18).string(message.timestamp);
+    }
+    if (message.windowSeconds !== 0) {
+      writer.uint32(25).double(message.windowSeconds);
+    }
+    if (message.cpuNanoCores !== 0) {
+      writer.uint32(32).int64(message.cpuNanoCores);
+    }
+    if (message.memoryWorkingSetBytes !== 0) {
+      writer.uint32(40).int64(message.memoryWorkingSetBytes);
+    }
+    for (const v of message.pods) {
+      PodUsage.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.timestamp = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.windowSeconds = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.cpuNanoCores = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.memoryWorkingSetBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.pods.push(PodUsage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeStats {
+    return {
+      nodeName: isSet(object.nodeName) ? globalThis.String(object.nodeName) : "",
+      timestamp: isSet(object.timestamp) ? globalThis.String(object.timestamp) : "",
+      windowSeconds: isSet(object.windowSeconds) ? globalThis.Number(object.windowSeconds) : 0,
+      cpuNanoCores: isSet(object.cpuNanoCores) ? globalThis.Number(object.cpuNanoCores) : 0,
+      memoryWorkingSetBytes: isSet(object.memoryWorkingSetBytes) ? globalThis.Number(object.memoryWorkingSetBytes) : 0,
+      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => PodUsage.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: NodeStats): unknown {
+    const obj: any = {};
+    if (message.nodeName !== "") {
+      obj.nodeName = message.nodeName;
+    }
+    if (message.timestamp !== "") {
+      obj.timestamp = message.timestamp;
+    }
+    if (message.windowSeconds !== 0) {
+      obj.windowSeconds = floatToJson(message.windowSeconds);
+    }
+    if (message.cpuNanoCores !== 0) {
+      obj.cpuNanoCores = Math.round(message.cpuNanoCores);
+    }
+    if (message.memoryWorkingSetBytes !== 0) {
+      obj.memoryWorkingSetBytes = Math.round(message.memoryWorkingSetBytes);
+    }
+    if (message.pods?.length) {
+      obj.pods = message.pods.map((e) => PodUsage.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeStats>, I>>(base?: I): NodeStats {
+    return NodeStats.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeStats>, I>>(object: I): NodeStats {
+    const message = createBaseNodeStats();
+    message.nodeName = object.nodeName ?? "";
+    message.timestamp = object.timestamp ?? "";
+    message.windowSeconds = object.windowSeconds ?? 0;
+    message.cpuNanoCores = object.cpuNanoCores ?? 0;
+    message.memoryWorkingSetBytes = object.memoryWorkingSetBytes ?? 0;
+    message.pods = object.pods?.map((e) => PodUsage.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePodUsage(): PodUsage {
+  return { namespace: "", name: "", uid: "", containers: [] };
+}
+
+export const PodUsage: MessageFns<PodUsage> = {
+  encode(message: PodUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.uid !== "") {
+      writer.uint32(26).string(message.uid);
+    }
+    for (const v of message.containers) {
+      ContainerUsage.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.uid = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.containers.push(ContainerUsage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodUsage {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
+      containers: globalThis.Array.isArray(object?.containers)
+        ? object.containers.map((e: any) => ContainerUsage.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PodUsage): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.uid !== "") {
+      obj.uid = message.uid;
+    }
+    if (message.containers?.length) {
+      obj.containers = message.containers.map((e) => ContainerUsage.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodUsage>, I>>(base?: I): PodUsage {
+    return PodUsage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodUsage>, I>>(object: I): PodUsage {
+    const message = createBasePodUsage();
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    message.uid = object.uid ?? "";
+    message.containers = object.containers?.map((e) => ContainerUsage.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseContainerUsage(): ContainerUsage {
+  return { name: "", cpuNanoCores: 0, memoryWorkingSetBytes: 0 };
+}
+
+export const ContainerUsage: MessageFns<ContainerUsage> = {
+  encode(message: ContainerUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.cpuNanoCores !== 0) {
+      writer.uint32(16).int64(message.cpuNanoCores);
+    }
+    if (message.memoryWorkingSetBytes !== 0) {
+      writer.uint32(24).int64(message.memoryWorkingSetBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContainerUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContainerUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cpuNanoCores = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.memoryWorkingSetBytes = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContainerUsage {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      cpuNanoCores: isSet(object.cpuNanoCores) ? globalThis.Number(object.cpuNanoCores) : 0,
+      memoryWorkingSetBytes: isSet(object.memoryWorkingSetBytes) ? globalThis.Number(object.memoryWorkingSetBytes) : 0,
+    };
+  },
+
+  toJSON(message: ContainerUsage): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.cpuNanoCores !== 0) {
+      obj.cpuNanoCores = Math.round(message.cpuNanoCores);
+    }
+    if (message.memoryWorkingSetBytes !== 0) {
+      obj.memoryWorkingSetBytes = Math.round(message.memoryWorkingSetBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContainerUsage>, I>>(base?: I): ContainerUsage {
+    return ContainerUsage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContainerUsage>, I>>(object: I): ContainerUsage {
+    const message = createBaseContainerUsage();
+    message.name = object.name ?? "";
+    message.cpuNanoCores = object.cpuNanoCores ?? 0;
+    message.memoryWorkingSetBytes = object.memoryWorkingSetBytes ?? 0;
+    return message;
+  },
+};
+
 export type NodeAgentService = typeof NodeAgentService;
 export const NodeAgentService = {
   logs: {
@@ -271,6 +725,15 @@ export const NodeAgentService = {
     responseSerialize: (value: AgentStatus): Buffer => Buffer.from(AgentStatus.encode(value).finish()),
     responseDeserialize: (value: Buffer): AgentStatus => AgentStatus.decode(value),
   },
+  stats: {
+    path: "/skiff.v1.NodeAgent/Stats" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: NodeStatsRequest): Buffer => Buffer.from(NodeStatsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): NodeStatsRequest => NodeStatsRequest.decode(value),
+    responseSerialize: (value: NodeStats): Buffer => Buffer.from(NodeStats.encode(value).finish()),
+    responseDeserialize: (value: Buffer): NodeStats => NodeStats.decode(value),
+  },
 } as const;
 
 export interface NodeAgentServer extends UntypedServiceImplementation {
@@ -279,6 +742,7 @@ export interface NodeAgentServer extends UntypedServiceImplementation {
   portForward: handleBidiStreamingCall<PortForwardFrame, PortForwardFrame>;
   execStream: handleBidiStreamingCall<ExecStreamFrame, ExecStreamFrame>;
   status: handleUnaryCall<AgentStatusRequest, AgentStatus>;
+  stats: handleUnaryCall<NodeStatsRequest, NodeStats>;
 }
 
 export interface NodeAgentClient extends Client {
@@ -320,6 +784,21 @@ export interface NodeAgentClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AgentStatus) => void,
   ): ClientUnaryCall;
+  stats(
+    request: NodeStatsRequest,
+    callback: (error: ServiceError | null, response: NodeStats) => void,
+  ): ClientUnaryCall;
+  stats(
+    request: NodeStatsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: NodeStats) => void,
+  ): ClientUnaryCall;
+  stats(
+    request: NodeStatsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: NodeStats) => void,
+  ): ClientUnaryCall;
 }
 
 export const NodeAgentClient = makeGenericClientConstructor(NodeAgentService, "skiff.v1.NodeAgent") as unknown as {
@@ -327,6 +806,10 @@ export const NodeAgentClient = makeGenericClientConstructor(NodeAgentService, "s
   service: typeof NodeAgentService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -340,6 +823,17 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

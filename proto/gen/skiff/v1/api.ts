@@ -23,10 +23,12 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Deployment, ReplicaSet } from "./apps.js";
+import { HorizontalPodAutoscaler } from "./autoscaling.js";
 import { ConfigMap, Secret } from "./config.js";
 import { Lease } from "./coordination.js";
 import { Event, Namespace, Node, Pod, Service } from "./core.js";
 import { EndpointSlice } from "./discovery.js";
+import { NodeMetrics, PodMetrics } from "./metrics.js";
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./storage.js";
 
 export const protobufPackage = "skiff.v1";
@@ -50,6 +52,9 @@ export interface Resource {
     | { $case: "persistentVolumeClaim"; value: PersistentVolumeClaim }
     | { $case: "persistentVolume"; value: PersistentVolume }
     | { $case: "storageClass"; value: StorageClass }
+    | { $case: "horizontalPodAutoscaler"; value: HorizontalPodAutoscaler }
+    | { $case: "podMetrics"; value: PodMetrics }
+    | { $case: "nodeMetrics"; value: NodeMetrics }
     | undefined;
 }
 
@@ -347,6 +352,15 @@ export const Resource: MessageFns<Resource> = {
       case "storageClass":
         StorageClass.encode(message.object.value, writer.uint32(114).fork()).join();
         break;
+      case "horizontalPodAutoscaler":
+        HorizontalPodAutoscaler.encode(message.object.value, writer.uint32(122).fork()).join();
+        break;
+      case "podMetrics":
+        PodMetrics.encode(message.object.value, writer.uint32(130).fork()).join();
+        break;
+      case "nodeMetrics":
+        NodeMetrics.encode(message.object.value, writer.uint32(138).fork()).join();
+        break;
     }
     return writer;
   },
@@ -479,6 +493,33 @@ export const Resource: MessageFns<Resource> = {
             message.object = { $case: "storageClass", value: StorageClass.decode(reader, reader.uint32()) };
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.object = {
+              $case: "horizontalPodAutoscaler",
+              value: HorizontalPodAutoscaler.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.object = { $case: "podMetrics", value: PodMetrics.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.object = { $case: "nodeMetrics", value: NodeMetrics.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -521,6 +562,12 @@ export const Resource: MessageFns<Resource> = {
         ? { $case: "persistentVolume", value: PersistentVolume.fromJSON(object.persistentVolume) }
         : isSet(object.storageClass)
         ? { $case: "storageClass", value: StorageClass.fromJSON(object.storageClass) }
+        : isSet(object.horizontalPodAutoscaler)
+        ? { $case: "horizontalPodAutoscaler", value: HorizontalPodAutoscaler.fromJSON(object.horizontalPodAutoscaler) }
+        : isSet(object.podMetrics)
+        ? { $case: "podMetrics", value: PodMetrics.fromJSON(object.podMetrics) }
+        : isSet(object.nodeMetrics)
+        ? { $case: "nodeMetrics", value: NodeMetrics.fromJSON(object.nodeMetrics) }
         : undefined,
     };
   },
@@ -555,6 +602,12 @@ export const Resource: MessageFns<Resource> = {
       obj.persistentVolume = PersistentVolume.toJSON(message.object.value);
     } else if (message.object?.$case === "storageClass") {
       obj.storageClass = StorageClass.toJSON(message.object.value);
+    } else if (message.object?.$case === "horizontalPodAutoscaler") {
+      obj.horizontalPodAutoscaler = HorizontalPodAutoscaler.toJSON(message.object.value);
+    } else if (message.object?.$case === "podMetrics") {
+      obj.podMetrics = PodMetrics.toJSON(message.object.value);
+    } else if (message.object?.$case === "nodeMetrics") {
+      obj.nodeMetrics = NodeMetrics.toJSON(message.object.value);
     }
     return obj;
   },
@@ -649,6 +702,27 @@ export const Resource: MessageFns<Resource> = {
       case "storageClass": {
         if (object.object?.value !== undefined && object.object?.value !== null) {
           message.object = { $case: "storageClass", value: StorageClass.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "horizontalPodAutoscaler": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = {
+            $case: "horizontalPodAutoscaler",
+            value: HorizontalPodAutoscaler.fromPartial(object.object.value),
+          };
+        }
+        break;
+      }
+      case "podMetrics": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "podMetrics", value: PodMetrics.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "nodeMetrics": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "nodeMetrics", value: NodeMetrics.fromPartial(object.object.value) };
         }
         break;
       }
