@@ -1,14 +1,20 @@
 // The columns `skiff get` prints for each kind, as kubectl prints them (with `-o wide` extras
 // and a leading NAMESPACE column for -A).
-import type { AnyObject, Kind, KindInfo } from '../../proto/api/kinds.js';
-import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
-import type { Lease } from '../../proto/gen/skiff/v1/coordination.js';
-import type { Event, Namespace, Node, Pod, PodTemplateSpec, Service, ServicePort } from '../../proto/gen/skiff/v1/core.js';
-import type { Endpoint, EndpointPort, EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
-import type { LabelSelector } from '../../proto/gen/skiff/v1/meta.js';
+import type { AnyObject, Kind, KindInfo } from '../kinds.js';
+import type { Deployment, ReplicaSet } from '../../gen/skiff/v1/apps.js';
+import type { Lease } from '../../gen/skiff/v1/coordination.js';
+import type { Event, Namespace, Node, Pod, PodTemplateSpec, Service, ServicePort } from '../../gen/skiff/v1/core.js';
+import type { Endpoint, EndpointPort, EndpointSlice } from '../../gen/skiff/v1/discovery.js';
+import type { LabelSelector } from '../../gen/skiff/v1/meta.js';
 import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
-import type { Row, Table } from './table.js';
+/** One table row: a cell per column. */
+export type Row = string[];
+
+export interface Table {
+  headers: string[];
+  rows: Row[];
+}
 
 export interface TableOptions {
   wide: boolean;

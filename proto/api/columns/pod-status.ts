@@ -2,7 +2,7 @@
 // waiting or terminated reason of the last container that has one beats the phase, init
 // containers show "Init:n/m", a set deletionTimestamp shows Terminating. Skiff adds the last
 // exit code to CrashLoopBackOff, which is the first thing one wants to know.
-import type { ContainerStatus, Pod } from '../../proto/gen/skiff/v1/core.js';
+import type { ContainerStatus, Pod } from '../../gen/skiff/v1/core.js';
 import { humanDuration } from './age.js';
 
 function lastExitCode(cs: ContainerStatus): number | undefined {
