@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     disabled: !cfg.controllers,
   });
   const api = await startApiServer({
-    store, informers, listen: cfg.listen, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
+    store, informers, listen: cfg.listen, restListen: cfg.restListen, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
     serviceRanges: cfg.serviceRanges,
   });
   informers.get('Pod').addHandlers(podStartupHandlers((s) => metrics.podStartup.observe(s)));

@@ -1,0 +1,108 @@
+// Unmodified kubectl against the REST API of a real control plane (real etcd, the controllers
+// and a fake-runtime node agent in-process). Every step checks the result through Skiff's own
+// gRPC API too. kubectl is Debian's kubernetes-client (scripts/lib/deps.sh) or SKIFF_KUBECTL.
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unwrapAs } from '../../proto/api/kinds.js';
+import { startRestCluster, type RestCluster } from '../../test/helpers/rest-cluster.js';
+
+const KUBECTL = process.env.SKIFF_KUBECTL ?? 'kubectl';
+
+let c: RestCluster;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function kubectl(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(KUBECTL, [`--kubeconfig=${c.kubeconfig}`, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: c.dir, KUBECONFIG: c.kubeconfig },
+      timeout: 60_000,
+    }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await kubectl(...args);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+const deploymentYaml = (image: string, extraEnv = ''): string => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: app
+        image: ${image}
+        ports: [{containerPort: 8080}]
+        env:
+        - {name: A, value: "1"}${extraEnv}
+`;
+
+async function deployment(name = 'web') {
+  return unwrapAs('Deployment', await c.server.api.get({ kind: 'Deployment', namespace: 'default', name }));
+}
+
+beforeAll(async () => {
+  c = await startRestCluster();
+}, 60_000);
+
+afterAll(async () => {
+  await c?.stop();
+});
+
+describe('kubectl against the REST API', () => {
+  it('apply creates, a changed apply patches, an unchanged apply sends nothing', async () => {
+    const file = join(c.dir, 'web.yaml');
+    await writeFile(file, deploymentYaml('skiff/hello:1'));
+    expect(await ok('apply', '-f', file)).toContain('deployment.apps/web created');
+    expect((await deployment()).spec?.template?.spec?.containers[0]?.image).toBe('skiff/hello:1');
+
+    await writeFile(file, deploymentYaml('skiff/hello:1', '\n        - {name: B, value: "2"}'));
+    expect(await ok('apply', '-f', file)).toContain('deployment.apps/web configured');
+    const env = (await deployment()).spec?.template?.spec?.containers[0]?.env.map((e) => `${e.name}=${e.value}`);
+    expect(env).toEqual(['A=1', 'B=2']);
+    const rv = (await deployment()).metadata?.resourceVersion;
+
+    expect(await ok('apply', '-f', file)).toContain('deployment.apps/web unchanged');
+    // Nothing was written: a controller may have updated status since, so compare the spec's generation.
+    expect((await deployment()).metadata?.generation).toBe(2);
+    expect(rv).toBeTruthy();
+  });
+
+  it('rolls out and gets like Kubernetes', async () => {
+    expect(await ok('rollout', 'status', 'deployment/web', '--timeout=60s')).toContain('successfully rolled out');
+    const table = await ok('get', 'deployments');
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/);
+    expect(table).toMatch(/web\s+2\/2\s+2\s+2\s+\d+s/);
+    const pods = await ok('get', 'pods', '-o', 'wide', '-l', 'app=web');
+    expect(pods.split('\n')[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE$/);
+    expect(pods.match(/Running/g)).toHaveLength(2);
+    const all = await ok('get', 'pods', '-A');
+    expect(all.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+READY/);
+    const names = (await ok('get', 'pods', '-o', 'name', '-l', 'app=web')).trim().split('\n');
+    expect(names).toHaveLength(2);
+    expect(names[0]).toMatch(/^pod\/web-/);
+    const json = JSON.parse(await ok('get', 'deployment', 'web', '-o', 'json')) as { spec: { replicas: number } };
+    expect(json.spec.replicas).toBe(2);
+    expect(await ok('get', 'deployment', 'web', '-o', 'yaml')).toContain('kind: Deployment');
+    expect(await ok('describe', 'deployment', 'web')).toMatch(/Replicas:\s+2 desired/);
+  }, 90_000);
+});
