@@ -2,6 +2,8 @@
 // skiff-control-plane: the API server over etcd plus (through controller-hook.ts) the
 // controllers. Stops cleanly on SIGTERM/SIGINT: API first, then controllers, informers, etcd.
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { CommanderError } from 'commander';
 import { loadTokens } from './api/auth.js';
 import { startApiServer } from './api/server.js';
@@ -14,6 +16,7 @@ import { podStartupHandlers } from './pod-startup.js';
 import { instrumentStore, Metrics, serveMetrics } from './metrics.js';
 import { newEtcdClient } from './storage/etcd-client.js';
 import { Store } from './storage/store.js';
+import { certificateIn, selfSignedCertificate } from './rest/tls.js';
 
 function packageVersion(): string {
   try {
@@ -57,8 +60,16 @@ async function main(): Promise<void> {
     nodeCIDRMaskSize: cfg.nodeCIDRMaskSize,
     disabled: !cfg.controllers,
   });
+  const restHost = cfg.restListen.slice(0, cfg.restListen.lastIndexOf(':'));
+  const restTls = !cfg.restListen
+    ? undefined
+    : cfg.tlsCertFile
+      ? { cert: await readFile(cfg.tlsCertFile, 'utf8'), key: await readFile(cfg.tlsPrivateKeyFile, 'utf8') }
+      : cfg.restTlsDir
+        ? await certificateIn(cfg.restTlsDir, [restHost, hostname()])
+        : await selfSignedCertificate([restHost, hostname()]);
   const api = await startApiServer({
-    store, informers, listen: cfg.listen, restListen: cfg.restListen, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
+    store, informers, listen: cfg.listen, restListen: cfg.restListen, restTls, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
     serviceRanges: cfg.serviceRanges,
   });
   informers.get('Pod').addHandlers(podStartupHandlers((s) => metrics.podStartup.observe(s)));
