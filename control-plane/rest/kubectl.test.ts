@@ -5,8 +5,10 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isApiError } from '../../proto/api/errors.js';
 import { unwrapAs } from '../../proto/api/kinds.js';
 import { startRestCluster, type RestCluster } from '../../test/helpers/rest-cluster.js';
+import { until } from '../../test/helpers/wait.js';
 
 const KUBECTL = process.env.SKIFF_KUBECTL ?? 'kubectl';
 
@@ -105,4 +107,66 @@ describe('kubectl against the REST API', () => {
     expect(await ok('get', 'deployment', 'web', '-o', 'yaml')).toContain('kind: Deployment');
     expect(await ok('describe', 'deployment', 'web')).toMatch(/Replicas:\s+2 desired/);
   }, 90_000);
+
+  it('apply --dry-run=server validates and writes nothing', async () => {
+    const file = join(c.dir, 'dry.yaml');
+    await writeFile(file, deploymentYaml('skiff/hello:1').replace('name: web\n', 'name: dry\n'));
+    expect(await ok('apply', '--dry-run=server', '-f', file)).toContain('deployment.apps/dry created (server dry run)');
+    const err = await c.server.api.get({ kind: 'Deployment', namespace: 'default', name: 'dry' }).catch((e: unknown) => e);
+    expect(isApiError(err, 'NotFound')).toBe(true);
+    await writeFile(file, deploymentYaml('skiff/hello:1').replace('name: web\n', 'name: dry\n').replace('replicas: 2', 'replicas: -1'));
+    const bad = await kubectl('apply', '--dry-run=server', '-f', file);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('spec.replicas');
+  });
+
+  it('scale, set image, rollout history|undo|pause|resume|restart', async () => {
+    expect(await ok('scale', 'deployment/web', '--replicas=3')).toContain('deployment.apps/web scaled');
+    expect((await deployment()).spec?.replicas).toBe(3);
+    expect(await ok('set', 'image', 'deployment/web', 'app=skiff/hello:2')).toContain('deployment.apps/web image updated');
+    expect((await deployment()).spec?.template?.spec?.containers[0]?.image).toBe('skiff/hello:2');
+    await ok('rollout', 'status', 'deployment/web', '--timeout=60s');
+    const history = await ok('rollout', 'history', 'deployment/web');
+    expect(history).toMatch(/REVISION\s+CHANGE-CAUSE/);
+    expect(history).toMatch(/^2\s/m);
+    expect(await ok('rollout', 'undo', 'deployment/web')).toContain('rolled back');
+    expect((await deployment()).spec?.template?.spec?.containers[0]?.image).toBe('skiff/hello:1');
+    await ok('rollout', 'status', 'deployment/web', '--timeout=60s');
+    expect(await ok('rollout', 'pause', 'deployment/web')).toContain('paused');
+    expect((await deployment()).spec?.paused).toBe(true);
+    expect(await ok('rollout', 'resume', 'deployment/web')).toContain('resumed');
+    expect((await deployment()).spec?.paused).toBe(false);
+    expect(await ok('rollout', 'restart', 'deployment/web')).toContain('restarted');
+    expect((await deployment()).spec?.template?.metadata?.annotations['kubectl.kubernetes.io/restartedAt']).toBeTruthy();
+    await ok('rollout', 'status', 'deployment/web', '--timeout=60s');
+  }, 120_000);
+
+  it('logs of a pod, with --tail', async () => {
+    await ok('run', 'logger', '--image=skiff/logger:1', '--restart=Never');
+    await until(async () => (await ok('get', 'pod', 'logger', '-o', 'jsonpath={.status.phase}')) === 'Running', 30_000);
+    expect(await ok('logs', 'logger')).toBe('line 1\nline 2\nline 3\n');
+    expect(await ok('logs', 'logger', '--tail=1')).toBe('line 3\n');
+    expect(await ok('logs', 'logger', '--timestamps', '--tail=1')).toMatch(/^\d{4}-\d\d-\d\dT\S+ line 3\n$/);
+  }, 60_000);
+
+  it('get -w streams changes', async () => {
+    const watching = kubectl('get', 'deployments', '-w', '--request-timeout=4s');
+    await new Promise((r) => setTimeout(r, 1000));
+    await ok('scale', 'deployment/web', '--replicas=1');
+    const r = await watching;
+    expect(r.stdout.split('\n')[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE/);
+    expect(r.stdout).toMatch(/web\s+\d\/1\s/);
+  }, 30_000);
+
+  it('delete waits until the object is gone; errors are Kubernetes Status', async () => {
+    expect(await ok('delete', 'pod', 'logger')).toContain('pod "logger" deleted');
+    const err = await c.server.api.get({ kind: 'Pod', namespace: 'default', name: 'logger' }).catch((e: unknown) => e);
+    expect(isApiError(err, 'NotFound')).toBe(true);
+    const missing = await kubectl('get', 'deployment', 'nope');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('Error from server (NotFound)');
+    expect(await ok('delete', 'deployment', 'web')).toContain('deployment.apps "web" deleted');
+    const gone = await c.server.api.get({ kind: 'Deployment', namespace: 'default', name: 'web' }).catch((e: unknown) => e);
+    expect(isApiError(gone, 'NotFound')).toBe(true);
+  }, 60_000);
 });
