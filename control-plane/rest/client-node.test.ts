@@ -21,6 +21,9 @@ interface HttpFailure {
   body?: string;
 }
 
+const noFailure = (): HttpFailure => ({});
+const asFailure = (e: unknown): HttpFailure => e as HttpFailure;
+
 const deploymentBody = (name: string): V1Deployment => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
@@ -66,7 +69,7 @@ describe('@kubernetes/client-node against the REST API', () => {
     expect(second.metadata?._continue).toBeFalsy();
     const byName = await apps.listNamespacedDeployment({ namespace: ns, fieldSelector: 'metadata.name=a2' });
     expect(byName.items.map((d) => d.metadata?.name)).toEqual(['a2']);
-    const err = await apps.createNamespacedDeployment({ namespace: ns, body: deploymentBody('a1') }).then(() => ({} as HttpFailure), (e: unknown) => e as HttpFailure);
+    const err = await apps.createNamespacedDeployment({ namespace: ns, body: deploymentBody('a1') }).then(noFailure, asFailure);
     expect(err.code).toBe(409);
     expect(JSON.parse(err.body ?? '{}')).toMatchObject({ kind: 'Status', reason: 'AlreadyExists', code: 409 });
   });
@@ -95,13 +98,13 @@ describe('@kubernetes/client-node against the REST API', () => {
     await apps.replaceNamespacedDeploymentScale({ namespace: ns, name: 'a1', body: { ...scale, metadata: { ...scale.metadata, resourceVersion: undefined }, spec: { replicas: 2 } } });
     // With the resourceVersion it read, a scale that raced another writer is a Conflict, as in Kubernetes.
     const stale = await apps.replaceNamespacedDeploymentScale({ namespace: ns, name: 'a1', body: { ...scale, spec: { replicas: 5 } } })
-      .then(() => ({} as HttpFailure), (e: unknown) => e as HttpFailure);
+      .then(noFailure, asFailure);
     expect(stale.code).toBe(409);
     expect((await skiffDeployment('a1')).spec?.replicas).toBe(2);
     const invalid = await apps.patchNamespacedDeployment(
       { namespace: ns, name: 'a1', body: { spec: { replicas: -3 } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    ).then(() => ({} as HttpFailure), (e: unknown) => e as HttpFailure);
+    ).then(noFailure, asFailure);
     expect(invalid.code).toBe(422);
     const status = JSON.parse(invalid.body ?? '{}') as { reason: string; details: { causes: { field: string }[] } };
     expect(status.reason).toBe('Invalid');
