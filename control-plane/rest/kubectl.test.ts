@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isApiError } from '../../proto/api/errors.js';
 import { unwrapAs } from '../../proto/api/kinds.js';
+import { runCli } from '../../cli/program.js';
 import { startRestCluster, type RestCluster } from '../../test/helpers/rest-cluster.js';
 import { until } from '../../test/helpers/wait.js';
 
@@ -22,8 +23,10 @@ interface Run {
 
 function kubectl(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(KUBECTL, [`--kubeconfig=${c.kubeconfig}`, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: c.dir, KUBECONFIG: c.kubeconfig },
+    // A test may name its own kubeconfig first; otherwise the cluster's.
+    const own = args[0]?.startsWith('--kubeconfig=');
+    execFile(KUBECTL, own ? args : [`--kubeconfig=${c.kubeconfig}`, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: c.dir },
       timeout: 60_000,
     }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
@@ -169,4 +172,19 @@ describe('kubectl against the REST API', () => {
     const gone = await c.server.api.get({ kind: 'Deployment', namespace: 'default', name: 'web' }).catch((e: unknown) => e);
     expect(isApiError(gone, 'NotFound')).toBe(true);
   }, 60_000);
+
+  it('works with the kubeconfig `skiff config kubeconfig` writes', async () => {
+    const caFile = join(c.dir, 'ca.crt');
+    const out = join(c.dir, 'from-cli.kubeconfig');
+    await writeFile(caFile, c.ca);
+    let printed = '';
+    const code = await runCli([
+      'config', 'kubeconfig', '--server', `127.0.0.1:${c.server.server.port}`, '--token', c.token,
+      '--rest-server', c.url, '--certificate-authority', caFile, '-o', out,
+    ], { stdout: { write: (s: string) => (printed += s) }, stderr: { write: () => undefined }, env: { HOME: c.dir }, interactive: false });
+    expect(code).toBe(0);
+    expect(printed).toContain(`export KUBECONFIG=${out}`);
+    const r = await kubectl(`--kubeconfig=${out}`, 'get', 'namespaces', '-o', 'name');
+    expect(r.stdout).toContain('namespace/default');
+  });
 });

@@ -12,6 +12,7 @@ import { startTestServer, type TestServer } from '../../control-plane/api/testin
 import { NodeAgent } from '../../node-agent/agent.js';
 import { FakeRuntime } from '../../node-agent/runtime/fake/driver.js';
 import { FakeHost } from '../../node-agent/runtime/fake/host.js';
+import { kubeconfigYaml } from '../../cli/kubeconfig.js';
 import { selfSignedCertificate } from '../../control-plane/rest/tls.js';
 import { testStore, type TestStore } from './etcd-client.js';
 
@@ -32,16 +33,6 @@ export interface RestCluster {
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 
-/** The kubeconfig `skiff config kubeconfig` writes, for tests that have no CLI config. */
-export function kubeconfigText(server: string, token: string, ca: string): string {
-  return [
-    'apiVersion: v1', 'kind: Config', 'current-context: skiff',
-    'clusters:', '- name: skiff', '  cluster:', `    server: ${server}`, `    certificate-authority-data: ${Buffer.from(ca).toString('base64')}`,
-    'users:', '- name: skiff', '  user:', `    token: ${token}`,
-    'contexts:', '- name: skiff', '  context:', '    cluster: skiff', '    user: skiff', '    namespace: default', '',
-  ].join('\n');
-}
-
 export async function startRestCluster(opts: { agent?: boolean } = {}): Promise<RestCluster> {
   const ts = testStore();
   const token = randomBytes(16).toString('hex');
@@ -50,7 +41,8 @@ export async function startRestCluster(opts: { agent?: boolean } = {}): Promise<
   const url = `https://127.0.0.1:${server.server.restPort}`;
   const dir = await mkdtemp(join(tmpdir(), 'skiff-rest-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  await writeFile(kubeconfig, kubeconfigText(url, token, tls.cert));
+  // The CLI's own builder (`skiff config kubeconfig`), so kubectl tests cover what users get.
+  await writeFile(kubeconfig, kubeconfigYaml({ server: url, token, namespace: 'default', ca: tls.cert }));
   const manager: ControllerManager = await startControllerManager({
     store: ts.store, informers: server.informers, etcd: ts.client, identity: `rest-test-${process.pid}`,
   });
