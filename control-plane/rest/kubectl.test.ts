@@ -150,6 +150,17 @@ describe('kubectl against the REST API', () => {
     expect(await ok('logs', 'logger')).toBe('line 1\nline 2\nline 3\n');
     expect(await ok('logs', 'logger', '--tail=1')).toBe('line 3\n');
     expect(await ok('logs', 'logger', '--timestamps', '--tail=1')).toMatch(/^\d{4}-\d\d-\d\dT\S+ line 3\n$/);
+    expect(await ok('logs', 'logger', '--since=1h')).toBe('line 1\nline 2\nline 3\n');
+    // -f keeps the stream open: kubectl's own request timeout ends it.
+    expect((await kubectl('logs', 'logger', '-f', '--request-timeout=2s')).stdout).toBe('line 1\nline 2\nline 3\n');
+    await ok('label', 'pod', 'logger', 'tier=x');
+    await ok('annotate', 'pod', 'logger', 'note=y');
+    await ok('patch', 'pod', 'logger', '--type=json', '-p', '[{"op":"add","path":"/metadata/labels/p","value":"json"}]');
+    await ok('patch', 'pod', 'logger', '--type=merge', '-p', '{"metadata":{"labels":{"q":"merge"}}}');
+    const pod = unwrapAs('Pod', await c.server.api.get({ kind: 'Pod', namespace: 'default', name: 'logger' }));
+    expect(pod.metadata?.labels).toMatchObject({ tier: 'x', p: 'json', q: 'merge' });
+    expect(pod.metadata?.annotations.note).toBe('y');
+    expect(await ok('api-resources', '--api-group=apps')).toMatch(/deployments\s+deploy\s+apps\/v1\s+true\s+Deployment/);
   }, 60_000);
 
   it('get -w streams changes', async () => {
