@@ -178,7 +178,7 @@ describe('kubectl against the REST API', () => {
     expect(isApiError(err, 'NotFound')).toBe(true);
     const missing = await kubectl('get', 'deployment', 'nope');
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('Error from server (NotFound)');
+    expect(missing.stderr).toContain('Error from server (NotFound): deployments.apps "nope" not found');
     expect(await ok('delete', 'deployment', 'web')).toContain('deployment.apps "web" deleted');
     const gone = await c.server.api.get({ kind: 'Deployment', namespace: 'default', name: 'web' }).catch((e: unknown) => e);
     expect(isApiError(gone, 'NotFound')).toBe(true);

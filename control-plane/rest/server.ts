@@ -16,7 +16,7 @@ import {
   createObject, deleteTarget, getObject, listDocument, listObjects, manifestOf, patchObject, updateObject, type ObjectTarget,
 } from './resources.js';
 import { route } from './router.js';
-import { HttpError, toStatus } from './status.js';
+import { HttpError, toStatus, type StatusTarget } from './status.js';
 import { evict, patchScale, podLogs, putScale, scaleOf } from './subresources.js';
 import { buildTableResponse, tableApiVersion, wantsTable, type IncludeObject } from './table.js';
 import type { TlsFiles } from './tls.js';
@@ -48,7 +48,7 @@ function splitHostPort(listen: string): { host: string; port: number } {
 export async function startRestServer(opts: RestServerOptions): Promise<RunningRestServer> {
   const { ctx, log } = opts;
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, url: URL, addressed: { target?: StatusTarget }): Promise<void> => {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (path === '/version') return void sendJson(res, 200, versionInfo(opts.version));
     if (path === '/healthz' || path === '/livez' || path === '/readyz') {
@@ -65,6 +65,7 @@ export async function startRestServer(opts: RestServerOptions): Promise<RunningR
     if (r.type === 'group') return void sendJson(res, 200, groupDocument(r.group));
     if (r.type === 'resources') return void sendJson(res, 200, resourceList(r.gv));
     const { info, name, subresource } = r;
+    addressed.target = { group: r.gv.group, resource: info.plural, kind: info.kind };
     const t: ObjectTarget = { info, namespace: r.namespace, name, subresource };
     if (info.namespaced && name && !t.namespace) throw errors.notFoundPath();
     const q = url.searchParams;
@@ -127,10 +128,11 @@ export async function startRestServer(opts: RestServerOptions): Promise<RunningR
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const started = Date.now();
-    handle(req, res, url).then(
+    const addressed: { target?: StatusTarget } = {};
+    handle(req, res, url, addressed).then(
       () => log.debug({ method: req.method, path: url.pathname, code: res.statusCode, ms: Date.now() - started }, 'rest call'),
       (e: unknown) => {
-        const { code, body } = toStatus(e);
+        const { code, body } = toStatus(e, addressed.target);
         if (code === 500) log.error({ method: req.method, path: url.pathname, err: e }, 'REST call failed with an internal error');
         if (res.headersSent) {
           res.end();

@@ -45,6 +45,8 @@ export interface StatusTarget {
   group: string;
   /** The resource's plural, as Kubernetes names it in details.kind. */
   resource: string;
+  /** The kind the path addresses: errors about another object (its namespace) keep their own words. */
+  kind: string;
 }
 
 function causeReason(c: FieldCause): string {
@@ -67,11 +69,16 @@ export function toStatus(e: unknown, target?: StatusTarget): { code: number; bod
   const { code, reason } = HTTP_OF[err.code];
   const details: JsonObject = {};
   if (err.objectName) details.name = err.objectName;
-  if (target) {
+  if (target && err.kind === target.kind) {
     if (target.group) details.group = target.group;
     details.kind = target.resource;
   } else if (err.kind) details.kind = err.kind;
   let message = err.message;
+  // kube-apiserver names the resource, not the kind: `deployments.apps "web" not found`.
+  if (target && err.objectName && (err.code === 'NotFound' || err.code === 'AlreadyExists') && err.kind === target.kind && err.message.startsWith(`${err.kind} "`)) {
+    const resource = target.group ? `${target.resource}.${target.group}` : target.resource;
+    message = `${resource} "${err.objectName}" ${err.code === 'NotFound' ? 'not found' : 'already exists'}`;
+  }
   if (err.code === 'Invalid' && err.causes.length) {
     details.causes = err.causes.map((c) => ({ reason: causeReason(c), message: c.message, field: c.field }));
     // kube-apiserver's form, which kubectl prints as is.
