@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KINDS } from '../proto/api/kinds.js';
 import { fromManifest } from '../proto/api/manifest.js';
 import { dockerConfigJson, isUtf8, parseEnvFile, readDataSources } from './config-data.js';
-import { tableHeaders, tableRow } from './render/columns.js';
+import { tableHeaders, tableRow } from '../proto/api/columns/columns.js';
 import { describeObject } from './render/describe.js';
 import { NOW } from './testing/objects.js';
 

@@ -11,7 +11,7 @@ import { line, makeCtx, type Ctx, type Output } from './context.js';
 import { parseDuration } from './duration.js';
 import type { ReadStdin } from './manifests.js';
 import { applyCommand } from './commands/apply.js';
-import { configSet, configView } from './commands/config.js';
+import { configKubeconfig, configSet, configView } from './commands/config.js';
 import { createConfigMap, createSecretDockerRegistry, createSecretGeneric } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
@@ -322,6 +322,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .action(cfgAction((g) => configView(io.stdout, g, io.env, g.raw ?? false)));
   config.command('set-server').argument('<address>').action(cfgAction((_g, v) => configSet(io.stdout, io.env, 'server', v)));
   config.command('set-token').argument('<token>').action(cfgAction((_g, v) => configSet(io.stdout, io.env, 'token', v)));
+  config
+    .command('kubeconfig')
+    .description('write a kubeconfig for kubectl and Kubernetes client libraries (the REST API, its CA, this token)')
+    .option('--rest-server <url>', 'the REST API (default: https://<server host>:<server port + 1>)')
+    .option('--certificate-authority <file>', 'PEM CA of the REST API (default: the one `skiff up` keeps in ~/.skiff/cluster/pki/rest.crt)')
+    .option('-o, --output <file>', 'write it here (mode 0600) instead of printing it')
+    .action(cfgAction((g) => configKubeconfig(io.stdout, io.stderr, g, io.env)));
   config.command('set-namespace').argument('<namespace>').action(cfgAction((_g, v) => configSet(io.stdout, io.env, 'namespace', v)));
 
   const host = { stdout: io.stdout, stderr: io.stderr, env: io.env, interactive: io.interactive, setExitCode: (c: number) => (code = c) };

@@ -11,6 +11,12 @@ import { LOG_LEVELS } from './log.js';
 export interface ControlPlaneConfig {
   etcdEndpoints: string[];
   listen: string;
+  /** Kubernetes REST API address; '' when off. */
+  restListen: string;
+  /** REST API certificate files; '' for a self-signed one (in restTlsDir when set, else in memory). */
+  tlsCertFile: string;
+  tlsPrivateKeyFile: string;
+  restTlsDir: string;
   metricsListen: string;
   tokenFile: string;
   identity: string;
@@ -51,12 +57,25 @@ const hostPort = (flag: string) => (v: string): string => {
   return v;
 };
 
+/** --rest-listen: "" (off), the given host:port, or the gRPC listener's host with its port + 1. */
+export function restListenOf(listen: string, given: string | undefined): string {
+  if (given === 'off') return '';
+  if (given !== undefined) return hostPort('--rest-listen')(given);
+  const i = listen.lastIndexOf(':');
+  const port = Number(listen.slice(i + 1));
+  return port === 0 ? `${listen.slice(0, i)}:0` : `${listen.slice(0, i)}:${port + 1}`;
+}
+
 export function parseConfig(argv: readonly string[], version = ''): ControlPlaneConfig {
   const cmd = new Command('skiff-control-plane')
     .description('Skiff control plane: the gRPC API server over etcd, and the controllers (leader only)')
     .version(version || 'unknown')
     .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs', 'http://127.0.0.1:2379')
     .option('--listen <host:port>', 'address of the gRPC API', hostPort('--listen'), '127.0.0.1:6443')
+    .option('--rest-listen <host:port>', 'address of the Kubernetes REST API (kubectl, client libraries); default: the --listen host, port + 1; "off" turns it off')
+    .option('--tls-cert-file <path>', 'PEM certificate the REST API serves (with --tls-private-key-file)')
+    .option('--tls-private-key-file <path>', 'PEM key of --tls-cert-file')
+    .option('--rest-tls-dir <dir>', 'without --tls-cert-file: keep a self-signed REST certificate here (rest.crt is the CA for kubeconfigs); made on the first start')
     .option('--metrics-listen <host:port>', 'serve Prometheus /metrics here (off when empty)', hostPort('--metrics-listen'))
     .option('--token-file <path>', 'bearer tokens, one per line ("token" or "token,user"); without it authentication is off')
     .option('--identity <name>', 'name of this process in leader election and logs', `${hostname()}-${process.pid}`)
@@ -91,7 +110,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
   const o = cmd.opts<{
-    etcdEndpoints: string; listen: string; metricsListen?: string; tokenFile?: string; identity: string;
+    etcdEndpoints: string; listen: string; restListen?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; restTlsDir?: string; metricsListen?: string; tokenFile?: string; identity: string;
     etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
     nodeEvictionRate: number; secondaryNodeEvictionRate: number; unhealthyZoneThreshold: number; largeClusterSizeThreshold: number;
@@ -103,6 +122,9 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     serviceRanges = { clusterIPs: parseIpRange(o.serviceClusterIpRange), nodePorts: parsePortRange(o.serviceNodePortRange) };
   } catch (e) {
     throw new InvalidArgumentError(`--service-cluster-ip-range / --service-node-port-range: ${(e as Error).message}`);
+  }
+  if (Boolean(o.tlsCertFile) !== Boolean(o.tlsPrivateKeyFile)) {
+    throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file go together');
   }
   const endpoints = o.etcdEndpoints.split(',').map((s) => s.trim()).filter(Boolean);
   if (endpoints.length === 0) throw new InvalidArgumentError('--etcd-endpoints is empty');
@@ -119,6 +141,10 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
   return {
     etcdEndpoints: endpoints,
     listen: o.listen,
+    restListen: restListenOf(o.listen, o.restListen),
+    tlsCertFile: o.tlsCertFile ?? '',
+    tlsPrivateKeyFile: o.tlsPrivateKeyFile ?? '',
+    restTlsDir: o.restTlsDir ?? '',
     metricsListen: o.metricsListen ?? '',
     tokenFile: o.tokenFile ?? '',
     identity: o.identity,

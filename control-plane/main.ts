@@ -2,6 +2,8 @@
 // skiff-control-plane: the API server over etcd plus (through controller-hook.ts) the
 // controllers. Stops cleanly on SIGTERM/SIGINT: API first, then controllers, informers, etcd.
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { CommanderError } from 'commander';
 import { loadTokens } from './api/auth.js';
 import { startApiServer } from './api/server.js';
@@ -15,6 +17,7 @@ import { instrumentStore, Metrics, serveMetrics } from './metrics.js';
 import { loadKeyFile } from './storage/encryption.js';
 import { newEtcdClient } from './storage/etcd-client.js';
 import { Store } from './storage/store.js';
+import { certificateIn, selfSignedCertificate } from './rest/tls.js';
 
 function packageVersion(): string {
   try {
@@ -61,8 +64,16 @@ async function main(): Promise<void> {
     hpaSyncPeriodSeconds: cfg.hpaSyncPeriodSeconds,
     disabled: !cfg.controllers,
   });
+  const restHost = cfg.restListen.slice(0, cfg.restListen.lastIndexOf(':'));
+  const restTls = !cfg.restListen
+    ? undefined
+    : cfg.tlsCertFile
+      ? { cert: await readFile(cfg.tlsCertFile, 'utf8'), key: await readFile(cfg.tlsPrivateKeyFile, 'utf8') }
+      : cfg.restTlsDir
+        ? await certificateIn(cfg.restTlsDir, [restHost, hostname()])
+        : await selfSignedCertificate([restHost, hostname()]);
   const api = await startApiServer({
-    store, informers, listen: cfg.listen, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
+    store, informers, listen: cfg.listen, restListen: cfg.restListen, restTls, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
     serviceRanges: cfg.serviceRanges,
   });
   informers.get('Pod').addHandlers(podStartupHandlers((s) => metrics.podStartup.observe(s)));

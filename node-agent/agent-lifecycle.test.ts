@@ -12,7 +12,7 @@ import { ManualClock, type Clock } from '../proto/api/clock.js';
 import type { Pod } from '../proto/gen/skiff/v1/core.js';
 import { startApiServer } from '../control-plane/api/server.js';
 import { SharedInformers } from '../control-plane/informers.js';
-import { podStatus } from '../cli/render/pod-status.js';
+import { podStatus } from '../proto/api/columns/pod-status.js';
 import { testStore } from '../test/helpers/etcd-client.js';
 import { until } from '../test/helpers/wait.js';
 import { NodeAgent, type NodeAgentOptions } from './agent.js';

@@ -1,8 +1,12 @@
-// skiff config view|set-server|set-token|set-namespace: edits ~/.skiff/config.yaml (0600).
+// skiff config view|set-server|set-token|set-namespace: edits ~/.skiff/config.yaml (0600);
+// skiff config kubeconfig writes a kubeconfig for kubectl.
 import { stringify } from 'yaml';
 import { errors } from '../../proto/api/errors.js';
 import { configPath, readConfig, resolveSettings, writeConfig, type ConfigFile, type Overrides } from '../config.js';
+import { join } from 'node:path';
 import { line, type Output } from '../context.js';
+import { kubeconfigYaml, readCaIfPresent, restServerFor, writeKubeconfig } from '../kubeconfig.js';
+import { defaultStateDir } from '../up/layout.js';
 
 export async function configView(out: Output, flags: Overrides, env: NodeJS.ProcessEnv, raw: boolean): Promise<number> {
   const path = configPath(env);
@@ -34,5 +38,29 @@ export async function configSet(out: Output, env: NodeJS.ProcessEnv, key: Exclud
   }
   await writeConfig(path, cfg);
   line(out, key === 'token' ? `token set in ${path}` : `${key} set to "${value}" in ${path}`);
+  return 0;
+}
+
+export interface KubeconfigFlags extends Overrides {
+  restServer?: string;
+  certificateAuthority?: string;
+  output?: string;
+}
+
+/**
+ * skiff config kubeconfig: a kubeconfig for this CLI's cluster. The CA is --certificate-authority,
+ * else the one `skiff up` keeps in its state dir when present.
+ */
+export async function configKubeconfig(out: Output, err: Output, flags: KubeconfigFlags, env: NodeJS.ProcessEnv): Promise<number> {
+  const s = resolveSettings(flags, env, await readConfig(configPath(env)));
+  const caPath = flags.certificateAuthority ?? join(defaultStateDir(env), 'pki', 'rest.crt');
+  const ca = await readCaIfPresent(caPath);
+  if (flags.certificateAuthority && ca === undefined) throw errors.badRequest(`certificate authority file ${flags.certificateAuthority} does not exist`);
+  if (ca === undefined) line(err, `no CA at ${caPath}: the kubeconfig skips TLS verification (give --certificate-authority FILE)`);
+  const k = { server: flags.restServer ?? restServerFor(s.server), token: s.token, namespace: s.namespace, ca };
+  if (flags.output) {
+    await writeKubeconfig(flags.output, k);
+    line(out, `wrote ${flags.output}; use it with: export KUBECONFIG=${flags.output}`);
+  } else out.write(kubeconfigYaml(k));
   return 0;
 }

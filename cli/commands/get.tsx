@@ -7,7 +7,7 @@ import { unwrap, type AnyObject, type KindInfo } from '../../proto/api/kinds.js'
 import type { WatchEvent } from '../../proto/gen/skiff/v1/api.js';
 import { consume } from '../client.js';
 import { line, type Ctx } from '../context.js';
-import { buildTable, tableRow, tableHeaders } from '../render/columns.js';
+import { buildTable, tableRow, tableHeaders } from '../../proto/api/columns/columns.js';
 import { formatObjects, toJson, toYaml, OUTPUT_FORMATS, type OutputFormat, type Typed } from '../render/output.js';
 import { formatTable } from '../render/table.js';
 import { toManifest } from '../../proto/api/manifest.js';

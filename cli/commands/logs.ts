@@ -6,7 +6,7 @@ import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
 import type { Pod } from '../../proto/gen/skiff/v1/core.js';
 import { consume } from '../client.js';
 import { line, type Ctx } from '../context.js';
-import { podIsReady } from '../render/pod-status.js';
+import { podIsReady } from '../../proto/api/columns/pod-status.js';
 import { parseRef } from '../resources.js';
 import { selectorString } from '../rollout-feed.js';
 

@@ -4,7 +4,7 @@ import { errors } from '../../proto/api/errors.js';
 import { unwrapAs } from '../../proto/api/kinds.js';
 import { line, type Ctx } from '../context.js';
 import { formatTable } from '../render/table.js';
-import { topNodesTable, topPodsTable } from '../render/top.js';
+import { topNodesTable, topPodsTable } from '../../proto/api/columns/top.js';
 
 export interface TopOptions {
   selector?: string;

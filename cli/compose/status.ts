@@ -4,7 +4,7 @@
 // service_completed_successfully = its one-shot pod Succeeded.
 import type { Deployment } from '../../proto/gen/skiff/v1/apps.js';
 import type { Pod, Service } from '../../proto/gen/skiff/v1/core.js';
-import { podIsReady, podStatus } from '../render/pod-status.js';
+import { podIsReady, podStatus } from '../../proto/api/columns/pod-status.js';
 import type { Condition } from './translate/index.js';
 
 export interface ServiceSnapshot {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KINDS } from '../../proto/api/kinds.js';
-import { buildTable } from './columns.js';
+import { buildTable } from '../../proto/api/columns/columns.js';
 import { formatTable } from './table.js';
 import { deployment, event, node, NOW, replicaSet, runningReady, crashLooping } from '../testing/objects.js';
 

@@ -2,7 +2,7 @@
 import { DEFAULT_CLASS_ANNOTATION } from '../../proto/api/storage.js';
 import type { Pod } from '../../proto/gen/skiff/v1/core.js';
 import type { NodeSelector, PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../proto/gen/skiff/v1/storage.js';
-import { accessModesText } from './storage-columns.js';
+import { accessModesText } from '../../proto/api/columns/storage.js';
 
 export interface FieldWriter {
   field(label: string, value: string, indent?: number): void;

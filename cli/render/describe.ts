@@ -10,10 +10,10 @@ import type {
 import type { ConfigMap, Secret } from '../../proto/gen/skiff/v1/config.js';
 import type { EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
 import type { Condition, IntOrString } from '../../proto/gen/skiff/v1/meta.js';
-import { age } from './age.js';
-import { eventTime, mapSelectorText, nodeRoles, nodeStatus, selectorText } from './columns.js';
+import { age } from '../../proto/api/columns/age.js';
+import { eventTime, mapSelectorText, nodeRoles, nodeStatus, selectorText } from '../../proto/api/columns/columns.js';
 import { toYaml } from './output.js';
-import { podStatus } from './pod-status.js';
+import { podStatus } from '../../proto/api/columns/pod-status.js';
 import { revisionOf } from './rollout.js';
 import { formatTable } from './table.js';
 import { describeClaim, describeStorageClass, describeVolume } from './describe-storage.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { podNotReadyWhy, podReady, podRestarts, podStatus } from './pod-status.js';
+import { podNotReadyWhy, podReady, podRestarts, podStatus } from '../../proto/api/columns/pod-status.js';
 import { ago, crashLooping, NOW, pod, runningReady } from '../testing/objects.js';
 
 describe('pod STATUS column (kubectl printPod)', () => {

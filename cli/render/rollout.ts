@@ -6,7 +6,7 @@
 import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
 import type { Pod } from '../../proto/gen/skiff/v1/core.js';
 import type { AnyObject } from '../../proto/api/kinds.js';
-import { podIsReady, podNotReadyWhy } from './pod-status.js';
+import { podIsReady, podNotReadyWhy } from '../../proto/api/columns/pod-status.js';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';

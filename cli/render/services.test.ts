@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KINDS } from '../../proto/api/kinds.js';
 import { Service } from '../../proto/gen/skiff/v1/core.js';
 import { EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
-import { buildTable } from './columns.js';
+import { buildTable } from '../../proto/api/columns/columns.js';
 import { describeObject } from './describe.js';
 import { formatTable } from './table.js';
 import { NOW } from '../testing/objects.js';

@@ -1,12 +1,9 @@
 // Plain-text tables as kubectl prints them: upper-case headers, left-aligned columns separated
 // by three spaces, no trailing spaces. The same text goes to a terminal and to a pipe.
 
-export type Row = string[];
+import type { Table } from '../../proto/api/columns/row.js';
 
-export interface Table {
-  headers: string[];
-  rows: Row[];
-}
+export type { Row, Table } from '../../proto/api/columns/row.js';
 
 export function formatTable(t: Table, opts: { noHeaders?: boolean } = {}): string {
   const all = opts.noHeaders ? t.rows : [t.headers, ...t.rows];

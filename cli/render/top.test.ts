@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { HorizontalPodAutoscaler } from '../../proto/gen/skiff/v1/autoscaling.js';
 import { Node } from '../../proto/gen/skiff/v1/core.js';
 import { NodeMetrics, PodMetrics } from '../../proto/gen/skiff/v1/metrics.js';
-import { hpaTargetsText } from './columns.js';
+import { hpaTargetsText } from '../../proto/api/columns/columns.js';
 import { formatTable } from './table.js';
-import { topNodesTable, topPodsTable } from './top.js';
+import { topNodesTable, topPodsTable } from '../../proto/api/columns/top.js';
 
 describe('skiff top', () => {
   it('prints nodes like kubectl top nodes, percentages of allocatable', () => {

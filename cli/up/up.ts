@@ -12,6 +12,8 @@ import { configPath, readConfig, writeConfig, type Settings } from '../config.js
 import { line, makeCtx, type Output } from '../context.js';
 import { applyCommand } from '../commands/apply.js';
 import { rolloutStatus } from '../commands/rollout.js';
+import { readCaIfPresent, restServerFor, writeKubeconfig } from '../kubeconfig.js';
+import { dirname } from 'node:path';
 import { BRIDGE, containerdHealthy, POD_CIDR, writeContainerdConfig } from './containerd.js';
 import { ensure, ensureEncryptionKey, ensureToken, nodeReady, said, withApi } from './ensure.js';
 import { httpJson, httpOk } from './health.js';
@@ -112,6 +114,8 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
   let ports: ClusterPorts = { etcdClient: 0, etcdPeer: 0, registry: 0, api: 0, agent: 0 };
   const name = nodeName();
   let token = '';
+  // Beside the CLI config, so one `skiff up` leaves both tools pointed at this cluster.
+  const kubeconfig = join(dirname(configPath(opts.env)), 'kubeconfig');
   let lan: Lan | undefined;
   // Several nodes live in namespaces where 127.0.0.1 is their own: everything they reach
   // listens on the LAN bridge's host address, which the host reaches as well.
@@ -187,6 +191,8 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
         distEntry('control-plane'), '--etcd-endpoints', `http://127.0.0.1:${ports.etcdClient}`, '--listen', server(),
         '--token-file', l.tokenFile, '--etcd-prefix', '/skiff', '--identity', `${name}-control-plane`,
         '--encryption-key-file', l.encryptionKeyFile,
+        // The REST API (kubectl) on the gRPC port + 1, with a self-signed certificate kept here.
+        '--rest-tls-dir', join(l.stateDir, 'pki'),
         ...(lan ? ['--cluster-cidr', lan.clusterCidr, '--node-cidr-mask-size', '24'] : []),
       ]]), 60_000);
       return said(s, server());
@@ -212,6 +218,12 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       // The namespace the user chose stays; server and token now point at this cluster.
       await writeConfig(path, { ...cfg, server: server(), token });
       return `${path} (server ${server()})`;
+    });
+
+    await rep.step('kubeconfig', async () => {
+      const ca = await readCaIfPresent(join(l.stateDir, 'pki', 'rest.crt'));
+      await writeKubeconfig(kubeconfig, { server: restServerFor(server()), token, namespace: 'default', ca });
+      return `${kubeconfig} (REST API ${restServerFor(server())})`;
     });
   } catch {
     await rep.finish();
@@ -240,6 +252,7 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       }
     }
     await rep.finish();
+    line(stdout, `\nkubectl works too: export KUBECONFIG=${kubeconfig}`);
     if (lan) {
       line(stdout, `\n${lan.nodes} nodes on the LAN ${lan.subnet} (bridge ${lan.bridge}, host ${lan.hostAddress}), Ready ${((Date.now() - started) / 1000).toFixed(1)}s after start:`);
       for (const row of await nodeTable(ctx.api(), lan)) line(stdout, `  ${row}`);

@@ -5,7 +5,7 @@ import React, { useEffect, useState } from 'react';
 import type { ApiError } from '../../proto/api/errors.js';
 import { objectKey, unwrap, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
 import type { WatchEvent } from '../../proto/gen/skiff/v1/api.js';
-import { buildTable } from '../render/columns.js';
+import { buildTable } from '../../proto/api/columns/columns.js';
 import { formatTable } from '../render/table.js';
 
 /** Starts the feed; onEnd(undefined) when it ends normally. Returns a function that stops it. */

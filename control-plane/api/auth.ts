@@ -29,7 +29,13 @@ export async function loadTokens(file: string): Promise<Map<string, string>> {
 export function authenticate(metadata: Metadata, tokens: Tokens | undefined): string {
   if (!tokens) return 'anonymous';
   const header = metadata.get('authorization')[0];
-  if (typeof header !== 'string' || !header) {
+  return authenticateHeader(typeof header === 'string' ? header : undefined, tokens);
+}
+
+/** The same check over an HTTP Authorization header (the REST gateway). */
+export function authenticateHeader(header: string | undefined, tokens: Tokens | undefined): string {
+  if (!tokens) return 'anonymous';
+  if (!header) {
     throw errors.unauthorized('this control plane requires a bearer token: send "authorization: Bearer <token>"');
   }
   const m = /^Bearer\s+(.+)$/i.exec(header.trim());

@@ -18,6 +18,7 @@ import { cachedCandidates } from './triggers.js';
 import { allocate, ALLOCATION_ATTEMPTS, onlyAutoTaken } from './allocation/allocate.js';
 import { carryOver } from './allocation/service.js';
 import { applyCreateDefaults, applyDefaults } from './defaults.js';
+import { strategicMergePatch } from './patch/strategic.js';
 import { validateObject, validateUpdate } from './validation/index.js';
 
 /** The object of a Create/Update request, or BadRequest when the Resource is empty. */
@@ -289,7 +290,8 @@ export async function update(ctx: ApiContext, req: UpdateRequest): Promise<AnyOb
 
 type Json = Parameters<typeof JSON.stringify>[0];
 
-function applyPatchText(patchType: string, doc: Json, text: string): unknown {
+/** Applies a patch of patchType (merge, json, strategic) to the JSON form of an object of info's kind. */
+export function applyPatchText(info: KindInfo, patchType: string, doc: Json, text: string): unknown {
   let patch: unknown;
   try {
     patch = JSON.parse(text);
@@ -310,7 +312,8 @@ function applyPatchText(patchType: string, doc: Json, text: string): unknown {
       throw errors.badRequest(`the JSON patch cannot be applied: ${(e as Error).message.split('\n')[0] ?? ''}`);
     }
   }
-  throw errors.badRequest(`unknown patch type "${patchType}"; supported: "merge" (RFC 7386), "json" (RFC 6902)`);
+  if (patchType === 'strategic') return strategicMergePatch(doc, patch, info.message);
+  throw errors.badRequest(`unknown patch type "${patchType}"; supported: "merge" (RFC 7386), "json" (RFC 6902), "strategic" (Kubernetes' strategic merge patch)`);
 }
 
 export async function patch(ctx: ApiContext, req: PatchRequest): Promise<AnyObject> {
@@ -320,7 +323,7 @@ export async function patch(ctx: ApiContext, req: PatchRequest): Promise<AnyObje
   checkSubresource(req.subresource);
   return updateWith(ctx, info, ns, req.name, '', (current) => {
     const doc = toManifest(info, current);
-    const patched = applyPatchText(req.patchType, doc, req.patch);
+    const patched = applyPatchText(info, req.patchType, doc, req.patch);
     const next = fromManifest(patched, 'patch').object;
     if (next.kind !== info.kind) throw errors.badRequest(`the patch may not change kind (${info.kind})`);
     // A resourceVersion in the patch is a precondition, as in Kubernetes.

@@ -41,9 +41,25 @@ export function podContainer(pod: Pod, asked: string): string {
   return asked;
 }
 
+/** Where a log stream goes: the gRPC call or the REST gateway's HTTP response. */
+export interface LogOutput {
+  /** False when the client's buffer is full: wait for drain before writing more. */
+  write(chunk: LogChunk): boolean;
+  onceDrain(cb: () => void): void;
+  onCancel(cb: () => void): void;
+}
+
 /** Pipes the agent's LogChunk stream into call; resolves when it ends. */
-export async function proxyLogs(ctx: ApiContext, call: ServerWritableStream<LogsRequest, LogChunk>): Promise<void> {
-  const req = call.request;
+export function proxyLogs(ctx: ApiContext, call: ServerWritableStream<LogsRequest, LogChunk>): Promise<void> {
+  return streamLogs(ctx, call.request, {
+    write: (chunk) => call.write(chunk),
+    onceDrain: (cb) => call.once('drain', cb),
+    onCancel: (cb) => call.on('cancelled', cb),
+  });
+}
+
+/** Streams the pod's logs from its node agent into out; resolves when the agent's stream ends. */
+export async function streamLogs(ctx: ApiContext, req: LogsRequest, out: LogOutput): Promise<void> {
   const ns = req.namespace || DEFAULT_NAMESPACE;
   if (!req.pod) throw errors.badRequest('logs: pod is required');
   const pod = await ctx.store.get('Pod', ns, req.pod);
@@ -55,11 +71,11 @@ export async function proxyLogs(ctx: ApiContext, call: ServerWritableStream<Logs
   try {
     await new Promise<void>((resolve, reject) => {
       const stream = client.logs({ ...req, namespace: ns, container }, { deadline: req.follow ? Infinity : Date.now() + 60_000 });
-      call.on('cancelled', () => stream.cancel());
+      out.onCancel(() => stream.cancel());
       stream.on('data', (chunk: LogChunk) => {
-        if (!call.write(chunk)) {
+        if (!out.write(chunk)) {
           stream.pause();
-          call.once('drain', () => stream.resume());
+          out.onceDrain(() => stream.resume());
         }
       });
       stream.on('end', resolve);

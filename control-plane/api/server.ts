@@ -8,15 +8,13 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ApiError, errors, toGrpcStatus } from '../../proto/api/errors.js';
-import { KIND_NAMES, KINDS, metaOf, wrap, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
+import { KIND_NAMES, KINDS, wrap, type AnyObject } from '../../proto/api/kinds.js';
 import {
   ApiService, type ApiServer, type Resource, type WatchEvent, type WatchRequest,
 } from '../../proto/gen/skiff/v1/api.js';
 import { Namespace } from '../../proto/gen/skiff/v1/core.js';
 import type { SharedInformers } from '../informers.js';
 import { Metrics } from '../metrics.js';
-import { parseFieldSelector } from '../storage/fields.js';
-import { parseLabelSelector } from '../storage/labels.js';
 import type { Store } from '../storage/store.js';
 import { ResourceMetrics } from '../resource-metrics/provider.js';
 import { defaultServiceRanges, type ServiceRanges } from './allocation/ranges.js';
@@ -31,14 +29,21 @@ import { evictPod } from './eviction/evict.js';
 import { proxyExec, proxyExecStream } from './exec.js';
 import { proxyLogs } from './logs.js';
 import { proxyPortForward } from './port-forward.js';
-import { EtcdWatchSource, UNCACHED_KINDS } from './etcd-watch.js';
-import { WatchCaches, type WatchCacheOptions, type WatchType } from './watch-cache.js';
+import { UNCACHED_KINDS } from './etcd-watch.js';
+import { WatchCaches, type WatchCacheOptions } from './watch-cache.js';
+import { serveWatch, type WatchDeps } from './watch.js';
+import { startRestServer } from '../rest/server.js';
+import type { TlsFiles } from '../rest/tls.js';
 
 export interface ApiServerOptions {
   store: Store;
   informers: SharedInformers;
   /** host:port; port 0 picks a free one. */
   listen: string;
+  /** host:port of the Kubernetes REST API; unset or '' leaves it off. */
+  restListen?: string;
+  /** The REST API's certificate; without it the REST API is plain HTTP (tests only: kubectl sends no token then). */
+  restTls?: TlsFiles;
   /** token -> user; undefined turns authentication off. */
   tokens?: Tokens;
   log: Logger;
@@ -56,6 +61,8 @@ export interface ApiServerOptions {
 
 export interface RunningApiServer {
   port: number;
+  /** The REST API's port; 0 when it is off. */
+  restPort: number;
   stop(): Promise<void>;
 }
 
@@ -103,14 +110,6 @@ export async function ensureDefaultNamespace(store: Store): Promise<void> {
       if (!(err instanceof ApiError && err.code === 'AlreadyExists')) throw err;
     }
   }
-}
-
-function bookmarkObject(info: KindInfo, revision: number): Resource {
-  const o = info.codec.decode(new Uint8Array());
-  metaOf(o).resourceVersion = String(revision);
-  o.apiVersion = info.apiVersion;
-  o.kind = info.kind;
-  return wrap(info.kind, o);
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
@@ -211,63 +210,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const typed = (r: Resource | undefined, o: AnyObject): Resource => wrap(requestObject(r).info.kind, o);
 
   const openWatches = new Set<() => void>();
+  const watchDeps: WatchDeps = { store: opts.store, caches, metrics, openWatches };
 
-  const watch = async (call: ServerWritableStream<WatchRequest, WatchEvent>): Promise<void> => {
-    const req = call.request;
-    const info = kindOf(req.kind);
-    if (info.readOnly) throw errors.badRequest(`${info.kind} cannot be watched: it is measured on the nodes when read; list it again instead`);
-    const filter = {
-      namespace: info.namespaced ? req.namespace : '',
-      labels: parseLabelSelector(req.labelSelector),
-      fields: parseFieldSelector(info, req.fieldSelector),
-    };
-    const source = UNCACHED_KINDS.has(info.kind) ? new EtcdWatchSource(opts.store, info) : await caches.get(info.kind);
-    // An unset resourceVersion means "as of now": the initial objects come from a consistent
-    // read of etcd (as kube-apiserver serves it), not from a cache that may not hold yet a write
-    // the client has already seen acknowledged; the cache then follows from that revision.
-    const initial = req.resourceVersion === '' && !(source instanceof EtcdWatchSource)
-      ? await opts.store.list(info.kind, { namespace: filter.namespace, labelSelector: req.labelSelector, fieldSelector: req.fieldSelector })
-      : undefined;
-    await new Promise<void>((resolve, reject) => {
-      let stop: (() => void) | undefined;
-      let done = false;
-      const end = (e?: ApiError): void => {
-        if (done) return;
-        done = true;
-        stop?.();
-        openWatches.delete(closeWatch);
-        metrics.watchers.dec({ kind: info.kind });
-        if (e) reject(e);
-        else resolve();
-      };
-      const closeWatch = (): void => end();
-      openWatches.add(closeWatch);
-      metrics.watchers.inc({ kind: info.kind });
-      call.on('cancelled', () => end());
-      call.on('close', () => end());
-      try {
-        const sink = (type: WatchType, object: AnyObject | undefined, revision: number): void => {
-          if (done) return;
-          if (call.writableLength > MAX_BUFFERED_EVENTS) {
-            end(errors.unavailable(`the watch of ${info.plural} fell ${MAX_BUFFERED_EVENTS} events behind; watch again from the last resourceVersion received`));
-            return;
-          }
-          call.write({
-            type,
-            object: object ? wrap(info.kind, object) : bookmarkObject(info, revision),
-            resourceVersion: String(revision),
-          });
-        };
-        if (initial) for (const o of initial.items) sink('ADDED', o, Number(o.metadata?.resourceVersion) || 0);
-        stop = source instanceof EtcdWatchSource
-          ? source.watch(filter, req.resourceVersion, req.allowBookmarks, sink, (e) => end(e))
-          : source.watch(filter, initial ? String(initial.revision) : req.resourceVersion, req.allowBookmarks, sink);
-      } catch (e) {
-        end(e instanceof ApiError ? e : errors.internal(String(e)));
-      }
-      if (done) stop?.();
+  const watch = (call: ServerWritableStream<WatchRequest, WatchEvent>): Promise<void> =>
+    serveWatch(watchDeps, call.request, {
+      write: (ev) => call.write(ev),
+      full: () => call.writableLength > MAX_BUFFERED_EVENTS,
+      onClose: (cb) => {
+        call.on('cancelled', cb);
+        call.on('close', cb);
+      },
     });
-  };
 
   const impl: ApiServer = {
     create: unary('create', async (req) => typed(req.object, await create(ctx, req))),
@@ -308,9 +261,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   log.info({ listen: opts.listen, port, auth: tokens ? 'bearer tokens' : 'off', kinds: KIND_NAMES.length }, 'API server listening');
   if (!tokens) log.warn('authentication is OFF: every caller may do everything (start with --token-file to require tokens)');
 
+  const rest = opts.restListen
+    ? await startRestServer({ ctx, watch: watchDeps, listen: opts.restListen, tokens, log, version, tls: opts.restTls })
+    : undefined;
+
   return {
     port,
+    restPort: rest?.port ?? 0,
     async stop() {
+      await rest?.stop();
       for (const close of [...openWatches]) close();
       await caches.close();
       await new Promise<void>((resolve) => {

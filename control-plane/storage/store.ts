@@ -26,6 +26,8 @@ export interface ListOptions {
   namespace?: string;
   labelSelector?: string | Requirement[];
   fieldSelector?: string | FieldRequirement[];
+  /** Read at this etcd revision (a continued list's snapshot); unset: the latest. */
+  revision?: number;
 }
 
 export interface ListResult<T> {
@@ -241,7 +243,7 @@ export class Store {
     const prefix = Buffer.from(this.keys.listPrefix(info, opts.namespace ?? ''));
     const end = prefixEnd(prefix);
     const items: KindMap[K][] = [];
-    let revision = 0;
+    let revision = opts.revision ?? 0;
     let from = prefix;
     // Pages pinned to the first page's revision: one consistent snapshot however large.
     for (;;) {

@@ -94,6 +94,8 @@ export const errors = {
       name,
     ),
   badRequest: (message: string) => new ApiError('BadRequest', message),
+  /** A path the server does not serve (the REST gateway's 404). */
+  notFoundPath: () => new ApiError('NotFound', 'the server could not find the requested resource'),
   unauthorized: (message: string) => new ApiError('Unauthorized', message),
   unavailable: (message: string) => new ApiError('Unavailable', message),
   expired: (message: string) => new ApiError('Expired', message),

@@ -4,6 +4,9 @@
 # Debian packages each part needs. Tests need etcd always; the real-runtime tests and the
 # cluster need containerd, runc, CNI plugins, a registry and the image tools.
 SKIFF_APT_TEST=(etcd-server etcd-client)
+# kubectl for the REST API tests: Debian's kubernetes-client, unless a kubectl is already
+# installed (it would clash over /usr/bin/kubectl with another package's, e.g. Google Cloud SDK's).
+command -v kubectl >/dev/null 2>&1 || SKIFF_APT_TEST+=(kubernetes-client)
 # redis-tools: the Redis server binary of the sample redis image (no service is installed).
 SKIFF_APT_RUNTIME=(containerd runc containernetworking-plugins docker-registry skopeo umoci busybox-static iproute2 iptables nftables redis-tools)
 

@@ -150,6 +150,8 @@ export class Cluster {
     this.spawn('control-plane', [
       ENTRIES[0] ?? '', ...encryption, '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
       '--etcd-prefix', '/skiff-e2e', '--log-level', 'info',
+      // Its own free port: port + 1 (the default) may be taken on a busy test machine.
+      '--rest-listen', '127.0.0.1:0',
       '--service-cluster-ip-range', this.serviceCIDR, '--service-node-port-range', this.nodePortRange,
       ...(this.opts.controlPlaneArgs ?? []),
     ]);

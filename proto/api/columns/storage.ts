@@ -1,8 +1,8 @@
 // `skiff get` columns of the storage kinds, as kubectl prints them.
-import { ACCESS_MODE_SHORT, DEFAULT_CLASS_ANNOTATION } from '../../proto/api/storage.js';
-import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../proto/gen/skiff/v1/storage.js';
+import { ACCESS_MODE_SHORT, DEFAULT_CLASS_ANNOTATION } from '../storage.js';
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../gen/skiff/v1/storage.js';
 import { age } from './age.js';
-import type { Row } from './table.js';
+import type { Row } from './row.js';
 
 interface Columns<T> {
   headers: string[];

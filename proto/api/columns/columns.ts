@@ -1,19 +1,21 @@
 // The columns `skiff get` prints for each kind, as kubectl prints them (with `-o wide` extras
 // and a leading NAMESPACE column for -A).
-import type { AnyObject, Kind, KindInfo } from '../../proto/api/kinds.js';
-import type { Deployment, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
-import type { Lease } from '../../proto/gen/skiff/v1/coordination.js';
-import type { ConfigMap, Secret } from '../../proto/gen/skiff/v1/config.js';
-import type { HorizontalPodAutoscaler } from '../../proto/gen/skiff/v1/autoscaling.js';
-import type { NodeMetrics, PodMetrics } from '../../proto/gen/skiff/v1/metrics.js';
-import { formatCpu, formatMemory, podUsage, quantityValue } from './top.js';
-import type { Event, Namespace, Node, Pod, PodTemplateSpec, Service, ServicePort } from '../../proto/gen/skiff/v1/core.js';
-import type { Endpoint, EndpointPort, EndpointSlice } from '../../proto/gen/skiff/v1/discovery.js';
-import type { LabelSelector } from '../../proto/gen/skiff/v1/meta.js';
+import type { AnyObject, Kind, KindInfo } from '../kinds.js';
+import type { Deployment, ReplicaSet } from '../../gen/skiff/v1/apps.js';
+import type { HorizontalPodAutoscaler } from '../../gen/skiff/v1/autoscaling.js';
+import type { ConfigMap, Secret } from '../../gen/skiff/v1/config.js';
+import type { Lease } from '../../gen/skiff/v1/coordination.js';
+import type { Event, Namespace, Node, Pod, PodTemplateSpec, Service, ServicePort } from '../../gen/skiff/v1/core.js';
+import type { Endpoint, EndpointPort, EndpointSlice } from '../../gen/skiff/v1/discovery.js';
+import type { LabelSelector } from '../../gen/skiff/v1/meta.js';
+import type { NodeMetrics, PodMetrics } from '../../gen/skiff/v1/metrics.js';
 import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
-import { persistentVolumeClaims, persistentVolumes, storageClasses } from './storage-columns.js';
-import type { Row, Table } from './table.js';
+import type { Row, Table } from './row.js';
+import { persistentVolumeClaims, persistentVolumes, storageClasses } from './storage.js';
+import { formatCpu, formatMemory, podUsage, quantityValue } from './top.js';
+
+export type { Row, Table } from './row.js';
 
 export interface TableOptions {
   wide: boolean;

@@ -1,10 +1,10 @@
 // `skiff top`: kubectl top's tables from PodMetrics and NodeMetrics. CPU in millicores ("250m"),
 // memory in MiB ("64Mi"), percentages of the node's allocatable (capacity when none), as
 // kubectl prints them.
-import { parseQuantity } from '../../proto/api/quantity.js';
-import type { Node } from '../../proto/gen/skiff/v1/core.js';
-import type { NodeMetrics, PodMetrics } from '../../proto/gen/skiff/v1/metrics.js';
-import type { Table } from './table.js';
+import { parseQuantity } from '../quantity.js';
+import type { Node } from '../../gen/skiff/v1/core.js';
+import type { NodeMetrics, PodMetrics } from '../../gen/skiff/v1/metrics.js';
+import type { Table } from './row.js';
 
 /** A quantity's value in base units (cores, bytes); 0 when absent or malformed. */
 export function quantityValue(q: string | undefined): number {

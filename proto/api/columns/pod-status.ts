@@ -3,7 +3,7 @@
 // containers show "Init:n/m", a set deletionTimestamp shows Terminating, a Failed pod with a
 // reason (DeadlineExceeded, Evicted) shows that reason. Skiff adds the last
 // exit code to CrashLoopBackOff, which is the first thing one wants to know.
-import type { ContainerStatus, Pod } from '../../proto/gen/skiff/v1/core.js';
+import type { ContainerStatus, Pod } from '../../gen/skiff/v1/core.js';
 import { humanDuration } from './age.js';
 
 function lastExitCode(cs: ContainerStatus): number | undefined {
