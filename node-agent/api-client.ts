@@ -1,6 +1,6 @@
 // The agent's side of the control plane's gRPC Api: promise-returning calls with a deadline and
 // the bearer token, errors turned into ApiError (stable codes) by proto/api/errors.
-import { credentials, Metadata, type ClientReadableStream } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ClientReadableStream } from '@grpc/grpc-js';
 import { controlPlaneTarget, failoverChannelOptions } from '../proto/api/endpoints.js';
 import { fromGrpcError } from '../proto/api/errors.js';
 import { KINDS, unwrapAs, wrap, type Kind, type KindMap } from '../proto/api/kinds.js';
@@ -25,6 +25,8 @@ export interface ApiOptions {
 export class AgentApi {
   readonly client: ApiClient;
   private readonly timeoutMs: number;
+  /** Calls and watches that found the control plane unreachable, ever: an outage shows as a change. */
+  unreachableCount = 0;
 
   constructor(readonly opts: ApiOptions) {
     // Keepalive lets a dead control plane show up as a broken watch, not a silent one. A local
@@ -49,9 +51,12 @@ export class AgentApi {
 
   private call<Res>(invoke: (md: Metadata, o: { deadline: number }, cb: Callback<Res>) => unknown): Promise<Res> {
     return new Promise((resolve, reject) => {
-      invoke(this.metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) =>
-        err ? reject(fromGrpcError(err, this.opts.address)) : resolve(res),
-      );
+      invoke(this.metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
+        if (!err) return resolve(res);
+        const e = fromGrpcError(err, this.opts.address);
+        if (e.code === 'Unavailable' || e.code === 'Timeout') this.unreachableCount++;
+        reject(e);
+      });
     });
   }
 
@@ -99,7 +104,12 @@ export class AgentApi {
   }
 
   watch(req: WatchRequest): ClientReadableStream<WatchEvent> {
-    return this.client.watch(req, this.metadata());
+    const stream = this.client.watch(req, this.metadata());
+    stream.on('error', (err: { code?: number }) => {
+      // Not CANCELLED: that is the agent ending its own watch.
+      if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) this.unreachableCount++;
+    });
+    return stream;
   }
 
   close(): void {

@@ -40,6 +40,8 @@ export class Heartbeat {
   private beats = 0;
   private stopped = false;
   private registered = false;
+  /** The client's unreachable count when the status was last posted after an outage. */
+  private unreachableSeen = 0;
   /** Consecutive failed beats; > 0 means the control plane is out of reach. */
   failures = 0;
   /** The health last found, and the one last posted (undefined: not posted since it changed). */
@@ -200,13 +202,16 @@ export class Heartbeat {
       await this.renewLease();
       const changed = !this.posted || this.posted.ready !== health.ready || this.posted.diskPressure !== health.diskPressure || this.posted.message !== health.message;
       // Right after an outage the node lifecycle controller may have marked us NotReady/Unknown:
-      // post a fresh Ready at once instead of waiting for the regular status beat.
-      const recovering = this.failures > 0;
+      // post a fresh Ready at once instead of waiting for the regular status beat. The outage
+      // may have hit only other calls (a watch) between two beats: the client counts those.
+      const unreachable = this.api.unreachableCount;
+      const recovering = this.failures > 0 || unreachable !== this.unreachableSeen;
       this.beats++;
       if (recovering || changed || this.beats % this.opts.statusEvery === 0) await this.postStatus(recovering || changed);
       else if (this.beats % 2 === 0 && !(await this.readyInStore())) await this.postStatus(true);
       if (this.failures > 0) this.log.info({ after: this.failures }, 'control plane reachable again');
       this.failures = 0;
+      this.unreachableSeen = unreachable;
     } catch (e) {
       this.failures++;
       if (isApiError(e, 'NotFound')) this.registered = false; // node object removed: register again

@@ -12,9 +12,20 @@ export function tooLargeForTxn(what: string, bytes?: number): ApiError {
   ]);
 }
 
-export function fromEtcdError(e: unknown, what: string): ApiError {
+/** Sent, but no answer in time: the request may still be carried out. */
+const NO_ANSWER = /deadline|ETIMEDOUT|timed out/i;
+
+/**
+ * `write`: the request changes etcd. A write etcd did not answer in time may still land (a
+ * frozen or slow etcd applies it later), so it is a Timeout whose message says so, never an
+ * Unavailable that a user would read as "not applied".
+ */
+export function fromEtcdError(e: unknown, what: string, opts: { write?: boolean } = {}): ApiError {
   if (e instanceof ApiError) return e;
   const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  if (opts.write && NO_ANSWER.test(msg)) {
+    return new ApiError('Timeout', `etcd did not answer in time while trying to ${what}; the change may still be applied: read the object before retrying (${msg})`);
+  }
   if (UNAVAILABLE.test(msg)) return errors.unavailable(`etcd is unavailable while trying to ${what}: ${msg}`);
   if (/compacted/i.test(msg)) return errors.expired(`${what}: ${msg}`);
   if (/request is too large|message larger than max/i.test(msg)) return tooLargeForTxn(what);

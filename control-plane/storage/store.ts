@@ -290,7 +290,7 @@ export class Store {
     try {
       res = await this.put(info, key, this.encode(info, o), { kind: 'create' });
     } catch (e) {
-      throw fromEtcdError(e, `create ${kind} ${metaOf(o).name}`);
+      throw fromEtcdError(e, `create ${kind} ${metaOf(o).name}`, { write: true });
     }
     if (!res.succeeded) throw errors.alreadyExists(kind, metaOf(o).namespace, metaOf(o).name);
     metaOf(o).resourceVersion = String(res.revision);
@@ -341,7 +341,7 @@ export class Store {
     try {
       res = await this.put(info, key, this.encode(info, o), { kind: 'mod', modRevision: Number(expected) });
     } catch (e) {
-      throw fromEtcdError(e, `update ${kind} ${m.name}`);
+      throw fromEtcdError(e, `update ${kind} ${m.name}`, { write: true });
     }
     if (!res.succeeded) {
       // Without the read up front, a failed guard may mean the object is gone.
@@ -376,7 +376,7 @@ export class Store {
     try {
       res = await commitGuarded(this.client, ops, [], this.deadline().deadline, this.fence);
     } catch (e) {
-      throw fromEtcdError(e, `update ${kind} ${m.name}`);
+      throw fromEtcdError(e, `update ${kind} ${m.name}`, { write: true });
     }
     if (!res.succeeded) throw errors.conflict(kind, m.namespace, m.name, 'it or an object the decision depends on changed');
     m.resourceVersion = String(res.revision);
@@ -436,7 +436,7 @@ export class Store {
         size: k.length,
       });
     } catch (e) {
-      throw fromEtcdError(e, `delete ${kind} ${name}`);
+      throw fromEtcdError(e, `delete ${kind} ${name}`, { write: true });
     }
     if (!res.succeeded) throw errors.conflict(kind, namespace, name, 'it changed while being deleted');
     cm.resourceVersion = String(res.revision);
@@ -492,7 +492,7 @@ export class Store {
     try {
       res = await commitGuarded(this.client, ops, [...unguarded, ...releases.values()], this.deadline().deadline, this.fence);
     } catch (e) {
-      throw fromEtcdError(e, 'write the applied objects');
+      throw fromEtcdError(e, 'write the applied objects', { write: true });
     }
     if (!res.succeeded) {
       const failedOwners = res.failed.map((i) => owners[i]!);
@@ -542,7 +542,7 @@ export class Store {
     try {
       res = await commitGuarded(this.client, ops, [], this.deadline().deadline, this.fence);
     } catch (e) {
-      throw fromEtcdError(e, `create ${info.kind} ${m.name}`);
+      throw fromEtcdError(e, `create ${info.kind} ${m.name}`, { write: true });
     }
     if (!res.succeeded) {
       if (res.failed.includes(0)) throw errors.alreadyExists(info.kind, m.namespace, m.name);
@@ -565,7 +565,7 @@ export class Store {
     try {
       res = await commitGuarded(this.client, ops, releases, this.deadline().deadline, this.fence);
     } catch (e) {
-      throw fromEtcdError(e, `update ${info.kind} ${m.name}`);
+      throw fromEtcdError(e, `update ${info.kind} ${m.name}`, { write: true });
     }
     if (!res.succeeded) {
       if (res.failed.includes(0)) {
@@ -592,7 +592,7 @@ export class Store {
         this.fence,
       );
     } catch (e) {
-      throw fromEtcdError(e, `delete ${info.kind} ${cm.name}`);
+      throw fromEtcdError(e, `delete ${info.kind} ${cm.name}`, { write: true });
     }
     if (!res.succeeded) throw errors.conflict(info.kind, cm.namespace, cm.name, 'it changed while being deleted');
     cm.resourceVersion = String(res.revision);
