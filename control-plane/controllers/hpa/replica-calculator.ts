@@ -197,14 +197,18 @@ export function resourceReplicas(input: ResourceInput, targetUtilization: number
   }
   if (scaleUpWithUnready) for (const name of g.unready) values.set(name, 0);
   const next = utilizationRatio(values, requests, targetUtilization);
-  if (Math.abs(1.0 - next.ratio) <= p.tolerance || (first.ratio > 1.0 && next.ratio < 1.0) || (first.ratio < 1.0 && next.ratio > 1.0)) {
-    return { ...base, replicas: input.currentReplicas };
-  }
-  const replicas = Math.ceil(next.ratio * values.size);
-  if ((next.ratio < 1.0 && replicas > input.currentReplicas) || (next.ratio > 1.0 && replicas < input.currentReplicas)) {
-    return { ...base, replicas: input.currentReplicas };
-  }
-  return { ...base, replicas };
+  return { ...base, replicas: afterFill(first.ratio, next.ratio, values.size, input.currentReplicas, p.tolerance) };
+}
+
+/**
+ * Replicas once missing and unready pods are filled in: the current count when the filled-in
+ * ratio is within tolerance, flips the direction of the first one, or would move the other way.
+ */
+function afterFill(firstRatio: number, nextRatio: number, pods: number, current: number, tolerance: number): number {
+  if (Math.abs(1.0 - nextRatio) <= tolerance || (firstRatio > 1.0 && nextRatio < 1.0) || (firstRatio < 1.0 && nextRatio > 1.0)) return current;
+  const replicas = Math.ceil(nextRatio * pods);
+  if ((nextRatio < 1.0 && replicas > current) || (nextRatio > 1.0 && replicas < current)) return current;
+  return replicas;
 }
 
 /** GetRawResourceReplicas (calcPlainMetricReplicas): replicas for a target average value per pod, milli-units. */
@@ -223,12 +227,5 @@ export function averageValueReplicas(input: ResourceInput, targetMilli: number):
   }
   if (scaleUpWithUnready) for (const name of g.unready) values.set(name, 0);
   const next = usageRatio(values, targetMilli);
-  if (Math.abs(1.0 - next.ratio) <= p.tolerance || (first.ratio > 1.0 && next.ratio < 1.0) || (first.ratio < 1.0 && next.ratio > 1.0)) {
-    return { ...base, replicas: input.currentReplicas };
-  }
-  const replicas = Math.ceil(next.ratio * values.size);
-  if ((next.ratio < 1.0 && replicas > input.currentReplicas) || (next.ratio > 1.0 && replicas < input.currentReplicas)) {
-    return { ...base, replicas: input.currentReplicas };
-  }
-  return { ...base, replicas };
+  return { ...base, replicas: afterFill(first.ratio, next.ratio, values.size, input.currentReplicas, p.tolerance) };
 }
