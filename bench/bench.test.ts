@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../test/e2e/cluster.js';
 import { realNode, realNodeUnavailable } from './real-node.js';
 import { serviceRollout } from './service-rollout.js';
 
@@ -17,8 +18,9 @@ const MAIN = join(ROOT, 'dist/bench/main.js');
 let dir = '';
 
 beforeAll(async () => {
-  // The bench runs the control plane from dist/ as a child: build what the tests run.
-  await run('npx', ['tsc', '-p', '.'], { cwd: ROOT, maxBuffer: 16 << 20 });
+  // The bench runs the control plane from dist/ as a child: build it when stale, never
+  // unconditionally (rewriting dist/ under the e2e files that run from it at the same time).
+  await ensureBuilt();
   dir = await mkdtemp(join(tmpdir(), 'skiff-bench-test-'));
 }, 300_000);
 

@@ -47,10 +47,10 @@ export interface Run {
   err: string;
 }
 
-const SOURCE_DIRS = ['proto', 'control-plane', 'node-agent', 'cli'];
+const SOURCE_DIRS = ['proto', 'control-plane', 'node-agent', 'cli', 'bench', 'test/helpers'];
 // SKIFF_E2E_DIST runs another build (e.g. one with a local patch) and skips the build check.
 const DIST = process.env.SKIFF_E2E_DIST ?? join(REPO_ROOT, 'dist');
-const ENTRIES = ['control-plane', 'node-agent', 'cli'].map((c) => join(DIST, c, 'main.js'));
+const ENTRIES = ['control-plane', 'node-agent', 'cli', 'bench'].map((c) => join(DIST, c, 'main.js'));
 
 async function newestSource(dir: string): Promise<number> {
   let newest = 0;
