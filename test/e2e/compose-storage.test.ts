@@ -32,11 +32,15 @@ function get(): Promise<{ status: number; body: string }> {
   });
 }
 
+/** One visit (every answered GET counts one), waiting for the port to answer. */
 async function count(): Promise<number> {
-  await until(() => get().then((r) => r.status === 200, () => false), 60_000, `127.0.0.1:${port} answers`);
-  const r = await get();
-  const m = /I have been seen (\d+) times\./.exec(r.body);
-  if (!m) throw new Error(`unexpected answer ${r.status}: ${r.body}`);
+  let r: { status: number; body: string } | undefined;
+  await until(async () => {
+    r = await get().catch(() => undefined);
+    return r?.status === 200;
+  }, 60_000, `127.0.0.1:${port} answers`);
+  const m = /I have been seen (\d+) times\./.exec(r?.body ?? '');
+  if (!m) throw new Error(`unexpected answer: ${r?.body ?? ''}`);
   return Number(m[1]);
 }
 
