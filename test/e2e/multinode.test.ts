@@ -241,6 +241,31 @@ spec:
     }
   }, 200_000);
 
+  it('forwards a LoadBalancer port on the host\'s 127.0.0.1 to the nodes (host-lb), with pods of every node', async () => {
+    expect((await run('nft', ['list', 'table', 'ip', `${prefix}_hostlb`])).stdout).toContain('masquerade');
+    // A random high port outside the NodePort range, so parallel runs do not collide.
+    const lbPort = 20000 + Math.floor(Math.random() * 9000);
+    const file = join(dir, 'spread-lb.yaml');
+    await writeFile(file, `apiVersion: v1
+kind: Service
+metadata: {name: spread-lb}
+spec:
+  type: LoadBalancer
+  selector: {app: spread}
+  ports: [{name: http, port: ${lbPort}, targetPort: http}]
+`);
+    ok(await skiff(['apply', '-f', file]), 'apply LoadBalancer');
+    const nodeOf = new Map(spread.map((p) => [p.metadata?.name ?? '', p.spec?.nodeName ?? '']));
+    const servedFrom = new Set<string>();
+    await until(async () => {
+      const res = await fetch(`http://127.0.0.1:${lbPort}/`, { signal: AbortSignal.timeout(3000) }).then((r) => r.json() as Promise<{ pod?: string }>, () => ({ pod: '' }));
+      servedFrom.add(nodeOf.get(res.pod ?? '') ?? '');
+      return NODES.every((x) => servedFrom.has(x));
+    }, 60_000, `127.0.0.1:${lbPort} served by pods of n1, n2 and n3`);
+    ok(await skiff(['delete', 'service', 'spread-lb']), 'delete LoadBalancer');
+    await until(async () => !(await run('nft', ['list', 'table', 'ip', `${prefix}_hostlb`])).stdout.includes(`dport ${lbPort}`), 30_000, 'forwarding removed');
+  }, 120_000);
+
   it('drains n3 under load on every node\'s NodePort without losing a request', async () => {
     const svc = unwrapAs('Service', await api!.get({ kind: 'Service', namespace: 'default', name: 'spread' }));
     const port = svc.spec?.ports[0]?.nodePort ?? 0;
@@ -296,6 +321,7 @@ spec:
     for (const p of spread) expect(routes).not.toContain(p.status?.podIP?.split('.').slice(0, 3).join('.') ?? '');
     expect(routes).not.toContain(`${prefix}-lan`);
     expect(await skiffTables()).toEqual(tablesBefore);
+    await expect(run('nft', ['list', 'table', 'ip', `${prefix}_hostlb`])).rejects.toThrow();
     const ps = (await run('ps', ['-eo', 'args'])).stdout;
     expect(ps).not.toContain(stateDir);
   }, 120_000);
