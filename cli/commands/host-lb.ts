@@ -8,14 +8,14 @@ import { runForwarder } from '../up/hostlb/forwarder.js';
 import { processHost, type CommandHost } from '../up/host.js';
 import { loadLan } from '../up/lan.js';
 import { layout } from '../up/layout.js';
+import { loadPorts } from '../up/ports.js';
 
 export function registerHostLb(program: Command, host: CommandHost = processHost()): void {
   program
     .command('host-lb', { hidden: true })
     .description('forward the host\'s 127.0.0.1 LoadBalancer ports to the nodes of a `skiff up --nodes N` cluster')
     .requiredOption('--state-dir <dir>', 'the cluster\'s state dir')
-    .requiredOption('--server <addr>', 'the control plane\'s gRPC address')
-    .action(async (opts: { stateDir: string; server: string }) => {
+    .action(async (opts: { stateDir: string }) => {
       const l = layout(opts.stateDir);
       const ac = new AbortController();
       const stop = (): void => ac.abort();
@@ -24,8 +24,11 @@ export function registerHostLb(program: Command, host: CommandHost = processHost
       try {
         const lan = await loadLan(l.lanFile);
         if (!lan) throw new Error(`${l.lanFile}: no multi-node LAN in this state dir`);
+        const ports = await loadPorts(l.portsFile);
+        if (!ports) throw new Error(`${l.portsFile}: no ports chosen in this state dir`);
+        // Where `skiff up` puts the control plane of a multi-node cluster (the bridge's address).
         await runForwarder({
-          lan, server: opts.server, tokenFile: l.tokenFile, signal: ac.signal,
+          lan, server: `${lan.hostAddress}:${ports.api}`, tokenFile: l.tokenFile, signal: ac.signal,
           log: (s) => line(host.stdout, `${new Date().toISOString()} ${s}`),
         });
       } catch (e) {

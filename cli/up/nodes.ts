@@ -79,7 +79,7 @@ export function multiNodeSteps(c: MultiNodeContext): { network(): Promise<void>;
     // The nodes' LoadBalancer ports on the host's 127.0.0.1, as k3d's load balancer gives them.
     hostLb: () => rep.step('host load balancer (127.0.0.1 LoadBalancer ports -> nodes)', async () => {
       const s = await ensure(l, 'host-lb', () => hostLbTableExists(lan), () => Promise.resolve([process.execPath, [
-        distEntry('cli'), 'host-lb', '--state-dir', l.stateDir, '--server', c.server(),
+        distEntry('cli'), 'host-lb', '--state-dir', l.stateDir,
       ]]), 30_000);
       return said(s, `nft table ip ${hostLbTable(lan.prefix)}`);
     }),
