@@ -38,6 +38,11 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
+  // buildah keeps what it built in the host's container storage: leave nothing behind.
+  if (hasBuildah && c.registry) {
+    await promisify(execFile)('buildah', ['rmi', '-f', `${c.registryHost}/${project}/app:latest`, `${c.registryHost}/skiff/counter:1`])
+      .catch((e: Error) => console.warn(`buildah rmi: ${e.message}`));
+  }
   await c.stop();
 }, 180_000);
 
