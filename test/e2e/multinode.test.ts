@@ -7,7 +7,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -265,6 +265,36 @@ spec:
     ok(await skiff(['delete', 'service', 'spread-lb']), 'delete LoadBalancer');
     await until(async () => !(await run('nft', ['list', 'table', 'ip', `${prefix}_hostlb`])).stdout.includes(`dport ${lbPort}`), 30_000, 'forwarding removed');
   }, 120_000);
+
+  it('skiff compose up -d runs the counter-volume example over the nodes; 127.0.0.1 counts up, and down -v removes it', async () => {
+    // The shipped file as it is, in a folder named for the project; registry and port from its .env.
+    const project = `counter-${prefix}`;
+    const cdir = join(dir, project);
+    await mkdir(cdir);
+    const file = join(cdir, 'compose.yaml');
+    await copyFile(join(REPO_ROOT, 'deploy/compose/counter-volume/compose.yaml'), file);
+    const webPort = 20000 + Math.floor(Math.random() * 9000);
+    await writeFile(join(cdir, '.env'), `SKIFF_REGISTRY=${registry}\nWEB_PORT=${webPort}\n`);
+    const started = Date.now();
+    const up = await skiff(['compose', '-f', file, 'up', '-d', '--wait', '--wait-timeout', '180s']);
+    if (up.code !== 0) throw new Error(`compose up: ${up.out}${up.err}\n${await logs()}`);
+    // A figure for the README, not an assertion.
+    console.log(`3 nodes: compose up -d --wait of counter-volume: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const web = (await api!.list({ kind: 'Pod', namespace: project, labelSelector: 'com.docker.compose.service=web' })).items.map((r) => unwrapAs('Pod', r));
+    expect(new Set(web.map((p) => p.spec?.nodeName)).size).toBeGreaterThanOrEqual(2);
+    const visit = async (): Promise<number> => {
+      let body = '';
+      await until(async () => {
+        body = await fetch(`http://127.0.0.1:${webPort}/`, { signal: AbortSignal.timeout(3000) }).then((r) => r.text(), () => '');
+        return /I have been seen \d+ times/.test(body);
+      }, 60_000, `127.0.0.1:${webPort} answers`);
+      return Number(/I have been seen (\d+) times/.exec(body)![1]);
+    };
+    const first = await visit();
+    for (let i = 1; i <= 5; i++) expect(await visit()).toBe(first + i);
+    ok(await skiff(['compose', '-f', file, 'down', '-v']), 'compose down -v');
+    await until(() => api!.get({ kind: 'Namespace', name: project }).then(() => false, () => true), 60_000, 'namespace gone');
+  }, 300_000);
 
   it('drains n3 under load on every node\'s NodePort without losing a request', async () => {
     const svc = unwrapAs('Service', await api!.get({ kind: 'Service', namespace: 'default', name: 'spread' }));
