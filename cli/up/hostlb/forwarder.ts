@@ -74,11 +74,14 @@ export async function runForwarder(o: ForwarderOptions): Promise<void> {
         lastError = msg;
       }
       await new Promise<void>((r) => {
-        const t = setTimeout(r, o.intervalMs ?? 1000);
-        o.signal.addEventListener('abort', () => {
+        // One listener per wait, removed when the wait ends, so they do not pile up on the signal.
+        const done = (): void => {
           clearTimeout(t);
+          o.signal.removeEventListener('abort', done);
           r();
-        }, { once: true });
+        };
+        const t = setTimeout(done, o.intervalMs ?? 1000);
+        o.signal.addEventListener('abort', done, { once: true });
       });
     }
   } finally {
