@@ -26,6 +26,7 @@ import { setImageCommand } from './commands/set.js';
 import { clientVersion, versionCommand } from './commands/version.js';
 import { registerDown } from './commands/down.js';
 import { registerUp } from './commands/up.js';
+import { registerHostLb } from './commands/host-lb.js';
 import { registerCompose } from './compose/command.js';
 
 export interface CliIO {
@@ -334,6 +335,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   const host = { stdout: io.stdout, stderr: io.stderr, env: io.env, interactive: io.interactive, setExitCode: (c: number) => (code = c) };
   registerUp(program, host);
   registerDown(program, host);
+  registerHostLb(program, host);
   registerCompose(program, action, io.env);
   io.register?.(program, io, (c) => (code = c));
 

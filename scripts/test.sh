@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
 export npm_config_update_notifier=false
 
-ensure_apt "${SKIFF_APT_TEST[@]}" "${SKIFF_APT_RUNTIME[@]}"
+ensure_apt "${SKIFF_APT_TEST[@]}" "${SKIFF_APT_RUNTIME[@]}" "${SKIFF_APT_BUILD[@]}"
 ensure_node_modules
 
 echo "skiff: checking generated code is up to date (scripts/gen.sh)"

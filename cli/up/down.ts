@@ -7,6 +7,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { containerdHealthy, deleteBridge, killShims, removeAllPods, removeIdleHostportChains, unmountUnder } from './containerd.js';
 import { layout, nodeLayout } from './layout.js';
 import { lanNodes, loadLan, removeLan } from './lan.js';
+import { removeHostLb } from './hostlb/forwarder.js';
 import { removePidFile, runningPid, stopOrder, stopPid } from './processes.js';
 import type { Reporter } from './report.js';
 import type { Output } from '../context.js';
@@ -59,6 +60,8 @@ export async function down(opts: DownOptions, rep: Reporter): Promise<number> {
         if (shims) pods += `, ended ${shims} leftover shim(s)`;
       }
       await removePidFile(l, name);
+      // It removes its table when stopped; one left by a process that died goes here.
+      if (name === 'host-lb' && lan && (await removeHostLb(lan))) pods += ', removed its leftover nft table';
       if (leftovers.length) throw new Error(`${how}${pods}; could not remove through the CRI: ${leftovers.join('; ')}`);
       return `${how}${pods}`;
     });

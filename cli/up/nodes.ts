@@ -11,6 +11,8 @@ import { ensure, isReady, nodeReady, said, withApi } from './ensure.js';
 import { distEntry, nodeLayout, type Layout } from './layout.js';
 import { ensureLan, forwardWarning, hostPodRoute, inNetns, lanNodes, type Lan } from './lan.js';
 import type { Reporter } from './report.js';
+import { hostLbTableExists } from './hostlb/forwarder.js';
+import { hostLbTable } from './hostlb/rules.js';
 
 export interface MultiNodeContext {
   l: Layout;
@@ -22,7 +24,7 @@ export interface MultiNodeContext {
   agentPort: () => number;
 }
 
-export function multiNodeSteps(c: MultiNodeContext): { network(): Promise<void>; containerds(): Promise<void>; agents(): Promise<void> } {
+export function multiNodeSteps(c: MultiNodeContext): { network(): Promise<void>; containerds(): Promise<void>; agents(): Promise<void>; hostLb(): Promise<void> } {
   const { l, lan, rep } = c;
   const nodes = lanNodes(lan);
   return {
@@ -72,6 +74,14 @@ export function multiNodeSteps(c: MultiNodeContext): { network(): Promise<void>;
         api.close();
       }
       return `${fresh ? `started ${fresh}` : 'already running'}, ${started.map(({ n, s }) => `${n.name} pid ${s.pid}`).join(', ')}; all Ready`;
+    }),
+
+    // The nodes' LoadBalancer ports on the host's 127.0.0.1, as k3d's load balancer gives them.
+    hostLb: () => rep.step('host load balancer (127.0.0.1 LoadBalancer ports -> nodes)', async () => {
+      const s = await ensure(l, 'host-lb', () => hostLbTableExists(lan), () => Promise.resolve([process.execPath, [
+        distEntry('cli'), 'host-lb', '--state-dir', l.stateDir,
+      ]]), 30_000);
+      return said(s, `nft table ip ${hostLbTable(lan.prefix)}`);
     }),
   };
 }

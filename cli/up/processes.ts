@@ -13,10 +13,10 @@ export type Component = string;
 /** Stop order: the reverse of start order. */
 export const STOP_ORDER: Component[] = ['node-agent', 'control-plane', 'containerd', 'registry', 'etcd'];
 
-/** Stop order of a multi-node cluster: every agent, the control plane, every containerd, then registry and etcd. */
+/** Stop order of a multi-node cluster: the host's LoadBalancer forwarding, every agent, the control plane, every containerd, then registry and etcd. */
 export function stopOrder(nodes: string[]): Component[] {
   if (nodes.length === 0) return STOP_ORDER;
-  return [...nodes.map((n) => `node-agent-${n}`), 'control-plane', ...nodes.map((n) => `containerd-${n}`), 'registry', 'etcd'];
+  return ['host-lb', ...nodes.map((n) => `node-agent-${n}`), 'control-plane', ...nodes.map((n) => `containerd-${n}`), 'registry', 'etcd'];
 }
 
 export async function cmdline(pid: number): Promise<string[] | undefined> {

@@ -134,9 +134,9 @@ describe('multi-node plan', () => {
     expect(() => freeRange(taken, undefined, () => '10.1.2.0/24', 5)).toThrow(/no free private range/);
   });
 
-  it('stops every agent, then the control plane, then every containerd, registry and etcd', () => {
+  it('stops the host LoadBalancer forwarding, every agent, then the control plane, then every containerd, registry and etcd', () => {
     expect(stopOrder(['n1', 'n2'])).toEqual([
-      'node-agent-n1', 'node-agent-n2', 'control-plane', 'containerd-n1', 'containerd-n2', 'registry', 'etcd',
+      'host-lb', 'node-agent-n1', 'node-agent-n2', 'control-plane', 'containerd-n1', 'containerd-n2', 'registry', 'etcd',
     ]);
     expect(stopOrder([])).toEqual(['node-agent', 'control-plane', 'containerd', 'registry', 'etcd']);
   });

@@ -198,7 +198,10 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       return said(s, server());
     });
 
-    if (steps) await steps.agents();
+    if (steps) {
+      await steps.agents();
+      await steps.hostLb();
+    }
     else await rep.step(`node agent (${name})`, async () => {
       const s = await ensure(l, 'node-agent', () => withApi(server(), token, (api) => nodeReady(api, name)), () => Promise.resolve([node, [
         distEntry('node-agent'), '--control-plane', server(), '--token-file', l.tokenFile, '--node-name', name,

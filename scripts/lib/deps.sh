@@ -9,6 +9,9 @@ SKIFF_APT_TEST=(etcd-server etcd-client)
 command -v kubectl >/dev/null 2>&1 || SKIFF_APT_TEST+=(kubernetes-client)
 # redis-tools: the Redis server binary of the sample redis image (no service is installed).
 SKIFF_APT_RUNTIME=(containerd runc containernetworking-plugins docker-registry skopeo umoci busybox-static iproute2 iptables nftables redis-tools)
+# buildah: only the tests need it (test/e2e/compose-build.test.ts, `build:` in a compose file);
+# `skiff up` does not, and `skiff compose up` says how to install it when a file builds.
+SKIFF_APT_BUILD=(buildah)
 
 missing_packages() {
   local p

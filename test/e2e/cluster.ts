@@ -186,12 +186,12 @@ export class Cluster {
     this.children.push({ name, proc, log });
   }
 
-  /** Runs the compiled CLI against this cluster (not a terminal: plain output). */
-  skiff(args: string[]): Promise<Run> {
+  /** Runs the compiled CLI against this cluster (not a terminal: plain output), with `env` added to its environment. */
+  skiff(args: string[], env: Record<string, string> = {}): Promise<Run> {
     return new Promise((resolve, reject) => {
       const p = spawn(process.execPath, [ENTRIES[2] ?? '', ...args], {
         cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH, HOME: this.dir, SKIFF_SERVER: this.server, SKIFF_TOKEN: this.token },
+        env: { PATH: process.env.PATH, HOME: this.dir, SKIFF_SERVER: this.server, SKIFF_TOKEN: this.token, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';

@@ -7,7 +7,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -241,6 +241,61 @@ spec:
     }
   }, 200_000);
 
+  it('forwards a LoadBalancer port on the host\'s 127.0.0.1 to the nodes (host-lb), with pods of every node', async () => {
+    expect((await run('nft', ['list', 'table', 'ip', `${prefix}_hostlb`])).stdout).toContain('masquerade');
+    // A random high port outside the NodePort range, so parallel runs do not collide.
+    const lbPort = 20000 + Math.floor(Math.random() * 9000);
+    const file = join(dir, 'spread-lb.yaml');
+    await writeFile(file, `apiVersion: v1
+kind: Service
+metadata: {name: spread-lb}
+spec:
+  type: LoadBalancer
+  selector: {app: spread}
+  ports: [{name: http, port: ${lbPort}, targetPort: http}]
+`);
+    ok(await skiff(['apply', '-f', file]), 'apply LoadBalancer');
+    const nodeOf = new Map(spread.map((p) => [p.metadata?.name ?? '', p.spec?.nodeName ?? '']));
+    const servedFrom = new Set<string>();
+    await until(async () => {
+      const res = await fetch(`http://127.0.0.1:${lbPort}/`, { signal: AbortSignal.timeout(3000) }).then((r) => r.json() as Promise<{ pod?: string }>, () => ({ pod: '' }));
+      servedFrom.add(nodeOf.get(res.pod ?? '') ?? '');
+      return NODES.every((x) => servedFrom.has(x));
+    }, 60_000, `127.0.0.1:${lbPort} served by pods of n1, n2 and n3`);
+    ok(await skiff(['delete', 'service', 'spread-lb']), 'delete LoadBalancer');
+    await until(async () => !(await run('nft', ['list', 'table', 'ip', `${prefix}_hostlb`])).stdout.includes(`dport ${lbPort}`), 30_000, 'forwarding removed');
+  }, 120_000);
+
+  it('skiff compose up -d runs the counter-volume example over the nodes; 127.0.0.1 counts up, and down -v removes it', async () => {
+    // The shipped file as it is, in a folder named for the project; registry and port from its .env.
+    const project = `counter-${prefix}`;
+    const cdir = join(dir, project);
+    await mkdir(cdir);
+    const file = join(cdir, 'compose.yaml');
+    await copyFile(join(REPO_ROOT, 'deploy/compose/counter-volume/compose.yaml'), file);
+    const webPort = 20000 + Math.floor(Math.random() * 9000);
+    await writeFile(join(cdir, '.env'), `SKIFF_REGISTRY=${registry}\nWEB_PORT=${webPort}\n`);
+    const started = Date.now();
+    const up = await skiff(['compose', '-f', file, 'up', '-d', '--wait', '--wait-timeout', '180s']);
+    if (up.code !== 0) throw new Error(`compose up: ${up.out}${up.err}\n${await logs()}`);
+    // A figure for the README, not an assertion.
+    console.log(`3 nodes: compose up -d --wait of counter-volume: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const web = (await api!.list({ kind: 'Pod', namespace: project, labelSelector: 'com.docker.compose.service=web' })).items.map((r) => unwrapAs('Pod', r));
+    expect(new Set(web.map((p) => p.spec?.nodeName)).size).toBeGreaterThanOrEqual(2);
+    const visit = async (): Promise<number> => {
+      let body = '';
+      await until(async () => {
+        body = await fetch(`http://127.0.0.1:${webPort}/`, { signal: AbortSignal.timeout(3000) }).then((r) => r.text(), () => '');
+        return /I have been seen \d+ times/.test(body);
+      }, 60_000, `127.0.0.1:${webPort} answers`);
+      return Number(/I have been seen (\d+) times/.exec(body)![1]);
+    };
+    const first = await visit();
+    for (let i = 1; i <= 5; i++) expect(await visit()).toBe(first + i);
+    ok(await skiff(['compose', '-f', file, 'down', '-v']), 'compose down -v');
+    await until(() => api!.get({ kind: 'Namespace', name: project }).then(() => false, () => true), 60_000, 'namespace gone');
+  }, 300_000);
+
   it('drains n3 under load on every node\'s NodePort without losing a request', async () => {
     const svc = unwrapAs('Service', await api!.get({ kind: 'Service', namespace: 'default', name: 'spread' }));
     const port = svc.spec?.ports[0]?.nodePort ?? 0;
@@ -296,6 +351,7 @@ spec:
     for (const p of spread) expect(routes).not.toContain(p.status?.podIP?.split('.').slice(0, 3).join('.') ?? '');
     expect(routes).not.toContain(`${prefix}-lan`);
     expect(await skiffTables()).toEqual(tablesBefore);
+    await expect(run('nft', ['list', 'table', 'ip', `${prefix}_hostlb`])).rejects.toThrow();
     const ps = (await run('ps', ['-eo', 'args'])).stdout;
     expect(ps).not.toContain(stateDir);
   }, 120_000);
