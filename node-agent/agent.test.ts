@@ -14,6 +14,7 @@ import { testStore, type TestStore } from '../test/helpers/etcd-client.js';
 import { TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { until } from '../test/helpers/wait.js';
 import { startApiServer, type RunningApiServer } from '../control-plane/api/server.js';
+import { ENFORCE_LABEL } from '../control-plane/api/validation/pod-security.js';
 import { SharedInformers } from '../control-plane/informers.js';
 import { credentials } from '@grpc/grpc-js';
 import { NodeAgentClient } from '../proto/gen/skiff/v1/agent.js';
@@ -46,6 +47,10 @@ async function startCluster(): Promise<Cluster> {
   const server = await startApiServer({ store: ts.store, informers, listen: '127.0.0.1:0', log });
   const address = `127.0.0.1:${server.port}`;
   const client = new AgentApi({ address });
+  // Some tests run hostNetwork pods, which "default" (baseline unless labelled) refuses.
+  const ns = await ts.store.get('Namespace', '', 'default');
+  ns.metadata!.labels[ENFORCE_LABEL] = 'privileged';
+  await ts.store.update('Namespace', ns);
   return {
     ts, informers, server, address, client,
     async stop() {

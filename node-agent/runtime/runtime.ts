@@ -87,6 +87,8 @@ export interface ContainerConfig {
   runAsNonRoot?: boolean;
   readOnlyRootFilesystem?: boolean;
   privileged?: boolean;
+  /** securityContext.allowPrivilegeEscalation false: the process gets no_new_privs. */
+  noNewPrivileges?: boolean;
   /** cgroup limits from resources.limits/requests; 0 = none. */
   cpuMillisLimit: number;
   cpuMillisRequest: number;

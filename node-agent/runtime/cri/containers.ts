@@ -104,6 +104,7 @@ export async function createAndStart(
         },
         privileged: cfg.privileged ?? false,
         readonlyRootfs: cfg.readOnlyRootFilesystem ?? false,
+        noNewPrivs: cfg.noNewPrivileges ?? false,
         supplementalGroups: sb.supplementalGroups ?? [],
         ...user,
       },
