@@ -15,6 +15,7 @@ import { realClock, sleep, type Clock } from '../proto/api/clock.js';
 import { AgentEvents } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { AgentMetrics } from './metrics.js';
+import { authorizeMetrics, singleToken, type MetricsAccess } from '../proto/api/metrics-auth.js';
 import { chooseNodeIP, listenIP, type NodeIdentity } from './node-info.js';
 import { podPaths, sandboxConfig } from './pod-config.js';
 import { loadRecords, type PodRecord } from './pod-record.js';
@@ -71,6 +72,8 @@ export interface NodeAgentOptions {
   listen?: string;
   /** host:port for /metrics; "" or undefined serves nothing. */
   metricsListen?: string;
+  /** /metrics without a token; otherwise scrapers send the agent's own control-plane token. */
+  metricsInsecure?: boolean;
   heartbeatMs?: number;
   /** --eviction-hard-nodefs-available: below this much free space under stateDir, DiskPressure. */
   diskThreshold?: DiskThreshold;
@@ -216,7 +219,7 @@ export class NodeAgent {
       this.grpc = server;
       this.port = port;
     }
-    if (o.metricsListen) await this.serveMetrics(o.metricsListen);
+    if (o.metricsListen) await this.serveMetrics(o.metricsListen, this.metricsAccess());
     const nodeIP = chooseNodeIP(o.nodeIP, o.listen);
     const bound = listenIP(o.listen);
     if (bound && bound !== nodeIP) {
@@ -571,7 +574,15 @@ export class NodeAgent {
     w?.markGone();
   }
 
-  private async serveMetrics(listen: string): Promise<void> {
+  private metricsAccess(): MetricsAccess {
+    if (this.opts.metricsInsecure) return { insecure: true };
+    // The agent's token is one the control plane accepts: whoever scrapes the control plane
+    // with it may scrape the agent too.
+    if (!this.opts.token) throw new Error('--metrics-listen needs --token/--token-file (scrapers send that token) or --metrics-insecure');
+    return { insecure: false, accepts: singleToken(this.opts.token) };
+  }
+
+  private async serveMetrics(listen: string, access: MetricsAccess): Promise<void> {
     const i = listen.lastIndexOf(':');
     const host = i > 0 ? listen.slice(0, i) : '127.0.0.1';
     const port = Number(i >= 0 ? listen.slice(i + 1) : listen);
@@ -581,6 +592,7 @@ export class NodeAgent {
         res.end('not found; try /metrics\n');
         return;
       }
+      if (!authorizeMetrics(req, res, access)) return;
       this.metrics.registry.metrics().then(
         (body) => {
           res.setHeader('Content-Type', this.metrics.registry.contentType);

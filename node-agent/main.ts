@@ -83,7 +83,8 @@ async function main(): Promise<void> {
     .option('--state-dir <dir>', 'where the agent keeps pod records, volumes and logs', '/var/lib/skiff/agent')
     .option('--local-path-dir <dir>', 'where the built-in local-path provisioner keeps PersistentVolume directories (default: <state-dir>/volumes/local-path)')
     .option('--listen <addr>', 'NodeAgent gRPC address (published in the Node status)', '127.0.0.1:10250')
-    .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port)')
+    .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port); scrapers send the agent\'s --token as "Authorization: Bearer"')
+    .option('--metrics-insecure', 'serve /metrics without a token')
     .option('--node-labels <k=v,...>', 'extra labels for the Node', parseLabels, {})
     .option('--node-ip <ip>', 'InternalIP to publish, where the control plane reaches the agent (default: the --listen IP when it is one address, else the first non-loopback IPv4)')
     .option('--eviction-hard-nodefs-available <amount>', 'the node reports DiskPressure (and the control plane taints it node.kubernetes.io/disk-pressure:NoSchedule) when the filesystem under --state-dir has less free space than this: a percentage or a quantity (1Gi)', diskFlag, parseDiskThreshold(DEFAULT_NODEFS_AVAILABLE))
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   program.parse();
   const o = program.opts<{
     controlPlane: string; token?: string; tokenFile?: string; nodeName: string; containerdSocket: string;
-    runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string;
+    runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string; metricsInsecure?: boolean;
     nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; evictionHardNodefsAvailable: DiskThreshold; statsInterval: number;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; maxLogFollows: number; logLevel: string;
     clusterCidr: string; routes?: boolean;
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
       program.error(`cannot read --token-file ${o.tokenFile}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  if (o.metricsListen && !token && !o.metricsInsecure) program.error('--metrics-listen needs --token/--token-file (scrapers send that token) or --metrics-insecure');
   const runtime = await makeRuntime(o.runtime, o.containerdSocket, o.nodeName, o.podCidr, log);
   const agent = new NodeAgent({
     nodeName: o.nodeName,
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
     nodeLabels: o.nodeLabels,
     listen: o.listen,
     metricsListen: o.metricsListen,
+    metricsInsecure: o.metricsInsecure ?? false,
     heartbeatMs: o.heartbeatSeconds * 1000,
     diskThreshold: o.evictionHardNodefsAvailable,
     statsIntervalMs: o.statsInterval * 1000,
