@@ -224,6 +224,15 @@ export async function listContainerStats(c: CriClient, labelSelector: Record<str
   return out;
 }
 
+/** CRI ReopenContainerLog: containerd opens a fresh file at the container's log path. */
+export async function reopenContainerLog(c: CriClient, containerId: string): Promise<void> {
+  try {
+    await c.rt('reopenContainerLog', { containerId });
+  } catch (e) {
+    throw criError(e, 'ReopenLogError', `container ${containerId}: reopen its log`);
+  }
+}
+
 export async function containerStats(c: CriClient, containerId: string): Promise<ContainerStats> {
   try {
     const s = (await c.rt('containerStats', { containerId })).stats;
