@@ -15,6 +15,7 @@ import { realClock, sleep, type Clock } from '../proto/api/clock.js';
 import { AgentEvents } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { AgentMetrics } from './metrics.js';
+import { DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, LogRotator } from './log-rotation.js';
 import { authorizeMetrics, singleToken, type MetricsAccess } from '../proto/api/metrics-auth.js';
 import { chooseNodeIP, listenIP, type NodeIdentity } from './node-info.js';
 import { podPaths, sandboxConfig } from './pod-config.js';
@@ -82,6 +83,9 @@ export interface NodeAgentOptions {
   backoff?: Partial<BackoffOptions>;
   /** Followed log streams served at once (--max-log-follows). */
   maxLogFollows?: number;
+  /** --container-log-max-size in bytes (default 10Mi) and --container-log-max-files (default 5). */
+  containerLogMaxSize?: number;
+  containerLogMaxFiles?: number;
   clock?: Clock;
   log?: Logger;
   /** The Node's InternalIP; by default the listen IP when that is one address (see chooseNodeIP). */
@@ -128,6 +132,7 @@ export class NodeAgent {
   private grpc: Server | undefined;
   readonly stats: StatsSampler;
   private metricsServer: HttpServer | undefined;
+  private logRotator: LogRotator | undefined;
   private ctx: WorkerContext | undefined;
   private config: PodConfigSource | undefined;
   private id: NodeIdentity | undefined;
@@ -220,6 +225,11 @@ export class NodeAgent {
       this.port = port;
     }
     if (o.metricsListen) await this.serveMetrics(o.metricsListen, this.metricsAccess());
+    this.logRotator = new LogRotator({
+      runtime: this.runtime, log: this.log,
+      maxSize: o.containerLogMaxSize ?? DEFAULT_LOG_MAX_SIZE, maxFiles: o.containerLogMaxFiles ?? DEFAULT_LOG_MAX_FILES,
+    });
+    this.logRotator.start();
     const nodeIP = chooseNodeIP(o.nodeIP, o.listen);
     const bound = listenIP(o.listen);
     if (bound && bound !== nodeIP) {
@@ -396,6 +406,7 @@ export class NodeAgent {
     if (this.stopped) return;
     this.stopped = true;
     this.heartbeat?.stop();
+    await this.logRotator?.stop();
     await this.stats.stop();
     this.cidrWait?.stop();
     await this.localPath?.stop();

@@ -10,6 +10,8 @@ import { NodeAgent } from './agent.js';
 import { DEFAULT_NODEFS_AVAILABLE, parseDiskThreshold, type DiskThreshold } from './node-health.js';
 import type { Runtime } from './runtime/runtime.js';
 import { parseCidr } from '../proto/api/cidr.js';
+import { memoryBytes } from '../proto/api/quantity.js';
+import { DEFAULT_LOG_MAX_FILES } from './log-rotation.js';
 
 export { NodeAgent, type NodeAgentOptions } from './agent.js';
 
@@ -93,6 +95,8 @@ async function main(): Promise<void> {
     .option('--crashloop-initial-seconds <n>', 'first restart back-off', int('--crashloop-initial-seconds'), 10)
     .option('--crashloop-max-seconds <n>', 'longest restart back-off', int('--crashloop-max-seconds'), 300)
     .option('--max-log-follows <n>', 'followed log streams (logs -f) served at once; more are refused with TooManyRequests', int('--max-log-follows'), 64)
+    .option('--container-log-max-size <quantity>', 'a running container\'s log file is rotated once larger than this (kubelet --container-log-max-size)', '10Mi')
+    .option('--container-log-max-files <n>', 'log files kept per container, the live one included (at least 2)', int('--container-log-max-files'), DEFAULT_LOG_MAX_FILES)
     .option('--log-level <level>', 'pino log level', 'info');
   program.parse();
   const o = program.opts<{
@@ -100,6 +104,7 @@ async function main(): Promise<void> {
     runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string; metricsInsecure?: boolean;
     nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; evictionHardNodefsAvailable: DiskThreshold; statsInterval: number;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; maxLogFollows: number; logLevel: string;
+    containerLogMaxSize: string; containerLogMaxFiles: number;
     clusterCidr: string; routes?: boolean;
     proxy?: boolean; proxyTable: string; serviceClusterIpRange: string;
     clusterDns?: boolean; clusterDnsAddress?: string; clusterDomain: string; cleanup?: boolean; localPathDir?: string;
@@ -115,6 +120,9 @@ async function main(): Promise<void> {
       program.error(`cannot read --token-file ${o.tokenFile}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  const containerLogMaxSize = memoryBytes(o.containerLogMaxSize);
+  if (!(containerLogMaxSize > 0)) program.error(`--container-log-max-size must be a positive quantity (e.g. 10Mi), got "${o.containerLogMaxSize}"`);
+  if (o.containerLogMaxFiles < 2) program.error('--container-log-max-files must be at least 2 (the live file and one rotated)');
   if (o.metricsListen && !token && !o.metricsInsecure) program.error('--metrics-listen needs --token/--token-file (scrapers send that token) or --metrics-insecure');
   const runtime = await makeRuntime(o.runtime, o.containerdSocket, o.nodeName, o.podCidr, log);
   const agent = new NodeAgent({
@@ -139,6 +147,8 @@ async function main(): Promise<void> {
     backoff: { initialMs: o.crashloopInitialSeconds * 1000, maxMs: o.crashloopMaxSeconds * 1000 },
     nodeIP: o.nodeIp,
     maxLogFollows: o.maxLogFollows,
+    containerLogMaxSize,
+    containerLogMaxFiles: o.containerLogMaxFiles,
     localPathDir: resolve(o.localPathDir ?? join(o.stateDir, 'volumes', 'local-path')),
     log,
   });
