@@ -58,7 +58,7 @@ export async function spawnControlPlane(o: ControlPlaneOptions): Promise<Control
   ];
   const proc = spawn(process.execPath, [
     ...nodeArgs, CONTROL_PLANE_MAIN,
-    '--etcd-endpoints', o.etcd, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${mport}`,
+    '--etcd-endpoints', o.etcd, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${mport}`, '--metrics-insecure',
     '--identity', o.identity, '--log-level', 'warn', '--rest-listen', '127.0.0.1:0', ...(o.extraArgs ?? []),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';

@@ -76,6 +76,9 @@ export class Api {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.connectTimeoutMs = Math.min(opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, this.timeoutMs);
     this.client = new ApiClient(this.target, credentials.createInsecure(), {
+      // The control plane sends messages of any size (a list of many large objects can pass
+      // grpc-js' 4 MiB default), so the CLI takes whatever it is sent.
+      'grpc.max_receive_message_length': -1,
       // Fail fast when nothing listens instead of backing off for a minute.
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 1000,

@@ -21,7 +21,7 @@ describe('parseConfig', () => {
       '--node-eviction-rate', '0.5', '--secondary-node-eviction-rate', '0', '--unhealthy-zone-threshold', '0.7', '--large-cluster-size-threshold', '10',
     ]);
     expect(c).toEqual({
-      etcdEndpoints: ['http://a:2379', 'http://b:2379'], listen: '0.0.0.0:7443', metricsListen: '127.0.0.1:9464',
+      etcdEndpoints: ['http://a:2379', 'http://b:2379'], listen: '0.0.0.0:7443', metricsListen: '127.0.0.1:9464', metricsInsecure: false,
       restListen: '0.0.0.0:7444', tlsCertFile: '', tlsPrivateKeyFile: '', restTlsDir: '',
       tokenFile: '/etc/skiff/tokens', identity: 'cp-1', etcdPrefix: '/prod', logLevel: 'debug',
       controllers: false, leaderLeaseSeconds: 6, nodeGracePeriodSeconds: 8, podEvictionDelaySeconds: 9, eventTtlSeconds: 120,
@@ -32,6 +32,11 @@ describe('parseConfig', () => {
       },
       clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 26, encryptionKeyFile: '/etc/skiff/keys.yaml', hpaSyncPeriodSeconds: 5,
     });
+  });
+
+  it('serves /metrics only with tokens to check or --metrics-insecure', () => {
+    expect(() => parseConfig(['--metrics-listen', '127.0.0.1:9464'])).toThrow(/--metrics-listen needs --token-file .* or --metrics-insecure/);
+    expect(parseConfig(['--metrics-listen', '127.0.0.1:9464', '--metrics-insecure']).metricsInsecure).toBe(true);
   });
 
   it('defaults the controller timings so a dead node is replaced within 60 s', () => {

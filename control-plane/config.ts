@@ -18,6 +18,8 @@ export interface ControlPlaneConfig {
   tlsPrivateKeyFile: string;
   restTlsDir: string;
   metricsListen: string;
+  /** /metrics without a token (else a --token-file token is required). */
+  metricsInsecure: boolean;
   tokenFile: string;
   identity: string;
   etcdPrefix: string;
@@ -77,6 +79,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .option('--tls-private-key-file <path>', 'PEM key of --tls-cert-file')
     .option('--rest-tls-dir <dir>', 'without --tls-cert-file: keep a self-signed REST certificate here (rest.crt is the CA for kubeconfigs); made on the first start')
     .option('--metrics-listen <host:port>', 'serve Prometheus /metrics here (off when empty)', hostPort('--metrics-listen'))
+    .option('--metrics-insecure', 'serve /metrics to anyone who reaches it; by default a bearer token from --token-file is required')
     .option('--token-file <path>', 'bearer tokens, one per line ("token" or "token,user"); without it authentication is off')
     .option('--identity <name>', 'name of this process in leader election and logs', `${hostname()}-${process.pid}`)
     .option('--etcd-prefix <prefix>', 'key prefix of all Skiff data in etcd', '/skiff')
@@ -110,7 +113,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
   const o = cmd.opts<{
-    etcdEndpoints: string; listen: string; restListen?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; restTlsDir?: string; metricsListen?: string; tokenFile?: string; identity: string;
+    etcdEndpoints: string; listen: string; restListen?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; restTlsDir?: string; metricsListen?: string; metricsInsecure?: boolean; tokenFile?: string; identity: string;
     etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
     nodeEvictionRate: number; secondaryNodeEvictionRate: number; unhealthyZoneThreshold: number; largeClusterSizeThreshold: number;
@@ -125,6 +128,9 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
   }
   if (Boolean(o.tlsCertFile) !== Boolean(o.tlsPrivateKeyFile)) {
     throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file go together');
+  }
+  if (o.metricsListen && !o.tokenFile && !o.metricsInsecure) {
+    throw new InvalidArgumentError('--metrics-listen needs --token-file (scrapers send one of its tokens) or --metrics-insecure (no token)');
   }
   const endpoints = o.etcdEndpoints.split(',').map((s) => s.trim()).filter(Boolean);
   if (endpoints.length === 0) throw new InvalidArgumentError('--etcd-endpoints is empty');
@@ -146,6 +152,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     tlsPrivateKeyFile: o.tlsPrivateKeyFile ?? '',
     restTlsDir: o.restTlsDir ?? '',
     metricsListen: o.metricsListen ?? '',
+    metricsInsecure: o.metricsInsecure ?? false,
     tokenFile: o.tokenFile ?? '',
     identity: o.identity,
     etcdPrefix: o.etcdPrefix,

@@ -13,7 +13,7 @@ import { controllerRegistry } from './controllers/runtime/metrics.js';
 import { SharedInformers } from './informers.js';
 import { createLogger } from './log.js';
 import { podStartupHandlers } from './pod-startup.js';
-import { instrumentStore, Metrics, serveMetrics } from './metrics.js';
+import { instrumentStore, metricsAccess, Metrics, serveMetrics } from './metrics.js';
 import { loadKeyFile } from './storage/encryption.js';
 import { newEtcdClient } from './storage/etcd-client.js';
 import { Store } from './storage/store.js';
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     );
   }
   const metricsServer = cfg.metricsListen
-    ? await serveMetrics(metrics, cfg.metricsListen, [controllerRegistry])
+    ? await serveMetrics(metrics, cfg.metricsListen, metricsAccess(cfg.metricsInsecure, tokens), [controllerRegistry])
     : undefined;
   if (metricsServer) log.info({ port: metricsServer.port }, 'metrics on /metrics');
 

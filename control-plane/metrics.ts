@@ -1,6 +1,7 @@
 // The control plane's Prometheus metrics, in one registry served on --metrics-listen.
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { authorizeMetrics, type MetricsAccess } from '../proto/api/metrics-auth.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -70,10 +71,11 @@ export function instrumentStore<T extends object>(store: T, metrics: Metrics): T
   });
 }
 
-/** Serves /metrics over plain HTTP; resolves with the bound port. */
+/** Serves /metrics over plain HTTP to callers access lets in; resolves with the bound port. */
 export function serveMetrics(
   metrics: Metrics,
   listen: string,
+  access: MetricsAccess,
   more: Registry[] = [],
 ): Promise<{ port: number; server: Server }> {
   const { host, port } = splitHostPort(listen);
@@ -84,6 +86,7 @@ export function serveMetrics(
       res.writeHead(404).end('not found: try /metrics\n');
       return;
     }
+    if (!authorizeMetrics(req, res, access)) return;
     registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
       (e: unknown) => res.writeHead(500).end(String(e)),
@@ -96,6 +99,12 @@ export function serveMetrics(
       resolve({ port: typeof addr === 'object' && addr ? addr.port : port, server });
     });
   });
+}
+
+/** --metrics-insecure, or the API's bearer tokens (config.ts refuses metrics with neither). */
+export function metricsAccess(insecure: boolean, tokens: ReadonlyMap<string, string> | undefined): MetricsAccess {
+  if (insecure) return { insecure: true };
+  return { insecure: false, accepts: (t) => tokens?.has(t) ?? false };
 }
 
 export function splitHostPort(listen: string): { host: string; port: number } {

@@ -14,6 +14,7 @@ import { testStore, type TestStore } from '../test/helpers/etcd-client.js';
 import { TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { until } from '../test/helpers/wait.js';
 import { startApiServer, type RunningApiServer } from '../control-plane/api/server.js';
+import { ENFORCE_LABEL } from '../control-plane/api/validation/pod-security.js';
 import { SharedInformers } from '../control-plane/informers.js';
 import { credentials } from '@grpc/grpc-js';
 import { NodeAgentClient } from '../proto/gen/skiff/v1/agent.js';
@@ -46,6 +47,10 @@ async function startCluster(): Promise<Cluster> {
   const server = await startApiServer({ store: ts.store, informers, listen: '127.0.0.1:0', log });
   const address = `127.0.0.1:${server.port}`;
   const client = new AgentApi({ address });
+  // Some tests run hostNetwork pods, which "default" (baseline unless labelled) refuses.
+  const ns = await ts.store.get('Namespace', '', 'default');
+  ns.metadata!.labels[ENFORCE_LABEL] = 'privileged';
+  await ts.store.update('Namespace', ns);
   return {
     ts, informers, server, address, client,
     async stop() {
@@ -66,6 +71,7 @@ function pod(name: string, nodeName: string, containers: JsonObject[], extra: Js
   }).object as Pod;
 }
 
+const METRICS_TOKEN = 'agent-metrics-token';
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
@@ -85,6 +91,8 @@ async function setup(opts: { clock?: Clock; address?: string; backoff?: NodeAgen
       listen: '127.0.0.1:0', clock: opts.clock, log, heartbeatMs: 200, backoff: opts.backoff,
       nodeIP: 'nodeIP' in extra ? extra.nodeIP : '192.0.2.10',
       podCIDR: '10.244.0.0/24', apiTimeoutMs: 2000, metricsListen: opts.metrics ? '127.0.0.1:0' : undefined,
+      // The control plane here checks no tokens; the agent's own token guards its /metrics.
+      token: opts.metrics ? METRICS_TOKEN : undefined,
       nodeStatusEvery: extra.nodeStatusEvery,
     });
     cleanups.push(() => agent.stop());
@@ -492,7 +500,12 @@ describe('node agent with the fake runtime', () => {
     await until(async () => (await getPod(cluster, 'nopull'))?.status?.containerStatuses[0]?.state?.waiting?.reason === 'ImagePullBackOff', 10_000, 'ImagePullBackOff');
     expect((await getPod(cluster, 'nopull'))!.status!.containerStatuses[0]!.state!.waiting!.message).toMatch(/^Back-off pulling image "skiff\/does-not-exist:1"/);
 
-    const text = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
+    const url = `http://127.0.0.1:${agent.metricsPort}/metrics`;
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    const res = await fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
     expect(text).toMatch(/skiff_agent_pods\{[^}]*phase="Running"[^}]*\} 2/);
     expect(text).toMatch(/skiff_agent_runtime_call_seconds_count\{[^}]*operation="startSandbox"/);
     expect(text).toMatch(/skiff_agent_pod_start_seconds_count\{[^}]*\} [1-9]/);

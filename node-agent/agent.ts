@@ -15,6 +15,8 @@ import { realClock, sleep, type Clock } from '../proto/api/clock.js';
 import { AgentEvents } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { AgentMetrics } from './metrics.js';
+import { DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, LogRotator } from './log-rotation.js';
+import { authorizeMetrics, singleToken, type MetricsAccess } from '../proto/api/metrics-auth.js';
 import { chooseNodeIP, listenIP, type NodeIdentity } from './node-info.js';
 import { podPaths, sandboxConfig } from './pod-config.js';
 import { loadRecords, type PodRecord } from './pod-record.js';
@@ -71,6 +73,8 @@ export interface NodeAgentOptions {
   listen?: string;
   /** host:port for /metrics; "" or undefined serves nothing. */
   metricsListen?: string;
+  /** /metrics without a token; otherwise scrapers send the agent's own control-plane token. */
+  metricsInsecure?: boolean;
   heartbeatMs?: number;
   /** --eviction-hard-nodefs-available: below this much free space under stateDir, DiskPressure. */
   diskThreshold?: DiskThreshold;
@@ -79,6 +83,9 @@ export interface NodeAgentOptions {
   backoff?: Partial<BackoffOptions>;
   /** Followed log streams served at once (--max-log-follows). */
   maxLogFollows?: number;
+  /** --container-log-max-size in bytes (default 10Mi) and --container-log-max-files (default 5). */
+  containerLogMaxSize?: number;
+  containerLogMaxFiles?: number;
   clock?: Clock;
   log?: Logger;
   /** The Node's InternalIP; by default the listen IP when that is one address (see chooseNodeIP). */
@@ -125,6 +132,7 @@ export class NodeAgent {
   private grpc: Server | undefined;
   readonly stats: StatsSampler;
   private metricsServer: HttpServer | undefined;
+  private logRotator: LogRotator | undefined;
   private ctx: WorkerContext | undefined;
   private config: PodConfigSource | undefined;
   private id: NodeIdentity | undefined;
@@ -216,7 +224,12 @@ export class NodeAgent {
       this.grpc = server;
       this.port = port;
     }
-    if (o.metricsListen) await this.serveMetrics(o.metricsListen);
+    if (o.metricsListen) await this.serveMetrics(o.metricsListen, this.metricsAccess());
+    this.logRotator = new LogRotator({
+      runtime: this.runtime, log: this.log,
+      maxSize: o.containerLogMaxSize ?? DEFAULT_LOG_MAX_SIZE, maxFiles: o.containerLogMaxFiles ?? DEFAULT_LOG_MAX_FILES,
+    });
+    this.logRotator.start();
     const nodeIP = chooseNodeIP(o.nodeIP, o.listen);
     const bound = listenIP(o.listen);
     if (bound && bound !== nodeIP) {
@@ -393,6 +406,7 @@ export class NodeAgent {
     if (this.stopped) return;
     this.stopped = true;
     this.heartbeat?.stop();
+    await this.logRotator?.stop();
     await this.stats.stop();
     this.cidrWait?.stop();
     await this.localPath?.stop();
@@ -571,7 +585,15 @@ export class NodeAgent {
     w?.markGone();
   }
 
-  private async serveMetrics(listen: string): Promise<void> {
+  private metricsAccess(): MetricsAccess {
+    if (this.opts.metricsInsecure) return { insecure: true };
+    // The agent's token is one the control plane accepts: whoever scrapes the control plane
+    // with it may scrape the agent too.
+    if (!this.opts.token) throw new Error('--metrics-listen needs --token/--token-file (scrapers send that token) or --metrics-insecure');
+    return { insecure: false, accepts: singleToken(this.opts.token) };
+  }
+
+  private async serveMetrics(listen: string, access: MetricsAccess): Promise<void> {
     const i = listen.lastIndexOf(':');
     const host = i > 0 ? listen.slice(0, i) : '127.0.0.1';
     const port = Number(i >= 0 ? listen.slice(i + 1) : listen);
@@ -581,6 +603,7 @@ export class NodeAgent {
         res.end('not found; try /metrics\n');
         return;
       }
+      if (!authorizeMetrics(req, res, access)) return;
       this.metrics.registry.metrics().then(
         (body) => {
           res.setHeader('Content-Type', this.metrics.registry.contentType);

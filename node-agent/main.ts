@@ -10,6 +10,8 @@ import { NodeAgent } from './agent.js';
 import { DEFAULT_NODEFS_AVAILABLE, parseDiskThreshold, type DiskThreshold } from './node-health.js';
 import type { Runtime } from './runtime/runtime.js';
 import { parseCidr } from '../proto/api/cidr.js';
+import { memoryBytes } from '../proto/api/quantity.js';
+import { DEFAULT_LOG_MAX_FILES } from './log-rotation.js';
 
 export { NodeAgent, type NodeAgentOptions } from './agent.js';
 
@@ -83,7 +85,8 @@ async function main(): Promise<void> {
     .option('--state-dir <dir>', 'where the agent keeps pod records, volumes and logs', '/var/lib/skiff/agent')
     .option('--local-path-dir <dir>', 'where the built-in local-path provisioner keeps PersistentVolume directories (default: <state-dir>/volumes/local-path)')
     .option('--listen <addr>', 'NodeAgent gRPC address (published in the Node status)', '127.0.0.1:10250')
-    .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port)')
+    .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port); scrapers send the agent\'s --token as "Authorization: Bearer"')
+    .option('--metrics-insecure', 'serve /metrics without a token')
     .option('--node-labels <k=v,...>', 'extra labels for the Node', parseLabels, {})
     .option('--node-ip <ip>', 'InternalIP to publish, where the control plane reaches the agent (default: the --listen IP when it is one address, else the first non-loopback IPv4)')
     .option('--eviction-hard-nodefs-available <amount>', 'the node reports DiskPressure (and the control plane taints it node.kubernetes.io/disk-pressure:NoSchedule) when the filesystem under --state-dir has less free space than this: a percentage or a quantity (1Gi)', diskFlag, parseDiskThreshold(DEFAULT_NODEFS_AVAILABLE))
@@ -92,13 +95,16 @@ async function main(): Promise<void> {
     .option('--crashloop-initial-seconds <n>', 'first restart back-off', int('--crashloop-initial-seconds'), 10)
     .option('--crashloop-max-seconds <n>', 'longest restart back-off', int('--crashloop-max-seconds'), 300)
     .option('--max-log-follows <n>', 'followed log streams (logs -f) served at once; more are refused with TooManyRequests', int('--max-log-follows'), 64)
+    .option('--container-log-max-size <quantity>', 'a running container\'s log file is rotated once larger than this (kubelet --container-log-max-size)', '10Mi')
+    .option('--container-log-max-files <n>', 'log files kept per container, the live one included (at least 2)', int('--container-log-max-files'), DEFAULT_LOG_MAX_FILES)
     .option('--log-level <level>', 'pino log level', 'info');
   program.parse();
   const o = program.opts<{
     controlPlane: string; token?: string; tokenFile?: string; nodeName: string; containerdSocket: string;
-    runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string;
+    runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string; metricsInsecure?: boolean;
     nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; evictionHardNodefsAvailable: DiskThreshold; statsInterval: number;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; maxLogFollows: number; logLevel: string;
+    containerLogMaxSize: string; containerLogMaxFiles: number;
     clusterCidr: string; routes?: boolean;
     proxy?: boolean; proxyTable: string; serviceClusterIpRange: string;
     clusterDns?: boolean; clusterDnsAddress?: string; clusterDomain: string; cleanup?: boolean; localPathDir?: string;
@@ -114,6 +120,10 @@ async function main(): Promise<void> {
       program.error(`cannot read --token-file ${o.tokenFile}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  const containerLogMaxSize = memoryBytes(o.containerLogMaxSize);
+  if (!(containerLogMaxSize > 0)) program.error(`--container-log-max-size must be a positive quantity (e.g. 10Mi), got "${o.containerLogMaxSize}"`);
+  if (o.containerLogMaxFiles < 2) program.error('--container-log-max-files must be at least 2 (the live file and one rotated)');
+  if (o.metricsListen && !token && !o.metricsInsecure) program.error('--metrics-listen needs --token/--token-file (scrapers send that token) or --metrics-insecure');
   const runtime = await makeRuntime(o.runtime, o.containerdSocket, o.nodeName, o.podCidr, log);
   const agent = new NodeAgent({
     nodeName: o.nodeName,
@@ -130,12 +140,15 @@ async function main(): Promise<void> {
     nodeLabels: o.nodeLabels,
     listen: o.listen,
     metricsListen: o.metricsListen,
+    metricsInsecure: o.metricsInsecure ?? false,
     heartbeatMs: o.heartbeatSeconds * 1000,
     diskThreshold: o.evictionHardNodefsAvailable,
     statsIntervalMs: o.statsInterval * 1000,
     backoff: { initialMs: o.crashloopInitialSeconds * 1000, maxMs: o.crashloopMaxSeconds * 1000 },
     nodeIP: o.nodeIp,
     maxLogFollows: o.maxLogFollows,
+    containerLogMaxSize,
+    containerLogMaxFiles: o.containerLogMaxFiles,
     localPathDir: resolve(o.localPathDir ?? join(o.stateDir, 'volumes', 'local-path')),
     log,
   });

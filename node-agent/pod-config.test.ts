@@ -1,4 +1,5 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -117,5 +118,29 @@ describe('volumes', () => {
     ]);
     expect(asked).toEqual(['data', 'ref']);
     await expect(containerMounts(p, p.spec!.containers[0]!, paths)).rejects.toThrow(/cannot mount claims/);
+  });
+
+  it('refuses a subPath that leaves its volume, by "..", by an absolute path or through a symlink', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skiff-vol-'));
+    const paths = podPaths(dir, { namespace: 'ns', name: 'p', uid: 'u1' });
+    const outside = join(dir, 'outside');
+    await mkdir(outside);
+    const emptyDir = join(paths.volumesDir, 'e');
+    await mkdir(emptyDir, { recursive: true });
+    // What a container could plant in its own volume: a link to a host directory.
+    await symlink(outside, join(emptyDir, 'link'));
+    const mountWith = (subPath: string): Promise<unknown> => {
+      const p = pod({ volumes: [{ name: 'e', emptyDir: {} }], containers: [{ name: 'a', image: 'i:1', volumeMounts: [{ name: 'e', mountPath: '/e', subPath }] }] });
+      return containerMounts(p, p.spec!.containers[0]!, paths);
+    };
+    await expect(mountWith('../../../outside')).rejects.toThrow(/subPath "..\/..\/..\/outside" leaves the volume/);
+    await expect(mountWith('a/../../x')).rejects.toThrow(/leaves the volume/);
+    await expect(mountWith('/etc')).rejects.toThrow(/leaves the volume/);
+    await expect(mountWith('link')).rejects.toThrow(/resolves to .*outside, outside the volume/);
+    await expect(mountWith('link/made')).rejects.toThrow(/outside the volume/);
+    // The refusal comes before mkdir: nothing was created on the host through the link.
+    expect(existsSync(join(outside, 'made'))).toBe(false);
+    const ok = (await mountWith('a/./b')) as { hostPath: string }[];
+    expect(ok[0]!.hostPath).toBe(join(emptyDir, 'a', 'b'));
   });
 });

@@ -2,8 +2,8 @@
 // container (command, env, mounts, user, limits). Config problems the user must fix surface as
 // CreateContainerConfigError, as in Kubernetes.
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, realpath } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Container, PersistentVolumeClaimVolumeSource, Pod } from '../proto/gen/skiff/v1/core.js';
 import { RuntimeError, type ContainerConfig, type Mount, type PortMapping, type SandboxConfig, type SandboxDns } from './runtime/runtime.js';
 import { cpuMillis, memoryBytes } from '../proto/api/quantity.js';
@@ -77,6 +77,37 @@ export function sandboxConfig(pod: Pod, paths: PodPaths, dns?: SandboxDns): Sand
   };
 }
 
+const inside = (base: string, p: string): boolean => p === base || p.startsWith(base.endsWith(sep) ? base : base + sep);
+
+/**
+ * The volume's directory joined with a subPath, refused unless it stays inside the volume: the
+ * API refuses '..' and absolute subPaths, and this holds even for a pod that reached the agent
+ * another way or a symlink the container planted in its volume (checked again once it exists).
+ */
+export function subPathJoin(volumeName: string, base: string, subPath: string): string {
+  const joined = resolve(base, subPath);
+  if (subPath.startsWith('/') || !inside(resolve(base), joined)) {
+    throw configError(`volume "${volumeName}": subPath "${subPath}" leaves the volume`);
+  }
+  return joined;
+}
+
+/**
+ * The real path (symlinks followed) of the subPath, or of its deepest existing ancestor before
+ * it is created, must still be in the volume: a symlink the container planted there must not
+ * lead the mount, or the agent's mkdir, onto the host.
+ */
+export async function checkSubPathReal(volumeName: string, base: string, subPath: string, joined: string): Promise<void> {
+  // The volume's own location is the agent's to choose; only what lies under it is checked.
+  if (!existsSync(base)) return;
+  let existing = joined;
+  while (!existsSync(existing) && inside(base, dirname(existing)) && existing !== base) existing = dirname(existing);
+  const [realBase, realJoined] = await Promise.all([realpath(base), realpath(existing)]);
+  if (!inside(realBase, realJoined)) {
+    throw configError(`volume "${volumeName}": subPath "${subPath}" resolves to ${realJoined}, outside the volume`);
+  }
+}
+
 /** The host directory of a persistentVolumeClaim volume (node-agent/volumes/claim-path.ts). */
 export type ClaimPathResolver = (pod: Pod, src: PersistentVolumeClaimVolumeSource) => Promise<string>;
 
@@ -93,7 +124,12 @@ export async function containerMounts(
     const configDir = v.configMap || v.secret ? configDirs?.get(v.name) : undefined;
     if (v.configMap || v.secret) {
       if (!configDir) throw configError(`volume "${v.name}": its ${v.secret ? 'secret' : 'configMap'} files were not prepared`);
-      mounts.push({ containerPath: vm.mountPath, hostPath: vm.subPath ? join(configDir, vm.subPath) : configDir, readOnly: true });
+      let path = configDir;
+      if (vm.subPath) {
+        path = subPathJoin(v.name, configDir, vm.subPath);
+        await checkSubPathReal(v.name, configDir, vm.subPath, path);
+      }
+      mounts.push({ containerPath: vm.mountPath, hostPath: path, readOnly: true });
       continue;
     }
     if (v.persistentVolumeClaim) {
@@ -115,8 +151,12 @@ export async function containerMounts(
       await mkdir(hostPath, { recursive: true });
     }
     if (vm.subPath) {
-      hostPath = join(hostPath, vm.subPath);
+      const base = hostPath;
+      hostPath = subPathJoin(v.name, base, vm.subPath);
+      // Checked before mkdir too: a symlinked parent must not make mkdir create outside.
+      await checkSubPathReal(v.name, base, vm.subPath, hostPath);
       if (!v.hostPath || v.hostPath.type === 'DirectoryOrCreate' || !existsSync(hostPath)) await mkdir(hostPath, { recursive: true });
+      await checkSubPathReal(v.name, base, vm.subPath, hostPath);
     }
     mounts.push({ containerPath: vm.mountPath, hostPath, readOnly: vm.readOnly || !!v.persistentVolumeClaim?.readOnly });
   }
@@ -146,6 +186,7 @@ export function containerConfig(pod: Pod, c: Container, attempt: number, mounts:
     runAsNonRoot,
     readOnlyRootFilesystem: sc?.readOnlyRootFilesystem,
     privileged: sc?.privileged,
+    noNewPrivileges: sc?.allowPrivilegeEscalation === false,
     cpuMillisLimit: cpuMillis(c.resources?.limits.cpu),
     cpuMillisRequest: cpuMillis(c.resources?.requests.cpu),
     memoryBytesLimit: memoryBytes(c.resources?.limits.memory),

@@ -15,6 +15,7 @@ import { carryOver } from './allocation/service.js';
 import { mergeApplied } from './apply-merge.js';
 import { clone, namespaceOf, requireNamespace, writableKind, type ApiContext } from './context.js';
 import { prepareNew } from './crud.js';
+import { admitPodSecurity, type PendingNamespaces } from './pod-security.js';
 import { applyDefaults } from './defaults.js';
 import { validateObject, validateUpdate } from './validation/index.js';
 
@@ -67,6 +68,11 @@ function parseDocument(text: string, source: string): Parsed | FieldCause[] {
   return { info, desired, namespace: m.namespace, name: m.name, source };
 }
 
+function manifestLabels(desired: unknown): Record<string, string> {
+  const labels = (desired as { metadata?: { labels?: unknown } }).metadata?.labels;
+  return labels && typeof labels === 'object' ? (labels as Record<string, string>) : {};
+}
+
 /** Kind and name of a document, as far as they can be read, for the error message. */
 function identity(text: string): { kind: string; name: string } {
   try {
@@ -86,7 +92,7 @@ interface Planned {
   source: string;
 }
 
-async function plan(ctx: ApiContext, p: Parsed, pending: Pending): Promise<Planned> {
+async function plan(ctx: ApiContext, p: Parsed, pending: Pending, namespaces: PendingNamespaces): Promise<Planned> {
   const { info } = p;
   let live: AnyObject | undefined;
   try {
@@ -97,6 +103,7 @@ async function plan(ctx: ApiContext, p: Parsed, pending: Pending): Promise<Plann
   if (!live) {
     const object = fromManifest(mergeApplied(p.desired, {}), p.source).object;
     prepareNew(info, object, p.source);
+    await admitPodSecurity(ctx, info, object, { source: p.source, pending: namespaces });
     const auto = await allocate(ctx.store, ctx.serviceRanges, info, object, undefined, p.source, pending);
     ctx.store.prepareCreate(info, object);
     return { result: { object: wrap(info.kind, object), action: 'created' }, write: { kind: info.kind, object, op: 'create' }, auto, source: p.source };
@@ -114,6 +121,7 @@ async function plan(ctx: ApiContext, p: Parsed, pending: Pending): Promise<Plann
   if (info.kind === 'Service') carryOver(object as Service, live as Service);
   const causes = validateUpdate(info, object, live, p.source);
   if (causes.length) throw errors.invalid(info.kind, p.name, causes);
+  await admitPodSecurity(ctx, info, object, { old: live, source: p.source, pending: namespaces });
   const auto = await allocate(ctx.store, ctx.serviceRanges, info, object, live, p.source, pending);
   if (!ctx.store.prepareUpdate(info, object, live)) return { result: { object: wrap(info.kind, live), action: 'unchanged' }, auto, source: p.source };
   return {
@@ -152,13 +160,15 @@ export async function apply(ctx: ApiContext, req: ApplyRequest): Promise<ApplyRe
     throw new ApiError('Invalid', `${bad} of ${req.documents.length} documents are invalid (${n} problem${n === 1 ? '' : 's'}); nothing was applied`, causes);
   }
   const newNamespaces = new Set(parsed.filter((p) => p.info.kind === 'Namespace').map((p) => p.name));
+  // The labels a namespace gets in this apply are the ones its pods are judged by.
+  const batchNamespaces: PendingNamespaces = new Map(parsed.filter((p) => p.info.kind === 'Namespace').map((p) => [p.name, manifestLabels(p.desired)]));
   for (const ns of new Set(parsed.filter((p) => p.info.namespaced).map((p) => p.namespace))) {
     if (!newNamespaces.has(ns)) await requireNamespace(ctx, parsed.find((p) => p.info.namespaced)!.info, ns);
   }
   for (let attempt = 1; ; attempt++) {
     const planned: Planned[] = [];
     const pending = newPending();
-    for (const p of parsed) planned.push(await plan(ctx, p, pending));
+    for (const p of parsed) planned.push(await plan(ctx, p, pending, batchNamespaces));
     const writes = planned.flatMap((x) => (x.write ? [x.write] : []));
     if (req.dryRun || writes.length === 0) return { results: planned.map((x) => x.result) };
     try {

@@ -19,6 +19,7 @@ import { allocate, ALLOCATION_ATTEMPTS, onlyAutoTaken } from './allocation/alloc
 import { carryOver } from './allocation/service.js';
 import { applyCreateDefaults, applyDefaults } from './defaults.js';
 import { strategicMergePatch } from './patch/strategic.js';
+import { admitPodSecurity } from './pod-security.js';
 import { validateObject, validateUpdate } from './validation/index.js';
 
 /** The object of a Create/Update request, or BadRequest when the Resource is empty. */
@@ -62,6 +63,7 @@ export async function create(ctx: ApiContext, req: CreateRequest): Promise<AnyOb
   const { info, object } = requestObject(req.object);
   prepareNew(info, object);
   await requireNamespace(ctx, info, metaOf(object).namespace);
+  await admitPodSecurity(ctx, info, object);
   for (let attempt = 1; ; attempt++) {
     const o = clone(info, object);
     const auto = await allocate(ctx.store, ctx.serviceRanges, info, o, undefined);
@@ -224,6 +226,7 @@ async function updateOnce(
     if (added.length) causes.push({ field: 'metadata.finalizers', message: `no new finalizers can be added while the object is being deleted (${added.join(', ')})`, source: opts.source ?? '' });
   }
   if (causes.length) throw errors.invalid(info.kind, name, causes);
+  await admitPodSecurity(ctx, info, next, { old: current, source: opts.source });
   nm.resourceVersion = cm.resourceVersion;
   if (cm.deletionTimestamp && nm.finalizers.length === 0 && (cm.deletionGracePeriodSeconds ?? 0) === 0) {
     // The last finalizer is gone from an object being deleted: it goes now.

@@ -1,7 +1,7 @@
 // The one behaviour every Runtime must show, as a vitest suite: fake.test.ts runs it on the
 // fake runtime, cri.test.ts on a real containerd. Whatever the agent relies on belongs here, so
 // the fake cannot drift from the real thing.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +172,34 @@ export function runtimeConformance(name: string, makeRuntime: () => Runtime | Pr
       await trapSet(ct);
       await rt.stopContainer(ct, 30);
       expect(await rt.waitContainer(ct)).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    });
+
+    it('reopens a renamed log file: later output goes to a new file at the log path', async () => {
+      // 3 s between the two lines leaves the rename and the reopen ample time on a busy node.
+      const { ct } = await pod({}, { command: ['sh', '-c', 'echo before-rotation; sleep 3; echo after-rotation; sleep 1000'] });
+      const path = (await rt.inspectContainer(ct)).logPath;
+      const appears = async (file: string, word: string): Promise<string> => {
+        const end = Date.now() + 20_000;
+        let text = '';
+        while (!text.includes(word) && Date.now() < end) {
+          text = await readFile(file, 'utf8').catch(() => '');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return text;
+      };
+      expect(await appears(path, 'before-rotation')).not.toContain('after-rotation');
+      await rename(path, `${path}.rotated`);
+      await rt.reopenContainerLog(ct);
+      const text = await appears(path, 'after-rotation');
+      expect(text).toMatch(/^\S+ stdout F after-rotation$/m);
+      expect(text).not.toContain('before-rotation');
+      const old = await readFile(`${path}.rotated`, 'utf8');
+      expect(old).toContain('before-rotation');
+      expect(old).not.toContain('after-rotation');
+      await rt.stopContainer(ct, 0);
+      await rt.waitContainer(ct);
+      // A stopped container has no log to reopen.
+      await expect(rt.reopenContainerLog(ct)).rejects.toBeInstanceOf(RuntimeError);
     });
 
     it('kills a container that ignores SIGTERM once the grace period is over', async () => {

@@ -87,6 +87,8 @@ export interface ContainerConfig {
   runAsNonRoot?: boolean;
   readOnlyRootFilesystem?: boolean;
   privileged?: boolean;
+  /** securityContext.allowPrivilegeEscalation false: the process gets no_new_privs. */
+  noNewPrivileges?: boolean;
   /** cgroup limits from resources.limits/requests; 0 = none. */
   cpuMillisLimit: number;
   cpuMillisRequest: number;
@@ -238,6 +240,11 @@ export interface Runtime {
   inspectContainer(h: ContainerHandle): Promise<ContainerInfo>;
   exec(h: ContainerHandle, cmd: string[], timeoutSeconds: number): Promise<ExecResult>;
   stats(h: ContainerHandle): Promise<ContainerStats>;
+  /**
+   * Reopens the container's log file at its path (CRI ReopenContainerLog), after the agent
+   * renamed the old one to rotate it; a container that is not running is an error.
+   */
+  reopenContainerLog(h: ContainerHandle): Promise<void>;
   /**
    * Cumulative CPU and memory readings of every running container this runtime made for the
    * node, in one call (CRI ListContainerStats); rates come from the difference of two readings.

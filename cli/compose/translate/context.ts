@@ -1,6 +1,6 @@
 // What every translation step shares: the project, a way to read files next to the compose
 // file (injected so the translation stays a pure function in tests), and where diagnostics go.
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseDuration } from '../../duration.js';
 import type { Diagnostic } from '../keys.js';
 import type { Project } from '../model.js';
@@ -24,7 +24,9 @@ export function refuse(ctx: TranslateContext, path: string, message: string): vo
 export function projectPath(ctx: TranslateContext, p: string): string {
   const home = ctx.project.env('HOME');
   const expanded = p.startsWith('~/') && home ? `${home}${p.slice(1)}` : p;
-  return isAbsolute(expanded) ? expanded : resolve(ctx.project.dir, expanded);
+  // resolve() also cleans an absolute path ("/srv//data/" -> "/srv/data"): the API refuses
+  // unclean hostPaths.
+  return resolve(ctx.project.dir, expanded);
 }
 
 /** Whole seconds of a Compose duration ("1m30s", "500ms", "10s"), rounded up; undefined when unset. */

@@ -88,6 +88,9 @@ function activeProfiles(project: Project): Set<string> {
   return new Set((project.env('COMPOSE_PROFILES') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 }
 
+/** Kubernetes' Pod Security Admission label (control-plane/api/validation/pod-security.ts). */
+const POD_SECURITY_ENFORCE = 'pod-security.kubernetes.io/enforce';
+
 export function translateProject(project: Project, opts: TranslateOptions): Translation {
   const ctx: TranslateContext = { project, readFile: opts.readFile, diagnostics: [] };
   const ns = project.namespace;
@@ -98,6 +101,9 @@ export function translateProject(project: Project, opts: TranslateOptions): Tran
   const usedSecrets = new Set<string>();
   const usedConfigs = new Set<string>();
   const objectNames = new Map<string, string>();
+  // Services that need the host (bind mounts, network_mode: host): the project namespace is
+  // labelled for the "privileged" pod security level, which Docker grants every container.
+  const hostAccess: string[] = [];
 
   for (const [name, raw] of Object.entries(project.model.services ?? {})) {
     const svc: ServiceSpec = raw ?? {};
@@ -172,6 +178,7 @@ export function translateProject(project: Project, opts: TranslateOptions): Tran
     if (svc.dns_search !== undefined) dns.searches = list(svc.dns_search);
     if (svc.dns_opt !== undefined) dns.options = svc.dns_opt.map((o): JsonMap => (o.includes(':') ? { name: o.split(':')[0]!, value: o.slice(o.indexOf(':') + 1) } : { name: o }));
     if (Object.keys(dns).length) podSpec.dnsConfig = dns;
+    if (podSpec.hostNetwork || st.volumes.some((v) => v.hostPath)) hostAccess.push(name);
 
     const annotations: Record<string, string> = {};
     for (const [k, v] of listOrDict(svc.labels)) annotations[k] = v ?? '';
@@ -228,8 +235,13 @@ export function translateProject(project: Project, opts: TranslateOptions): Tran
     const a = ((m.json.metadata as JsonMap).annotations as JsonMap | undefined)?.['skiff.dev/compose-key'];
     if (typeof a === 'string') m.key = a;
   }
+  const namespaceLabels: Record<string, string> = { ...nsLabels };
+  if (hostAccess.length) {
+    namespaceLabels[POD_SECURITY_ENFORCE] = 'privileged';
+    warn(ctx, 'services', `${hostAccess.join(', ')} use${hostAccess.length === 1 ? 's' : ''} the host (bind mounts or network_mode: host): namespace "${ns}" gets the "privileged" pod security level (label ${POD_SECURITY_ENFORCE})`);
+  }
   return {
-    namespace: { key: 'name', json: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: nsLabels } } },
+    namespace: { key: 'name', json: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: namespaceLabels } } },
     shared,
     services: ordered,
     diagnostics: ctx.diagnostics,

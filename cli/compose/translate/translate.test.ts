@@ -202,7 +202,15 @@ describe('translation: volumes, secrets, configs', () => {
     const d = t.services[0]!.manifests.find((m) => m.json.kind === 'Deployment')!.json;
     expect(podSpec(d).volumes).toEqual([{ name: 'bind-0', hostPath: { path: `${TEST_DIR}/html` } }, { name: 'bind-1', hostPath: { path: '/etc/app' } }]);
     expect(main(d).volumeMounts).toEqual([{ name: 'bind-0', mountPath: '/srv/html', readOnly: true }, { name: 'bind-1', mountPath: '/etc/app' }]);
-    expect(t.diagnostics.filter((x) => x.level === 'warning').map((x) => x.path)).toEqual(['services.web.volumes[0]', 'services.web.volumes[1]']);
+    expect(t.diagnostics.filter((x) => x.level === 'warning').map((x) => x.path)).toEqual(['services.web.volumes[0]', 'services.web.volumes[1]', 'services']);
+    // The host access is granted on the project's namespace, as Docker grants it any container.
+    expect((t.namespace.json.metadata as { labels: Record<string, string> }).labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+  });
+
+  it('a project without host access keeps its namespace at the default pod security level; bind sources are cleaned', () => {
+    expect((compose(svc('restart: always')).namespace.json.metadata as { labels: Record<string, string> }).labels['pod-security.kubernetes.io/enforce']).toBeUndefined();
+    const d = compose(svc('volumes: [{type: bind, source: "/srv//data/", target: /d}]')).services[0]!.manifests.find((m) => m.json.kind === 'Deployment')!.json;
+    expect(podSpec(d).volumes).toEqual([{ name: 'bind-0', hostPath: { path: '/srv/data' } }]);
   });
 
   it('an anonymous volume is an emptyDir', () => {

@@ -16,6 +16,7 @@ import { validateConfigMap, validateConfigMapUpdate, validateSecret, validateSec
 import { validateObjectMeta } from './meta.js';
 import { validateEndpointSlice, validateEndpointSliceUpdate } from './discovery.js';
 import { validatePodSpec } from './pod.js';
+import { validateEnforceLabel } from './pod-security.js';
 import { validatePodUpdate } from './pod-update.js';
 import { validateService, validateServiceUpdate } from './service.js';
 import { parseCidr } from '../../../proto/api/cidr.js';
@@ -69,6 +70,9 @@ export function validateObject(info: KindInfo, o: AnyObject, source = ''): Field
         }
       });
       validateNodeCidrs(o as Node, c);
+      break;
+    case 'Namespace':
+      validateEnforceLabel(o.metadata?.labels, c);
       break;
     case 'HorizontalPodAutoscaler':
       validateHorizontalPodAutoscaler(o as HorizontalPodAutoscaler, c);

@@ -1,6 +1,7 @@
 // PodSpec rules (Kubernetes' ValidatePodSpec, the parts Skiff's fields have): containers,
 // ports, resources, probes, volumes, policies.
 import { isIP } from 'node:net';
+import { posix } from 'node:path';
 import type { Container, LifecycleHandler, PodSpec, Probe } from '../../../proto/gen/skiff/v1/core.js';
 import type { IntOrString } from '../../../proto/gen/skiff/v1/meta.js';
 import { parseQuantity, QuantityError, type Quantity } from '../../../proto/api/quantity.js';
@@ -15,6 +16,24 @@ const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
 const TOLERATION_OPS = ['Exists', 'Equal'];
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 const EMPTY_DIR_MEDIA = ['', 'Memory'];
+
+/** Kubernetes' validateLocalDescendingPath: a subPath stays under its volume. */
+export function subPathProblem(p: string): string | undefined {
+  if (p.includes('\0')) return 'must not contain a NUL character';
+  if (p.startsWith('/')) return `must be a relative path, got "${p}"`;
+  if (p.split('/').includes('..')) return `must not contain '..', got "${p}"`;
+  return undefined;
+}
+
+/** A hostPath is absolute and clean: one spelling per host directory, none that climbs. */
+export function hostPathProblem(p: string): string | undefined {
+  if (p.includes('\0')) return 'must not contain a NUL character';
+  if (!p.startsWith('/')) return `must be an absolute path, got "${p}"`;
+  if (p.split('/').includes('..')) return `must not contain '..', got "${p}"`;
+  const clean = posix.normalize(p).replace(/(.)\/$/, '$1');
+  if (clean !== p) return `must be a clean path ("${clean}"), got "${p}"`;
+  return undefined;
+}
 
 const notIn = (v: string, allowed: string[]): string => `unsupported value "${v}": supported values: ${allowed.map((a) => `"${a}"`).join(', ')}`;
 
@@ -122,6 +141,10 @@ function validateContainer(ct: Container, path: string, volumes: Set<string>, c:
     if (!vm.name) c.add(join(vp, 'name'), 'required');
     else if (!volumes.has(vm.name)) c.add(join(vp, 'name'), `no volume named "${vm.name}" in spec.volumes`);
     if (!vm.mountPath) c.add(join(vp, 'mountPath'), 'required');
+    if (vm.subPath) {
+      const why = subPathProblem(vm.subPath);
+      if (why) c.add(join(vp, 'subPath'), why);
+    }
   });
   if (probes) {
     validatePreStop(ct.lifecycle?.preStop, join(path, 'lifecycle.preStop'), c);
@@ -158,6 +181,10 @@ export function validatePodSpec(s: PodSpec | undefined, path: string, c: Causes)
     validateConfigVolume(v, vp, c);
     if (sources > 1) c.add(vp, 'may not specify more than 1 volume type');
     if (v.hostPath && !v.hostPath.path) c.add(join(vp, 'hostPath.path'), 'required');
+    else if (v.hostPath) {
+      const why = hostPathProblem(v.hostPath.path);
+      if (why) c.add(join(vp, 'hostPath.path'), why);
+    }
     // HugePages-* media need hugepage accounting on the node, which the agent does not do.
     if (v.emptyDir?.medium && !EMPTY_DIR_MEDIA.includes(v.emptyDir.medium)) c.add(join(vp, 'emptyDir.medium'), notIn(v.emptyDir.medium, EMPTY_DIR_MEDIA));
     if (v.persistentVolumeClaim) {

@@ -104,6 +104,7 @@ export async function createAndStart(
         },
         privileged: cfg.privileged ?? false,
         readonlyRootfs: cfg.readOnlyRootFilesystem ?? false,
+        noNewPrivs: cfg.noNewPrivileges ?? false,
         supplementalGroups: sb.supplementalGroups ?? [],
         ...user,
       },
@@ -221,6 +222,15 @@ export async function listContainerStats(c: CriClient, labelSelector: Record<str
     });
   }
   return out;
+}
+
+/** CRI ReopenContainerLog: containerd opens a fresh file at the container's log path. */
+export async function reopenContainerLog(c: CriClient, containerId: string): Promise<void> {
+  try {
+    await c.rt('reopenContainerLog', { containerId });
+  } catch (e) {
+    throw criError(e, 'ReopenLogError', `container ${containerId}: reopen its log`);
+  }
 }
 
 export async function containerStats(c: CriClient, containerId: string): Promise<ContainerStats> {

@@ -138,6 +138,10 @@ export class CriRuntime implements Runtime, StreamingExec {
     return ctr.containerStats(this.client, h.containerId);
   }
 
+  reopenContainerLog(h: ContainerHandle): Promise<void> {
+    return ctr.reopenContainerLog(this.client, h.containerId);
+  }
+
   listStats(): Promise<ContainerStatsSample[]> {
     return ctr.listContainerStats(this.client, managedSelector(this.nodeName));
   }

@@ -237,6 +237,14 @@ export class FakeRuntime implements Runtime {
     return this.async(() => this.reading(this.container(h), Date.now()));
   }
 
+  async reopenContainerLog(h: ContainerHandle): Promise<void> {
+    const c = await this.async(() => this.container(h));
+    if (c.state !== 'running') throw new RuntimeError('ReopenLogError', `container ${c.id}: reopen its log: container is not running`);
+    // Output is appended by path, so later writes land in the new file already; the file is
+    // created now, as containerd's reopen does, so a reader finds it at once.
+    if (c.logPath && this.writeLogs) await appendFile(c.logPath, '');
+  }
+
   listStats(): Promise<ContainerStatsSample[]> {
     const sel = Object.entries(managedSelector(this.nodeName));
     const now = Date.now();

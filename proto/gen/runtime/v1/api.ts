@@ -867,6 +867,14 @@ export interface MemoryUsage {
   majorPageFaults?: UInt64Value | undefined;
 }
 
+export interface ReopenContainerLogRequest {
+  /** ID of the container for which to reopen the log. */
+  containerId: string;
+}
+
+export interface ReopenContainerLogResponse {
+}
+
 function createBaseUpdateRuntimeConfigRequest(): UpdateRuntimeConfigRequest {
   return { runtimeConfig: undefined };
 }
@@ -12901,6 +12909,131 @@ export const MemoryUsage: MessageFns<MemoryUsage> = {
   },
 };
 
+function createBaseReopenContainerLogRequest(): ReopenContainerLogRequest {
+  return { containerId: "" };
+}
+
+export const ReopenContainerLogRequest: MessageFns<ReopenContainerLogRequest> = {
+  encode(message: ReopenContainerLogRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.containerId !== "") {
+      writer.uint32(10).string(message.containerId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReopenContainerLogRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReopenContainerLogRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.containerId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReopenContainerLogRequest {
+    return {
+      containerId: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ReopenContainerLogRequest): unknown {
+    const obj: any = {};
+    if (message.containerId !== "") {
+      obj.containerId = message.containerId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReopenContainerLogRequest>, I>>(base?: I): ReopenContainerLogRequest {
+    return ReopenContainerLogRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReopenContainerLogRequest>, I>>(object: I): ReopenContainerLogRequest {
+    const message = createBaseReopenContainerLogRequest();
+    message.containerId = object.containerId ?? "";
+    return message;
+  },
+};
+
+function createBaseReopenContainerLogResponse(): ReopenContainerLogResponse {
+  return {};
+}
+
+export const ReopenContainerLogResponse: MessageFns<ReopenContainerLogResponse> = {
+  encode(_: ReopenContainerLogResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReopenContainerLogResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReopenContainerLogResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ReopenContainerLogResponse {
+    return {};
+  },
+
+  toJSON(_: ReopenContainerLogResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReopenContainerLogResponse>, I>>(base?: I): ReopenContainerLogResponse {
+    return ReopenContainerLogResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReopenContainerLogResponse>, I>>(_: I): ReopenContainerLogResponse {
+    const message = createBaseReopenContainerLogResponse();
+    return message;
+  },
+};
+
 /** Runtime service defines the public APIs for remote container runtimes. */
 export type RuntimeServiceService = typeof RuntimeServiceService;
 export const RuntimeServiceService = {
@@ -13092,6 +13225,21 @@ export const RuntimeServiceService = {
     responseSerialize: (value: StatusResponse): Buffer => Buffer.from(StatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StatusResponse => StatusResponse.decode(value),
   },
+  /**
+   * ReopenContainerLog asks the runtime to reopen the stdout/stderr log file for the
+   * container (after the kubelet, here the agent, renamed it to rotate it).
+   */
+  reopenContainerLog: {
+    path: "/runtime.v1.RuntimeService/ReopenContainerLog" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReopenContainerLogRequest): Buffer =>
+      Buffer.from(ReopenContainerLogRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReopenContainerLogRequest => ReopenContainerLogRequest.decode(value),
+    responseSerialize: (value: ReopenContainerLogResponse): Buffer =>
+      Buffer.from(ReopenContainerLogResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReopenContainerLogResponse => ReopenContainerLogResponse.decode(value),
+  },
 } as const;
 
 export interface RuntimeServiceServer extends UntypedServiceImplementation {
@@ -13113,6 +13261,11 @@ export interface RuntimeServiceServer extends UntypedServiceImplementation {
   listContainerStats: handleUnaryCall<ListContainerStatsRequest, ListContainerStatsResponse>;
   updateRuntimeConfig: handleUnaryCall<UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse>;
   status: handleUnaryCall<StatusRequest, StatusResponse>;
+  /**
+   * ReopenContainerLog asks the runtime to reopen the stdout/stderr log file for the
+   * container (after the kubelet, here the agent, renamed it to rotate it).
+   */
+  reopenContainerLog: handleUnaryCall<ReopenContainerLogRequest, ReopenContainerLogResponse>;
 }
 
 export interface RuntimeServiceClient extends Client {
@@ -13382,6 +13535,25 @@ export interface RuntimeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ReopenContainerLog asks the runtime to reopen the stdout/stderr log file for the
+   * container (after the kubelet, here the agent, renamed it to rotate it).
+   */
+  reopenContainerLog(
+    request: ReopenContainerLogRequest,
+    callback: (error: ServiceError | null, response: ReopenContainerLogResponse) => void,
+  ): ClientUnaryCall;
+  reopenContainerLog(
+    request: ReopenContainerLogRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReopenContainerLogResponse) => void,
+  ): ClientUnaryCall;
+  reopenContainerLog(
+    request: ReopenContainerLogRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReopenContainerLogResponse) => void,
   ): ClientUnaryCall;
 }
 
