@@ -85,7 +85,7 @@ export class Workload {
 
   private record(r: Omit<ApiRecord, 't' | 'outcome' | 'code'>, e?: unknown): void {
     const outcome = e === undefined ? 'ok' : e instanceof TimedOut || (e instanceof ApiError && (e.code === 'Timeout' || e.code === 'Unavailable' || e.code === 'Internal')) ? 'unknown' : 'error';
-    this.h.api.push({ t: this.now(), ...r, outcome, code: e === undefined ? undefined : e instanceof ApiError ? e.code : String(e) });
+    this.h.api.push({ t: this.now(), ...r, outcome, code: e === undefined ? undefined : e instanceof ApiError ? e.code : e instanceof Error ? e.message : 'non-error' });
   }
 
   async setup(): Promise<void> {
