@@ -27,6 +27,7 @@ describe('chaos (CI seeds)', () => {
       const replay = `replay: seed ${r.seed}, kinds ${r.kinds.join(',')}`;
       expect(res.history.faults.length, replay).toBeGreaterThan(0);
       expect(res.history.pods.length, replay).toBeGreaterThan(0);
+      expect(res.stats.boundChecks, replay).toBeGreaterThan(0);
       expect(res.violations, replay).toEqual([]);
     }, 240_000);
   }

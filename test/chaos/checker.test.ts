@@ -79,5 +79,8 @@ describe('chaos checker', () => {
     expect(v.some((x) => x.includes('still active on dead'))).toBe(true);
     expect(v.some((x) => x.includes('runs 3/4 pods off dead'))).toBe(true);
     expect(v.some((x) => x.startsWith('no convergence'))).toBe(true);
+    const stats = { boundChecks: 0, deadNodeChecks: 0 };
+    check(h, stats);
+    expect(stats.deadNodeChecks).toBe(1);
   });
 });

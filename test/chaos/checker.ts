@@ -11,6 +11,12 @@ export function settleMs(f: FaultRecord): number {
   return f.kind === 'kill-agent' || f.kind === 'partition-agent' || f.kind === 'sick-runtime' ? NODE_GRACE_SECONDS * 1000 + 10_000 : 2_000;
 }
 
+/** How much each windowed invariant actually examined (a run that checks nothing proves nothing). */
+export interface CheckStats {
+  boundChecks: number;
+  deadNodeChecks: number;
+}
+
 interface PodState {
   app: string;
   nodeName: string;
@@ -87,7 +93,7 @@ function apply(state: Map<string, PodState>, e: PodEvent): void {
 }
 
 /** Surge and availability bounds of the rolled (never scaled) Deployments, outside fault windows. */
-function rollingBounds(h: History, out: string[]): void {
+function rollingBounds(h: History, out: string[], stats: CheckStats): void {
   const blocked = h.faults.map((f) => ({ from: f.start, to: f.end + settleMs(f) }));
   const inFault = (t: number): boolean => blocked.some((b) => t >= b.from && t <= b.to);
   // Armed after full availability was seen outside every fault window since the last window.
@@ -109,6 +115,7 @@ function rollingBounds(h: History, out: string[]): void {
         if (ready >= d.replicas && mine.length <= d.replicas) armed.set(app, true);
         continue;
       }
+      stats.boundChecks++;
       const key = (what: string): string => `${app}:${what}:${Math.floor(e.t / 5000)}`;
       if (mine.length > d.replicas + d.maxSurge && !reported.has(key('surge'))) {
         reported.add(key('surge'));
@@ -123,7 +130,7 @@ function rollingBounds(h: History, out: string[]): void {
 }
 
 /** Pods of a node dead for 60 s or more run elsewhere by then. */
-function deadNodes(h: History, out: string[]): void {
+function deadNodes(h: History, out: string[], stats: CheckStats): void {
   for (const f of h.faults) {
     if (f.kind !== 'kill-agent' || !f.node || f.end - f.start < DEAD_NODE_BOUND_MS) continue;
     const at = (t: number): Map<string, PodState> => {
@@ -135,6 +142,7 @@ function deadNodes(h: History, out: string[]): void {
     const after = at(f.start + DEAD_NODE_BOUND_MS);
     const apps = new Set([...before.values()].filter((p) => p.nodeName === f.node && !p.terminating).map((p) => p.app));
     for (const app of apps) {
+      stats.deadNodeChecks++;
       const d = h.deployments.filter((x) => x.name === app && x.t <= f.start + DEAD_NODE_BOUND_MS).pop();
       if (!d) continue;
       const elsewhere = [...after.values()].filter((p) => p.app === app && !p.terminating && p.nodeName && p.nodeName !== f.node);
@@ -152,13 +160,13 @@ function convergence(h: History, out: string[]): void {
   else if (h.convergedAt - h.quietAt > CONVERGE_BOUND_MS) out.push(`converged only ${h.convergedAt - h.quietAt} ms after the faults stopped`);
 }
 
-export function check(h: History): string[] {
+export function check(h: History, stats: CheckStats = { boundChecks: 0, deadNodeChecks: 0 }): string[] {
   const out: string[] = [];
   lostWrites(h, out);
   badInputs(h, out);
   podsOnTwoNodes(h, out);
-  rollingBounds(h, out);
-  deadNodes(h, out);
+  rollingBounds(h, out, stats);
+  deadNodes(h, out, stats);
   convergence(h, out);
   return out;
 }

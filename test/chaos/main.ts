@@ -20,6 +20,7 @@ const res = await runChaos({ seed: o.seed, durationMs: o.duration * 1000, agents
 const h = res.history;
 console.log(`faults: ${JSON.stringify(res.faultCounts)} (${h.faults.length} total)`);
 console.log(`recorded: ${h.pods.length} pod events, ${h.deployments.length} Deployment events, ${h.api.length} API responses, ${h.watchRestarts} watch resumes`);
+console.log(`checked: ${res.stats.boundChecks} rolling-bound states outside fault windows, ${res.stats.deadNodeChecks} dead-node replacements`);
 console.log(`converged ${h.convergedAt === undefined ? 'never' : `${h.convergedAt - h.quietAt} ms`} after the faults stopped`);
 if (res.violations.length) {
   console.log(`FAILED seed ${o.seed} (replay: npm run chaos -- --seed ${o.seed} --duration ${o.duration} --agents ${o.agents}):`);

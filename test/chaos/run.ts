@@ -1,7 +1,7 @@
 // One chaos run: starts the bed, drives the workload while executing the seeded fault schedule,
 // lets the cluster converge, reads the end state and checks the recorded history.
 import { Bed, LEADER_LEASE_SECONDS } from './bed.js';
-import { check, CONVERGE_BOUND_MS } from './checker.js';
+import { check, CONVERGE_BOUND_MS, type CheckStats } from './checker.js';
 import type { FaultRecord, History } from './history.js';
 import { Prng } from './prng.js';
 import { Recorder } from './recorder.js';
@@ -20,6 +20,7 @@ export interface RunResult {
   history: History;
   violations: string[];
   faultCounts: Record<string, number>;
+  stats: CheckStats;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -158,5 +159,7 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
     await recorder.stop();
     await bed.stop();
   }
-  return { history, violations: check(history), faultCounts };
+  const stats: CheckStats = { boundChecks: 0, deadNodeChecks: 0 };
+  const violations = check(history, stats);
+  return { history, violations, faultCounts, stats };
 }
