@@ -38,7 +38,8 @@ export function deploymentManifest(name: string, replicas: number, maxSurge: num
   }).object as Deployment;
 }
 
-class TimedOut extends Error {}
+/** No answer, or a refusal after another control plane said Unavailable: the write may have landed. */
+class Ambiguous extends Error {}
 
 export class Workload {
   private readonly clients: TestApi[];
@@ -70,21 +71,26 @@ export class Workload {
         let timer: NodeJS.Timeout | undefined;
         const r = await Promise.race([
           fn(this.clients[i]!),
-          new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new TimedOut('timed out')), CALL_TIMEOUT_MS))),
+          new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Ambiguous('timed out')), CALL_TIMEOUT_MS))),
         ]).finally(() => clearTimeout(timer));
         this.prefer = i;
         return r;
       } catch (e) {
         last = e;
-        // Only a refusal to serve is safe to send elsewhere; a timeout may have landed.
-        if (!(e instanceof ApiError && e.code === 'Unavailable')) throw e;
+        // Only a refusal to serve is sent elsewhere; a timeout may have landed. An Unavailable
+        // may have landed too (etcd committed, the answer was lost), so what the retry gets
+        // (Conflict, AlreadyExists) does not say the write failed.
+        if (!(e instanceof ApiError && e.code === 'Unavailable')) {
+          if (attempt > 0 && !(e instanceof Ambiguous)) throw new Ambiguous(`after Unavailable: ${(e as Error).message}`);
+          throw e;
+        }
       }
     }
     throw last;
   }
 
   private record(r: Omit<ApiRecord, 't' | 'outcome' | 'code'>, e?: unknown): void {
-    const outcome = e === undefined ? 'ok' : e instanceof TimedOut || (e instanceof ApiError && (e.code === 'Timeout' || e.code === 'Unavailable' || e.code === 'Internal')) ? 'unknown' : 'error';
+    const outcome = e === undefined ? 'ok' : e instanceof Ambiguous || (e instanceof ApiError && (e.code === 'Timeout' || e.code === 'Unavailable' || e.code === 'Internal')) ? 'unknown' : 'error';
     this.h.api.push({ t: this.now(), ...r, outcome, code: e === undefined ? undefined : e instanceof ApiError ? e.code : e instanceof Error ? e.message : 'non-error' });
   }
 
