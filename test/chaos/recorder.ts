@@ -32,11 +32,10 @@ export class Recorder {
     return Date.now() - this.t0;
   }
 
-  private resume(kind: string, last: number, again: (rev: number) => void): void {
+  private resume(last: number, again: (rev: number) => void): void {
     if (this.closed) return;
     this.h.watchRestarts++;
     setTimeout(() => again(last), 200);
-    void kind;
   }
 
   private track(w: StoreWatch<'Pod'> | StoreWatch<'Deployment'>): void {
@@ -61,7 +60,7 @@ export class Recorder {
       onError: () => {
         this.watches.delete(w);
         void w.close().catch(() => undefined);
-        this.resume('Pod', last, (r) => this.watchPods(r));
+        this.resume(last, (r) => this.watchPods(r));
       },
     });
     this.track(w);
@@ -81,7 +80,7 @@ export class Recorder {
       onError: () => {
         this.watches.delete(w);
         void w.close().catch(() => undefined);
-        this.resume('Deployment', last, (r) => this.watchDeployments(r));
+        this.resume(last, (r) => this.watchDeployments(r));
       },
     });
     this.track(w);
