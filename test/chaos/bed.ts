@@ -1,0 +1,212 @@
+// The chaos bed: a 3-member etcd, two control planes as child processes reaching etcd only
+// through TCP proxies the run controls (one per member, so a control plane can be cut off from
+// etcd), and fake-runtime node agents in this process, each reaching both control planes through
+// its own proxies (so one agent can be cut off). Control planes keep their ports across
+// restarts, so the agents' address lists stay valid.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { builtProgram, connect } from '../../bench/cluster.js';
+import type { TestApi } from '../../control-plane/api/testing.js';
+import { NodeAgent } from '../../node-agent/agent.js';
+import { FakeRuntime } from '../../node-agent/runtime/fake/driver.js';
+import { FakeHost } from '../../node-agent/runtime/fake/host.js';
+import { freePort } from '../helpers/ports.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { EtcdCluster } from './etcd-cluster.js';
+
+export const LEADER_LEASE_SECONDS = 3;
+export const NODE_GRACE_SECONDS = 6;
+export const POD_EVICTION_DELAY_SECONDS = 5;
+
+export class ControlPlaneSlot {
+  proc: ChildProcess | undefined;
+  paused = false;
+  tail = '';
+  constructor(
+    readonly identity: string,
+    readonly port: number,
+    readonly metricsPort: number,
+    readonly etcdProxies: TcpProxy[],
+  ) {}
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get alive(): boolean {
+    return this.proc !== undefined;
+  }
+
+  async start(): Promise<void> {
+    const proc = spawn(process.execPath, [
+      builtProgram('control-plane/main.js'),
+      '--etcd-endpoints', this.etcdProxies.map((p) => p.endpoint).join(','),
+      '--listen', this.address, '--metrics-listen', `127.0.0.1:${this.metricsPort}`, '--rest-listen', '127.0.0.1:0',
+      '--identity', this.identity, '--log-level', 'warn',
+      '--leader-lease-seconds', String(LEADER_LEASE_SECONDS), '--node-grace-period', String(NODE_GRACE_SECONDS),
+      '--pod-eviction-delay', String(POD_EVICTION_DELAY_SECONDS), '--node-eviction-rate', '1',
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc.stderr?.on('data', (d: Buffer) => (this.tail = (this.tail + d.toString()).slice(-4000)));
+    this.proc = proc;
+    this.paused = false;
+    const until = Date.now() + 30_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`control plane ${this.identity} exited: ${this.tail}`);
+      try {
+        if ((await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`, { signal: AbortSignal.timeout(1000) })).ok) return;
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > until) throw new Error(`control plane ${this.identity} did not come up: ${this.tail}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async kill(): Promise<void> {
+    const p = this.proc;
+    if (!p) return;
+    this.proc = undefined;
+    if (p.exitCode !== null || p.signalCode !== null) return;
+    const gone = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await gone;
+  }
+
+  signal(sig: 'SIGSTOP' | 'SIGCONT'): void {
+    if (!this.proc) return;
+    this.proc.kill(sig);
+    this.paused = sig === 'SIGSTOP';
+  }
+
+  partition(on: boolean): void {
+    for (const p of this.etcdProxies) p.setRefusing(on);
+  }
+}
+
+export class AgentSlot {
+  agent: NodeAgent | undefined;
+  host: FakeHost | undefined;
+  constructor(
+    readonly name: string,
+    readonly index: number,
+    readonly stateDir: string,
+    readonly cpProxies: TcpProxy[],
+  ) {}
+
+  async start(): Promise<void> {
+    const podCIDR = `10.244.${this.index + 1}.0/24`;
+    this.host = new FakeHost({ podCidr: podCIDR, startLatencyMs: 50, writeLogs: false });
+    this.agent = new NodeAgent({
+      nodeName: this.name, controlPlane: this.cpProxies.map((p) => `127.0.0.1:${p.port}`).join(','),
+      runtime: new FakeRuntime({ host: this.host, nodeName: this.name }), stateDir: this.stateDir, listen: '',
+      nodeIP: '127.0.0.1', podCIDR, heartbeatMs: 1000, apiTimeoutMs: 3000, log: pino({ level: 'silent' }),
+      capacity: { cpu: '64', memory: '256Gi', pods: '110' },
+    });
+    await this.agent.start();
+  }
+
+  /** A crash of the node: the agent stops and its containers vanish with the host. */
+  async kill(): Promise<void> {
+    const a = this.agent;
+    const h = this.host;
+    this.agent = undefined;
+    this.host = undefined;
+    if (a) await a.stop();
+    h?.shutdown();
+  }
+
+  partition(on: boolean): void {
+    for (const p of this.cpProxies) p.setRefusing(on);
+  }
+}
+
+export class Bed {
+  private constructor(
+    readonly etcd: EtcdCluster,
+    readonly cps: ControlPlaneSlot[],
+    readonly agents: AgentSlot[],
+    private readonly root: string,
+    private readonly proxies: TcpProxy[],
+  ) {}
+
+  static async start(opts: { agents: number }): Promise<Bed> {
+    const root = await mkdtemp(join(tmpdir(), 'skiff-chaos-'));
+    const etcd = await EtcdCluster.start(3);
+    const proxies: TcpProxy[] = [];
+    const proxy = async (port: number): Promise<TcpProxy> => {
+      const p = await new TcpProxy('127.0.0.1', port).start();
+      proxies.push(p);
+      return p;
+    };
+    const cps: ControlPlaneSlot[] = [];
+    for (let i = 0; i < 2; i++) {
+      const etcdProxies: TcpProxy[] = [];
+      for (const e of etcd.endpoints) etcdProxies.push(await proxy(e.port));
+      cps.push(new ControlPlaneSlot(`cp-${i}`, await freePort(), await freePort(), etcdProxies));
+    }
+    const agents: AgentSlot[] = [];
+    for (let i = 0; i < opts.agents; i++) {
+      const cpProxies: TcpProxy[] = [];
+      for (const cp of cps) cpProxies.push(await proxy(cp.port));
+      agents.push(new AgentSlot(`chaos-${i}`, i, join(root, `chaos-${i}`), cpProxies));
+    }
+    const bed = new Bed(etcd, cps, agents, root, proxies);
+    try {
+      await cps[0]!.start();
+      await bed.waitLeader(30_000);
+      await cps[1]!.start();
+      for (const a of agents) await a.start();
+    } catch (e) {
+      await bed.stop();
+      throw e;
+    }
+    return bed;
+  }
+
+  /** A fresh client of one control plane (direct, not through an agent's proxy). */
+  client(i: number): TestApi {
+    return connect(this.cps[i]!.address);
+  }
+
+  /** Index of the control plane that says it leads, or -1. */
+  async leadingCp(): Promise<number> {
+    for (let i = 0; i < this.cps.length; i++) {
+      const cp = this.cps[i]!;
+      if (!cp.alive || cp.paused) continue;
+      const api = this.client(i);
+      try {
+        const v = await Promise.race([api.version(), new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
+        if (v.leader && v.leader === v.identity) return i;
+      } catch {
+        // not answering: not the one to pick
+      } finally {
+        api.close();
+      }
+    }
+    return -1;
+  }
+
+  async waitLeader(timeoutMs: number): Promise<number> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const i = await this.leadingCp();
+      if (i >= 0) return i;
+      if (Date.now() > until) throw new Error(`no control plane leads after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const a of this.agents) await a.kill().catch(() => undefined);
+    for (const cp of this.cps) {
+      cp.signal('SIGCONT');
+      await cp.kill();
+    }
+    for (const p of this.proxies) await p.stop();
+    await this.etcd.stop();
+    await rm(this.root, { recursive: true, force: true });
+  }
+}

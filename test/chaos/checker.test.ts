@@ -1,0 +1,86 @@
+// The checker catches what it claims to: each invariant fails on a history made to break it.
+import { describe, expect, it } from 'vitest';
+import { check } from './checker.js';
+import type { History, PodEvent } from './history.js';
+
+const base = (): History => ({
+  seed: 1, pods: [], deployments: [], api: [], faults: [], quietAt: 100, convergedAt: 200, watchRestarts: 0,
+  final: { journal: ['ack-0'], deployments: { 'roll-a': { rev: 2, replicas: 4, conflict: 0 }, scaled: { rev: 0, replicas: 3, conflict: 0 } }, names: [] },
+});
+const pod = (p: Partial<PodEvent>): PodEvent => ({
+  t: 0, revision: 1, type: 'MODIFIED', uid: 'u', name: 'p', app: 'roll-a', nodeName: 'n1', ready: true, terminating: false, ...p,
+});
+
+describe('chaos checker', () => {
+  it('passes a clean history', () => {
+    const h = base();
+    h.api.push({ t: 1, op: 'create-journal', name: 'ack-0', outcome: 'ok' }, { t: 2, op: 'rollout', name: 'roll-a', value: 2, outcome: 'ok' });
+    expect(check(h)).toEqual([]);
+  });
+
+  it('flags a lost acknowledged create and a lost acknowledged update', () => {
+    const h = base();
+    h.api.push({ t: 1, op: 'create-journal', name: 'ack-1', outcome: 'ok' });
+    h.api.push({ t: 2, op: 'rollout', name: 'roll-a', value: 3, outcome: 'ok' });
+    const v = check(h);
+    expect(v.some((x) => x.includes('ConfigMap ack-1'))).toBe(true);
+    expect(v.some((x) => x.includes('roll-a ends with rollout value 2'))).toBe(true);
+  });
+
+  it('accepts a later unacknowledged write as the end value, not an earlier one', () => {
+    const h = base();
+    h.api.push({ t: 1, op: 'rollout', name: 'roll-a', value: 1, outcome: 'ok' }, { t: 2, op: 'rollout', name: 'roll-a', value: 2, outcome: 'unknown' });
+    expect(check(h)).toEqual([]);
+    h.final!.deployments['roll-a']!.rev = 0;
+    expect(check(h)).not.toEqual([]);
+  });
+
+  it('flags two acknowledged updates from one resourceVersion', () => {
+    const h = base();
+    h.api.push({ t: 1, op: 'conflict', name: 'roll-a', value: 1, basedOn: '9', outcome: 'ok' }, { t: 1, op: 'conflict', name: 'roll-a', value: 2, basedOn: '9', outcome: 'ok' });
+    expect(check(h).some((x) => x.startsWith('lost update'))).toBe(true);
+  });
+
+  it('flags an accepted bad input and the partial state of a refused one', () => {
+    const h = base();
+    h.api.push({ t: 1, op: 'bad-input', name: 'bad-0', outcome: 'ok' }, { t: 2, op: 'bad-input', name: 'bad-1', outcome: 'error', code: 'Invalid' });
+    h.final!.names.push('ConfigMap/bad-1');
+    const v = check(h);
+    expect(v).toContain('bad input accepted: bad-0 (t=1)');
+    expect(v.some((x) => x.includes('ConfigMap/bad-1 exists'))).toBe(true);
+  });
+
+  it('flags a pod bound to two nodes', () => {
+    const h = base();
+    h.pods.push(pod({ nodeName: 'n1' }), pod({ nodeName: 'n2', revision: 2 }));
+    expect(check(h).some((x) => x.includes('bound to n1 then n2'))).toBe(true);
+  });
+
+  it('flags surge and unavailability outside fault windows only', () => {
+    const h = base();
+    // roll-a: 4 replicas, maxSurge 1, maxUnavailable 0. Armed once 4 ready, then 6 pods, then only 3 ready.
+    for (let i = 0; i < 4; i++) h.pods.push(pod({ t: 10, uid: `u${i}`, name: `p${i}` }));
+    h.pods.push(pod({ t: 20, uid: 'u4' }), pod({ t: 21, uid: 'u5' }));
+    for (const uid of ['u0', 'u1', 'u2']) h.pods.push(pod({ t: 22, uid, ready: false }));
+    const v = check(h);
+    expect(v.some((x) => x.startsWith('surge: roll-a has 6 pods'))).toBe(true);
+    expect(v.some((x) => x.startsWith('availability: roll-a'))).toBe(true);
+    h.faults.push({ kind: 'kill-leading-cp', start: 15, end: 30, detail: 'cp-0' });
+    expect(check(h)).toEqual([]);
+  });
+
+  it('flags pods of a node dead for 60 s not replaced, and a run that never converged', () => {
+    const h = base();
+    h.deployments.push({ t: 0, revision: 1, type: 'ADDED', name: 'roll-a', replicas: 4, maxSurge: 1, maxUnavailable: 0 });
+    for (let i = 0; i < 4; i++) h.pods.push(pod({ t: 10, uid: `u${i}`, nodeName: i === 0 ? 'dead' : 'n1' }));
+    h.faults.push({ kind: 'kill-agent', start: 100, end: 70_000, detail: 'dead', node: 'dead' });
+    h.convergedAt = undefined;
+    const v = check(h);
+    expect(v.some((x) => x.includes('still active on dead'))).toBe(true);
+    expect(v.some((x) => x.includes('runs 3/4 pods off dead'))).toBe(true);
+    expect(v.some((x) => x.startsWith('no convergence'))).toBe(true);
+    const stats = { boundChecks: 0, deadNodeChecks: 0 };
+    check(h, stats);
+    expect(stats.deadNodeChecks).toBe(1);
+  });
+});

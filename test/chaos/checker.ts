@@ -1,0 +1,172 @@
+// The invariants checked over a run's history (see README.md for the exact rules). Pure: the
+// same history always gives the same verdict, and each violation says what, where and when.
+import type { ApiRecord, FaultRecord, History, PodEvent } from './history.js';
+import { NODE_GRACE_SECONDS } from './bed.js';
+import { ROLLED } from './workload.js';
+
+export const DEAD_NODE_BOUND_MS = 60_000;
+export const CONVERGE_BOUND_MS = 90_000;
+/** How long after a fault ends before the windowed invariants are armed again (see README). */
+export function settleMs(f: FaultRecord): number {
+  return f.kind === 'kill-agent' || f.kind === 'partition-agent' || f.kind === 'sick-runtime' ? NODE_GRACE_SECONDS * 1000 + 10_000 : 2_000;
+}
+
+/** How much each windowed invariant actually examined (a run that checks nothing proves nothing). */
+export interface CheckStats {
+  boundChecks: number;
+  deadNodeChecks: number;
+}
+
+interface PodState {
+  app: string;
+  nodeName: string;
+  ready: boolean;
+  terminating: boolean;
+}
+
+function lostWrites(h: History, out: string[]): void {
+  const f = h.final;
+  if (!f) {
+    out.push('no final state was read');
+    return;
+  }
+  const journal = new Set(f.journal);
+  for (const r of h.api) {
+    if (r.op === 'create-journal' && r.outcome === 'ok' && !journal.has(r.name)) out.push(`lost write: acknowledged create of ConfigMap ${r.name} (t=${r.t}) is gone`);
+  }
+  // Serial writes per object: the end value is the last acknowledged one or one attempted after it.
+  const serial = (op: ApiRecord['op'], name: string, end: number | undefined, initial: number): void => {
+    const recs = h.api.filter((r) => r.op === op && r.name === name);
+    const lastOk = recs.map((r, i) => ({ r, i })).filter((x) => x.r.outcome === 'ok').pop();
+    const allowed = new Set<number>();
+    if (!lastOk) allowed.add(initial);
+    for (let i = lastOk ? lastOk.i : 0; i < recs.length; i++) {
+      const r = recs[i]!;
+      if (r.outcome !== 'error' && r.value !== undefined) allowed.add(r.value);
+    }
+    if (end === undefined) out.push(`lost write: Deployment ${name} is gone`);
+    else if (!allowed.has(end)) out.push(`lost write: Deployment ${name} ends with ${op} value ${end}, expected one of [${[...allowed].join(',')}] (last acknowledged: ${lastOk?.r.value ?? 'none'})`);
+  };
+  for (const name of Object.keys(f.deployments).length ? [...new Set(h.api.filter((r) => r.op === 'rollout').map((r) => r.name))] : []) {
+    serial('rollout', name, f.deployments[name]?.rev, 0);
+  }
+  if (h.api.some((r) => r.op === 'scale')) serial('scale', 'scaled', f.deployments.scaled?.replicas, 3);
+  // Concurrent updates from one resourceVersion: at most one may win.
+  const pairs = new Map<string, ApiRecord[]>();
+  for (const r of h.api.filter((x) => x.op === 'conflict')) {
+    const k = `${r.name}@${r.basedOn}`;
+    pairs.set(k, [...(pairs.get(k) ?? []), r]);
+  }
+  for (const [k, rs] of pairs) {
+    const ok = rs.filter((r) => r.outcome === 'ok');
+    if (ok.length > 1) out.push(`lost update: both concurrent updates of ${k} were acknowledged (values ${ok.map((r) => r.value).join(',')})`);
+  }
+  for (const name of new Set(h.api.filter((r) => r.op === 'conflict').map((r) => r.name))) {
+    serial('conflict', name, f.deployments[name]?.conflict, 0);
+  }
+}
+
+function badInputs(h: History, out: string[]): void {
+  const names = new Set(h.final?.names ?? []);
+  for (const r of h.api.filter((x) => x.op === 'bad-input')) {
+    if (r.outcome === 'ok') out.push(`bad input accepted: ${r.name} (t=${r.t})`);
+    if (r.outcome === 'error' && r.code !== 'Invalid') out.push(`bad input ${r.name} refused with ${r.code}, not Invalid`);
+    for (const k of [`ConfigMap/${r.name}`, `Deployment/${r.name}`]) if (names.has(k)) out.push(`partial state: ${k} exists after its apply was refused`);
+  }
+  const strays = new Set(h.pods.filter((p) => p.app.startsWith('bad-') || p.app === 'other').map((p) => p.name));
+  for (const s of strays) out.push(`partial state: pod ${s} of a refused manifest`);
+}
+
+function podsOnTwoNodes(h: History, out: string[]): void {
+  const bound = new Map<string, string>();
+  for (const e of h.pods) {
+    if (!e.nodeName) continue;
+    const was = bound.get(e.uid);
+    if (was && was !== e.nodeName) out.push(`pod ${e.name} (${e.uid}) bound to ${was} then ${e.nodeName} (rev ${e.revision})`);
+    bound.set(e.uid, e.nodeName);
+  }
+}
+
+function apply(state: Map<string, PodState>, e: PodEvent): void {
+  if (e.type === 'DELETED') state.delete(e.uid);
+  else state.set(e.uid, { app: e.app, nodeName: e.nodeName, ready: e.ready, terminating: e.terminating });
+}
+
+/** Surge and availability bounds of the rolled (never scaled) Deployments, outside fault windows. */
+function rollingBounds(h: History, out: string[], stats: CheckStats): void {
+  const blocked = h.faults.map((f) => ({ from: f.start, to: f.end + settleMs(f) }));
+  const inFault = (t: number): boolean => blocked.some((b) => t >= b.from && t <= b.to);
+  // Armed after full availability was seen outside every fault window since the last window.
+  const armed = new Map<string, boolean>();
+  const state = new Map<string, PodState>();
+  const spec = new Map(ROLLED.map((d) => [d.name, d]));
+  const reported = new Set<string>();
+  for (const e of h.pods) {
+    apply(state, e);
+    const blockedNow = inFault(e.t);
+    if (blockedNow) {
+      armed.clear();
+      continue;
+    }
+    for (const [app, d] of spec) {
+      const mine = [...state.values()].filter((p) => p.app === app && !p.terminating);
+      const ready = mine.filter((p) => p.ready).length;
+      if (!armed.get(app)) {
+        if (ready >= d.replicas && mine.length <= d.replicas) armed.set(app, true);
+        continue;
+      }
+      stats.boundChecks++;
+      const key = (what: string): string => `${app}:${what}:${Math.floor(e.t / 5000)}`;
+      if (mine.length > d.replicas + d.maxSurge && !reported.has(key('surge'))) {
+        reported.add(key('surge'));
+        out.push(`surge: ${app} has ${mine.length} pods > ${d.replicas}+${d.maxSurge} at t=${e.t} (rev ${e.revision})`);
+      }
+      if (ready < d.replicas - d.maxUnavailable && !reported.has(key('avail'))) {
+        reported.add(key('avail'));
+        out.push(`availability: ${app} has ${ready} ready < ${d.replicas}-${d.maxUnavailable} at t=${e.t} (rev ${e.revision}, pod ${e.name} ${e.type} ready=${e.ready})`);
+      }
+    }
+  }
+}
+
+/** Pods of a node dead for 60 s or more run elsewhere by then. */
+function deadNodes(h: History, out: string[], stats: CheckStats): void {
+  for (const f of h.faults) {
+    if (f.kind !== 'kill-agent' || !f.node || f.end - f.start < DEAD_NODE_BOUND_MS) continue;
+    const at = (t: number): Map<string, PodState> => {
+      const s = new Map<string, PodState>();
+      for (const e of h.pods) if (e.t <= t) apply(s, e);
+      return s;
+    };
+    const before = at(f.start);
+    const after = at(f.start + DEAD_NODE_BOUND_MS);
+    const apps = new Set([...before.values()].filter((p) => p.nodeName === f.node && !p.terminating).map((p) => p.app));
+    for (const app of apps) {
+      stats.deadNodeChecks++;
+      const d = h.deployments.filter((x) => x.name === app && x.t <= f.start + DEAD_NODE_BOUND_MS).pop();
+      if (!d) continue;
+      const elsewhere = [...after.values()].filter((p) => p.app === app && !p.terminating && p.nodeName && p.nodeName !== f.node);
+      const stuck = [...after.values()].filter((p) => p.app === app && !p.terminating && p.nodeName === f.node);
+      if (stuck.length) out.push(`dead node: ${stuck.length} pod(s) of ${app} still active on ${f.node} ${DEAD_NODE_BOUND_MS / 1000} s after it died (t=${f.start})`);
+      if (elsewhere.length < d.replicas) out.push(`dead node: ${app} runs ${elsewhere.length}/${d.replicas} pods off ${f.node} ${DEAD_NODE_BOUND_MS / 1000} s after it died (t=${f.start})`);
+      const ready = elsewhere.filter((p) => p.ready).length;
+      if (ready < d.replicas - d.maxUnavailable) out.push(`dead node: ${app} has ${ready} ready pods off ${f.node} (< ${d.replicas}-${d.maxUnavailable}) ${DEAD_NODE_BOUND_MS / 1000} s after it died`);
+    }
+  }
+}
+
+function convergence(h: History, out: string[]): void {
+  if (h.convergedAt === undefined) out.push(`no convergence within ${CONVERGE_BOUND_MS / 1000} s after the faults stopped (t=${h.quietAt})`);
+  else if (h.convergedAt - h.quietAt > CONVERGE_BOUND_MS) out.push(`converged only ${h.convergedAt - h.quietAt} ms after the faults stopped`);
+}
+
+export function check(h: History, stats: CheckStats = { boundChecks: 0, deadNodeChecks: 0 }): string[] {
+  const out: string[] = [];
+  lostWrites(h, out);
+  badInputs(h, out);
+  podsOnTwoNodes(h, out);
+  rollingBounds(h, out, stats);
+  deadNodes(h, out, stats);
+  convergence(h, out);
+  return out;
+}

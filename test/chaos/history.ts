@@ -1,0 +1,72 @@
+// What a chaos run records and the checker reads: every watch event (pods, Deployments, nodes),
+// every API response the workload got, and every fault window. Times are ms since the start.
+import type { FaultKind } from './schedule.js';
+
+export interface PodEvent {
+  t: number;
+  revision: number;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  uid: string;
+  name: string;
+  /** The chaos Deployment the pod belongs to (its `chaos` label). */
+  app: string;
+  nodeName: string;
+  ready: boolean;
+  terminating: boolean;
+}
+
+export interface DeploymentEvent {
+  t: number;
+  revision: number;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  name: string;
+  replicas: number;
+  maxSurge: number;
+  maxUnavailable: number;
+}
+
+/** One API call of the workload; outcome 'unknown' when it timed out (it may have landed). */
+export interface ApiRecord {
+  t: number;
+  op: 'create-journal' | 'rollout' | 'scale' | 'conflict' | 'bad-input';
+  name: string;
+  outcome: 'ok' | 'error' | 'unknown';
+  code?: string;
+  /** rollout: the template's chaos/rev; scale: replicas; conflict: the value written. */
+  value?: number;
+  /** For conflict pairs: the resourceVersion both updates were based on. */
+  basedOn?: string;
+}
+
+export interface FaultRecord {
+  kind: FaultKind;
+  start: number;
+  end: number;
+  detail: string;
+  /** For kill-agent: the node that died. */
+  node?: string;
+}
+
+export interface FinalState {
+  /** Names of the journal ConfigMaps that exist at the end. */
+  journal: string[];
+  /** Deployment name -> the template's chaos/rev, spec.replicas, metadata chaos/conflict. */
+  deployments: Record<string, { rev: number; replicas: number; conflict: number }>;
+  /** Every object name present at the end, any kind the bad inputs touched. */
+  names: string[];
+}
+
+export interface History {
+  seed: number;
+  pods: PodEvent[];
+  deployments: DeploymentEvent[];
+  api: ApiRecord[];
+  faults: FaultRecord[];
+  /** When the last fault ended (faults stop); convergence is measured from here. */
+  quietAt: number;
+  /** When the cluster was seen converged, or undefined if never within the bound. */
+  convergedAt?: number;
+  final?: FinalState;
+  /** Watch streams that broke and were resumed (not a failure by itself). */
+  watchRestarts: number;
+}
