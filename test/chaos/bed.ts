@@ -44,7 +44,7 @@ export class ControlPlaneSlot {
     const proc = spawn(process.execPath, [
       builtProgram('control-plane/main.js'),
       '--etcd-endpoints', this.etcdProxies.map((p) => p.endpoint).join(','),
-      '--listen', this.address, '--metrics-listen', `127.0.0.1:${this.metricsPort}`, '--rest-listen', '127.0.0.1:0',
+      '--listen', this.address, '--metrics-listen', `127.0.0.1:${this.metricsPort}`, '--metrics-insecure', '--rest-listen', '127.0.0.1:0',
       '--identity', this.identity, '--log-level', 'warn',
       '--leader-lease-seconds', String(LEADER_LEASE_SECONDS), '--node-grace-period', String(NODE_GRACE_SECONDS),
       '--pod-eviction-delay', String(POD_EVICTION_DELAY_SECONDS), '--node-eviction-rate', '1',
