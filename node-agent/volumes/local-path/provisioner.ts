@@ -3,7 +3,9 @@
 // directory for every volume made for this node, and removes the data of a deleted one before
 // letting the volume object go (its skiff.io/local-path-cleanup finalizer). Watches all
 // PersistentVolumes; planLocalPath (decide.ts) picks this node's.
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { isApiError } from '../../../proto/api/errors.js';
 import { sleep, type Clock } from '../../../proto/api/clock.js';
@@ -94,8 +96,14 @@ export class LocalPathProvisioner {
   private async sync(): Promise<void> {
     const plan = planLocalPath([...this.volumes.values()], this.o.nodeName, this.o.dir);
     for (const dir of plan.ensure) {
-      await mkdir(dir, { recursive: true });
-      // As rancher's provisioner: any user a pod runs as may write its volume.
+      // As rancher's provisioner: any user a pod runs as may write its volume. Made under a
+      // temporary name and renamed into place, so it never appears with the umask's mode.
+      if (!existsSync(dir)) {
+        const tmp = `${dir}.new-${randomBytes(4).toString('hex')}`;
+        await mkdir(tmp, { recursive: true });
+        await chmod(tmp, 0o777);
+        await rename(tmp, dir);
+      }
       await chmod(dir, 0o777);
     }
     for (const { volume, dir } of plan.remove) {
