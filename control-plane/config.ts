@@ -80,7 +80,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .option('--rest-tls-dir <dir>', 'without --tls-cert-file: keep a self-signed REST certificate here (rest.crt is the CA for kubeconfigs); made on the first start')
     .option('--metrics-listen <host:port>', 'serve Prometheus /metrics here (off when empty)', hostPort('--metrics-listen'))
     .option('--metrics-insecure', 'serve /metrics to anyone who reaches it; by default a bearer token from --token-file is required')
-    .option('--token-file <path>', 'bearer tokens, one per line ("token" or "token,user"); without it authentication is off')
+    .option('--token-file <path>', 'bearer tokens, one per line (Kubernetes static token file: token,user[,uid[,"group1,group2"]]); without it authentication is off')
     .option('--identity <name>', 'name of this process in leader election and logs', `${hostname()}-${process.pid}`)
     .option('--etcd-prefix <prefix>', 'key prefix of all Skiff data in etcd', '/skiff')
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))

@@ -102,7 +102,7 @@ export function serveMetrics(
 }
 
 /** --metrics-insecure, or the API's bearer tokens (config.ts refuses metrics with neither). */
-export function metricsAccess(insecure: boolean, tokens: ReadonlyMap<string, string> | undefined): MetricsAccess {
+export function metricsAccess(insecure: boolean, tokens: ReadonlyMap<string, unknown> | undefined): MetricsAccess {
   if (insecure) return { insecure: true };
   return { insecure: false, accepts: (t) => tokens?.has(t) ?? false };
 }

@@ -1,6 +1,6 @@
 import { Metadata } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { authenticate, parseTokens } from './auth.js';
+import { ANONYMOUS, authenticate, parseTokens } from './auth.js';
 
 const md = (v?: string): Metadata => {
   const m = new Metadata();
@@ -9,9 +9,13 @@ const md = (v?: string): Metadata => {
 };
 
 describe('auth', () => {
-  const tokens = parseTokens('# comment\n\nabc,alice\n  def  \n');
-  it('parses "token" and "token,user" lines', () => {
-    expect([...tokens]).toEqual([['abc', 'alice'], ['def', 'token-user']]);
+  const tokens = parseTokens('# comment\n\nabc,alice\n  def  \nghi,bob,1001,"dev,ops"\n');
+  it('parses Kubernetes static token file lines', () => {
+    expect([...tokens]).toEqual([
+      ['abc', { name: 'alice', groups: ['system:authenticated'] }],
+      ['def', { name: 'token-user', groups: ['system:authenticated'] }],
+      ['ghi', { name: 'bob', groups: ['dev', 'ops', 'system:authenticated'] }],
+    ]);
   });
   it.each([
     [undefined, 'Unauthorized'],
@@ -22,13 +26,13 @@ describe('auth', () => {
   ])('%j -> %s', (header, want) => {
     let got: string;
     try {
-      got = authenticate(md(header), tokens);
+      got = authenticate(md(header), tokens).name;
     } catch (e) {
       got = (e as { code: string }).code;
     }
     expect(got).toBe(want);
   });
   it('lets everyone in when there are no tokens', () => {
-    expect(authenticate(md(), undefined)).toBe('anonymous');
+    expect(authenticate(md(), undefined)).toBe(ANONYMOUS);
   });
 });

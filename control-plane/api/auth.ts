@@ -1,45 +1,77 @@
-// Bearer-token authentication: --token-file holds one token per line, optionally
-// "token,user" (like Kubernetes' static token file); every call must carry
-// "authorization: Bearer <token>". No token file means authentication is off.
+// Bearer-token authentication: --token-file is Kubernetes' static token file, one
+// `token,user[,uid[,"group1,group2"]]` per line (a bare token is user "token-user"); every call
+// must carry "authorization: Bearer <token>". No token file means authentication is off.
+// Other authenticators (client certificates, bootstrap tokens) produce the same Identity, which
+// authorization reads.
 import { readFile } from 'node:fs/promises';
 import type { Metadata } from '@grpc/grpc-js';
 import { errors } from '../../proto/api/errors.js';
 
-/** token -> user name. */
-export type Tokens = ReadonlyMap<string, string>;
+/** Who is calling: a user name and the groups it belongs to (Kubernetes' user.Info). */
+export interface Identity {
+  name: string;
+  groups: readonly string[];
+}
 
-export function parseTokens(text: string): Map<string, string> {
-  const out = new Map<string, string>();
+/** The caller when authentication is off. */
+export const ANONYMOUS: Identity = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+/** Every authenticated caller is in this group, as in Kubernetes. */
+export const AUTHENTICATED_GROUP = 'system:authenticated';
+
+/** token -> identity. */
+export type Tokens = ReadonlyMap<string, Identity>;
+
+/** Splits one CSV line, honouring double quotes (the groups column is quoted: "a,b"). */
+function csvFields(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (ch === ',' && !quoted) {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur.trim());
+  return out;
+}
+
+export function parseTokens(text: string): Map<string, Identity> {
+  const out = new Map<string, Identity>();
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
-    const [token = '', user = ''] = line.split(',').map((s) => s.trim());
-    if (token) out.set(token, user || 'token-user');
+    const [token = '', user = '', , groups = ''] = csvFields(line);
+    if (!token) continue;
+    const extra = groups.split(',').map((g) => g.trim()).filter(Boolean);
+    out.set(token, { name: user || 'token-user', groups: [...extra, AUTHENTICATED_GROUP] });
   }
   return out;
 }
 
-export async function loadTokens(file: string): Promise<Map<string, string>> {
+export async function loadTokens(file: string): Promise<Map<string, Identity>> {
   const tokens = parseTokens(await readFile(file, 'utf8'));
   if (tokens.size === 0) throw new Error(`token file ${file} holds no tokens`);
   return tokens;
 }
 
-/** The caller's user name; Unauthorized when tokens are on and the call has no valid one. */
-export function authenticate(metadata: Metadata, tokens: Tokens | undefined): string {
-  if (!tokens) return 'anonymous';
+/** The caller; Unauthorized when tokens are on and the call has no valid one. */
+export function authenticate(metadata: Metadata, tokens: Tokens | undefined): Identity {
+  if (!tokens) return ANONYMOUS;
   const header = metadata.get('authorization')[0];
   return authenticateHeader(typeof header === 'string' ? header : undefined, tokens);
 }
 
 /** The same check over an HTTP Authorization header (the REST gateway). */
-export function authenticateHeader(header: string | undefined, tokens: Tokens | undefined): string {
-  if (!tokens) return 'anonymous';
+export function authenticateHeader(header: string | undefined, tokens: Tokens | undefined): Identity {
+  if (!tokens) return ANONYMOUS;
   if (!header) {
     throw errors.unauthorized('this control plane requires a bearer token: send "authorization: Bearer <token>"');
   }
   const m = /^Bearer\s+(.+)$/i.exec(header.trim());
-  const user = m ? tokens.get(m[1]!) : undefined;
-  if (!user) throw errors.unauthorized('the bearer token is not valid');
-  return user;
+  const who = m ? tokens.get(m[1]!) : undefined;
+  if (!who) throw errors.unauthorized('the bearer token is not valid');
+  return who;
 }

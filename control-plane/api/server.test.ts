@@ -8,6 +8,7 @@ import { until } from '../../test/helpers/wait.js';
 import { Metrics } from '../metrics.js';
 import { LAST_APPLIED } from './apply-merge.js';
 import { collect, startTestServer, type TestServer } from './testing.js';
+import { parseTokens } from './auth.js';
 
 const deployDoc = (name: string, spec: JsonObject = {}, labels: Record<string, string> = {}): JsonObject => ({
   apiVersion: 'apps/v1',
@@ -322,7 +323,7 @@ describe('watch', () => {
 
 describe('auth', () => {
   it('refuses calls without a valid token', async () => {
-    const secure = await startTestServer(ts.store, { tokens: new Map([['s3cret', 'admin']]) });
+    const secure = await startTestServer(ts.store, { tokens: parseTokens('s3cret,admin') });
     try {
       expect((await secure.api.list({ kind: 'pods' })).items).toBeDefined();
       const anon = secure.connect();

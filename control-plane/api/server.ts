@@ -19,7 +19,7 @@ import type { Store } from '../storage/store.js';
 import { ResourceMetrics } from '../resource-metrics/provider.js';
 import { defaultServiceRanges, type ServiceRanges } from './allocation/ranges.js';
 import { apply } from './apply.js';
-import { authenticate, type Tokens } from './auth.js';
+import { authenticate, type Identity, type Tokens } from './auth.js';
 import { kindOf, type ApiContext } from './context.js';
 import { create, get, list, patch, requestObject, update } from './crud.js';
 import { DEFAULT_NAMESPACE, applyDefaults } from './defaults.js';
@@ -148,7 +148,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     else log.debug({ verb, kind, code, ms: Math.round(seconds * 1000) }, 'api call');
   };
 
-  function unary<Req, Res>(verb: string, fn: (req: Req, user: string) => Promise<Res>): handleUnaryCall<Req, Res> {
+  function unary<Req, Res>(verb: string, fn: (req: Req, who: Identity) => Promise<Res>): handleUnaryCall<Req, Res> {
     return (call, callback) => {
       const started = process.hrtime.bigint();
       const kind = requestKind(verb, call.request);
@@ -169,7 +169,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
 
   function streaming<Req, Res>(
     verb: string,
-    fn: (call: ServerWritableStream<Req, Res>, user: string) => Promise<void>,
+    fn: (call: ServerWritableStream<Req, Res>, who: Identity) => Promise<void>,
   ): handleServerStreamingCall<Req, Res> {
     return (call) => {
       const started = process.hrtime.bigint();
@@ -189,7 +189,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     };
   }
 
-  function bidi<Req, Res>(verb: string, kind: string, fn: (call: ServerDuplexStream<Req, Res>, user: string) => Promise<void>): handleBidiStreamingCall<Req, Res> {
+  function bidi<Req, Res>(verb: string, kind: string, fn: (call: ServerDuplexStream<Req, Res>, who: Identity) => Promise<void>): handleBidiStreamingCall<Req, Res> {
     return (call) => {
       const started = process.hrtime.bigint();
       Promise.resolve()

@@ -15,6 +15,7 @@ import { FakeHost } from '../../node-agent/runtime/fake/host.js';
 import { kubeconfigYaml } from '../../cli/kubeconfig.js';
 import { selfSignedCertificate } from '../../control-plane/rest/tls.js';
 import { testStore, type TestStore } from './etcd-client.js';
+import { parseTokens } from '../../control-plane/api/auth.js';
 
 export interface RestCluster {
   ts: TestStore;
@@ -37,7 +38,7 @@ export async function startRestCluster(opts: { agent?: boolean } = {}): Promise<
   const ts = testStore();
   const token = randomBytes(16).toString('hex');
   const tls = await selfSignedCertificate(['127.0.0.1']);
-  const server = await startTestServer(ts.store, { restListen: '127.0.0.1:0', restTls: tls, tokens: new Map([[token, 'admin']]) });
+  const server = await startTestServer(ts.store, { restListen: '127.0.0.1:0', restTls: tls, tokens: parseTokens(`${token},admin`) });
   const url = `https://127.0.0.1:${server.server.restPort}`;
   const dir = await mkdtemp(join(tmpdir(), 'skiff-rest-'));
   const kubeconfig = join(dir, 'kubeconfig');
