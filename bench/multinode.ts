@@ -5,7 +5,7 @@
 // NodePort (requests lost, latency, pod Ready -> first request served through EVERY node's
 // proxy); a crashed node's pods running and Ready elsewhere. Traffic only goes to this run's
 // own namespaces (its LAN and pod ranges).
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -20,8 +20,8 @@ import type { ClusterPorts } from '../cli/up/ports.js';
 import { missingPackages } from '../cli/up/up.js';
 import { CriClient } from '../node-agent/runtime/cri/client.js';
 import { LABEL_POD_NAME } from '../node-agent/runtime/labels.js';
-import { REPO_ROOT } from '../test/helpers/images.js';
 import { startLoad, type LoadResult } from '../test/helpers/load.js';
+import { skiffRunner, spreadManifest, type CliRun } from '../test/helpers/multinode.js';
 import { netnsUnavailable } from '../test/helpers/netns.js';
 import { builtProgram, sleep } from './cluster.js';
 import type { ScenarioOptions, ScenarioResult } from './scenario.js';
@@ -60,21 +60,7 @@ interface Bed {
   cris: Map<string, CriClient>;
 }
 
-function cli(dir: string, prefix: string) {
-  return (args: string[]): Promise<{ code: number; out: string; err: string }> => new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, ...args], {
-      cwd: REPO_ROOT, env: { PATH: process.env.PATH, HOME: dir, SKIFF_UP_NAME_PREFIX: prefix }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.once('error', reject);
-    p.once('close', (code) => resolve({ code: code ?? 1, out, err }));
-  });
-}
-
-async function must(r: Promise<{ code: number; out: string; err: string }>, what: string): Promise<string> {
+async function must(r: Promise<CliRun>, what: string): Promise<string> {
   const x = await r;
   if (x.code !== 0) throw new Error(`multinode: ${what} exited ${x.code}: ${x.out}${x.err}`);
   return x.out;
@@ -94,35 +80,6 @@ async function sandboxPid(cri: CriClient, pod: string): Promise<number> {
 async function latencyFrom(pid: number, url: string): Promise<Summary> {
   const { stdout } = await run('nsenter', ['-t', String(pid), '-n', process.execPath, '-e', LATENCY_CLIENT, url, String(LATENCY_REQUESTS)], { timeout: 120_000 });
   return summarize(JSON.parse(stdout) as number[]);
-}
-
-function manifests(registry: string, replicas: number): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: spread, labels: {app: spread}}
-spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: spread}}
-  template:
-    metadata: {labels: {app: spread}}
-    spec:
-      terminationGracePeriodSeconds: 2
-      containers:
-      - name: hello
-        image: ${registry}/skiff/hello:1
-        ports: [{name: http, containerPort: 8080}]
-        readinessProbe:
-          httpGet: {path: /health, port: 8080}
-          periodSeconds: 1
----
-apiVersion: v1
-kind: Service
-metadata: {name: spread}
-spec:
-  type: NodePort
-  selector: {app: spread}
-  ports: [{name: http, port: 80, targetPort: http}]
-`;
 }
 
 /** Load on every node's NodePort at once: one bounded generator per node. */
@@ -148,7 +105,7 @@ export async function multinode(o: ScenarioOptions): Promise<ScenarioResult> {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-bench-nodes-'));
   const prefix = `sb${randomBytes(3).toString('hex')}`;
   const stateDir = join(dir, 'cluster');
-  const skiff = cli(dir, prefix);
+  const skiff = skiffRunner(CLI, () => dir, prefix);
   const end = Date.now() + o.timeoutMs;
   const waitFor = async (cond: () => Promise<boolean>, what: string): Promise<void> => {
     while (!(await cond())) {
@@ -172,7 +129,7 @@ export async function multinode(o: ScenarioOptions): Promise<ScenarioResult> {
     const { api } = bed;
     const replicas = Math.max(o.pods, 6);
     const file = join(dir, 'spread.yaml');
-    await writeFile(file, manifests(bed.registry, replicas));
+    await writeFile(file, spreadManifest(bed.registry, replicas));
     await must(skiff(['apply', '-f', file]), 'apply');
     await must(skiff(['rollout', 'status', 'deploy/spread', '--timeout', '5m']), 'rollout status');
     const pods = async (): Promise<Pod[]> => (await api.list({ kind: 'Pod', namespace: 'default', labelSelector: 'app=spread' })).items

@@ -4,7 +4,7 @@
 // pod of another node by pod IP and arrives with its own IP as source (no NAT), and
 // `skiff down --purge` leaves nothing behind. Every name carries a random prefix
 // (SKIFF_UP_NAME_PREFIX), and traffic goes only to addresses inside this run's namespaces.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -24,9 +24,10 @@ import { CriClient } from '../../node-agent/runtime/cri/client.js';
 import { LABEL_POD_NAME } from '../../node-agent/runtime/labels.js';
 import { REPO_ROOT } from '../helpers/images.js';
 import { startLoad } from '../helpers/load.js';
+import { skiffRunner, spreadManifest } from '../helpers/multinode.js';
 import { netnsUnavailable } from '../helpers/netns.js';
 import { until } from '../helpers/wait.js';
-import { ensureBuilt, execInPod, ok, type Run } from './cluster.js';
+import { ensureBuilt, execInPod, ok } from './cluster.js';
 
 const run = promisify(execFile);
 const CLI = join(process.env.SKIFF_E2E_DIST ?? join(REPO_ROOT, 'dist'), 'cli', 'main.js');
@@ -44,22 +45,7 @@ let api: Api | undefined;
 let registry = '';
 const cris = new Map<string, CriClient>();
 
-function skiff(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, ...args], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, HOME: dir, SKIFF_UP_NAME_PREFIX: prefix },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.once('error', reject);
-    p.once('close', (code) => resolve({ code: code ?? 1, out, err }));
-  });
-}
-
+const skiff = skiffRunner(CLI, () => dir, prefix);
 
 async function logs(): Promise<string> {
   const parts: string[] = [];
@@ -153,32 +139,7 @@ describe.skipIf(skip !== undefined).sequential('skiff up --nodes 3', () => {
   });
 
   it('spreads a 6-replica Deployment over the 3 nodes', async () => {
-    const yaml = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: spread, labels: {app: spread}}
-spec:
-  replicas: 6
-  selector: {matchLabels: {app: spread}}
-  template:
-    metadata: {labels: {app: spread}}
-    spec:
-      terminationGracePeriodSeconds: 2
-      containers:
-      - name: hello
-        image: ${registry}/skiff/hello:1
-        ports: [{name: http, containerPort: 8080}]
-        readinessProbe:
-          httpGet: {path: /health, port: 8080}
-          periodSeconds: 1
----
-apiVersion: v1
-kind: Service
-metadata: {name: spread}
-spec:
-  type: NodePort
-  selector: {app: spread}
-  ports: [{name: http, port: 80, targetPort: http}]
-`;
+    const yaml = spreadManifest(registry, 6);
     const file = join(dir, 'spread.yaml');
     await writeFile(file, yaml);
     ok(await skiff(['apply', '-f', file]), 'apply');
