@@ -17,6 +17,7 @@ import { CriClient } from '../../node-agent/runtime/cri/client.js';
 import { execSync } from '../../node-agent/runtime/cri/containers.js';
 import { LABEL_POD_NAME } from '../../node-agent/runtime/labels.js';
 import { ContainerState } from '../../proto/gen/runtime/v1/api.js';
+import { runProgram, type CliRun } from '../helpers/cli-run.js';
 import { startContainerd, type Containerd } from '../helpers/containerd.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 import { REPO_ROOT, sampleImage, sampleImages } from '../helpers/images.js';
@@ -41,11 +42,7 @@ export async function execInPod(cri: CriClient, pod: string, cmd: string[], time
   return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
 }
 
-export interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+export type Run = CliRun;
 
 const SOURCE_DIRS = ['proto', 'control-plane', 'node-agent', 'cli', 'bench', 'test/helpers'];
 // SKIFF_E2E_DIST runs another build (e.g. one with a local patch) and skips the build check.
@@ -188,19 +185,7 @@ export class Cluster {
 
   /** Runs the compiled CLI against this cluster (not a terminal: plain output), with `env` added to its environment. */
   skiff(args: string[], env: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [ENTRIES[2] ?? '', ...args], {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH, HOME: this.dir, SKIFF_SERVER: this.server, SKIFF_TOKEN: this.token, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      p.once('error', reject);
-      p.once('close', (code) => resolve({ code: code ?? 1, out, err }));
-    });
+    return runProgram(ENTRIES[2] ?? '', args, { HOME: this.dir, SKIFF_SERVER: this.server, SKIFF_TOKEN: this.token, ...env });
   }
 
   /** The node agent's --state-dir (local-path volumes are under volumes/local-path). */

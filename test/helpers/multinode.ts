@@ -1,30 +1,11 @@
 // What the `skiff up --nodes 3` e2e test and the multinode benchmark share: the CLI run as a
 // user would (its own HOME, names prefixed so parallel runs do not collide) and the workload
 // they spread over the nodes.
-import { spawn } from 'node:child_process';
-import { REPO_ROOT } from './images.js';
+import { runProgram, type CliRun } from './cli-run.js';
 
-export interface CliRun {
-  code: number;
-  out: string;
-  err: string;
-}
-
-/** Runs the built CLI at cliPath with HOME=home and SKIFF_UP_NAME_PREFIX=prefix. */
+/** The CLI at cliPath run with HOME=home() and SKIFF_UP_NAME_PREFIX=prefix. */
 export function skiffRunner(cliPath: string, home: () => string, prefix: string): (args: string[]) => Promise<CliRun> {
-  return (args) => new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cliPath, ...args], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, HOME: home(), SKIFF_UP_NAME_PREFIX: prefix },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.once('error', reject);
-    p.once('close', (code) => resolve({ code: code ?? 1, out, err }));
-  });
+  return (args) => runProgram(cliPath, args, { HOME: home(), SKIFF_UP_NAME_PREFIX: prefix });
 }
 
 /** A Deployment "spread" of hello:1 with a readiness probe, behind a NodePort Service. */
