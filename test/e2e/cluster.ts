@@ -154,7 +154,10 @@ export class Cluster {
     ]);
     this.api = new Api({ server: this.server, token: this.token, timeoutMs: 5000 });
     const api = this.api;
-    await until(() => api.version().then(() => true, () => false), 30_000, 'control plane answers Version');
+    // Generous: on a loaded 2-core machine several e2e files start their control planes at once.
+    await until(() => api.version().then(() => true, () => false), 90_000, 'control plane answers Version').catch(async (e: unknown) => {
+      throw new Error(`${(e as Error).message}\n${await this.logs()}`);
+    });
 
     this.spawn('node-agent', [
       ENTRIES[1] ?? '', '--control-plane', this.server, '--token-file', tokenFile, '--node-name', this.nodeName,
