@@ -54,9 +54,10 @@ export function queueOrder(a: Pod, b: Pod): number {
   const pa = a.spec?.priority ?? 0;
   const pb = b.spec?.priority ?? 0;
   if (pa !== pb) return pb - pa;
-  const ta = a.metadata?.creationTimestamp ?? '';
-  const tb = b.metadata?.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
+  // As times: stored objects mix whole-second and millisecond timestamps.
+  const ta = Date.parse(a.metadata?.creationTimestamp ?? '') || 0;
+  const tb = Date.parse(b.metadata?.creationTimestamp ?? '') || 0;
+  if (ta !== tb) return ta - tb;
   const ka = podKey(a);
   const kb = podKey(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
