@@ -1,5 +1,6 @@
 // Where a pod's start spends its time. Per pod: created (creationTimestamp, milliseconds) ->
-// scheduled (the bench watch first sees spec.nodeName) -> the agent saw it (worker starts) ->
+// scheduled (the binding first observed in this process: by the bench watch or by the node's
+// agent, whichever is first; the bench watch alone lags under load) -> the agent saw it ->
 // sandbox ready -> first container started -> Running reported (the agent's status post
 // answered) -> the client sees Running (the bench watch). All marks but creation are taken
 // in this process on one clock (the agents run here); creation is the API server's clock,
@@ -56,7 +57,11 @@ export class PodTrace {
       if (m.clientRunning === undefined && pod.status?.phase === 'Running') m.clientRunning = now;
     });
     for (const a of agents) {
-      a.events.on('podSeen', ({ pod }) => this.first(pod, 'agentSeen'));
+      a.events.on('podSeen', ({ pod }) => {
+        this.first(pod, 'agentSeen');
+        const m = this.byKey.get(pod);
+        if (m && (m.scheduled === undefined || m.scheduled > (m.agentSeen ?? Infinity))) m.scheduled = m.agentSeen;
+      });
       a.events.on('sandboxReady', ({ pod }) => this.first(pod, 'sandboxReady'));
       a.events.on('containerStarted', ({ pod, attempt }) => attempt === 0 && this.first(pod, 'containerStarted'));
       a.events.on('statusPosted', ({ pod, phase }) => phase === 'Running' && this.first(pod, 'runningReported'));

@@ -18,6 +18,8 @@ type Sandbox = NonNullable<PodRecord['sandbox']>;
 type SandboxCfg = NonNullable<PodRecord['sandboxConfig']>;
 
 export class PodSync {
+  /** This pass already holds a start slot (a new pod's whole first start). */
+  private holdingSlot = false;
 
   constructor(
     private readonly s: PodState,
@@ -30,6 +32,22 @@ export class PodSync {
   ) {}
 
   async ensureRunning(): Promise<void> {
+    const slots = this.ctx.startSlots;
+    if (!slots || this.s.record.sandbox) return this.pass();
+    // A new pod's whole first start (sandbox, then its containers) holds one slot, as the raw
+    // CRI sweep measures it: the pods that got a slot are done early, instead of every sandbox
+    // first and every container late.
+    return slots.run(async () => {
+      this.holdingSlot = true;
+      try {
+        await this.pass();
+      } finally {
+        this.holdingSlot = false;
+      }
+    });
+  }
+
+  private async pass(): Promise<void> {
     const s = this.s;
     const rt = this.ctx.runtime;
     if (!s.record.sandbox) {
@@ -214,7 +232,7 @@ export class PodSync {
 
   /** A start call, within the node's bound on start calls in flight. */
   private bounded<T>(fn: () => Promise<T>): Promise<T> {
-    return this.ctx.startSlots ? this.ctx.startSlots.run(fn) : fn();
+    return this.ctx.startSlots && !this.holdingSlot ? this.ctx.startSlots.run(fn) : fn();
   }
 
   /** Waits for the attempt's exit in the background; the exit marks the pod dirty. */
