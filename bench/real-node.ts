@@ -72,7 +72,7 @@ async function idleAgent(
  * drifts): how long until all are started, and each pod's own start; then removed. The
  * agent's start bound is chosen by it.
  */
-async function criConcurrencySweep(raw: CriRuntime, stateDir: string, pods: number, levels: number[], rounds: number): Promise<{ concurrency: number; allStartedMs: number; allStartedMsRuns: number[]; perPod: ReturnType<typeof summarize> }[]> {
+async function criConcurrencySweep(raw: CriRuntime, stateDir: string, pods: number, levels: number[], rounds: number): Promise<{ concurrency: number; allStartedMsBest: number; allStartedMsRuns: number[]; perPod: ReturnType<typeof summarize> }[]> {
   const runs = new Map<number, { all: number[]; per: number[] }>();
   for (let r = 0; r < rounds; r++) {
     for (const k of levels) {
@@ -83,7 +83,7 @@ async function criConcurrencySweep(raw: CriRuntime, stateDir: string, pods: numb
       runs.set(k, acc);
     }
   }
-  return [...runs].map(([k, v]) => ({ concurrency: k, allStartedMs: summarize(v.all).p50, allStartedMsRuns: v.all, perPod: summarize(v.per) }));
+  return [...runs].map(([k, v]) => ({ concurrency: k, allStartedMsBest: Math.min(...v.all), allStartedMsRuns: v.all, perPod: summarize(v.per) }));
 }
 
 async function sweepOnce(raw: CriRuntime, stateDir: string, pods: number, k: number, round: number): Promise<{ allStartedMs: number; per: number[] }> {
@@ -205,7 +205,7 @@ export async function realNode(o: ScenarioOptions): Promise<ScenarioResult> {
       summary: [
         `real-node: bind->Running one pod ${single[0] ?? NaN} ms vs raw CRI ${rawOne} ms (x${json.ratioP50.one})`,
         `  burst of ${o.pods}: p50 ${json.bindToRunningMs.burst.p50} ms vs raw CRI p50 ${json.rawCriMs.burst.p50} ms (x${json.ratioP50.burst})`,
-        `  raw CRI, ${o.pods} pods by concurrency: ${sweep.map((s) => `${s.concurrency}: ${s.allStartedMs} ms`).join(', ')}`,
+        `  raw CRI, ${o.pods} pods all started, best of 2, by concurrency: ${sweep.map((s) => `${s.concurrency}: ${s.allStartedMsBest} ms`).join(', ')}`,
         `  Deployment of ${o.pods}: created -> all Running p50 ${traced.total.p50} ms p99 ${traced.total.p99} ms (agent starts at most ${agent.maxParallelStarts ?? 'unbounded'} at once)`,
         traceSummary(traced),
         `  skiff-node-agent process idle with ${idle.pods} pods: RSS ${idle.rssMB} MB (peak ${idle.peakRssMB}), ${idle.cpuSecondsIdle} CPU s over ${idle.idleSeconds} s`,
