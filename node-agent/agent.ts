@@ -46,11 +46,12 @@ import type { PodContainer } from './stats/usage.js';
 export const DEFAULT_STATS_INTERVAL_MS = 10_000;
 
 /**
- * Measured with `npm run bench -- real-node` (raw CRI, 50 pods, best of 2, 2026-12-02, busy
- * 2-core VM): all started after 14.2 s at 1 start at once, 10.0 s at 2, 8.7 s at 4, 8.4 s at 8,
- * 6.8 s at 16, 6.4 s unbounded; each pod's own start p50 0.4 / 0.5 / 0.8 / 1.6 / 2.4 / 6.4 s.
- * 16 keeps the burst's end within 5% of unbounded and has half the pods running by the middle
- * of it instead of all at the end.
+ * Measured with `npm run bench -- real-node` (raw CRI, 50 pods all started, best of 2 per run;
+ * three runs on 2026-12-02 on the 2-core VM shared with other builds, load 20-35): at 1 start
+ * chain at once 14.2 / 21.5 / 14.4 s, 2: 10.0 / 13.7 / 9.5, 4: 8.7 / 11.0 / 12.7, 8: 8.4 / 15.0 /
+ * 11.3, 16: 6.8 / 13.5 / 9.6, unbounded (50): 6.4 / 9.9 / 11.1. From 16 up the burst ends about
+ * as soon as unbounded (within this machine's noise), and each pod's own start is shorter (p50
+ * 2.4 s at 16 vs 6.4 s unbounded in the first run): the pods that get a slot run early.
  */
 export const DEFAULT_MAX_PARALLEL_STARTS = 16;
 
