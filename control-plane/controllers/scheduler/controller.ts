@@ -118,8 +118,8 @@ export class SchedulerController {
   }
 
   stop(): Promise<void> {
+    // The loads stay set (stale from here on): a batch still running must not feed a new one.
     for (const remove of this.handlerRemovers.splice(0)) remove();
-    this.loads = undefined;
     this.signalStop();
     return this.controller.stop();
   }
