@@ -50,8 +50,23 @@ describe('benchmarks at --size smoke', () => {
     for (const k of ['podStartupMs', 'throughput', 'mutatingApiLatencyMs', 'controlPlane', 'agents', 'etcd', 'etcdCeiling', 'ratio']) {
       expect(json).toHaveProperty(k);
     }
-    const j = json as { podStartupMs: { fromWatchSeen: { count: number; p99: number } }; etcdCeiling: { singlePutsPerSec: number }; ratio: { singlePuts: number }; etcd: { writesPerPod: number } };
+    const j = json as {
+      podStartupMs: { fromWatchSeen: { count: number; p99: number }; fromCreation: { count: number; p99: number }; trace: { pods: number } };
+      cpuMsPerPod: { controlPlane: number; etcd: number; benchProcess: number };
+      latency: { pods: number; podStartupMs: { fromCreation: { count: number; p99: number } }; cpuMsPerPod: { controlPlane: number } };
+      etcdCeiling: { singlePutsPerSec: number }; ratio: { singlePuts: number }; etcd: { writesPerPod: number };
+    };
     expect(j.podStartupMs.fromWatchSeen.count).toBe(200);
+    expect(j.podStartupMs.fromCreation.count).toBe(200);
+    expect(Number.isFinite(j.podStartupMs.fromCreation.p99)).toBe(true);
+    expect(j.podStartupMs.trace.pods).toBe(200);
+    expect(j.cpuMsPerPod.controlPlane).toBeGreaterThan(0);
+    expect(j.cpuMsPerPod.benchProcess).toBeGreaterThan(0);
+    // The latency phase at smoke: 20 pods/s for 2 s.
+    expect(j.latency.pods).toBe(40);
+    expect(j.latency.podStartupMs.fromCreation.count).toBe(40);
+    expect(Number.isFinite(j.latency.podStartupMs.fromCreation.p99)).toBe(true);
+    expect(j.latency.cpuMsPerPod.controlPlane).toBeGreaterThan(0);
     expect(Number.isFinite(j.podStartupMs.fromWatchSeen.p99)).toBe(true);
     expect(j.etcdCeiling.singlePutsPerSec).toBeGreaterThan(0);
     expect(j.etcd.writesPerPod).toBeGreaterThan(0);
@@ -83,8 +98,9 @@ describe('benchmarks at --size smoke', () => {
     process.stderr.write(`${JSON.stringify(r.json)}\n${r.summary}\n`);
     const json = r.json;
     expect(json).toMatchObject({ scenario: 'real-node', skipped: false, allRunning: true });
-    const j = json as { bindToRunningMs: { burst: { count: number } }; rawCriMs: { burst: { count: number } } };
+    const j = json as { bindToRunningMs: { burst: { count: number } }; rawCriMs: { burst: { count: number } }; deploymentTrace: { pods: number } };
     expect(j.bindToRunningMs.burst.count).toBe(pods);
+    expect(j.deploymentTrace.pods).toBe(pods);
     expect(j.rawCriMs.burst.count).toBe(pods);
   }, 300_000);
 

@@ -1,15 +1,81 @@
-// Density: Deployments totalling P pods over N simulated nodes, created as fast as the API
-// takes them. Pod startup, throughput, API latency, control-plane cost and etcd writes per pod,
-// next to the etcd write ceiling measured on the same etcd in the same run.
-import { connect, createDeployment, deployment, heapSnapshot, startBed, startNodes, waitNodesReady } from './cluster.js';
+// Density, after ClusterLoader2's method, on N simulated nodes, in two phases on one cluster:
+// (a) saturation: Deployments totalling P pods, all created at once, run as fast as the cluster
+// takes them; (b) latency: then, on the saturated cluster, bare pods created at a steady rate
+// (--rate per second for --duration seconds). Both report creation -> Running from each pod's
+// creationTimestamp (milliseconds, the API server's clock, this machine's) to when the bench's
+// watch first sees it Running, a per-phase trace, pods/s, and the CPU-ms per pod of each
+// process (control plane, etcd, this process with every agent) from /proc/<pid>/stat deltas.
+// Saturation also gives API latency, etcd writes per pod and the etcd write ceiling of the run.
+import { wrap } from '../proto/api/kinds.js';
+import { fromManifest } from '../proto/api/manifest.js';
+import type { Pod } from '../proto/gen/skiff/v1/core.js';
+import type { TestApi } from '../control-plane/api/testing.js';
+import { connect, createDeployment, deployment, heapSnapshot, sleep, startBed, startNodes, waitNodesReady } from './cluster.js';
 import { measureCeiling } from './etcd-ceiling.js';
-import { PodTracker } from './pod-tracker.js';
-import { histogramQuantiles, procUsage, round1, round3, scrape, summarize, sumOf } from './stats.js';
+import { PodTrace, traceSummary, type TraceReport } from './pod-trace.js';
+import { PodTracker, type PodTimes } from './pod-tracker.js';
+import { cpuMs, histogramQuantiles, procUsage, round1, round3, scrape, summarize, sumOf, type Summary } from './stats.js';
 import type { ScenarioOptions, ScenarioResult } from './scenario.js';
 import { runningSeries } from './svg.js';
 
 const MUTATING = new Set(['create', 'update', 'patch', 'delete', 'apply']);
 const PODS_PER_DEPLOYMENT = 100;
+const IMAGE = 'docker.io/skiff/hello:1';
+
+type Procs = Record<'controlPlane' | 'etcd' | 'benchProcess', number>;
+
+async function cpuOf(procs: Procs): Promise<Procs> {
+  const [controlPlane, etcd, benchProcess] = await Promise.all([cpuMs(procs.controlPlane), cpuMs(procs.etcd), cpuMs(procs.benchProcess)]);
+  return { controlPlane, etcd, benchProcess };
+}
+
+function perPod(a: Procs, b: Procs, pods: number): Procs & { note: string } {
+  const d = (k: keyof Procs): number => round3((b[k] - a[k]) / Math.max(1, pods));
+  return {
+    controlPlane: d('controlPlane'), etcd: d('etcd'), benchProcess: d('benchProcess'),
+    note: 'CPU ms (user+system, /proc/<pid>/stat, 10 ms ticks) over the phase / pods; benchProcess hosts every simulated agent and the bench watch',
+  };
+}
+
+/** creation -> Running for pods the watch saw Running: from creationTimestamp (ms) and from the watch's first sight. */
+function startup(pods: readonly PodTimes[]): { fromCreation: Summary; fromWatchSeen: Summary } {
+  return {
+    fromCreation: summarize(pods.map((p) => (p.runningAt ?? 0) - p.createdTs)),
+    fromWatchSeen: summarize(pods.map((p) => (p.runningAt ?? 0) - p.seenAt)),
+  };
+}
+
+function barePod(name: string): Pod {
+  return fromManifest({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { bench: 'latency' } },
+    spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: IMAGE }] },
+  }).object as Pod;
+}
+
+/**
+ * Creates rate*seconds pods at a steady rate (each call started on time, not after the one
+ * before answered); returns each create call's duration.
+ */
+async function createAtRate(api: TestApi, rate: number, seconds: number): Promise<{ callMs: number[]; createSeconds: number; failed: number }> {
+  const total = Math.round(rate * seconds);
+  const callMs: number[] = [];
+  const calls: Promise<void>[] = [];
+  let failed = 0;
+  const t0 = Date.now();
+  for (let i = 0; i < total;) {
+    const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * rate) + 1);
+    for (; i < due; i++) {
+      const s = Date.now();
+      calls.push(api.create({ object: wrap('Pod', barePod(`latency-${i}`)) }).then(
+        () => void callMs.push(Date.now() - s),
+        () => void failed++,
+      ));
+    }
+    await sleep(Math.max(1, Math.min(20, 1000 / rate)));
+  }
+  await Promise.all(calls);
+  return { callMs, createSeconds: (Date.now() - t0) / 1000, failed };
+}
 
 export async function density(o: ScenarioOptions): Promise<ScenarioResult> {
   const bed = await startBed({ controlPlanes: 1, cpuProfDir: o.cpuProfDir, heapSnapshotDir: o.heapSnapshotDir });
@@ -18,49 +84,92 @@ export async function density(o: ScenarioOptions): Promise<ScenarioResult> {
   const api = connect(cp.address);
   const tracker = new PodTracker(api);
   const nodes = await startNodes(o.nodes, cp.address, { startMs: o.startMs });
+  const procs: Procs = { controlPlane: cp.pid, etcd: bed.etcd.process.pid ?? 0, benchProcess: process.pid };
+  const satTrace = new PodTrace(tracker, nodes.agents, (n) => n.startsWith('density-'));
+  const latTrace = new PodTrace(tracker, nodes.agents, (n) => n.startsWith('latency-'));
   try {
     await waitNodesReady(api, o.nodes, 60_000 + o.nodes * 100);
     tracker.start();
     const deployments = Math.max(1, Math.ceil(o.pods / PODS_PER_DEPLOYMENT));
-    const [cp0, etcd0, cpu0] = await Promise.all([scrape(cp.metricsUrl), scrape(`${bed.etcd.endpoint}/metrics`), procUsage(cp.pid)]);
+    const [cp0, etcd0, cpu0, procCpu0] = await Promise.all([scrape(cp.metricsUrl), scrape(`${bed.etcd.endpoint}/metrics`), procUsage(cp.pid), cpuOf(procs)]);
     const t0 = Date.now();
     // Own mutating calls, timed from this side: one create per Deployment, all in flight.
     const ownLatencies: number[] = [];
     await Promise.all(Array.from({ length: deployments }, async (_, i) => {
       const replicas = Math.min(PODS_PER_DEPLOYMENT, o.pods - i * PODS_PER_DEPLOYMENT);
       const s = Date.now();
-      await createDeployment(api, deployment(`density-${i}`, replicas, 'docker.io/skiff/hello:1'));
+      await createDeployment(api, deployment(`density-${i}`, replicas, IMAGE));
       ownLatencies.push(Date.now() - s);
     }));
     let peakCpRss = 0;
     const sampler = setInterval(() => {
       procUsage(cp.pid).then((u) => (peakCpRss = Math.max(peakCpRss, u.rssMB)), () => undefined);
     }, 1000);
+    const isSat = (p: PodTimes): boolean => p.name.startsWith('density-');
     try {
-      await tracker.until(() => tracker.running().length >= o.pods, o.timeoutMs, `${o.pods} pods Running`);
+      await tracker.until(() => tracker.running(isSat).length >= o.pods, o.timeoutMs, `${o.pods} pods Running`);
     } finally {
       clearInterval(sampler);
     }
-    const tEnd = Math.max(...tracker.running().map((p) => p.runningAt ?? 0));
-    const [cp1, etcd1, cpu1] = await Promise.all([scrape(cp.metricsUrl), scrape(`${bed.etcd.endpoint}/metrics`), procUsage(cp.pid)]);
+    const pods = tracker.running(isSat);
+    const tEnd = Math.max(...pods.map((p) => p.runningAt ?? 0));
+    const [cp1, etcd1, cpu1, procCpu1] = await Promise.all([scrape(cp.metricsUrl), scrape(`${bed.etcd.endpoint}/metrics`), procUsage(cp.pid), cpuOf(procs)]);
+    const satCpu = perPod(procCpu0, procCpu1, o.pods);
+    const satTraced = satTrace.report();
     // Scale-down of the own patches: one patch per Deployment (annotation) to time Patch too.
     await Promise.all(Array.from({ length: Math.min(deployments, 20) }, async (_, i) => {
       const s = Date.now();
       await api.patch({ kind: 'Deployment', namespace: 'default', name: `density-${i}`, patch: JSON.stringify({ metadata: { annotations: { bench: 'patched' } } }) });
       ownLatencies.push(Date.now() - s);
     }));
-    const pods = tracker.running();
-    const startupSeen = pods.map((p) => (p.runningAt ?? 0) - p.seenAt);
-    const startupCreated = pods.map((p) => (p.runningAt ?? 0) - p.createdTs);
     const secs = (tEnd - t0) / 1000;
     const podsPerSec = o.pods / secs;
     const writes = ['etcd_mvcc_put_total', 'etcd_mvcc_delete_total'].reduce((a, n) => a + sumOf(etcd1, n) - sumOf(etcd0, n), 0);
     const txns = sumOf(etcd1, 'etcd_mvcc_txn_total') - sumOf(etcd0, 'etcd_mvcc_txn_total');
     const writesPerPod = writes / o.pods;
     const apiHist = histogramQuantiles(cp0, cp1, 'skiff_api_request_duration_seconds', (l) => MUTATING.has(l.verb ?? ''), [0.5, 0.99]);
-    // The control plane's own view (creation -> first seen Running): unaffected by this process
-    // falling behind on its watch, which at 30,000 pods it does.
+    // The control plane's own view (creation -> first seen Running), unaffected by this process
+    // falling behind on its watch.
     const cpStartup = histogramQuantiles(cp0, cp1, 'skiff_pod_startup_latency_seconds', () => true, [0.5, 0.9, 0.99]);
+    const satStartup = startup(pods);
+
+    // (b) Latency: bare pods at a steady rate on the saturated cluster.
+    const rate = o.rate ?? 0;
+    const duration = o.durationSeconds ?? 0;
+    let latency: Record<string, unknown> | undefined;
+    let latencyLines: string[] = [];
+    let latPods: PodTimes[] = [];
+    let tLat = 0;
+    if (rate > 0 && duration > 0) {
+      const want = Math.round(rate * duration);
+      const isLat = (p: PodTimes): boolean => p.name.startsWith('latency-');
+      const before = await cpuOf(procs);
+      tLat = Date.now();
+      const made = await createAtRate(api, rate, duration);
+      if (made.failed) throw new Error(`${made.failed} of ${want} latency pods were not created`);
+      await tracker.until(() => tracker.running(isLat).length >= want, o.timeoutMs, `${want} latency pods Running`);
+      latPods = tracker.running(isLat);
+      const after = await cpuOf(procs);
+      const st = startup(latPods);
+      const traced: TraceReport = latTrace.report();
+      const lastRunning = Math.max(...latPods.map((p) => p.runningAt ?? 0));
+      const createdPerSec = round1(want / made.createSeconds);
+      latency = {
+        rate, durationSeconds: duration, pods: want,
+        createdPerSec,
+        runningPerSec: round1(want / ((lastRunning - tLat) / 1000)),
+        createCallMs: summarize(made.callMs),
+        podStartupMs: { ...st, trace: traced },
+        cpuMsPerPod: perPod(before, after, want),
+      };
+      latencyLines = [
+        `density latency phase: ${want} pods at ${rate}/s for ${duration} s (created at ${createdPerSec}/s) on the saturated cluster`,
+        `  creation -> Running ms: p50 ${st.fromCreation.p50} p90 ${st.fromCreation.p90} p99 ${st.fromCreation.p99} max ${st.fromCreation.max}; create call p50 ${summarize(made.callMs).p50} p99 ${summarize(made.callMs).p99}`,
+        traceSummary(traced),
+        `  CPU ms per pod: control plane ${perPod(before, after, want).controlPlane}, etcd ${perPod(before, after, want).etcd}, bench process with agents ${perPod(before, after, want).benchProcess}`,
+      ];
+    }
+
     const cpRss = await procUsage(cp.pid);
     const snapshot = o.heapSnapshotDir ? await heapSnapshot(cp, o.heapSnapshotDir) : undefined;
     const benchRss = process.memoryUsage().rss / 2 ** 20;
@@ -78,15 +187,17 @@ export async function density(o: ScenarioOptions): Promise<ScenarioResult> {
       podsRunning: pods.length,
       allRunning: pods.length >= o.pods,
       podStartupMs: {
-        fromWatchSeen: summarize(startupSeen),
+        // The headline: creationTimestamp (ms) -> the bench watch first sees Running.
+        fromCreation: satStartup.fromCreation,
+        fromWatchSeen: satStartup.fromWatchSeen,
         // The two legs of it: waiting to be scheduled, then the node agent starting the pod.
         seenToBound: summarize(pods.map((p) => (p.boundAt ?? p.seenAt) - p.seenAt)),
         boundToRunning: summarize(pods.map((p) => (p.runningAt ?? 0) - (p.boundAt ?? p.seenAt))),
-        // creationTimestamp has whole-second resolution: these read up to 1 s high.
-        fromCreationTimestamp: summarize(startupCreated),
-        controlPlaneHistogram: { count: cpStartup.count, ...cpStartup.quantilesMs, note: 'skiff_pod_startup_latency_seconds: creationTimestamp (1 s resolution) -> Running, bucket upper bounds' },
+        trace: satTraced,
+        controlPlaneHistogram: { count: cpStartup.count, ...cpStartup.quantilesMs, note: 'skiff_pod_startup_latency_seconds: creationTimestamp -> Running, bucket upper bounds' },
       },
       throughput: { secondsToAllRunning: round3(secs), podsRunningPerSec: round1(podsPerSec) },
+      cpuMsPerPod: satCpu,
       mutatingApiLatencyMs: {
         own: summarize(ownLatencies),
         controlPlaneHistogram: { count: apiHist.count, ...apiHist.quantilesMs, note: 'upper bound of the histogram bucket' },
@@ -102,6 +213,7 @@ export async function density(o: ScenarioOptions): Promise<ScenarioResult> {
         },
         ...(snapshot ? { heapSnapshot: snapshot } : {}),
       },
+      latency: latency ?? { skipped: true },
       agents: { processRssMB: round1(benchRss), rssPerNodeMB: round3(benchRss / o.nodes), note: 'bench process RSS (all agents + pod watch) / nodes' },
       // The bench's own pod watch resumed this often after the API server cut it for lagging.
       trackerWatch: { resumes: tracker.resumes, relists: tracker.relists },
@@ -114,17 +226,24 @@ export async function density(o: ScenarioOptions): Promise<ScenarioResult> {
         idealPodsPerSecBatched: round1(idealBatched),
       },
     };
+    const fc = satStartup.fromCreation;
     return {
       json: result,
       summary: [
-        `density: ${pods.length}/${o.pods} pods on ${o.nodes} nodes Running in ${secs.toFixed(2)} s (${podsPerSec.toFixed(1)} pods/s)`,
-        `  startup ms (watch-seen -> Running): p50 ${result.podStartupMs.fromWatchSeen.p50} p90 ${result.podStartupMs.fromWatchSeen.p90} p99 ${result.podStartupMs.fromWatchSeen.p99} max ${result.podStartupMs.fromWatchSeen.max}; of which seen->bound p50 ${result.podStartupMs.seenToBound.p50} p99 ${result.podStartupMs.seenToBound.p99}, bound->Running p50 ${result.podStartupMs.boundToRunning.p50} p99 ${result.podStartupMs.boundToRunning.p99}`,
+        `density saturation: ${pods.length}/${o.pods} pods on ${o.nodes} nodes Running in ${secs.toFixed(2)} s (${podsPerSec.toFixed(1)} pods/s)`,
+        `  creation -> Running ms: p50 ${fc.p50} p90 ${fc.p90} p99 ${fc.p99} max ${fc.max} (watch-seen -> Running p50 ${satStartup.fromWatchSeen.p50} p99 ${satStartup.fromWatchSeen.p99})`,
+        traceSummary(satTraced),
+        `  CPU ms per pod: control plane ${satCpu.controlPlane}, etcd ${satCpu.etcd}, bench process with agents ${satCpu.benchProcess}`,
         `  control plane's startup histogram (creation -> Running): p50<=${cpStartup.quantilesMs.p50} p90<=${cpStartup.quantilesMs.p90} p99<=${cpStartup.quantilesMs.p99} ms (${cpStartup.count} pods)${tracker.relists ? `; this process's watch fell behind and re-listed ${tracker.relists}x, so its times above read late` : ''}`,
         `  mutating API ms: own p50 ${result.mutatingApiLatencyMs.own.p50} p99 ${result.mutatingApiLatencyMs.own.p99}; server histogram p50<=${apiHist.quantilesMs.p50} p99<=${apiHist.quantilesMs.p99} (${apiHist.count} calls)`,
         `  control plane RSS ${cpRss.rssMB} MB (peak ${cpRss.peakRssMB}), CPU ${result.controlPlane.cpuSecondsDuringBurst} s; agents ${result.agents.rssPerNodeMB} MB/node`,
         `  etcd ${writesPerPod.toFixed(1)} writes/pod; ceiling ${ceiling.singlePutsPerSec} puts/s single, ${ceiling.batchedPutsPerSec} batched x${ceiling.batchSize}; ratio ${result.ratio.singlePuts} (batched ${result.ratio.batchedPuts})`,
+        ...latencyLines,
       ].join('\n'),
-      series: [{ label: `pods Running (${o.nodes} nodes)`, points: runningSeries(pods.map((p) => ((p.runningAt ?? 0) - t0) / 1000)) }],
+      series: [
+        { label: `pods Running (${o.nodes} nodes)`, points: runningSeries(pods.map((p) => ((p.runningAt ?? 0) - t0) / 1000)) },
+        ...(latPods.length ? [{ label: 'latency pods Running', points: runningSeries(latPods.map((p) => ((p.runningAt ?? 0) - tLat) / 1000)) }] : []),
+      ],
     };
   } finally {
     tracker.stop();
@@ -133,4 +252,3 @@ export async function density(o: ScenarioOptions): Promise<ScenarioResult> {
     await bed.close();
   }
 }
-

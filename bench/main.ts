@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // skiff benchmarks: node dist/bench/main.js <density|rollout|failover|real-node|service-rollout|multinode> [--nodes N]
-// [--pods P] [--size smoke|small|large] [--svg FILE] [--json FILE]. Prints one JSON object on
+// [--pods P] [--size smoke|small|large] [--rate R --duration S] [--svg FILE] [--json FILE]. Prints one JSON object on
 // stdout (and to --json), a short summary on stderr, and with --svg a chart of pods running.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -28,6 +28,11 @@ const SIZES: Record<string, Record<Size, { nodes: number; pods: number }>> = {
   multinode: { smoke: { nodes: 3, pods: 6 }, small: { nodes: 3, pods: 6 }, large: { nodes: 3, pods: 12 } },
 };
 
+/** density's latency phase per size: pods/s for seconds (ClusterLoader2's latency pods). */
+const LATENCY: Record<Size, { rate: number; duration: number }> = {
+  smoke: { rate: 20, duration: 2 }, small: { rate: 100, duration: 30 }, large: { rate: 300, duration: 60 },
+};
+
 const count = (flag: string) => (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} wants a positive whole number, got "${v}"`);
@@ -43,6 +48,9 @@ async function main(): Promise<void> {
     .option('--start-ms <n>', 'fake runtime start latency per sandbox and container (ms)', count('--start-ms'), 50)
     .option('--timeout-seconds <n>', 'give up after this long', count('--timeout-seconds'), 600)
     .option('--ceiling-seconds <n>', 'length of each etcd ceiling run', count('--ceiling-seconds'), 5)
+    .option('--rate <n>', 'density: pods created per second in the latency phase (default by --size)', count('--rate'))
+    .option('--duration <seconds>', 'density: length of the latency phase (default by --size; 0: none)', (v: string) => (v === '0' ? 0 : count('--duration')(v)))
+    .option('--max-parallel-starts <n>', 'real-node: the agent\'s bound on start calls in flight (default: the agent\'s; 0: none)', (v: string) => (v === '0' ? 0 : count('--max-parallel-starts')(v)))
     .option('--cpu-prof-dir <dir>', 'run the control plane with node --cpu-prof into this folder')
     .option('--heap-snapshot-dir <dir>', 'density: write a heap snapshot of the control plane here once every pod runs')
     .option('--vs-swarm', 'real-node: also run the same workload on Docker Swarm and on Skiff through their CLIs, side by side', false)
@@ -54,13 +62,14 @@ async function main(): Promise<void> {
   const scenario = cmd.args[0] ?? '';
   const run = SCENARIOS[scenario];
   if (!run) cmd.error(`unknown scenario "${scenario}": pick one of ${Object.keys(SCENARIOS).join(', ')}`);
-  const o = cmd.opts<{ size: Size; nodes?: number; pods?: number; startMs: number; timeoutSeconds: number; ceilingSeconds: number; cpuProfDir?: string; heapSnapshotDir?: string; vsSwarm: boolean; svg?: string; json?: string }>();
+  const o = cmd.opts<{ size: Size; nodes?: number; pods?: number; startMs: number; timeoutSeconds: number; ceilingSeconds: number; cpuProfDir?: string; heapSnapshotDir?: string; rate?: number; duration?: number; maxParallelStarts?: number; vsSwarm: boolean; svg?: string; json?: string }>();
   const preset = SIZES[scenario]?.[o.size] ?? { nodes: 1, pods: 1 };
   if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
   if (o.heapSnapshotDir) mkdirSync(o.heapSnapshotDir, { recursive: true });
   const opts: ScenarioOptions = {
     size: o.size, nodes: o.nodes ?? preset.nodes, pods: o.pods ?? preset.pods, startMs: o.startMs,
     timeoutMs: o.timeoutSeconds * 1000, ceilingSeconds: o.ceilingSeconds, cpuProfDir: o.cpuProfDir, heapSnapshotDir: o.heapSnapshotDir,
+    rate: o.rate ?? LATENCY[o.size].rate, durationSeconds: o.duration ?? LATENCY[o.size].duration, maxParallelStarts: o.maxParallelStarts,
   };
   if (o.vsSwarm && scenario !== 'real-node') cmd.error('--vs-swarm goes with the real-node scenario');
   const r = await (run as (o: ScenarioOptions) => Promise<ScenarioResult>)(opts);

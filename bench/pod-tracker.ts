@@ -8,7 +8,7 @@ import type { TestApi } from '../control-plane/api/testing.js';
 export interface PodTimes {
   name: string;
   labels: Record<string, string>;
-  /** metadata.creationTimestamp in ms (the API stores whole seconds, like Kubernetes). */
+  /** metadata.creationTimestamp in ms (the API stores milliseconds). */
   createdTs: number;
   /** When the watch delivered the pod first (ms, this process's clock). */
   seenAt: number;

@@ -15,6 +15,11 @@ export interface ScenarioOptions {
   cpuProfDir?: string;
   /** density: write a V8 heap snapshot of the control plane here once every pod runs. */
   heapSnapshotDir?: string;
+  /** density's latency phase: pods created per second, for this many seconds (0: no latency phase). */
+  rate?: number;
+  durationSeconds?: number;
+  /** real-node: the agent's bound on start calls in flight (undefined: the agent's default; 0: none). */
+  maxParallelStarts?: number;
 }
 
 export interface ScenarioResult {

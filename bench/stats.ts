@@ -30,6 +30,13 @@ export async function procUsage(pid: number): Promise<ProcUsage> {
   return { rssMB: round1(kb('VmRSS') / 1024), peakRssMB: round1(kb('VmHWM') / 1024), cpuSeconds: round1(cpuSeconds) };
 }
 
+/** user+system CPU of a process in ms (10 ms ticks), unrounded: for CPU-ms per pod. */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(rest[11]) + Number(rest[12])) * 1000) / CLK_TCK;
+}
+
 export const round1 = (x: number): number => Math.round(x * 10) / 10;
 export const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 

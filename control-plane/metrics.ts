@@ -34,7 +34,7 @@ export class Metrics {
 
   readonly podStartup = new Histogram({
     name: 'skiff_pod_startup_latency_seconds',
-    help: 'Pod creationTimestamp to the first time the control plane sees it Running (creationTimestamp has 1 s resolution, as in Kubernetes).',
+    help: 'Pod creationTimestamp to the first time the control plane sees it Running (creationTimestamp has millisecond resolution here).',
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });

@@ -622,3 +622,50 @@ describe('node agent with the fake runtime', () => {
     expect(out).toContain(`Handling connection for ${ports[0]}\n`);
   });
 });
+
+describe('start bound (--max-parallel-starts)', () => {
+  /** A fake runtime that notes how many start calls are in flight at once. */
+  class CountingRuntime extends FakeRuntime {
+    inFlight = 0;
+    peak = 0;
+    private async counted<T>(fn: () => Promise<T>): Promise<T> {
+      this.peak = Math.max(this.peak, ++this.inFlight);
+      try {
+        return await fn();
+      } finally {
+        this.inFlight--;
+      }
+    }
+    override startSandbox(...a: Parameters<FakeRuntime['startSandbox']>): ReturnType<FakeRuntime['startSandbox']> {
+      return this.counted(() => super.startSandbox(...a));
+    }
+    override startContainer(...a: Parameters<FakeRuntime['startContainer']>): ReturnType<FakeRuntime['startContainer']> {
+      return this.counted(() => super.startContainer(...a));
+    }
+  }
+
+  for (const [bound, check] of [[2, (peak: number) => expect(peak).toBeLessThanOrEqual(2)], [0, (peak: number) => expect(peak).toBeGreaterThan(2)]] as const) {
+    it(`${bound ? `holds new pods' starts to ${bound} at once` : 'starts every new pod at once with 0 (no bound)'}, and all run`, async () => {
+      const cluster = await startCluster();
+      cleanups.push(() => cluster.stop());
+      const host = new FakeHost({ startLatencyMs: 30 });
+      cleanups.push(() => Promise.resolve(host.shutdown()));
+      const stateDir = await mkdtemp(join(tmpdir(), 'skiff-agent-'));
+      cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
+      const runtime = new CountingRuntime({ host, nodeName: 'n1' });
+      const agent = new NodeAgent({
+        nodeName: 'n1', controlPlane: cluster.address, runtime, stateDir, listen: '', log, nodeIP: '192.0.2.10',
+        podCIDR: '10.244.0.0/24', heartbeatMs: 200, maxParallelStarts: bound,
+      });
+      cleanups.push(() => agent.stop());
+      await agent.start();
+      expect(agent.maxParallelStarts).toBe(bound || undefined);
+      for (let i = 0; i < 6; i++) await cluster.client.create('Pod', pod(`p${i}`, 'n1', [{ name: 'app', image: 'busybox:1' }]));
+      await until(async () => {
+        const pods = await Promise.all(Array.from({ length: 6 }, (_, i) => getPod(cluster, `p${i}`)));
+        return pods.every((p) => p?.status?.phase === 'Running');
+      }, 20_000, 'six pods Running');
+      check(runtime.peak);
+    });
+  }
+});

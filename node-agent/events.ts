@@ -2,6 +2,10 @@
 import { EventEmitter } from 'node:events';
 
 export interface AgentEventMap {
+  /** A pod bound to this node reached the agent (its worker starts). */
+  podSeen: [{ pod: string; uid: string }];
+  /** The pod's sandbox was created (network namespace and IP ready). */
+  sandboxReady: [{ pod: string; uid: string }];
   /** A container exited and will be restarted after delayMs. */
   backoff: [{ pod: string; container: string; delayMs: number; restartCount: number }];
   /** A container (re)started; attempt is its restart count. */

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import pino, { type Logger } from 'pino';
-import { NodeAgent } from './agent.js';
+import { DEFAULT_MAX_PARALLEL_STARTS, NodeAgent } from './agent.js';
 import { DEFAULT_NODEFS_AVAILABLE, parseDiskThreshold, type DiskThreshold } from './node-health.js';
 import type { Runtime } from './runtime/runtime.js';
 import { parseCidr } from '../proto/api/cidr.js';
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     .option('--eviction-hard-nodefs-available <amount>', 'the node reports DiskPressure (and the control plane taints it node.kubernetes.io/disk-pressure:NoSchedule) when the filesystem under --state-dir has less free space than this: a percentage or a quantity (1Gi)', diskFlag, parseDiskThreshold(DEFAULT_NODEFS_AVAILABLE))
     .option('--heartbeat-seconds <n>', 'lease renewal period', int('--heartbeat-seconds'), 5)
     .option('--stats-interval <seconds>', 'how often container CPU and memory are sampled for resource metrics (0: off)', int('--stats-interval'), 10)
+    .option('--max-parallel-starts <n>', 'sandbox and container start calls to the runtime in flight at once (0: no bound)', (v: string) => (v === '0' ? 0 : int('--max-parallel-starts')(v)), DEFAULT_MAX_PARALLEL_STARTS)
     .option('--crashloop-initial-seconds <n>', 'first restart back-off', int('--crashloop-initial-seconds'), 10)
     .option('--crashloop-max-seconds <n>', 'longest restart back-off', int('--crashloop-max-seconds'), 300)
     .option('--max-log-follows <n>', 'followed log streams (logs -f) served at once; more are refused with TooManyRequests', int('--max-log-follows'), 64)
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
   const o = program.opts<{
     controlPlane: string; token?: string; tokenFile?: string; nodeName: string; containerdSocket: string;
     runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string; metricsInsecure?: boolean;
-    nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; evictionHardNodefsAvailable: DiskThreshold; statsInterval: number;
+    nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; evictionHardNodefsAvailable: DiskThreshold; statsInterval: number; maxParallelStarts: number;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; maxLogFollows: number; logLevel: string;
     containerLogMaxSize: string; containerLogMaxFiles: number;
     clusterCidr: string; routes?: boolean;
@@ -144,6 +145,7 @@ async function main(): Promise<void> {
     heartbeatMs: o.heartbeatSeconds * 1000,
     diskThreshold: o.evictionHardNodefsAvailable,
     statsIntervalMs: o.statsInterval * 1000,
+    maxParallelStarts: o.maxParallelStarts,
     backoff: { initialMs: o.crashloopInitialSeconds * 1000, maxMs: o.crashloopMaxSeconds * 1000 },
     nodeIP: o.nodeIp,
     maxLogFollows: o.maxLogFollows,

@@ -21,7 +21,7 @@ export interface LogsOptions {
 /** The pod kubectl would pick: running and ready first, then the newest. */
 export function pickPod(pods: readonly Pod[]): Pod | undefined {
   const score = (p: Pod): number => (p.metadata?.deletionTimestamp ? 0 : 4) + (p.status?.phase === 'Running' ? 2 : 0) + (podIsReady(p) ? 1 : 0);
-  return [...pods].sort((a, b) => score(b) - score(a) || (b.metadata?.creationTimestamp ?? '').localeCompare(a.metadata?.creationTimestamp ?? ''))[0];
+  return [...pods].sort((a, b) => score(b) - score(a) || (Date.parse(b.metadata?.creationTimestamp ?? '') || 0) - (Date.parse(a.metadata?.creationTimestamp ?? '') || 0))[0];
 }
 
 /** The pod a ref names: pod/NAME, NAME, or one pod of deploy/NAME or rs/NAME (kubectl's pick). */

@@ -275,7 +275,9 @@ export class Store {
     if (!m.name) throw errors.invalid(info.kind, '', [{ field: 'metadata.name', message: 'required', source: '' }]);
     if (!info.namespaced) m.namespace = '';
     m.uid = randomUUID();
-    m.creationTimestamp = this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    // Milliseconds (RFC 3339 allows a fraction; Kubernetes' clients parse it): startup latency
+    // measured from creation needs sub-second resolution. Compare these as times, not strings.
+    m.creationTimestamp = this.now().toISOString();
     m.generation = 1;
     m.resourceVersion = '';
     m.deletionTimestamp = '';

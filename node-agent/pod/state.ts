@@ -12,6 +12,7 @@ import { saveRecord, type PodRecord } from '../pod-record.js';
 import type { Runtime, SandboxDns } from '../runtime/runtime.js';
 import type { Logger } from 'pino';
 import { newRun, type ContainerRun } from './container-run.js';
+import type { Semaphore } from '../../proto/api/semaphore.js';
 import type { StatusWriter } from './status-writer.js';
 import type { PodWorker } from './worker.js';
 
@@ -28,6 +29,8 @@ export interface WorkerContext {
   events: AgentEvents;
   /** The agent's one status writer (batches and retries the status posts of all pods). */
   status: StatusWriter;
+  /** Bounds the sandbox and container start calls in flight across the node (absent: none). */
+  startSlots?: Semaphore;
   /**
    * Before a graceful stop: waits (bounded) until no node's proxy sends new connections to the
    * pod's IP, so stopping it drops no request. Absent when the node runs no Service proxy.

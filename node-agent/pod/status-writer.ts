@@ -11,6 +11,7 @@ import type { Pod, PodStatus } from '../../proto/gen/skiff/v1/core.js';
 import type { AgentApi } from '../api-client.js';
 import type { AgentEvents } from '../events.js';
 import { statusEqual } from '../pod-status.js';
+import { Semaphore } from '../../proto/api/semaphore.js';
 
 export type StatusApi = Pick<AgentApi, 'update' | 'get'>;
 
@@ -154,9 +155,10 @@ export class StatusWriter {
     do {
       this.again = false;
       const batch = [...this.entries.values()].filter((e) => this.due(e));
-      for (let i = 0; i < batch.length && !this.stopped; i += this.maxInFlight) {
-        await Promise.all(batch.slice(i, i + this.maxInFlight).map((e) => this.post(e)));
-      }
+      // A sliding window, not lock-step chunks: a post starts as soon as any one answers, so
+      // one slow answer does not hold up the next maxInFlight pods (seen in the start trace).
+      const window = new Semaphore(this.maxInFlight);
+      await Promise.all(batch.map((e) => window.run(() => (this.stopped ? Promise.resolve() : this.post(e)))));
       // Statuses set while the batch was in flight.
       if ([...this.entries.values()].some((e) => this.due(e))) this.again = true;
     } while (this.again && !this.stopped);

@@ -18,6 +18,8 @@ type Sandbox = NonNullable<PodRecord['sandbox']>;
 type SandboxCfg = NonNullable<PodRecord['sandboxConfig']>;
 
 export class PodSync {
+  /** This pass already holds a start slot (a new pod's whole first start). */
+  private holdingSlot = false;
 
   constructor(
     private readonly s: PodState,
@@ -30,15 +32,32 @@ export class PodSync {
   ) {}
 
   async ensureRunning(): Promise<void> {
+    const slots = this.ctx.startSlots;
+    if (!slots || this.s.record.sandbox) return this.pass();
+    // A new pod's whole first start (sandbox, then its containers) holds one slot, as the raw
+    // CRI sweep measures it: the pods that got a slot are done early, instead of every sandbox
+    // first and every container late.
+    return slots.run(async () => {
+      this.holdingSlot = true;
+      try {
+        await this.pass();
+      } finally {
+        this.holdingSlot = false;
+      }
+    });
+  }
+
+  private async pass(): Promise<void> {
     const s = this.s;
     const rt = this.ctx.runtime;
     if (!s.record.sandbox) {
       if (!s.record.startTime) s.record.startTime = rfc3339(this.ctx.clock.now());
       try {
         const cfg = sandboxConfig(s.pod, s.paths, this.ctx.podDns?.(s.pod));
-        s.record.sandbox = await rt.startSandbox(cfg);
+        s.record.sandbox = await this.bounded(() => rt.startSandbox(cfg));
         s.record.sandboxConfig = cfg;
         s.podError = undefined;
+        this.ctx.events.emit('sandboxReady', { pod: s.key, uid: s.record.uid });
       } catch (e) {
         s.podError = { reason: 'FailedCreatePodSandBox', message: e instanceof Error ? e.message : String(e) };
         this.publishStatus();
@@ -173,7 +192,7 @@ export class PodSync {
       const mounts = await containerMounts(s.pod, c, s.paths, this.ctx.claimPath, inputs?.volumeDirs);
       const cfg = containerConfig(s.pod, c, run.restartCount, mounts, inputs?.env);
       run.imageRef = await rt.ensureImage(c.image, pullPolicy(c), inputs?.auth);
-      const h = await rt.startContainer(sandbox, sandboxCfg, cfg);
+      const h = await this.bounded(() => rt.startContainer(sandbox, sandboxCfg, cfg));
       run.handle = h;
       run.specImage = c.image;
       run.exit = undefined;
@@ -209,6 +228,11 @@ export class PodSync {
         this.ctx.log.warn({ pod: s.key, container: c.name, reason, err: message, retryMs: delay, failures: run.startFailures }, 'container start failed');
       }
     }
+  }
+
+  /** A start call, within the node's bound on start calls in flight. */
+  private bounded<T>(fn: () => Promise<T>): Promise<T> {
+    return this.ctx.startSlots && !this.holdingSlot ? this.ctx.startSlots.run(fn) : fn();
   }
 
   /** Waits for the attempt's exit in the background; the exit marks the pod dirty. */

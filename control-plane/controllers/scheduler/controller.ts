@@ -21,12 +21,16 @@ import { PersistentVolumeClaim } from '../../../proto/gen/skiff/v1/storage.js';
 import { SELECTED_NODE_ANNOTATION } from '../../../proto/api/storage.js';
 import { objectKey } from '../../../proto/api/kinds.js';
 import { mapSettledLimit } from './concurrency.js';
+import { NodeLoads } from './node-loads.js';
 
 /** Binds in flight at once within one scheduling batch. */
 const BIND_CONCURRENCY = 64;
 
 export const SCHEDULER_NAME = 'default-scheduler';
 const BATCH_KEY = 'batch';
+/** Pod informer index of the pods this scheduler must place (one value, PENDING). */
+const PENDING_INDEX = 'scheduler:pending';
+const PENDING = 'pending';
 const CACHE_WAIT_MS = 10_000;
 
 export interface SchedulerOptions {
@@ -58,6 +62,8 @@ export class SchedulerController {
   private readonly log: Logger;
   private readonly retryMs: number;
   private nextStartIndex = 0;
+  /** What bound pods take per node, from the Pod informer's events (undefined until fed). */
+  private loads: NodeLoads | undefined;
   private signalStop: () => void = () => undefined;
   private readonly stopped = new Promise<void>((r) => (this.signalStop = r));
 
@@ -78,6 +84,7 @@ export class SchedulerController {
     const pods = informers.get('Pod');
     const nodes = informers.get('Node');
     const kick = (): void => this.controller.enqueue(BATCH_KEY);
+    this.feedLoads();
     this.handlerRemovers.push(pods.addHandlers({
       onAdd: (p) => isPending(p) && kick(),
       onUpdate: (old, p) => {
@@ -95,7 +102,23 @@ export class SchedulerController {
     kick();
   }
 
+  /** Keeps the pending index and the per-node loads from the Pod informer (once; before start too). */
+  private feedLoads(): NodeLoads {
+    if (this.loads) return this.loads;
+    const pods = this.opts.informers.get('Pod');
+    if (!pods.hasIndex(PENDING_INDEX)) pods.addIndex(PENDING_INDEX, (p) => (isPending(p) ? [PENDING] : []));
+    const loads = new NodeLoads();
+    this.loads = loads;
+    this.handlerRemovers.push(pods.addHandlers({
+      onAdd: (p) => loads.set(objectKey(p), p),
+      onUpdate: (_old, p) => loads.set(objectKey(p), p),
+      onDelete: (p) => loads.set(objectKey(p), undefined),
+    }));
+    return loads;
+  }
+
   stop(): Promise<void> {
+    // The loads stay set (stale from here on): a batch still running must not feed a new one.
     for (const remove of this.handlerRemovers.splice(0)) remove();
     this.signalStop();
     return this.controller.stop();
@@ -104,10 +127,10 @@ export class SchedulerController {
   /** One scheduling pass over every pending pod in the cache. */
   async runBatch(): Promise<Result> {
     const pods = this.opts.informers.get('Pod');
-    const all = pods.list();
-    const pending = all.filter(isPending);
+    this.feedLoads();
+    const pending = pods.byIndex(PENDING_INDEX, PENDING);
     if (pending.length === 0) return {};
-    const plan = schedule(this.snapshot(all), pending, { startIndex: this.nextStartIndex });
+    const plan = schedule(this.snapshot(pending), pending, { startIndex: this.nextStartIndex });
     this.nextStartIndex = plan.nextStartIndex;
     let lastWrite = 0;
     let conflicts = 0;
@@ -172,6 +195,7 @@ export class SchedulerController {
     }
   }
 
+  /** Nodes, the pending pods, the per-node loads kept from events, and the volume objects. */
   private snapshot(pods: Pod[]): Snapshot {
     const { informers } = this.opts;
     const byKey = <T extends { metadata?: { name: string; namespace: string } }>(xs: T[]): Map<string, T> =>
@@ -179,6 +203,7 @@ export class SchedulerController {
     return {
       nodes: informers.get('Node').list(),
       pods,
+      loads: this.feedLoads(),
       volumes: {
         claims: byKey(informers.get('PersistentVolumeClaim').list()),
         volumes: byKey(informers.get('PersistentVolume').list()),
@@ -205,8 +230,8 @@ export class SchedulerController {
 
   /** For tests: schedule once and report the plan (no writes). */
   plan(): ScheduleResult {
-    const all = this.opts.informers.get('Pod').list();
-    return schedule(this.snapshot(all), all.filter(isPending));
+    const pending = this.opts.informers.get('Pod').list().filter(isPending);
+    return schedule(this.snapshot(pending), pending);
   }
 }
 

@@ -55,7 +55,7 @@ export function portsConflict(a: HostPort, b: HostPort): boolean {
   return a.port === b.port && a.protocol === b.protocol && (wildcard(a.hostIP) || wildcard(b.hostIP) || a.hostIP === b.hostIP);
 }
 
-function scoreRequests(r: Resources): Resources {
+export function scoreRequests(r: Resources): Resources {
   return { cpuMillis: r.cpuMillis || SCORE_DEFAULT_CPU, memoryBytes: r.memoryBytes || SCORE_DEFAULT_MEMORY, pods: r.pods };
 }
 

@@ -5,6 +5,7 @@ import type { Node, Pod } from '../../../proto/gen/skiff/v1/core.js';
 import { podFacts, runFilters } from './filters.js';
 import { allocatedFraction, assume, buildNodeInfos, controllerUid, type NodeInfo } from './nodeinfo.js';
 import { podRequests, type Resources } from './resources.js';
+import { nodeInfosFromLoads, type NodeLoads } from './node-loads.js';
 import { podVolumes, volumeHint, type VolumeState } from './volumes.js';
 import type { PersistentVolumeClaim } from '../../../proto/gen/skiff/v1/storage.js';
 
@@ -14,6 +15,11 @@ export interface Snapshot {
   pods: readonly Pod[];
   /** Claims, volumes and classes, for pods with persistentVolumeClaim volumes. */
   volumes?: VolumeState;
+  /**
+   * What the bound pods take per node, kept from the informer's events (node-loads.ts). When
+   * given, `pods` need hold only the pending ones: nothing here sums over the bound pods.
+   */
+  loads?: Pick<NodeLoads, 'get' | 'claimHolders'>;
 }
 
 /** A node chosen for a pod whose WaitForFirstConsumer claims get bound there before the pod is. */
@@ -54,9 +60,10 @@ export function queueOrder(a: Pod, b: Pod): number {
   const pa = a.spec?.priority ?? 0;
   const pb = b.spec?.priority ?? 0;
   if (pa !== pb) return pb - pa;
-  const ta = a.metadata?.creationTimestamp ?? '';
-  const tb = b.metadata?.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
+  // As times: stored objects mix whole-second and millisecond timestamps.
+  const ta = Date.parse(a.metadata?.creationTimestamp ?? '') || 0;
+  const tb = Date.parse(b.metadata?.creationTimestamp ?? '') || 0;
+  if (ta !== tb) return ta - tb;
   const ka = podKey(a);
   const kb = podKey(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
@@ -102,16 +109,19 @@ export interface ScheduleOptions {
 }
 
 export function schedule(snapshot: Snapshot, pending: readonly Pod[], opts: ScheduleOptions = {}): ScheduleResult {
-  const infos = [...buildNodeInfos(snapshot.nodes, snapshot.pods).values()].sort((a, b) =>
+  const built = snapshot.loads ? nodeInfosFromLoads(snapshot.nodes, snapshot.loads) : buildNodeInfos(snapshot.nodes, snapshot.pods);
+  const infos = [...built.values()].sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   );
   const bindings: Binding[] = [];
   const failures: Failure[] = [];
   const selections: Selection[] = [];
   // Pods holding claims, for ReadWriteOncePod; pods placed in this batch join them.
-  const claimHolders: Pod[] = snapshot.pods.filter(
-    (p) => !!p.spec?.nodeName && p.spec.volumes.some((v) => v.persistentVolumeClaim) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
-  );
+  const claimHolders: Pod[] = snapshot.loads
+    ? snapshot.loads.claimHolders()
+    : snapshot.pods.filter(
+      (p) => !!p.spec?.nodeName && p.spec.volumes.some((v) => v.persistentVolumeClaim) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
+    );
   const batch = pending.filter((p) => !p.spec?.nodeName).sort(queueOrder);
   const n = infos.length;
   const want = feasibleNodesToFind(n);

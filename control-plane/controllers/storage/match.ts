@@ -66,8 +66,10 @@ export function defaultClass(classes: readonly StorageClass[]): StorageClass | u
   let best: StorageClass | undefined;
   for (const sc of classes) {
     if (sc.metadata?.annotations[DEFAULT_CLASS_ANNOTATION] !== 'true' || sc.metadata.deletionTimestamp) continue;
-    const t = sc.metadata.creationTimestamp;
-    if (!best || t > (best.metadata?.creationTimestamp ?? '') || (t === best.metadata?.creationTimestamp && sc.metadata.name < best.metadata.name)) best = sc;
+    // As times: stored objects mix whole-second and millisecond timestamps.
+    const t = Date.parse(sc.metadata.creationTimestamp) || 0;
+    const bt = Date.parse(best?.metadata?.creationTimestamp ?? '') || 0;
+    if (!best || t > bt || (t === bt && sc.metadata.name < (best.metadata?.name ?? ''))) best = sc;
   }
   return best;
 }
