@@ -1,0 +1,49 @@
+// Starts authorization for an API server: the informers the authorizers read, the built-in
+// roles (RBAC), and the kube-node-lease namespace node Leases live in (Node), which
+// kube-apiserver also makes at start since nodes may not create namespaces.
+import { isApiError } from '../../proto/api/errors.js';
+import { KINDS } from '../../proto/api/kinds.js';
+import { Namespace } from '../../proto/gen/skiff/v1/core.js';
+import { applyDefaults } from '../api/defaults.js';
+import type { SharedInformers } from '../informers.js';
+import type { Store } from '../storage/store.js';
+import { Authorizer, type AuthorizationMode } from './authorizer.js';
+import { NodeGraph } from './graph.js';
+import { NODE_LEASE_NAMESPACE } from './node.js';
+import { ensureBootstrapPolicy } from './reconcile-policy.js';
+import { InformerRbacSnapshot } from './snapshot.js';
+
+export async function ensureNamespace(store: Store, name: string): Promise<void> {
+  try {
+    await store.get('Namespace', '', name);
+    return;
+  } catch (e) {
+    if (!isApiError(e, 'NotFound')) throw e;
+  }
+  const ns = Namespace.fromPartial({ metadata: { name } });
+  applyDefaults(KINDS.Namespace, ns);
+  try {
+    await store.create('Namespace', ns);
+  } catch (e) {
+    if (!isApiError(e, 'AlreadyExists')) throw e;
+  }
+}
+
+export interface RunningAuthorizer {
+  authorizer: Authorizer;
+  stop(): void;
+}
+
+export async function startAuthorization(store: Store, informers: SharedInformers, modes: readonly AuthorizationMode[]): Promise<RunningAuthorizer> {
+  const rbac = new InformerRbacSnapshot(informers);
+  const graph = new NodeGraph(informers);
+  if (modes.includes('RBAC')) {
+    await ensureBootstrapPolicy(store);
+    await rbac.start();
+  }
+  if (modes.includes('Node')) {
+    await ensureNamespace(store, NODE_LEASE_NAMESPACE);
+    await graph.start();
+  }
+  return { authorizer: new Authorizer(modes, { rbac, graph }), stop: () => graph.stop() };
+}
