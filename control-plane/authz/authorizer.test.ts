@@ -55,6 +55,7 @@ const state: AuthorizerState = {
       bind('team', 'viewers', 'ClusterRole', 'view', { kind: 'Group', name: 'auditors' }),
       bind('team', 'carol-cm', 'Role', 'cm-reader', { kind: 'User', name: 'carol' }),
       bind('team', 'robot', 'ClusterRole', 'view', { kind: 'ServiceAccount', name: 'bot' }),
+      bind('team', 'owner', 'ClusterRole', 'admin', { kind: 'User', name: 'olga' }),
     ],
     bootstrapClusterRoles(),
     [...bootstrapClusterRoleBindings(), ClusterRoleBinding.fromPartial({ metadata: { name: 'dave-view' }, roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'User', apiGroup: RBAC, name: 'dave' }] })],
@@ -143,6 +144,31 @@ describe('authorize (Node,RBAC)', () => {
   ];
   it.each(cases)('%s', (_name, who, a, allowed) => {
     expect(authorize(MODES, state, who, a).allowed).toBe(allowed);
+  });
+
+  describe('escalation prevention', () => {
+    const role = (rules: object[]) => Role.fromPartial({ metadata: { namespace: 'team', name: 'r' }, rules });
+    const binding = (kind: string, name: string) => RoleBinding.fromPartial({ metadata: { namespace: 'team', name: 'b' }, roleRef: { apiGroup: RBAC, kind, name }, subjects: [{ kind: 'User', apiGroup: RBAC, name: 'x' }] });
+    const write = (resource: string, object: unknown, verb = 'create', ns = 'team') => r(verb, resource, ns, '', { object: object as Pod });
+    const cases: [string, Attributes, boolean][] = [
+      ['a Role with rules the admin holds', write('roles', role([{ verbs: ['get', 'list'], apiGroups: [''], resources: ['pods', 'secrets'] }])), true],
+      ['a Role with a verb wildcard the admin does not hold', write('roles', role([{ verbs: ['*'], apiGroups: [''], resources: ['pods'] }])), false],
+      ['a Role over Nodes (cluster-scoped, not the admin\'s)', write('roles', role([{ verbs: ['get'], apiGroups: [''], resources: ['nodes'] }])), false],
+      ['a binding to edit, which admin covers', write('rolebindings', binding('ClusterRole', 'edit')), true],
+      ['a binding to cluster-admin', write('rolebindings', binding('ClusterRole', 'cluster-admin')), false],
+      ['a binding to a Role the admin covers', write('rolebindings', binding('Role', 'cm-reader')), true],
+      ['a patch of a Role (no object to judge) needs escalate', r('patch', 'roles', 'team', 'r'), false],
+      ['a Role in a namespace the admin is not bound in', write('roles', role([{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }]), 'create', 'default'), false],
+    ];
+    it.each(cases)('%s', (_name, a, allowed) => {
+      expect(authorize(MODES, state, user('olga'), a).allowed).toBe(allowed);
+    });
+
+    it('names the rules not held', () => {
+      expect(authorize(MODES, state, user('olga'), write('rolebindings', binding('ClusterRole', 'cluster-admin'))).reason)
+        .toBe('user "olga" (groups=[system:authenticated]) is attempting to grant RBAC permissions not currently held: {APIGroups:["*"], Resources:["*"], Verbs:["*"]}, {NonResourceURLs:["*"], Verbs:["*"]}');
+      expect(authorize(MODES, state, user('root', 'system:masters'), write('rolebindings', binding('ClusterRole', 'cluster-admin'))).allowed).toBe(true);
+    });
   });
 
   it('RBAC alone ignores node restriction; AlwaysAllow allows all', () => {

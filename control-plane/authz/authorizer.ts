@@ -6,6 +6,7 @@ import { KIND_NAMES, KINDS } from '../../proto/api/kinds.js';
 import type { Identity } from '../api/auth.js';
 import { forbiddenMessage, type Attributes, type Decision } from './attributes.js';
 import type { NodeGraphView } from './graph.js';
+import { checkEscalation, writesRbac } from './escalation.js';
 import { nodeAuthorize } from './node.js';
 import { rbacAuthorize, type RbacSnapshot } from './rbac.js';
 
@@ -36,6 +37,13 @@ export interface AuthorizerState {
 /** The decision of the chain (pure over the state). */
 export function authorize(modes: readonly AuthorizationMode[], state: AuthorizerState, who: Identity, a: Attributes): Decision {
   if (who.groups.includes(MASTERS_GROUP)) return { allowed: true, reason: `member of group "${MASTERS_GROUP}"` };
+  const d = chain(modes, state, who, a);
+  // RBAC objects: the write itself, and then no rule the caller does not hold (Kubernetes' escalation check).
+  if (!d.allowed || !writesRbac(a) || modes.includes('AlwaysAllow')) return d;
+  return checkEscalation(state.rbac, who, a, (x) => chain(modes, state, who, x).allowed);
+}
+
+function chain(modes: readonly AuthorizationMode[], state: AuthorizerState, who: Identity, a: Attributes): Decision {
   let reason = '';
   for (const mode of modes) {
     const d = mode === 'AlwaysAllow' ? { allowed: true, reason: 'AlwaysAllow' } : mode === 'Node' ? nodeAuthorize(state.graph, who, a) : rbacAuthorize(state.rbac, who, a);
