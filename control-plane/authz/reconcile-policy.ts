@@ -63,26 +63,28 @@ async function updateIgnoringRace(store: Store, kind: 'ClusterRole' | 'ClusterRo
   }
 }
 
+async function ensureRole(store: Store, wanted: ClusterRole): Promise<void> {
+  const live = (await getOrUndefined(store, 'ClusterRole', wanted.metadata!.name)) as ClusterRole | undefined;
+  if (!live) return createIgnoringRace(store, 'ClusterRole', wanted);
+  const next = reconcileRole(live, wanted);
+  if (next) await updateIgnoringRace(store, 'ClusterRole', next, live);
+}
+
+async function ensureBinding(store: Store, wanted: ClusterRoleBinding): Promise<void> {
+  const name = wanted.metadata!.name;
+  const live = (await getOrUndefined(store, 'ClusterRoleBinding', name)) as ClusterRoleBinding | undefined;
+  if (!live) return createIgnoringRace(store, 'ClusterRoleBinding', wanted);
+  const next = reconcileBinding(live, wanted);
+  if (next === 'recreate') {
+    await store.delete('ClusterRoleBinding', '', name, { resourceVersion: live.metadata!.resourceVersion });
+    await createIgnoringRace(store, 'ClusterRoleBinding', wanted);
+  } else if (next) await updateIgnoringRace(store, 'ClusterRoleBinding', next, live);
+}
+
+/** All at once: a start should not wait on a dozen etcd round trips in a row. */
 export async function ensureBootstrapPolicy(store: Store): Promise<void> {
-  for (const wanted of bootstrapClusterRoles()) {
-    const live = (await getOrUndefined(store, 'ClusterRole', wanted.metadata!.name)) as ClusterRole | undefined;
-    if (!live) await createIgnoringRace(store, 'ClusterRole', wanted);
-    else {
-      const next = reconcileRole(live, wanted);
-      if (next) await updateIgnoringRace(store, 'ClusterRole', next, live);
-    }
-  }
-  for (const wanted of bootstrapClusterRoleBindings()) {
-    const name = wanted.metadata!.name;
-    const live = (await getOrUndefined(store, 'ClusterRoleBinding', name)) as ClusterRoleBinding | undefined;
-    if (!live) {
-      await createIgnoringRace(store, 'ClusterRoleBinding', wanted);
-      continue;
-    }
-    const next = reconcileBinding(live, wanted);
-    if (next === 'recreate') {
-      await store.delete('ClusterRoleBinding', '', name, { resourceVersion: live.metadata!.resourceVersion });
-      await createIgnoringRace(store, 'ClusterRoleBinding', wanted);
-    } else if (next) await updateIgnoringRace(store, 'ClusterRoleBinding', next, live);
-  }
+  await Promise.all([
+    ...bootstrapClusterRoles().map((r) => ensureRole(store, r)),
+    ...bootstrapClusterRoleBindings().map((b) => ensureBinding(store, b)),
+  ]);
 }

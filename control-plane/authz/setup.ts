@@ -37,13 +37,9 @@ export interface RunningAuthorizer {
 export async function startAuthorization(store: Store, informers: SharedInformers, modes: readonly AuthorizationMode[]): Promise<RunningAuthorizer> {
   const rbac = new InformerRbacSnapshot(informers);
   const graph = new NodeGraph(informers);
-  if (modes.includes('RBAC')) {
-    await ensureBootstrapPolicy(store);
-    await rbac.start();
-  }
-  if (modes.includes('Node')) {
-    await ensureNamespace(store, NODE_LEASE_NAMESPACE);
-    await graph.start();
-  }
+  await Promise.all([
+    modes.includes('RBAC') ? ensureBootstrapPolicy(store).then(() => rbac.start()) : undefined,
+    modes.includes('Node') ? ensureNamespace(store, NODE_LEASE_NAMESPACE).then(() => graph.start()) : undefined,
+  ]);
   return { authorizer: new Authorizer(modes, { rbac, graph }), stop: () => graph.stop() };
 }
