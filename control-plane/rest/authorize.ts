@@ -12,7 +12,9 @@ import type { Authorizer } from '../authz/authorizer.js';
 import { impersonate } from '../authz/impersonation.js';
 import { groupResource } from '../authz/request-attributes.js';
 import { parseFieldSelector } from '../storage/fields.js';
-import { readJsonBody, sendJson } from './http.js';
+import { BinaryReader } from '@bufbuild/protobuf/wire';
+import { SelfSubjectAccessReviewRequest } from '../../proto/gen/skiff/v1/rbac.js';
+import { readBodyBytes, sendJson } from './http.js';
 
 /** The caller's identity after impersonation headers, checked by the authorizer. */
 export function restIdentity(req: IncomingMessage, who: Identity, authorizer: Authorizer | undefined): Identity {
@@ -72,6 +74,53 @@ const REVIEW_PATHS: Record<string, 'access' | 'self'> = {
 type Json = Record<string, unknown>;
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
+/** Kubernetes' protobuf envelope: "k8s\0" then a runtime.Unknown whose field 2 holds the object. */
+const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+
+/** The bytes of the first length-delimited field num of a protobuf message. */
+function protoField(buf: Uint8Array, num: number): Uint8Array | undefined {
+  const r = new BinaryReader(buf);
+  while (r.pos < r.len) {
+    const [no, wireType] = r.tag();
+    if (no === num && wireType === 2) return r.bytes();
+    r.skip(wireType);
+  }
+  return undefined;
+}
+
+/**
+ * The review's spec from a JSON body, or from the protobuf body kubectl's typed client sends:
+ * SelfSubjectAccessReview.spec (field 2) has Kubernetes' field numbers, which
+ * SelfSubjectAccessReviewRequest and ResourceAttributes keep.
+ */
+function reviewSpec(body: Buffer): { spec: Json; request: SelfSubjectAccessReviewRequest } {
+  if (body.subarray(0, 4).equals(PROTOBUF_MAGIC)) {
+    const raw = protoField(body.subarray(4), 2);
+    const spec = raw ? protoField(raw, 2) : undefined;
+    if (!spec) throw errors.badRequest('the protobuf SelfSubjectAccessReview carries no spec');
+    const request = SelfSubjectAccessReviewRequest.decode(spec);
+    return { spec: SelfSubjectAccessReviewRequest.toJSON(request) as Json, request };
+  }
+  let doc: Json;
+  try {
+    doc = JSON.parse(body.toString('utf8')) as Json;
+  } catch (e) {
+    throw errors.badRequest(`the request body is not valid JSON: ${(e as Error).message}`);
+  }
+  const spec = (doc.spec ?? {}) as Json;
+  const ra = spec.resourceAttributes as Json | undefined;
+  const na = spec.nonResourceAttributes as Json | undefined;
+  return {
+    spec,
+    request: {
+      resourceAttributes: ra ? {
+        namespace: str(ra.namespace), verb: str(ra.verb), group: str(ra.group), version: str(ra.version), resource: str(ra.resource), subresource: str(ra.subresource), name: str(ra.name),
+      } : undefined,
+      nonResourceAttributes: na ? { path: str(na.path), verb: str(na.verb) } : undefined,
+    },
+  };
+}
+
 /** Serves the self reviews; false when the path is not one of them. */
 export async function serveReview(path: string, method: string, req: IncomingMessage, res: ServerResponse, who: Identity, authorizer: Authorizer | undefined): Promise<boolean> {
   const which = REVIEW_PATHS[path];
@@ -80,22 +129,15 @@ export async function serveReview(path: string, method: string, req: IncomingMes
   const apiVersion = path.split('/').slice(2, 4).join('/');
   const check = (resource: string): void =>
     authorizer?.check(who, resourceAttributes({ verb: 'create', apiGroup: apiVersion.split('/')[0]!, resource, subresource: '', namespace: '', name: '' }));
-  const body = (await readJsonBody(req)) as Json;
+  const body = await readBodyBytes(req);
   if (which === 'self') {
     check('selfsubjectreviews');
     sendJson(res, 201, { kind: 'SelfSubjectReview', apiVersion, metadata: { creationTimestamp: null }, status: { userInfo: { username: who.name, groups: [...who.groups] } } });
     return true;
   }
   check('selfsubjectaccessreviews');
-  const spec = (body.spec ?? {}) as Json;
-  const ra = spec.resourceAttributes as Json | undefined;
-  const na = spec.nonResourceAttributes as Json | undefined;
-  const status = reviewAccess(authorizer, who, {
-    resourceAttributes: ra ? {
-      namespace: str(ra.namespace), verb: str(ra.verb), group: str(ra.group), version: str(ra.version), resource: str(ra.resource), subresource: str(ra.subresource), name: str(ra.name),
-    } : undefined,
-    nonResourceAttributes: na ? { path: str(na.path), verb: str(na.verb) } : undefined,
-  });
+  const { spec, request } = reviewSpec(body);
+  const status = reviewAccess(authorizer, who, request);
   const out: Json = { allowed: status.allowed };
   if (status.reason) out.reason = status.reason;
   sendJson(res, 201, { kind: 'SelfSubjectAccessReview', apiVersion, metadata: { creationTimestamp: null }, spec, status: out });
