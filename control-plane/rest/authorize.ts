@@ -12,7 +12,7 @@ import type { Authorizer } from '../authz/authorizer.js';
 import { impersonate } from '../authz/impersonation.js';
 import { groupResource } from '../authz/request-attributes.js';
 import { parseFieldSelector } from '../storage/fields.js';
-import { BinaryReader } from '@bufbuild/protobuf/wire';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { SelfSubjectAccessReviewRequest } from '../../proto/gen/skiff/v1/rbac.js';
 import { readBodyBytes, sendJson } from './http.js';
 
@@ -82,7 +82,7 @@ function protoField(buf: Uint8Array, num: number): Uint8Array | undefined {
   const r = new BinaryReader(buf);
   while (r.pos < r.len) {
     const [no, wireType] = r.tag();
-    if (no === num && wireType === 2) return r.bytes();
+    if (no === num && wireType === WireType.LengthDelimited) return r.bytes();
     r.skip(wireType);
   }
   return undefined;
