@@ -96,7 +96,7 @@ interface Planned {
  * Asks whether the caller may do what apply does to one document: create it when it does not
  * exist, patch it when it does (as kubectl's apply does); throws Forbidden otherwise.
  */
-export type ApplyAuthorizer = (verb: 'create' | 'patch', info: KindInfo, namespace: string, name: string, object: AnyObject) => void;
+export type ApplyAuthorizer = (verb: 'create' | 'patch', info: KindInfo, namespace: string, name: string, object: AnyObject) => Promise<void>;
 
 export interface ApplyOptions {
   authorize?: ApplyAuthorizer;
@@ -112,7 +112,7 @@ async function plan(ctx: ApiContext, p: Parsed, pending: Pending, namespaces: Pe
   }
   if (!live) {
     const object = fromManifest(mergeApplied(p.desired, {}), p.source).object;
-    opts.authorize?.('create', info, p.namespace, p.name, object);
+    await opts.authorize?.('create', info, p.namespace, p.name, object);
     prepareNew(info, object, p.source);
     await admitPodSecurity(ctx, info, object, { source: p.source, pending: namespaces });
     const auto = await allocate(ctx.store, ctx.serviceRanges, info, object, undefined, p.source, pending);
@@ -121,7 +121,7 @@ async function plan(ctx: ApiContext, p: Parsed, pending: Pending, namespaces: Pe
   }
   const merged = mergeApplied(p.desired, toManifest(info, live));
   const object = fromManifest(merged, p.source).object;
-  opts.authorize?.('patch', info, p.namespace, p.name, object);
+  await opts.authorize?.('patch', info, p.namespace, p.name, object);
   const om = metaOf(object);
   const lm = metaOf(live);
   // Status and deletion state are not the applier's to set.

@@ -36,13 +36,13 @@ async function execTarget(ctx: ApiContext, req: ExecRequest): Promise<{ ns: stri
 export async function proxyExecStream(
   ctx: ApiContext,
   call: ServerDuplexStream<ExecStreamFrame, ExecStreamFrame>,
-  authorize: (namespace: string, pod: string) => void,
+  authorize: (namespace: string, pod: string) => Promise<void>,
 ): Promise<void> {
   const first = await firstFrame<ExecStreamFrame>(call);
   if (!first) return;
   if (!first.start) throw errors.badRequest('exec: the first frame must carry start');
   // Only the first frame says which pod: the caller is checked before anything is read or relayed.
-  authorize(first.start.namespace || DEFAULT_NAMESPACE, first.start.pod);
+  await authorize(first.start.namespace || DEFAULT_NAMESPACE, first.start.pod);
   const { ns, container, nodeName, target } = await execTarget(ctx, first.start);
   const client = new NodeAgentClient(target, credentials.createInsecure());
   try {

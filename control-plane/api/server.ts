@@ -141,6 +141,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const authorizer: Authorizer | undefined = authz?.authorizer;
   /** Throws Forbidden unless the caller may; everything is allowed while authentication is off. */
   const check = (who: Identity, a: Attributes): void => authorizer?.check(who, a);
+  /** The same, deciding a refusal again once the caches have caught up with etcd. */
+  const checkFresh = async (who: Identity, a: Attributes): Promise<void> => authorizer?.checkFresh(who, a);
   /** The identity a call acts as: authenticated, then possibly impersonating (--as). */
   const caller = (md: Metadata): Identity => {
     const who = authenticate(md, tokens);
@@ -149,10 +151,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     return impersonate(who, typeof user === 'string' ? user : undefined, groups, check);
   };
   /** The single gate of every call: attributes from the request, or (apply, bidi streams) checked inside the handler. */
-  const admit = (verb: string, req: unknown, md: Metadata): Identity => {
+  const admit = async (verb: string, req: unknown, md: Metadata): Promise<Identity> => {
     const who = caller(md);
     const a = callAttributes(verb, req);
-    if (a !== IN_HANDLER) check(who, a);
+    if (a !== IN_HANDLER) await checkFresh(who, a);
     return who;
   };
   const version = readVersion();
@@ -181,7 +183,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       const started = process.hrtime.bigint();
       const kind = requestKind(verb, call.request);
       Promise.resolve()
-        .then(() => fn(call.request, admit(verb, call.request, call.metadata)))
+        .then(() => admit(verb, call.request, call.metadata))
+        .then((who) => fn(call.request, who))
         .then(
           (res) => {
             finish(verb, kind, started);
@@ -203,7 +206,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       const started = process.hrtime.bigint();
       const kind = requestKind(verb, call.request);
       Promise.resolve()
-        .then(() => fn(call, admit(verb, call.request, call.metadata)))
+        .then(() => admit(verb, call.request, call.metadata))
+        .then((who) => fn(call, who))
         .then(
           () => {
             finish(verb, kind, started);
@@ -221,7 +225,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     return (call) => {
       const started = process.hrtime.bigint();
       Promise.resolve()
-        .then(() => fn(call, admit(verb, undefined, call.metadata)))
+        .then(() => admit(verb, undefined, call.metadata))
+        .then((who) => fn(call, who))
         .then(
           () => {
             finish(verb, kind, started);
@@ -259,13 +264,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     patch: unary('patch', async (req) => wrap(kindOf(req.kind).kind, await patch(ctx, req))),
     delete: unary('delete', async (req) => wrap(kindOf(req.kind).kind, await deleteObject(ctx, req))),
     apply: unary('apply', (req, who) => apply(ctx, req, {
-      authorize: (v, info, ns, name, object) => check(who, { ...objectAttributes(v, info, ns, v === 'create' ? '' : name), object } as Attributes),
+      authorize: (v, info, ns, name, object) => checkFresh(who, { ...objectAttributes(v, info, ns, v === 'create' ? '' : name), object } as Attributes),
     })),
     logs: streaming('logs', (call) => proxyLogs(ctx, call)),
     evict: unary('evict', async (req) => wrap('Pod', await evictPod(ctx, req))),
     exec: unary('exec', (req) => proxyExec(ctx, req)),
-    portForward: bidi('portforward', 'Pod', (call, who) => proxyPortForward(ctx, call, (ns, pod) => check(who, podAttributes('create', 'portforward', ns, pod)))),
-    execStream: bidi('execstream', 'Pod', (call, who) => proxyExecStream(ctx, call, (ns, pod) => check(who, podAttributes('create', 'exec', ns, pod)))),
+    portForward: bidi('portforward', 'Pod', (call, who) => proxyPortForward(ctx, call, (ns, pod) => checkFresh(who, podAttributes('create', 'portforward', ns, pod)))),
+    execStream: bidi('execstream', 'Pod', (call, who) => proxyExecStream(ctx, call, (ns, pod) => checkFresh(who, podAttributes('create', 'exec', ns, pod)))),
     version: unary('version', async () => {
       let etcdVersion = '';
       try {

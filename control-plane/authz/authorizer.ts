@@ -66,6 +66,8 @@ export class Authorizer {
   constructor(
     readonly modes: readonly AuthorizationMode[],
     private readonly state: AuthorizerState,
+    /** Resolves once the caches the state reads have seen every write etcd had when called. */
+    private readonly catchUp: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   authorize(who: Identity, a: Attributes): Decision {
@@ -75,5 +77,16 @@ export class Authorizer {
   check(who: Identity, a: Attributes): void {
     const d = this.authorize(who, a);
     if (!d.allowed) throw forbidden(who, a, d.reason);
+  }
+
+  /**
+   * check, but a refusal is decided again once the caches have caught up with etcd, so a
+   * binding (or a pod bound to a node) written just before is honoured: read-your-writes for
+   * the caller who just wrote it. Allowed requests never wait.
+   */
+  async checkFresh(who: Identity, a: Attributes): Promise<void> {
+    if (this.authorize(who, a).allowed) return;
+    await this.catchUp();
+    this.check(who, a);
   }
 }

@@ -16,6 +16,7 @@ n1-t,system:node:n1,system:node:n1,"system:nodes"
 n2-t,system:node:n2,system:node:n2,"system:nodes"
 bob-t,bob,bob
 alice-t,alice,alice,"developers"
+carol-t,carol,carol
 `;
 
 const res = (doc: JsonObject) => {
@@ -158,6 +159,17 @@ describe('RBAC', () => {
     // Nothing of a refused apply is written, even documents it was allowed.
     expect((await failure(alice.apply({ documents: json([deploy('two', 'team'), deploy('two', 'default')]) }))).code).toBe('Forbidden');
     expect((await failure(admin.get({ kind: 'deployments', namespace: 'team', name: 'two' }))).code).toBe('NotFound');
+  });
+
+  it('a binding or pod written just before is honoured at once (a refusal waits for the caches to catch up)', async () => {
+    const carol = srv.connect('carol-t');
+    await admin.apply({
+      documents: json([{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'carol-view', namespace: 'team' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'User', name: 'carol' }] }]),
+    });
+    expect((await carol.list({ kind: 'pods', namespace: 'team' })).items.length).toBeGreaterThan(0);
+    await admin.apply({ documents: json([secret('fresh-pass')]) });
+    await admin.create({ object: res(pod('web-3', 'n1', 'fresh-pass')) });
+    expect(unwrapAs('Secret', await n1.get({ kind: 'secrets', namespace: 'team', name: 'fresh-pass' })).metadata?.name).toBe('fresh-pass');
   });
 
   it('an unknown token is Unauthorized', async () => {

@@ -29,6 +29,9 @@ export async function ensureNamespace(store: Store, name: string): Promise<void>
   }
 }
 
+/** How long a refused request waits for the caches to catch up with etcd before it is refused. */
+const CATCH_UP_MS = 2000;
+
 export interface RunningAuthorizer {
   authorizer: Authorizer;
   stop(): void;
@@ -41,5 +44,18 @@ export async function startAuthorization(store: Store, informers: SharedInformer
     modes.includes('RBAC') ? ensureBootstrapPolicy(store).then(() => rbac.start()) : undefined,
     modes.includes('Node') ? ensureNamespace(store, NODE_LEASE_NAMESPACE).then(() => graph.start()) : undefined,
   ]);
-  return { authorizer: new Authorizer(modes, { rbac, graph }), stop: () => graph.stop() };
+  const kinds = [
+    ...(modes.includes('RBAC') ? (['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'] as const) : []),
+    ...(modes.includes('Node') ? (['Pod', 'PersistentVolumeClaim', 'PersistentVolume'] as const) : []),
+  ];
+  const catchUp = async (): Promise<void> => {
+    const rev = await store.currentRevision();
+    let timer: NodeJS.Timeout | undefined;
+    // Bounded: a cache that cannot catch up (etcd trouble) leaves the refusal as it was.
+    await Promise.race([
+      Promise.all(kinds.map((k) => informers.get(k).waitForRevision(rev))),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CATCH_UP_MS))),
+    ]).finally(() => clearTimeout(timer));
+  };
+  return { authorizer: new Authorizer(modes, { rbac, graph }, catchUp), stop: () => graph.stop() };
 }

@@ -63,7 +63,7 @@ export async function startRestServer(opts: RestServerOptions): Promise<RunningR
     if (await serveReview(path, req.method ?? 'GET', req, res, who, opts.authorizer)) return;
     const r = route(path);
     // Discovery and OpenAPI are non-resource paths (system:discovery lets every authenticated caller read them).
-    if (r.type !== 'resource') opts.authorizer?.check(who, { type: 'nonResource', verb: (req.method ?? 'GET').toLowerCase(), path });
+    if (r.type !== 'resource') await opts.authorizer?.checkFresh(who, { type: 'nonResource', verb: (req.method ?? 'GET').toLowerCase(), path });
     if (path === '/openapi/v2') return void openApiV2(req, res);
     if (path === '/openapi/v3') return void sendJson(res, 200, openApiV3());
     if (r.type === 'unknown') throw errors.notFoundPath();
@@ -85,7 +85,7 @@ export async function startRestServer(opts: RestServerOptions): Promise<RunningR
     const sendObject = (code: number, o: Parameters<typeof manifestOf>[1]): void =>
       sendJson(res, code, table ? buildTableResponse(info, [o], { include, now: now(), apiVersion: tableApiVersion(accept), resourceVersion: o.metadata?.resourceVersion }) : manifestOf(info, o));
     const sub = subresource;
-    opts.authorizer?.check(who, restAttributes(method, { group: r.gv.group, info, namespace: t.namespace, name, subresource }, q, boolParam(q, 'watch')));
+    await opts.authorizer?.checkFresh(who, restAttributes(method, { group: r.gv.group, info, namespace: t.namespace, name, subresource }, q, boolParam(q, 'watch')));
     if (sub && !['status', 'scale', 'log', 'eviction'].includes(sub)) throw errors.notFoundPath();
     if (sub === 'scale' && !WITH_SCALE.has(info.kind)) throw errors.notFoundPath();
     if ((sub === 'log' || sub === 'eviction') && info.kind !== 'Pod') throw errors.notFoundPath();
