@@ -2,6 +2,7 @@
 // call; the answer is the server's authorizer's, so it matches what the real calls would get.
 import { stringify } from 'yaml';
 import { errors } from '../../proto/api/errors.js';
+import { groupResource } from '../../proto/api/group-resource.js';
 import { lookupKind } from '../../proto/api/kinds.js';
 import type { ResourceAttributes } from '../../proto/gen/skiff/v1/rbac.js';
 import { line, type Ctx } from '../context.js';
@@ -11,10 +12,8 @@ import { formatTable } from '../render/table.js';
 export function resolveResource(text: string): { group: string; resource: string; namespaced: boolean } {
   const info = lookupKind(text);
   if (info) {
-    const slash = info.apiVersion.indexOf('/');
-    const group = slash < 0 ? '' : info.apiVersion.slice(0, slash);
-    const resource = group && info.plural.endsWith(`.${group}`) ? info.plural.slice(0, -group.length - 1) : info.plural;
-    return { group, resource, namespaced: info.namespaced };
+    const { apiGroup, resource } = groupResource(info);
+    return { group: apiGroup, resource, namespaced: info.namespaced };
   }
   const dot = text.indexOf('.');
   if (dot > 0) {

@@ -10,17 +10,11 @@ import type {
 import { kindOf, namespaceOf } from '../api/context.js';
 import { requestObject } from '../api/crud.js';
 import { DEFAULT_NAMESPACE } from '../api/defaults.js';
+import { groupResource } from '../../proto/api/group-resource.js';
 import { parseFieldSelector } from '../storage/fields.js';
 import { resourceAttributes, type Attributes } from './attributes.js';
 
-/** The API group and resource (plural) of a kind: Deployment -> apps, deployments. */
-export function groupResource(info: KindInfo): { apiGroup: string; resource: string } {
-  const slash = info.apiVersion.indexOf('/');
-  const apiGroup = slash < 0 ? '' : info.apiVersion.slice(0, slash);
-  // The metrics kinds' plurals carry their group ("pods.metrics.k8s.io").
-  const resource = apiGroup && info.plural.endsWith(`.${apiGroup}`) ? info.plural.slice(0, -apiGroup.length - 1) : info.plural;
-  return { apiGroup, resource };
-}
+export { groupResource };
 
 export function objectAttributes(verb: string, info: KindInfo, namespace: string, name: string, subresource = ''): Attributes {
   return resourceAttributes({ verb, ...groupResource(info), subresource, namespace: namespaceOf(info, namespace), name });
