@@ -25,6 +25,7 @@ import {
   type WatchEvent,
   type WatchRequest,
 } from '../proto/gen/skiff/v1/api.js';
+import type { SelfSubjectAccessReviewRequest, SubjectAccessReviewStatus, UserInfo } from '../proto/gen/skiff/v1/rbac.js';
 import { controlPlaneTarget, failoverChannelOptions } from '../proto/api/endpoints.js';
 import { ApiError, fromGrpcError } from '../proto/api/errors.js';
 
@@ -40,6 +41,9 @@ export interface ConnectOptions {
   /** Deadline of each unary call. */
   timeoutMs?: number;
   connectTimeoutMs?: number;
+  /** --as / --as-group: act as this user (and groups); the server checks the caller may impersonate. */
+  impersonateUser?: string;
+  impersonateGroups?: readonly string[];
 }
 
 type Unary<Req, Res> = (
@@ -66,6 +70,8 @@ export class Api {
   readonly target: string;
   private readonly client: ApiClient;
   private readonly token: string;
+  private readonly impersonateUser: string;
+  private readonly impersonateGroups: readonly string[];
   private readonly timeoutMs: number;
   private readonly connectTimeoutMs: number;
   private connecting: Promise<void> | undefined;
@@ -73,6 +79,8 @@ export class Api {
   constructor(opts: ConnectOptions) {
     this.target = grpcTarget(opts.server);
     this.token = opts.token;
+    this.impersonateUser = opts.impersonateUser ?? '';
+    this.impersonateGroups = opts.impersonateGroups ?? [];
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.connectTimeoutMs = Math.min(opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, this.timeoutMs);
     this.client = new ApiClient(this.target, credentials.createInsecure(), {
@@ -89,6 +97,9 @@ export class Api {
   metadata(): Metadata {
     const md = new Metadata();
     if (this.token) md.set('authorization', `Bearer ${this.token}`);
+    // kubectl's Impersonate-User / Impersonate-Group headers.
+    if (this.impersonateUser) md.set('impersonate-user', this.impersonateUser);
+    for (const g of this.impersonateGroups) md.add('impersonate-group', g);
     return md;
   }
 
@@ -172,6 +183,14 @@ export class Api {
   }
   version(): Promise<VersionInfo> {
     return this.unary<Record<string, never>, VersionInfo>((r, md, o, cb: Callback<VersionInfo>) => this.client.version(r, md, o, cb), {});
+  }
+
+  selfSubjectAccessReview(req: SelfSubjectAccessReviewRequest): Promise<SubjectAccessReviewStatus> {
+    return this.unary<SelfSubjectAccessReviewRequest, SubjectAccessReviewStatus>((r, md, o, cb: Callback<SubjectAccessReviewStatus>) => this.client.selfSubjectAccessReview(r, md, o, cb), req);
+  }
+
+  whoAmI(): Promise<UserInfo> {
+    return this.unary<Record<string, never>, UserInfo>((r, md, o, cb: Callback<UserInfo>) => this.client.whoAmI(r, md, o, cb), {});
   }
 
   /** A server stream of watch events; no deadline (it lives until cancelled). */

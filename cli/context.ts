@@ -29,13 +29,15 @@ export function makeCtx(opts: {
   stderr: Output;
   interactive: boolean;
   timeoutMs: number;
+  impersonateUser?: string;
+  impersonateGroups?: string[];
 }): Ctx {
   let api: Api | undefined;
   return {
     ...opts,
     now: () => Date.now(),
     api() {
-      api ??= new Api({ server: opts.settings.server, token: opts.settings.token, timeoutMs: opts.timeoutMs });
+      api ??= new Api({ server: opts.settings.server, token: opts.settings.token, timeoutMs: opts.timeoutMs, impersonateUser: opts.impersonateUser, impersonateGroups: opts.impersonateGroups });
       return api;
     },
     close() {

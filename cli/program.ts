@@ -24,6 +24,7 @@ import { rolloutHistory, rolloutPause, rolloutRestart, rolloutStatus, rolloutUnd
 import { scaleCommand } from './commands/scale.js';
 import { setImageCommand } from './commands/set.js';
 import { clientVersion, versionCommand } from './commands/version.js';
+import { canICommand, whoAmICommand } from './commands/auth.js';
 import { registerDown } from './commands/down.js';
 import { registerUp } from './commands/up.js';
 import { registerHostLb } from './commands/host-lb.js';
@@ -50,6 +51,8 @@ interface GlobalOpts {
   token?: string;
   namespace?: string;
   requestTimeout?: string;
+  as?: string;
+  asGroup?: string[];
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -81,6 +84,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option('--token <token>', 'bearer token (env SKIFF_TOKEN, config token)')
     .option('-n, --namespace <ns>', 'namespace (config namespace; default "default")')
     .option('--request-timeout <duration>', 'deadline of each request', '10s')
+    .option('--as <user>', 'act as this user (the caller must be allowed to impersonate, like cluster-admin)')
+    .option('--as-group <group>', 'act as a member of this group too (repeatable; with --as)', collect, [])
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run with --help for usage)');
@@ -101,6 +106,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
           stderr: io.stderr,
           interactive: io.interactive,
           timeoutMs: g.requestTimeout ? parseDuration(g.requestTimeout, '--request-timeout') : DEFAULT_TIMEOUT_MS,
+          impersonateUser: g.as,
+          impersonateGroups: g.asGroup,
         });
         code = await (fn as (ctx: Ctx, ...rest: unknown[]) => Promise<number>)(ctx, ...args.slice(0, -1));
       } catch (e) {
@@ -304,6 +311,24 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .description('client and server versions')
     .option('--client', 'client version only', false)
     .action(action((ctx, opts: { client: boolean }) => versionCommand(ctx, opts.client)));
+
+  const auth = program.command('auth').description('inspect authorization (kubectl auth)');
+  auth
+    .command('can-i')
+    .description('check whether an action is allowed: prints yes or no, exits 0 or 1')
+    .argument('<verb>', 'get, list, watch, create, update, patch, delete, impersonate, ... or *')
+    .argument('<resource>', 'TYPE (deploy, pods, deployments.apps), TYPE/NAME, or a non-resource URL (/version)')
+    .argument('[name]', 'the object\'s name')
+    .option('-A, --all-namespaces', 'in every namespace', false)
+    .option('--subresource <sub>', 'a subresource: log, exec, status, scale, ...')
+    .option('-q, --quiet', 'print nothing; only the exit code tells', false)
+    .action(action((ctx, verb: string, resource: string, name: string | undefined, opts: { allNamespaces: boolean; subresource?: string; quiet: boolean }) =>
+      canICommand(ctx, verb, resource, name, opts)));
+  auth
+    .command('whoami')
+    .description('the user and groups the control plane takes you for')
+    .option('-o, --output <format>', 'json or yaml')
+    .action(action((ctx, opts: { output?: string }) => whoAmICommand(ctx, opts.output)));
 
   const config = program.command('config').description('view or edit ~/.skiff/config.yaml');
   // Commander calls actions with (positional..., options, command).

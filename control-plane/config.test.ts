@@ -31,7 +31,13 @@ describe('parseConfig', () => {
         nodePorts: { text: '31000-31999', base: 31000, size: 1000 },
       },
       clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 26, encryptionKeyFile: '/etc/skiff/keys.yaml', hpaSyncPeriodSeconds: 5,
+      authorizationModes: ['Node', 'RBAC'],
     });
+  });
+
+  it('takes kube-apiserver\'s --authorization-mode values', () => {
+    expect(parseConfig(['--authorization-mode', 'RBAC,AlwaysAllow']).authorizationModes).toEqual(['RBAC', 'AlwaysAllow']);
+    expect(() => parseConfig(['--authorization-mode', 'Webhook'])).toThrow(/unknown mode "Webhook"/);
   });
 
   it('serves /metrics only with tokens to check or --metrics-insecure', () => {

@@ -7,6 +7,7 @@ import {
 import { RangeAllocator } from './controllers/nodeipam/allocator.js';
 import { DEFAULT_DISRUPTION, type DisruptionConfig } from './controllers/nodelifecycle/disruption.js';
 import { LOG_LEVELS } from './log.js';
+import { parseAuthorizationModes, type AuthorizationMode } from './authz/authorizer.js';
 
 export interface ControlPlaneConfig {
   etcdEndpoints: string[];
@@ -38,6 +39,8 @@ export interface ControlPlaneConfig {
   /** '' when Secrets are stored unencrypted. */
   encryptionKeyFile: string;
   hpaSyncPeriodSeconds: number;
+  /** --authorization-mode (in force only with --token-file). */
+  authorizationModes: AuthorizationMode[];
 }
 
 const positiveInt = (flag: string, unit = ' of seconds') => (v: string): number => {
@@ -108,6 +111,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .option('--cluster-cidr <cidr>', 'allocate each Node a pod CIDR (spec.podCIDR) from this IPv4 range, e.g. 10.244.0.0/16 (kube-controller-manager --allocate-node-cidrs); off when not given')
     .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod CIDR, with --cluster-cidr', positiveInt('--node-cidr-mask-size', ''), 24)
     .option('--encryption-key-file <path>', 'encrypt Secrets at rest with AES-256-GCM: YAML/JSON "keys: [{name, secret}]", the first key writes, all read (see README)')
+    .option('--authorization-mode <modes>', 'comma list of AlwaysAllow, Node, RBAC, tried in order (kube-apiserver\'s flag); in force with --token-file, without it every call is allowed', 'Node,RBAC')
     .option('--horizontal-pod-autoscaler-sync-period <seconds>', 'how often every HorizontalPodAutoscaler is synced', positiveInt('--horizontal-pod-autoscaler-sync-period', ''), 15)
     .exitOverride()
     .showHelpAfterError();
@@ -119,7 +123,14 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     nodeEvictionRate: number; secondaryNodeEvictionRate: number; unhealthyZoneThreshold: number; largeClusterSizeThreshold: number;
     serviceClusterIpRange: string; serviceNodePortRange: string;
     clusterCidr?: string; nodeCidrMaskSize: number; encryptionKeyFile?: string; horizontalPodAutoscalerSyncPeriod: number;
+    authorizationMode: string;
   }>();
+  let authorizationModes: AuthorizationMode[];
+  try {
+    authorizationModes = parseAuthorizationModes(o.authorizationMode);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
   let serviceRanges: ServiceRanges;
   try {
     serviceRanges = { clusterIPs: parseIpRange(o.serviceClusterIpRange), nodePorts: parsePortRange(o.serviceNodePortRange) };
@@ -146,6 +157,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
   }
   return {
     etcdEndpoints: endpoints,
+    authorizationModes,
     listen: o.listen,
     restListen: restListenOf(o.listen, o.restListen),
     tlsCertFile: o.tlsCertFile ?? '',

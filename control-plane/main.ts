@@ -74,7 +74,7 @@ async function main(): Promise<void> {
         : await selfSignedCertificate([restHost, hostname()]);
   const api = await startApiServer({
     store, informers, listen: cfg.listen, restListen: cfg.restListen, restTls, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
-    serviceRanges: cfg.serviceRanges,
+    serviceRanges: cfg.serviceRanges, authorizationModes: cfg.authorizationModes,
   });
   informers.get('Pod').addHandlers(podStartupHandlers((s) => metrics.podStartup.observe(s)));
   if (encryption) {

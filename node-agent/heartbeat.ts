@@ -61,7 +61,9 @@ export class Heartbeat {
     try {
       await this.api.create('Namespace', Namespace.fromPartial({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LEASE_NAMESPACE } }));
     } catch (e) {
-      if (!isApiError(e, 'AlreadyExists')) throw e;
+      // Forbidden: under the Node authorizer a node may not create namespaces; the control plane
+      // makes this one at start (as kube-apiserver does). An older control plane lets us.
+      if (!isApiError(e, 'AlreadyExists') && !isApiError(e, 'Forbidden')) throw e;
     }
     const now = rfc3339(this.clock.now());
     const health = await this.currentHealth();

@@ -37,18 +37,6 @@ export async function ensure(
 export const said = (s: Started, where: string): string => `${s.fresh ? 'started' : 'already running'} on ${where} (pid ${s.pid})`;
 
 /**
- * One bare token per file: the control plane reads it as a token file (user "token-user") and
- * the node agent's --token-file takes the whole file as its token.
- */
-export async function ensureToken(l: Layout): Promise<string> {
-  const existing = (await readFile(l.tokenFile, 'utf8').catch(() => '')).trim().split(',')[0] ?? '';
-  const token = existing || randomBytes(24).toString('hex');
-  await writeFile(l.tokenFile, `${token}\n`, { mode: 0o600 });
-  await chmod(l.tokenFile, 0o600);
-  return token;
-}
-
-/**
  * The control plane's encryption key file, written once with one random AES-256 key (format:
  * control-plane/storage/encryption.ts, `keys: [{name, secret}]`); kept across `up`s so the
  * Secrets in etcd stay readable. Mode 0600.

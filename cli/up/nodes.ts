@@ -9,6 +9,7 @@ import { Api } from '../client.js';
 import { containerdHealthy, writeNodeContainerdConfig } from './containerd.js';
 import { ensure, isReady, nodeReady, said, withApi } from './ensure.js';
 import { distEntry, nodeLayout, type Layout } from './layout.js';
+import { nodeTokenFile } from './credentials.js';
 import { ensureLan, forwardWarning, hostPodRoute, inNetns, lanNodes, type Lan } from './lan.js';
 import type { Reporter } from './report.js';
 import { hostLbTableExists } from './hostlb/forwarder.js';
@@ -55,7 +56,7 @@ export function multiNodeSteps(c: MultiNodeContext): { network(): Promise<void>;
         const nl = nodeLayout(l, n.name);
         const s = await ensure(l, `node-agent-${n.name}`, () => withApi(c.server(), c.token(), (api) => nodeReady(api, n.name)), () => {
           const [cmd = 'nsenter', ...args] = inNetns(n.netns, [
-            process.execPath, distEntry('node-agent'), '--control-plane', c.server(), '--token-file', l.tokenFile, '--node-name', n.name,
+            process.execPath, distEntry('node-agent'), '--control-plane', c.server(), '--token-file', nodeTokenFile(l, n.name), '--node-name', n.name,
             '--runtime', 'cri', '--containerd-socket', nl.containerdSocket, '--cluster-cidr', lan.clusterCidr,
             // Its LAN address is the InternalIP the other nodes route pod traffic to.
             '--state-dir', nl.agentDir, '--listen', `${n.address}:${c.agentPort()}`,

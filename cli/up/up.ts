@@ -15,7 +15,8 @@ import { rolloutStatus } from '../commands/rollout.js';
 import { readCaIfPresent, restServerFor, writeKubeconfig } from '../kubeconfig.js';
 import { dirname } from 'node:path';
 import { BRIDGE, containerdHealthy, POD_CIDR, writeContainerdConfig } from './containerd.js';
-import { ensure, ensureEncryptionKey, ensureToken, nodeReady, said, withApi } from './ensure.js';
+import { ensure, ensureEncryptionKey, nodeReady, said, withApi } from './ensure.js';
+import { ensureCredentials, nodeTokenFile } from './credentials.js';
 import { httpJson, httpOk } from './health.js';
 import { buildSampleImages, pushImage, registryHas } from './images.js';
 import { distEntry, layout, repoRoot, type Layout } from './layout.js';
@@ -128,9 +129,10 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
   try {
     await rep.step('prerequisites', async () => {
       ports = await choosePorts(l.portsFile);
-      token = await ensureToken(l);
       await ensureEncryptionKey(l);
       if (multi) lan = await chooseLan(l.lanFile, opts.nodes, opts.env);
+      // Before the control plane starts: it reads the token file once.
+      token = await ensureCredentials(l, lan ? lanNodes(lan).map((n) => n.name) : [name]);
       return `root, programs present, state in ${l.stateDir}`;
     });
 
@@ -204,7 +206,7 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
     }
     else await rep.step(`node agent (${name})`, async () => {
       const s = await ensure(l, 'node-agent', () => withApi(server(), token, (api) => nodeReady(api, name)), () => Promise.resolve([node, [
-        distEntry('node-agent'), '--control-plane', server(), '--token-file', l.tokenFile, '--node-name', name,
+        distEntry('node-agent'), '--control-plane', server(), '--token-file', nodeTokenFile(l, name), '--node-name', name,
         '--runtime', 'cri', '--containerd-socket', l.containerdSocket, '--pod-cidr', POD_CIDR,
         // One machine: the agent publishes the loopback address it listens on, where the control
         // plane reaches it (logs).

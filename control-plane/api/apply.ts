@@ -92,7 +92,17 @@ interface Planned {
   source: string;
 }
 
-async function plan(ctx: ApiContext, p: Parsed, pending: Pending, namespaces: PendingNamespaces): Promise<Planned> {
+/**
+ * Asks whether the caller may do what apply does to one document: create it when it does not
+ * exist, patch it when it does (as kubectl's apply does); throws Forbidden otherwise.
+ */
+export type ApplyAuthorizer = (verb: 'create' | 'patch', info: KindInfo, namespace: string, name: string, object: AnyObject) => Promise<void>;
+
+export interface ApplyOptions {
+  authorize?: ApplyAuthorizer;
+}
+
+async function plan(ctx: ApiContext, p: Parsed, pending: Pending, namespaces: PendingNamespaces, opts: ApplyOptions): Promise<Planned> {
   const { info } = p;
   let live: AnyObject | undefined;
   try {
@@ -102,6 +112,7 @@ async function plan(ctx: ApiContext, p: Parsed, pending: Pending, namespaces: Pe
   }
   if (!live) {
     const object = fromManifest(mergeApplied(p.desired, {}), p.source).object;
+    await opts.authorize?.('create', info, p.namespace, p.name, object);
     prepareNew(info, object, p.source);
     await admitPodSecurity(ctx, info, object, { source: p.source, pending: namespaces });
     const auto = await allocate(ctx.store, ctx.serviceRanges, info, object, undefined, p.source, pending);
@@ -110,6 +121,7 @@ async function plan(ctx: ApiContext, p: Parsed, pending: Pending, namespaces: Pe
   }
   const merged = mergeApplied(p.desired, toManifest(info, live));
   const object = fromManifest(merged, p.source).object;
+  await opts.authorize?.('patch', info, p.namespace, p.name, object);
   const om = metaOf(object);
   const lm = metaOf(live);
   // Status and deletion state are not the applier's to set.
@@ -132,7 +144,7 @@ async function plan(ctx: ApiContext, p: Parsed, pending: Pending, namespaces: Pe
   };
 }
 
-export async function apply(ctx: ApiContext, req: ApplyRequest): Promise<ApplyResponse> {
+export async function apply(ctx: ApiContext, req: ApplyRequest, opts: ApplyOptions = {}): Promise<ApplyResponse> {
   if (req.documents.length === 0) throw errors.badRequest('apply needs at least one document');
   const parsed: Parsed[] = [];
   const causes: FieldCause[] = [];
@@ -168,7 +180,7 @@ export async function apply(ctx: ApiContext, req: ApplyRequest): Promise<ApplyRe
   for (let attempt = 1; ; attempt++) {
     const planned: Planned[] = [];
     const pending = newPending();
-    for (const p of parsed) planned.push(await plan(ctx, p, pending, batchNamespaces));
+    for (const p of parsed) planned.push(await plan(ctx, p, pending, batchNamespaces, opts));
     const writes = planned.flatMap((x) => (x.write ? [x.write] : []));
     if (req.dryRun || writes.length === 0) return { results: planned.map((x) => x.result) };
     try {

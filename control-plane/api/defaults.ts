@@ -2,6 +2,8 @@
 // manifest written for Kubernetes reads back with the fields kubectl users expect. Pure:
 // mutates the object it is given and reads nothing else.
 import type { HorizontalPodAutoscaler } from '../../proto/gen/skiff/v1/autoscaling.js';
+import type { RoleBinding } from '../../proto/gen/skiff/v1/rbac.js';
+import { defaultSubjects } from './validation/rbac.js';
 import { defaultedRules } from '../controllers/hpa/behavior.js';
 import { KINDS, metaOf, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
 import type { Deployment, DeploymentSpec, ReplicaSet } from '../../proto/gen/skiff/v1/apps.js';
@@ -188,6 +190,10 @@ export function applyDefaults(info: KindInfo, o: AnyObject): void {
     }
     case 'Secret':
       defaultSecret(o as Secret);
+      break;
+    case 'RoleBinding':
+    case 'ClusterRoleBinding':
+      defaultSubjects((o as RoleBinding).subjects);
       break;
     case 'HorizontalPodAutoscaler':
       defaultHorizontalPodAutoscaler(o as HorizontalPodAutoscaler);

@@ -33,10 +33,16 @@ async function execTarget(ctx: ApiContext, req: ExecRequest): Promise<{ ns: stri
 }
 
 /** Api.ExecStream: an interactive exec, relayed frame by frame to the agent's ExecStream. */
-export async function proxyExecStream(ctx: ApiContext, call: ServerDuplexStream<ExecStreamFrame, ExecStreamFrame>): Promise<void> {
+export async function proxyExecStream(
+  ctx: ApiContext,
+  call: ServerDuplexStream<ExecStreamFrame, ExecStreamFrame>,
+  authorize: (namespace: string, pod: string) => Promise<void>,
+): Promise<void> {
   const first = await firstFrame<ExecStreamFrame>(call);
   if (!first) return;
   if (!first.start) throw errors.badRequest('exec: the first frame must carry start');
+  // Only the first frame says which pod: the caller is checked before anything is read or relayed.
+  await authorize(first.start.namespace || DEFAULT_NAMESPACE, first.start.pod);
   const { ns, container, nodeName, target } = await execTarget(ctx, first.start);
   const client = new NodeAgentClient(target, credentials.createInsecure());
   try {

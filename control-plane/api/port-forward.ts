@@ -14,10 +14,12 @@ import { firstFrame, relay } from './relay.js';
 type Call = ServerDuplexStream<PortForwardFrame, PortForwardFrame>;
 
 /** Relays one connection; resolves when both directions are done. */
-export async function proxyPortForward(ctx: ApiContext, call: Call): Promise<void> {
+export async function proxyPortForward(ctx: ApiContext, call: Call, authorize: (namespace: string, pod: string) => Promise<void>): Promise<void> {
   const first = await firstFrame<PortForwardFrame>(call);
   if (!first) return;
   const ns = first.namespace || DEFAULT_NAMESPACE;
+  // Only the first frame says which pod: the caller is checked before anything is read or relayed.
+  await authorize(ns, first.pod);
   if (!first.pod) throw errors.badRequest('port-forward: the first frame must name the pod');
   if (first.port < 1 || first.port > 65535) {
     throw errors.invalid('PortForward', first.pod, [{ field: 'port', message: `must be 1-65535, not ${first.port}`, source: '' }]);

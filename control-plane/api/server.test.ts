@@ -323,7 +323,7 @@ describe('watch', () => {
 
 describe('auth', () => {
   it('refuses calls without a valid token', async () => {
-    const secure = await startTestServer(ts.store, { tokens: parseTokens('s3cret,admin') });
+    const secure = await startTestServer(ts.store, { tokens: parseTokens('s3cret,admin,admin,"system:masters"') });
     try {
       expect((await secure.api.list({ kind: 'pods' })).items).toBeDefined();
       const anon = secure.connect();

@@ -3,7 +3,7 @@
 // in-process for the program, tests and benchmarks.
 import { readFileSync } from 'node:fs';
 import {
-  Server, ServerCredentials, type handleBidiStreamingCall, type handleServerStreamingCall, type handleUnaryCall,
+  Server, ServerCredentials, type Metadata, type handleBidiStreamingCall, type handleServerStreamingCall, type handleUnaryCall,
   type ServerDuplexStream, type ServerWritableStream, type StatusObject,
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -34,6 +34,12 @@ import { WatchCaches, type WatchCacheOptions } from './watch-cache.js';
 import { serveWatch, type WatchDeps } from './watch.js';
 import { startRestServer } from '../rest/server.js';
 import type { TlsFiles } from '../rest/tls.js';
+import { reviewAccess } from '../authz/access-review.js';
+import type { Attributes } from '../authz/attributes.js';
+import type { AuthorizationMode, Authorizer } from '../authz/authorizer.js';
+import { IMPERSONATE_GROUP, IMPERSONATE_USER, impersonate } from '../authz/impersonation.js';
+import { callAttributes, IN_HANDLER, objectAttributes, podAttributes } from '../authz/request-attributes.js';
+import { startAuthorization, type RunningAuthorizer } from '../authz/setup.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -57,6 +63,8 @@ export interface ApiServerOptions {
   serviceRanges?: ServiceRanges;
   /** The metrics API's source; by default one over this server's informers and the node agents. */
   resourceMetrics?: ResourceMetrics;
+  /** --authorization-mode; default Node,RBAC. Only with tokens: without authentication every call is allowed. */
+  authorizationModes?: readonly AuthorizationMode[];
 }
 
 export interface RunningApiServer {
@@ -127,6 +135,28 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     }),
   };
   const caches = new WatchCaches(opts.informers, opts.watchCache);
+  const authz: RunningAuthorizer | undefined = tokens
+    ? await startAuthorization(opts.store, opts.informers, opts.authorizationModes ?? ['Node', 'RBAC'])
+    : undefined;
+  const authorizer: Authorizer | undefined = authz?.authorizer;
+  /** Throws Forbidden unless the caller may; everything is allowed while authentication is off. */
+  const check = (who: Identity, a: Attributes): void => authorizer?.check(who, a);
+  /** The same, deciding a refusal again once the caches have caught up with etcd. */
+  const checkFresh = async (who: Identity, a: Attributes): Promise<void> => authorizer?.checkFresh(who, a);
+  /** The identity a call acts as: authenticated, then possibly impersonating (--as). */
+  const caller = (md: Metadata): Identity => {
+    const who = authenticate(md, tokens);
+    const user = md.get(IMPERSONATE_USER)[0];
+    const groups = md.get(IMPERSONATE_GROUP).map(String);
+    return impersonate(who, typeof user === 'string' ? user : undefined, groups, check);
+  };
+  /** The single gate of every call: attributes from the request, or (apply, bidi streams) checked inside the handler. */
+  const admit = async (verb: string, req: unknown, md: Metadata): Promise<Identity> => {
+    const who = caller(md);
+    const a = callAttributes(verb, req);
+    if (a !== IN_HANDLER) await checkFresh(who, a);
+    return who;
+  };
   const version = readVersion();
   await ensureDefaultNamespace(opts.store);
   await ensureDefaultStorageClass(opts.store);
@@ -153,7 +183,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       const started = process.hrtime.bigint();
       const kind = requestKind(verb, call.request);
       Promise.resolve()
-        .then(() => fn(call.request, authenticate(call.metadata, tokens)))
+        .then(() => admit(verb, call.request, call.metadata))
+        .then((who) => fn(call.request, who))
         .then(
           (res) => {
             finish(verb, kind, started);
@@ -175,7 +206,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       const started = process.hrtime.bigint();
       const kind = requestKind(verb, call.request);
       Promise.resolve()
-        .then(() => fn(call, authenticate(call.metadata, tokens)))
+        .then(() => admit(verb, call.request, call.metadata))
+        .then((who) => fn(call, who))
         .then(
           () => {
             finish(verb, kind, started);
@@ -193,7 +225,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     return (call) => {
       const started = process.hrtime.bigint();
       Promise.resolve()
-        .then(() => fn(call, authenticate(call.metadata, tokens)))
+        .then(() => admit(verb, undefined, call.metadata))
+        .then((who) => fn(call, who))
         .then(
           () => {
             finish(verb, kind, started);
@@ -230,12 +263,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     update: unary('update', async (req) => typed(req.object, await update(ctx, req))),
     patch: unary('patch', async (req) => wrap(kindOf(req.kind).kind, await patch(ctx, req))),
     delete: unary('delete', async (req) => wrap(kindOf(req.kind).kind, await deleteObject(ctx, req))),
-    apply: unary('apply', (req) => apply(ctx, req)),
+    apply: unary('apply', (req, who) => apply(ctx, req, {
+      authorize: (v, info, ns, name, object) => checkFresh(who, { ...objectAttributes(v, info, ns, v === 'create' ? '' : name), object } as Attributes),
+    })),
     logs: streaming('logs', (call) => proxyLogs(ctx, call)),
     evict: unary('evict', async (req) => wrap('Pod', await evictPod(ctx, req))),
     exec: unary('exec', (req) => proxyExec(ctx, req)),
-    portForward: bidi('portforward', 'Pod', (call) => proxyPortForward(ctx, call)),
-    execStream: bidi('execstream', 'Pod', (call) => proxyExecStream(ctx, call)),
+    portForward: bidi('portforward', 'Pod', (call, who) => proxyPortForward(ctx, call, (ns, pod) => checkFresh(who, podAttributes('create', 'portforward', ns, pod)))),
+    execStream: bidi('execstream', 'Pod', (call, who) => proxyExecStream(ctx, call, (ns, pod) => checkFresh(who, podAttributes('create', 'exec', ns, pod)))),
     version: unary('version', async () => {
       let etcdVersion = '';
       try {
@@ -251,6 +286,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         identity: opts.identity ?? '',
       };
     }),
+    selfSubjectAccessReview: unary('selfsubjectaccessreview', (req, who) => Promise.resolve(reviewAccess(authorizer, who, req))),
+    whoAmI: unary('whoami', (_req, who) => Promise.resolve({ username: who.name, uid: '', groups: [...who.groups] })),
   };
 
   const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': -1 });
@@ -258,11 +295,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(opts.listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
-  log.info({ listen: opts.listen, port, auth: tokens ? 'bearer tokens' : 'off', kinds: KIND_NAMES.length }, 'API server listening');
+  log.info({ listen: opts.listen, port, auth: tokens ? 'bearer tokens' : 'off', authorization: authorizer ? authorizer.modes.join(',') : 'off', kinds: KIND_NAMES.length }, 'API server listening');
   if (!tokens) log.warn('authentication is OFF: every caller may do everything (start with --token-file to require tokens)');
 
   const rest = opts.restListen
-    ? await startRestServer({ ctx, watch: watchDeps, listen: opts.restListen, tokens, log, version, tls: opts.restTls })
+    ? await startRestServer({ ctx, watch: watchDeps, listen: opts.restListen, tokens, log, version, tls: opts.restTls, authorizer })
     : undefined;
 
   return {
@@ -272,6 +309,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       await rest?.stop();
       for (const close of [...openWatches]) close();
       await caches.close();
+      authz?.stop();
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           server.forceShutdown();

@@ -7,13 +7,14 @@ import {
   type ListRequest, type PatchRequest, type Resource, type ResourceList, type UpdateRequest, type VersionInfo,
   type WatchEvent, type WatchRequest,
 } from '../../proto/gen/skiff/v1/api.js';
+import type { SelfSubjectAccessReviewRequest, SubjectAccessReviewStatus, UserInfo } from '../../proto/gen/skiff/v1/rbac.js';
 import { SharedInformers } from '../informers.js';
 import { silentLogger } from '../log.js';
 import type { Store } from '../storage/store.js';
 import { startApiServer, type ApiServerOptions, type RunningApiServer } from './server.js';
 
 type Unary<Req, Res> = (req: Req, md: Metadata, cb: (e: Error | null, r: Res) => void) => unknown;
-type UnaryName = 'create' | 'get' | 'list' | 'update' | 'patch' | 'delete' | 'apply' | 'version';
+type UnaryName = 'create' | 'get' | 'list' | 'update' | 'patch' | 'delete' | 'apply' | 'version' | 'selfSubjectAccessReview' | 'whoAmI';
 
 function call<Req, Res>(client: ApiClient, name: UnaryName, req: Req, md: Metadata): Promise<Res> {
   const fn = client[name].bind(client) as unknown as Unary<Req, Res>;
@@ -47,6 +48,10 @@ export class TestApi {
     call(this.client, 'apply', { documents: [], dryRun: false, fieldManager: 'test', ...r }, this.md);
   version = (): Promise<VersionInfo> =>
     call(this.client, 'version', {}, this.md);
+  selfSubjectAccessReview = (r: Partial<SelfSubjectAccessReviewRequest>): Promise<SubjectAccessReviewStatus> =>
+    call(this.client, 'selfSubjectAccessReview', r, this.md);
+  whoAmI = (): Promise<UserInfo> =>
+    call(this.client, 'whoAmI', {}, this.md);
 
   watch(r: Partial<WatchRequest>): ClientReadableStream<WatchEvent> {
     return this.client.watch(

@@ -198,4 +198,16 @@ describe('kubectl against the REST API', () => {
     const r = await kubectl(`--kubeconfig=${out}`, 'get', 'namespaces', '-o', 'name');
     expect(r.stdout).toContain('namespace/default');
   });
+
+  it('auth can-i and auth whoami answer from the authorizer; --as impersonates', async () => {
+    expect(await ok('auth', 'can-i', 'create', 'deployments')).toBe('yes\n');
+    expect(await kubectl('auth', 'can-i', 'create', 'deployments', '--as', 'bob')).toMatchObject({ code: 1, stdout: 'no\n' });
+    expect(await kubectl('auth', 'can-i', 'get', '/version', '--as', 'bob')).toMatchObject({ code: 0, stdout: 'yes\n' });
+    const who = await ok('auth', 'whoami', '--as', 'bob', '--as-group', 'team');
+    expect(who).toMatch(/Username\s+bob/);
+    expect(who).toMatch(/Groups\s+\[team system:authenticated\]/);
+    const refused = await kubectl('delete', 'deployment', 'nothing-here', '--as', 'bob');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Error from server (Forbidden): deployments.apps "nothing-here" is forbidden: User "bob" cannot delete resource "deployments" in API group "apps" in the namespace "default"');
+  });
 });

@@ -21,6 +21,8 @@ import { evict, patchScale, podLogs, putScale, scaleOf } from './subresources.js
 import { buildTableResponse, tableApiVersion, wantsTable, type IncludeObject } from './table.js';
 import type { TlsFiles } from './tls.js';
 import { watchObjects } from './watch.js';
+import type { Authorizer } from '../authz/authorizer.js';
+import { restAttributes, restIdentity, serveReview } from './authorize.js';
 
 export interface RestServerOptions {
   ctx: ApiContext;
@@ -33,6 +35,8 @@ export interface RestServerOptions {
   version: string;
   /** PEM certificate and key: HTTPS (what kubectl needs to send a token); plain HTTP without. */
   tls?: TlsFiles;
+  /** The gRPC API's authorizer; undefined: authorization is off (no tokens). */
+  authorizer?: Authorizer;
 }
 
 export interface RunningRestServer {
@@ -55,10 +59,13 @@ export async function startRestServer(opts: RestServerOptions): Promise<RunningR
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       return void res.end('ok');
     }
-    authenticateHeader(req.headers.authorization, opts.tokens);
+    const who = restIdentity(req, authenticateHeader(req.headers.authorization, opts.tokens), opts.authorizer);
+    if (await serveReview(path, req.method ?? 'GET', req, res, who, opts.authorizer)) return;
+    const r = route(path);
+    // Discovery and OpenAPI are non-resource paths (system:discovery lets every authenticated caller read them).
+    if (r.type !== 'resource') await opts.authorizer?.checkFresh(who, { type: 'nonResource', verb: (req.method ?? 'GET').toLowerCase(), path });
     if (path === '/openapi/v2') return void openApiV2(req, res);
     if (path === '/openapi/v3') return void sendJson(res, 200, openApiV3());
-    const r = route(path);
     if (r.type === 'unknown') throw errors.notFoundPath();
     if (req.method !== 'GET' && r.type !== 'resource') throw new HttpError('MethodNotAllowed', `${req.method ?? ''} is not allowed on ${path}`);
     if (r.type === 'discovery-root') return void sendJson(res, 200, r.path === '/api' ? apiVersions(req.headers.host ?? '') : apiGroupList());
@@ -78,6 +85,7 @@ export async function startRestServer(opts: RestServerOptions): Promise<RunningR
     const sendObject = (code: number, o: Parameters<typeof manifestOf>[1]): void =>
       sendJson(res, code, table ? buildTableResponse(info, [o], { include, now: now(), apiVersion: tableApiVersion(accept), resourceVersion: o.metadata?.resourceVersion }) : manifestOf(info, o));
     const sub = subresource;
+    await opts.authorizer?.checkFresh(who, restAttributes(method, { group: r.gv.group, info, namespace: t.namespace, name, subresource }, q, boolParam(q, 'watch')));
     if (sub && !['status', 'scale', 'log', 'eviction'].includes(sub)) throw errors.notFoundPath();
     if (sub === 'scale' && !WITH_SCALE.has(info.kind)) throw errors.notFoundPath();
     if ((sub === 'log' || sub === 'eviction') && info.kind !== 'Pod') throw errors.notFoundPath();

@@ -15,6 +15,7 @@ const HTTP_OF: Record<ErrorCode, { code: number; reason: string }> = {
   Invalid: { code: 422, reason: 'Invalid' },
   BadRequest: { code: 400, reason: 'BadRequest' },
   Unauthorized: { code: 401, reason: 'Unauthorized' },
+  Forbidden: { code: 403, reason: 'Forbidden' },
   Unavailable: { code: 503, reason: 'ServiceUnavailable' },
   Timeout: { code: 504, reason: 'Timeout' },
   TooManyRequests: { code: 429, reason: 'TooManyRequests' },

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'Invalid' // the object breaks validation rules; causes lists every bad field
   | 'BadRequest' // the request itself is malformed (unknown kind, bad selector, bad patch)
   | 'Unauthorized' // missing or wrong bearer token
+  | 'Forbidden' // authenticated, but not allowed to do this (RBAC, node restriction)
   | 'Unavailable' // etcd or the control plane cannot be reached
   | 'Timeout' // the operation did not finish in time
   | 'TooManyRequests' // refused for now (an eviction that would break availability): retry later
@@ -27,6 +28,7 @@ const GRPC_OF: Record<ErrorCode, Status> = {
   Invalid: Status.INVALID_ARGUMENT,
   BadRequest: Status.FAILED_PRECONDITION,
   Unauthorized: Status.UNAUTHENTICATED,
+  Forbidden: Status.PERMISSION_DENIED,
   Unavailable: Status.UNAVAILABLE,
   Timeout: Status.DEADLINE_EXCEEDED,
   TooManyRequests: Status.RESOURCE_EXHAUSTED,
@@ -39,7 +41,6 @@ const CODE_OF_GRPC = new Map<number, ErrorCode>(
 );
 CODE_OF_GRPC.set(Status.CANCELLED, 'Unavailable');
 CODE_OF_GRPC.set(Status.UNKNOWN, 'Internal');
-CODE_OF_GRPC.set(Status.PERMISSION_DENIED, 'Unauthorized');
 CODE_OF_GRPC.set(Status.INVALID_ARGUMENT, 'Invalid');
 
 export class ApiError extends Error {
@@ -97,6 +98,8 @@ export const errors = {
   /** A path the server does not serve (the REST gateway's 404). */
   notFoundPath: () => new ApiError('NotFound', 'the server could not find the requested resource'),
   unauthorized: (message: string) => new ApiError('Unauthorized', message),
+  /** Kubernetes' form: `deployments.apps "web" is forbidden: User "bob" cannot delete resource ...`. */
+  forbidden: (message: string, kind = '', name = '') => new ApiError('Forbidden', message, [], kind, name),
   unavailable: (message: string) => new ApiError('Unavailable', message),
   expired: (message: string) => new ApiError('Expired', message),
   tooManyRequests: (message: string, kind = '', name = '') => new ApiError('TooManyRequests', message, [], kind, name),

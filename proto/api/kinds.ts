@@ -10,6 +10,7 @@ import { EndpointSlice } from '../gen/skiff/v1/discovery.js';
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../gen/skiff/v1/storage.js';
 import { HorizontalPodAutoscaler } from '../gen/skiff/v1/autoscaling.js';
 import { NodeMetrics, PodMetrics } from '../gen/skiff/v1/metrics.js';
+import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../gen/skiff/v1/rbac.js';
 import type { Resource } from '../gen/skiff/v1/api.js';
 import type { ObjectMeta } from '../gen/skiff/v1/meta.js';
 
@@ -36,6 +37,10 @@ export interface KindMap {
   HorizontalPodAutoscaler: HorizontalPodAutoscaler;
   PodMetrics: PodMetrics;
   NodeMetrics: NodeMetrics;
+  Role: Role;
+  ClusterRole: ClusterRole;
+  RoleBinding: RoleBinding;
+  ClusterRoleBinding: ClusterRoleBinding;
 }
 export type Kind = keyof KindMap;
 export type AnyObject = KindMap[Kind];
@@ -157,6 +162,27 @@ export const KINDS: { [K in Kind]: KindInfo<K> } = {
     kind: 'NodeMetrics', apiVersion: 'metrics.k8s.io/v1beta1', acceptedVersions: ['metrics.k8s.io/v1beta1'],
     plural: 'nodes.metrics.k8s.io', singular: 'nodemetrics', shortNames: [], namespaced: false, case: 'nodeMetrics',
     message: 'skiff.v1.NodeMetrics', specFields: [], codec: NodeMetrics, readOnly: true,
+  }),
+  // rbac.authorization.k8s.io/v1: no spec, so (as in Kubernetes) writes never bump generation.
+  Role: info({
+    kind: 'Role', apiVersion: 'rbac.authorization.k8s.io/v1', acceptedVersions: ['rbac.authorization.k8s.io/v1'],
+    plural: 'roles', singular: 'role', shortNames: [], namespaced: true, case: 'role',
+    message: 'skiff.v1.Role', specFields: [], codec: Role,
+  }),
+  ClusterRole: info({
+    kind: 'ClusterRole', apiVersion: 'rbac.authorization.k8s.io/v1', acceptedVersions: ['rbac.authorization.k8s.io/v1'],
+    plural: 'clusterroles', singular: 'clusterrole', shortNames: [], namespaced: false, case: 'clusterRole',
+    message: 'skiff.v1.ClusterRole', specFields: [], codec: ClusterRole,
+  }),
+  RoleBinding: info({
+    kind: 'RoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', acceptedVersions: ['rbac.authorization.k8s.io/v1'],
+    plural: 'rolebindings', singular: 'rolebinding', shortNames: [], namespaced: true, case: 'roleBinding',
+    message: 'skiff.v1.RoleBinding', specFields: [], codec: RoleBinding,
+  }),
+  ClusterRoleBinding: info({
+    kind: 'ClusterRoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', acceptedVersions: ['rbac.authorization.k8s.io/v1'],
+    plural: 'clusterrolebindings', singular: 'clusterrolebinding', shortNames: [], namespaced: false, case: 'clusterRoleBinding',
+    message: 'skiff.v1.ClusterRoleBinding', specFields: [], codec: ClusterRoleBinding,
   }),
 };
 

@@ -2092,6 +2092,258 @@ export const schema: Record<string, MessageSchema> = {
       }
     }
   },
+  "skiff.v1.PolicyRule": {
+    "fields": {
+      "verbs": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "apiGroups": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "resources": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "resourceNames": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "nonResourceURLs": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      }
+    }
+  },
+  "skiff.v1.AggregationRule": {
+    "fields": {
+      "clusterRoleSelectors": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.LabelSelector"
+        }
+      }
+    }
+  },
+  "skiff.v1.Role": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "rules": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.PolicyRule"
+        }
+      }
+    }
+  },
+  "skiff.v1.ClusterRole": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "rules": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.PolicyRule"
+        }
+      },
+      "aggregationRule": {
+        "kind": "message",
+        "ref": "skiff.v1.AggregationRule"
+      }
+    }
+  },
+  "skiff.v1.RoleRef": {
+    "fields": {
+      "apiGroup": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "name": {
+        "kind": "string"
+      }
+    }
+  },
+  "skiff.v1.Subject": {
+    "fields": {
+      "kind": {
+        "kind": "string"
+      },
+      "apiGroup": {
+        "kind": "string"
+      },
+      "name": {
+        "kind": "string"
+      },
+      "namespace": {
+        "kind": "string"
+      }
+    }
+  },
+  "skiff.v1.RoleBinding": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "subjects": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.Subject"
+        }
+      },
+      "roleRef": {
+        "kind": "message",
+        "ref": "skiff.v1.RoleRef"
+      }
+    }
+  },
+  "skiff.v1.ClusterRoleBinding": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "subjects": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.Subject"
+        }
+      },
+      "roleRef": {
+        "kind": "message",
+        "ref": "skiff.v1.RoleRef"
+      }
+    }
+  },
+  "skiff.v1.ResourceAttributes": {
+    "fields": {
+      "namespace": {
+        "kind": "string"
+      },
+      "verb": {
+        "kind": "string"
+      },
+      "group": {
+        "kind": "string"
+      },
+      "version": {
+        "kind": "string"
+      },
+      "resource": {
+        "kind": "string"
+      },
+      "subresource": {
+        "kind": "string"
+      },
+      "name": {
+        "kind": "string"
+      }
+    }
+  },
+  "skiff.v1.NonResourceAttributes": {
+    "fields": {
+      "path": {
+        "kind": "string"
+      },
+      "verb": {
+        "kind": "string"
+      }
+    }
+  },
+  "skiff.v1.SelfSubjectAccessReviewRequest": {
+    "fields": {
+      "resourceAttributes": {
+        "kind": "message",
+        "ref": "skiff.v1.ResourceAttributes"
+      },
+      "nonResourceAttributes": {
+        "kind": "message",
+        "ref": "skiff.v1.NonResourceAttributes"
+      }
+    }
+  },
+  "skiff.v1.SubjectAccessReviewStatus": {
+    "fields": {
+      "allowed": {
+        "kind": "bool"
+      },
+      "denied": {
+        "kind": "bool"
+      },
+      "reason": {
+        "kind": "string"
+      },
+      "evaluationError": {
+        "kind": "string"
+      }
+    }
+  },
+  "skiff.v1.WhoAmIRequest": {
+    "fields": {}
+  },
+  "skiff.v1.UserInfo": {
+    "fields": {
+      "username": {
+        "kind": "string"
+      },
+      "uid": {
+        "kind": "string"
+      },
+      "groups": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      }
+    }
+  },
   "skiff.v1.PersistentVolumeClaim": {
     "fields": {
       "apiVersion": {
@@ -2404,6 +2656,22 @@ export const schema: Record<string, MessageSchema> = {
       "nodeMetrics": {
         "kind": "message",
         "ref": "skiff.v1.NodeMetrics"
+      },
+      "role": {
+        "kind": "message",
+        "ref": "skiff.v1.Role"
+      },
+      "clusterRole": {
+        "kind": "message",
+        "ref": "skiff.v1.ClusterRole"
+      },
+      "roleBinding": {
+        "kind": "message",
+        "ref": "skiff.v1.RoleBinding"
+      },
+      "clusterRoleBinding": {
+        "kind": "message",
+        "ref": "skiff.v1.ClusterRoleBinding"
       }
     },
     "oneof": [

@@ -50,7 +50,7 @@ async function deploymentNames(namespace = ''): Promise<string[]> {
 
 beforeAll(async () => {
   ts = testStore();
-  server = await startTestServer(ts.store, { tokens: parseTokens(`${TOKEN},tester`) });
+  server = await startTestServer(ts.store, { tokens: parseTokens(`${TOKEN},tester,tester,"system:masters"`) });
   home = await mkdtemp(join(tmpdir(), 'skiff-e2e-home-'));
   env = { HOME: home, SKIFF_SERVER: `127.0.0.1:${server.server.port}`, SKIFF_TOKEN: TOKEN };
 });
@@ -252,7 +252,7 @@ describe('skiff rollout status (plain output)', () => {
 
 describe('skiff get -w (plain output)', () => {
   it('prints the current objects, then one line per change, and ends when the stream ends', async () => {
-    const second = await startTestServer(ts.store, { tokens: parseTokens(`${TOKEN},tester`) });
+    const second = await startTestServer(ts.store, { tokens: parseTokens(`${TOKEN},tester,tester,"system:masters"`) });
     let out = '';
     let err = '';
     const running = runCli(['get', 'deploy', '-w', '--server', `127.0.0.1:${second.server.port}`], {

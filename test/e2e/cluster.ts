@@ -13,6 +13,7 @@ import { unwrapAs } from '../../proto/api/kinds.js';
 import { newKeyFileText } from '../../control-plane/storage/encryption.js';
 import { unmountUnder } from '../../cli/up/containerd.js';
 import { Api } from '../../cli/client.js';
+import { tokenFileText } from '../../cli/up/credentials.js';
 import { CriClient } from '../../node-agent/runtime/cri/client.js';
 import { execSync } from '../../node-agent/runtime/cri/containers.js';
 import { LABEL_POD_NAME } from '../../node-agent/runtime/labels.js';
@@ -136,8 +137,13 @@ export class Cluster {
     this.containerd = await startContainerd({ registries, images: [await sampleImage('skiff/pause:1')] });
     this.cri = new CriClient(this.containerd.address);
 
+    // As `skiff up` makes them: the CLI's token is an admin (system:masters), the agent's a node
+    // identity, so the agent runs under the Node authorizer as in production.
     const tokenFile = join(this.dir, 'token');
-    await writeFile(tokenFile, `${this.token}\n`, { mode: 0o600 });
+    const nodeTokenFile = join(this.dir, 'node.token');
+    const nodeToken = randomBytes(16).toString('hex');
+    await writeFile(tokenFile, tokenFileText(this.token, [{ name: this.nodeName, token: nodeToken }]), { mode: 0o600 });
+    await writeFile(nodeTokenFile, `${nodeToken}\n`, { mode: 0o600 });
     this.server = `127.0.0.1:${await freePort()}`;
     const encryption: string[] = [];
     if (this.opts.encryptSecrets) {
@@ -160,7 +166,7 @@ export class Cluster {
     });
 
     this.spawn('node-agent', [
-      ENTRIES[1] ?? '', '--control-plane', this.server, '--token-file', tokenFile, '--node-name', this.nodeName,
+      ENTRIES[1] ?? '', '--control-plane', this.server, '--token-file', nodeTokenFile, '--node-name', this.nodeName,
       '--runtime', 'cri', '--containerd-socket', this.containerd.socket, '--pod-cidr', this.containerd.subnet,
       '--state-dir', join(this.dir, 'agent'), '--listen', `127.0.0.1:${await freePort()}`,
       '--crashloop-initial-seconds', '2', '--crashloop-max-seconds', '10',

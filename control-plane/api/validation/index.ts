@@ -26,6 +26,9 @@ import {
   validateStorageClass, validateStorageClassUpdate,
 } from './storage.js';
 
+import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../../../proto/gen/skiff/v1/rbac.js';
+import { validateBindingUpdate, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac.js';
+
 export { Causes } from './causes.js';
 
 export function validateObject(info: KindInfo, o: AnyObject, source = ''): FieldCause[] {
@@ -77,6 +80,18 @@ export function validateObject(info: KindInfo, o: AnyObject, source = ''): Field
     case 'HorizontalPodAutoscaler':
       validateHorizontalPodAutoscaler(o as HorizontalPodAutoscaler, c);
       break;
+    case 'Role':
+      validateRole(o as Role, c);
+      break;
+    case 'ClusterRole':
+      validateClusterRole(o as ClusterRole, c);
+      break;
+    case 'RoleBinding':
+      validateRoleBinding(o as RoleBinding, c);
+      break;
+    case 'ClusterRoleBinding':
+      validateClusterRoleBinding(o as ClusterRoleBinding, c);
+      break;
     case 'Lease': {
       const d = (o as Lease).spec?.leaseDurationSeconds;
       if (d !== undefined && d <= 0) c.add('spec.leaseDurationSeconds', 'must be greater than 0');
@@ -101,6 +116,7 @@ export function validateUpdate(info: KindInfo, o: AnyObject, old: AnyObject, sou
   if (info.kind === 'StorageClass') validateStorageClassUpdate(o as StorageClass, old as StorageClass, c);
   if (info.kind === 'ConfigMap') validateConfigMapUpdate(o as ConfigMap, old as ConfigMap, c);
   if (info.kind === 'Secret') validateSecretUpdate(o as Secret, old as Secret, c);
+  if (info.kind === 'RoleBinding' || info.kind === 'ClusterRoleBinding') validateBindingUpdate(o as RoleBinding, old as RoleBinding, c);
   if (info.kind === 'Pod') {
     // Both compared as today's defaults see them: a pod stored before a default existed (or
     // written without defaults) must not look changed where no one changed it.

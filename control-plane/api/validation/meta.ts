@@ -7,6 +7,16 @@ import { dns1035Label, dns1123Label, dns1123Subdomain } from './names.js';
 
 const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 
+// Kubernetes names RBAC objects by path segment ("system:node-bootstrapper"), not DNS rules.
+const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+
+/** Kubernetes' ValidatePathSegmentName. */
+function pathSegmentName(name: string): string | undefined {
+  if (name === '.' || name === '..') return `may not be '${name}'`;
+  const bad = ['/', '%'].find((ch) => name.includes(ch));
+  return bad ? `may not contain '${bad}'` : undefined;
+}
+
 export function validateLabels(labels: Record<string, string>, path: string, c: Causes): void {
   for (const [k, v] of Object.entries(labels)) {
     if (!isValidLabelKey(k)) {
@@ -23,7 +33,7 @@ export function validateObjectMeta(info: KindInfo, m: ObjectMeta | undefined, c:
     c.add('metadata', 'required');
     return;
   }
-  const nameRule = info.kind === 'Namespace' ? dns1123Label : info.kind === 'Service' ? dns1035Label : dns1123Subdomain;
+  const nameRule = info.kind === 'Namespace' ? dns1123Label : info.kind === 'Service' ? dns1035Label : RBAC_KINDS.has(info.kind) ? pathSegmentName : dns1123Subdomain;
   if (!m.name && !m.generateName) c.add('metadata.name', 'required');
   else if (m.name) {
     const why = nameRule(m.name);

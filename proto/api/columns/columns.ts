@@ -13,6 +13,7 @@ import { age } from './age.js';
 import { podReady, podRestarts, podStatus } from './pod-status.js';
 import type { Row, Table } from './row.js';
 import { persistentVolumeClaims, persistentVolumes, storageClasses } from './storage.js';
+import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac.js';
 import { formatCpu, formatMemory, podUsage, quantityValue } from './top.js';
 
 export type { Row, Table } from './row.js';
@@ -293,6 +294,10 @@ const COLUMNS: { [K in Kind]: Columns<never> } = {
   StorageClass: storageClasses,
   ConfigMap: configMaps,
   Secret: secrets,
+  Role: roles,
+  ClusterRole: clusterRoles,
+  RoleBinding: roleBindings,
+  ClusterRoleBinding: clusterRoleBindings,
 };
 
 function columnsOf(info: KindInfo): Columns<AnyObject> {

@@ -29,6 +29,16 @@ import { Lease } from "./coordination.js";
 import { Event, Namespace, Node, Pod, Service } from "./core.js";
 import { EndpointSlice } from "./discovery.js";
 import { NodeMetrics, PodMetrics } from "./metrics.js";
+import {
+  ClusterRole,
+  ClusterRoleBinding,
+  Role,
+  RoleBinding,
+  SelfSubjectAccessReviewRequest,
+  SubjectAccessReviewStatus,
+  UserInfo,
+  WhoAmIRequest,
+} from "./rbac.js";
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./storage.js";
 
 export const protobufPackage = "skiff.v1";
@@ -55,6 +65,10 @@ export interface Resource {
     | { $case: "horizontalPodAutoscaler"; value: HorizontalPodAutoscaler }
     | { $case: "podMetrics"; value: PodMetrics }
     | { $case: "nodeMetrics"; value: NodeMetrics }
+    | { $case: "role"; value: Role }
+    | { $case: "clusterRole"; value: ClusterRole }
+    | { $case: "roleBinding"; value: RoleBinding }
+    | { $case: "clusterRoleBinding"; value: ClusterRoleBinding }
     | undefined;
 }
 
@@ -285,7 +299,7 @@ export interface VersionInfo {
  */
 export interface ErrorDetails {
   /**
-   * Stable code: NotFound, AlreadyExists, Conflict, Invalid, Unauthorized, Unavailable,
+   * Stable code: NotFound, AlreadyExists, Conflict, Invalid, Unauthorized, Forbidden, Unavailable,
    * Expired, BadRequest, TooManyRequests, Timeout, Internal.
    */
   code: string;
@@ -360,6 +374,18 @@ export const Resource: MessageFns<Resource> = {
         break;
       case "nodeMetrics":
         NodeMetrics.encode(message.object.value, writer.uint32(138).fork()).join();
+        break;
+      case "role":
+        Role.encode(message.object.value, writer.uint32(146).fork()).join();
+        break;
+      case "clusterRole":
+        ClusterRole.encode(message.object.value, writer.uint32(154).fork()).join();
+        break;
+      case "roleBinding":
+        RoleBinding.encode(message.object.value, writer.uint32(162).fork()).join();
+        break;
+      case "clusterRoleBinding":
+        ClusterRoleBinding.encode(message.object.value, writer.uint32(170).fork()).join();
         break;
     }
     return writer;
@@ -520,6 +546,38 @@ export const Resource: MessageFns<Resource> = {
             message.object = { $case: "nodeMetrics", value: NodeMetrics.decode(reader, reader.uint32()) };
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.object = { $case: "role", value: Role.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.object = { $case: "clusterRole", value: ClusterRole.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.object = { $case: "roleBinding", value: RoleBinding.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.object = { $case: "clusterRoleBinding", value: ClusterRoleBinding.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -568,6 +626,14 @@ export const Resource: MessageFns<Resource> = {
         ? { $case: "podMetrics", value: PodMetrics.fromJSON(object.podMetrics) }
         : isSet(object.nodeMetrics)
         ? { $case: "nodeMetrics", value: NodeMetrics.fromJSON(object.nodeMetrics) }
+        : isSet(object.role)
+        ? { $case: "role", value: Role.fromJSON(object.role) }
+        : isSet(object.clusterRole)
+        ? { $case: "clusterRole", value: ClusterRole.fromJSON(object.clusterRole) }
+        : isSet(object.roleBinding)
+        ? { $case: "roleBinding", value: RoleBinding.fromJSON(object.roleBinding) }
+        : isSet(object.clusterRoleBinding)
+        ? { $case: "clusterRoleBinding", value: ClusterRoleBinding.fromJSON(object.clusterRoleBinding) }
         : undefined,
     };
   },
@@ -608,6 +674,14 @@ export const Resource: MessageFns<Resource> = {
       obj.podMetrics = PodMetrics.toJSON(message.object.value);
     } else if (message.object?.$case === "nodeMetrics") {
       obj.nodeMetrics = NodeMetrics.toJSON(message.object.value);
+    } else if (message.object?.$case === "role") {
+      obj.role = Role.toJSON(message.object.value);
+    } else if (message.object?.$case === "clusterRole") {
+      obj.clusterRole = ClusterRole.toJSON(message.object.value);
+    } else if (message.object?.$case === "roleBinding") {
+      obj.roleBinding = RoleBinding.toJSON(message.object.value);
+    } else if (message.object?.$case === "clusterRoleBinding") {
+      obj.clusterRoleBinding = ClusterRoleBinding.toJSON(message.object.value);
     }
     return obj;
   },
@@ -723,6 +797,30 @@ export const Resource: MessageFns<Resource> = {
       case "nodeMetrics": {
         if (object.object?.value !== undefined && object.object?.value !== null) {
           message.object = { $case: "nodeMetrics", value: NodeMetrics.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "role": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "role", value: Role.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "clusterRole": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "clusterRole", value: ClusterRole.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "roleBinding": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "roleBinding", value: RoleBinding.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "clusterRoleBinding": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "clusterRoleBinding", value: ClusterRoleBinding.fromPartial(object.object.value) };
         }
         break;
       }
@@ -3681,6 +3779,28 @@ export const ApiService = {
     responseSerialize: (value: VersionInfo): Buffer => Buffer.from(VersionInfo.encode(value).finish()),
     responseDeserialize: (value: Buffer): VersionInfo => VersionInfo.decode(value),
   },
+  /** authorization.k8s.io/v1 SelfSubjectAccessReview: may the caller (or whom it impersonates) do this? */
+  selfSubjectAccessReview: {
+    path: "/skiff.v1.Api/SelfSubjectAccessReview" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SelfSubjectAccessReviewRequest): Buffer =>
+      Buffer.from(SelfSubjectAccessReviewRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SelfSubjectAccessReviewRequest => SelfSubjectAccessReviewRequest.decode(value),
+    responseSerialize: (value: SubjectAccessReviewStatus): Buffer =>
+      Buffer.from(SubjectAccessReviewStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SubjectAccessReviewStatus => SubjectAccessReviewStatus.decode(value),
+  },
+  /** authentication.k8s.io/v1 SelfSubjectReview: who the server takes the caller for. */
+  whoAmI: {
+    path: "/skiff.v1.Api/WhoAmI" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: WhoAmIRequest): Buffer => Buffer.from(WhoAmIRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WhoAmIRequest => WhoAmIRequest.decode(value),
+    responseSerialize: (value: UserInfo): Buffer => Buffer.from(UserInfo.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UserInfo => UserInfo.decode(value),
+  },
 } as const;
 
 export interface ApiServer extends UntypedServiceImplementation {
@@ -3698,6 +3818,10 @@ export interface ApiServer extends UntypedServiceImplementation {
   portForward: handleBidiStreamingCall<PortForwardFrame, PortForwardFrame>;
   execStream: handleBidiStreamingCall<ExecStreamFrame, ExecStreamFrame>;
   version: handleUnaryCall<VersionRequest, VersionInfo>;
+  /** authorization.k8s.io/v1 SelfSubjectAccessReview: may the caller (or whom it impersonates) do this? */
+  selfSubjectAccessReview: handleUnaryCall<SelfSubjectAccessReviewRequest, SubjectAccessReviewStatus>;
+  /** authentication.k8s.io/v1 SelfSubjectReview: who the server takes the caller for. */
+  whoAmI: handleUnaryCall<WhoAmIRequest, UserInfo>;
 }
 
 export interface ApiClient extends Client {
@@ -3839,6 +3963,35 @@ export interface ApiClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: VersionInfo) => void,
+  ): ClientUnaryCall;
+  /** authorization.k8s.io/v1 SelfSubjectAccessReview: may the caller (or whom it impersonates) do this? */
+  selfSubjectAccessReview(
+    request: SelfSubjectAccessReviewRequest,
+    callback: (error: ServiceError | null, response: SubjectAccessReviewStatus) => void,
+  ): ClientUnaryCall;
+  selfSubjectAccessReview(
+    request: SelfSubjectAccessReviewRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SubjectAccessReviewStatus) => void,
+  ): ClientUnaryCall;
+  selfSubjectAccessReview(
+    request: SelfSubjectAccessReviewRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SubjectAccessReviewStatus) => void,
+  ): ClientUnaryCall;
+  /** authentication.k8s.io/v1 SelfSubjectReview: who the server takes the caller for. */
+  whoAmI(request: WhoAmIRequest, callback: (error: ServiceError | null, response: UserInfo) => void): ClientUnaryCall;
+  whoAmI(
+    request: WhoAmIRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UserInfo) => void,
+  ): ClientUnaryCall;
+  whoAmI(
+    request: WhoAmIRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UserInfo) => void,
   ): ClientUnaryCall;
 }
 
