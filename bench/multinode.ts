@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { unwrapAs } from '../proto/api/kinds.js';
 import type { Pod } from '../proto/gen/skiff/v1/core.js';
 import { Api } from '../cli/client.js';
+import { ADMIN_USER, parseTokenUsers } from '../cli/up/credentials.js';
 import type { Lan } from '../cli/up/lan.js';
 import type { ClusterPorts } from '../cli/up/ports.js';
 import { missingPackages } from '../cli/up/up.js';
@@ -121,7 +122,7 @@ export async function multinode(o: ScenarioOptions): Promise<ScenarioResult> {
     const upMs = Date.now() - t0;
     const lan = JSON.parse(await readFile(join(stateDir, 'lan.json'), 'utf8')) as Lan;
     const ports = JSON.parse(await readFile(join(stateDir, 'ports.json'), 'utf8')) as ClusterPorts;
-    const token = (await readFile(join(stateDir, 'token'), 'utf8')).trim();
+    const token = parseTokenUsers(await readFile(join(stateDir, 'token'), 'utf8')).get(ADMIN_USER) ?? '';
     bed = {
       api: new Api({ server: `${lan.hostAddress}:${ports.api}`, token, timeoutMs: 5000 }),
       registry: `${lan.hostAddress}:${ports.registry}`,

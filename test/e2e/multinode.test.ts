@@ -18,6 +18,7 @@ import type { Pod } from '../../proto/gen/skiff/v1/core.js';
 import { ContainerState, PodSandboxState } from '../../proto/gen/runtime/v1/api.js';
 import { Api } from '../../cli/client.js';
 import { missingPackages } from '../../cli/up/up.js';
+import { ADMIN_USER, parseTokenUsers } from '../../cli/up/credentials.js';
 import type { Lan } from '../../cli/up/lan.js';
 import type { ClusterPorts } from '../../cli/up/ports.js';
 import { CriClient } from '../../node-agent/runtime/cri/client.js';
@@ -76,7 +77,7 @@ beforeAll(async () => {
   console.log(`time to 3 Ready nodes (skiff up --nodes 3, fresh state dir, images cached): ${seconds.toFixed(1)} s\n${r.out}`);
   lan = JSON.parse(await readFile(join(stateDir, 'lan.json'), 'utf8')) as Lan;
   const ports = JSON.parse(await readFile(join(stateDir, 'ports.json'), 'utf8')) as ClusterPorts;
-  const token = (await readFile(join(stateDir, 'token'), 'utf8')).trim();
+  const token = parseTokenUsers(await readFile(join(stateDir, 'token'), 'utf8')).get(ADMIN_USER) ?? '';
   api = new Api({ server: `${lan.hostAddress}:${ports.api}`, token, timeoutMs: 5000 });
   registry = `${lan.hostAddress}:${ports.registry}`;
   for (const n of NODES) cris.set(n, new CriClient(join(stateDir, 'nodes', n, 'containerd', 'containerd.sock')));
