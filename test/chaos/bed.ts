@@ -4,6 +4,7 @@
 // its own proxies (so one agent can be cut off). Control planes keep their ports across
 // restarts, so the agents' address lists stay valid.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,8 @@ export class ControlPlaneSlot {
   proc: ChildProcess | undefined;
   paused = false;
   tail = '';
+  /** When set (CHAOS_LOG_DIR), every start appends the process's log here. */
+  logFile: WriteStream | undefined;
   constructor(
     readonly identity: string,
     readonly port: number,
@@ -45,11 +48,14 @@ export class ControlPlaneSlot {
       builtProgram('control-plane/main.js'),
       '--etcd-endpoints', this.etcdProxies.map((p) => p.endpoint).join(','),
       '--listen', this.address, '--metrics-listen', `127.0.0.1:${this.metricsPort}`, '--metrics-insecure', '--rest-listen', '127.0.0.1:0',
-      '--identity', this.identity, '--log-level', 'warn',
+      '--identity', this.identity, '--log-level', this.logFile ? 'info' : 'warn',
       '--leader-lease-seconds', String(LEADER_LEASE_SECONDS), '--node-grace-period', String(NODE_GRACE_SECONDS),
       '--pod-eviction-delay', String(POD_EVICTION_DELAY_SECONDS), '--node-eviction-rate', '1',
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    proc.stderr?.on('data', (d: Buffer) => (this.tail = (this.tail + d.toString()).slice(-4000)));
+    proc.stderr?.on('data', (d: Buffer) => {
+      this.tail = (this.tail + d.toString()).slice(-4000);
+      this.logFile?.write(d);
+    });
     this.proc = proc;
     this.paused = false;
     const until = Date.now() + 30_000;
@@ -145,7 +151,9 @@ export class Bed {
     for (let i = 0; i < 2; i++) {
       const etcdProxies: TcpProxy[] = [];
       for (const e of etcd.endpoints) etcdProxies.push(await proxy(e.port));
-      cps.push(new ControlPlaneSlot(`cp-${i}`, await freePort(), await freePort(), etcdProxies));
+      const slot = new ControlPlaneSlot(`cp-${i}`, await freePort(), await freePort(), etcdProxies);
+      if (process.env.CHAOS_LOG_DIR) slot.logFile = createWriteStream(join(process.env.CHAOS_LOG_DIR, `${slot.identity}.log`), { flags: 'a' });
+      cps.push(slot);
     }
     const agents: AgentSlot[] = [];
     for (let i = 0; i < opts.agents; i++) {
@@ -204,6 +212,7 @@ export class Bed {
     for (const cp of this.cps) {
       cp.signal('SIGCONT');
       await cp.kill();
+      cp.logFile?.end();
     }
     for (const p of this.proxies) await p.stop();
     await this.etcd.stop();

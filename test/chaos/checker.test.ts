@@ -4,7 +4,7 @@ import { check } from './checker.js';
 import type { History, PodEvent } from './history.js';
 
 const base = (): History => ({
-  seed: 1, pods: [], deployments: [], api: [], faults: [], quietAt: 100, convergedAt: 200, watchRestarts: 0,
+  seed: 1, pods: [], deployments: [], nodes: [], api: [], faults: [], quietAt: 100, convergedAt: 200, watchRestarts: 0,
   final: { journal: ['ack-0'], deployments: { 'roll-a': { rev: 2, replicas: 4, conflict: 0 }, scaled: { rev: 0, replicas: 3, conflict: 0 } }, names: [] },
 });
 const pod = (p: Partial<PodEvent>): PodEvent => ({
@@ -79,8 +79,17 @@ describe('chaos checker', () => {
     expect(v.some((x) => x.includes('still active on dead'))).toBe(true);
     expect(v.some((x) => x.includes('runs 3/4 pods off dead'))).toBe(true);
     expect(v.some((x) => x.startsWith('no convergence'))).toBe(true);
-    const stats = { boundChecks: 0, deadNodeChecks: 0 };
+    const stats = { boundChecks: 0, deadNodeChecks: 0, leaseRenewals: 0 };
     check(h, stats);
     expect(stats.deadNodeChecks).toBe(1);
+  });
+
+  it('flags a lease left unrenewed past the grace period unless its own agent was down', () => {
+    const h = base();
+    const lease = (node: string, t: number): History['nodes'][number] => ({ t, revision: t, node, what: 'lease', value: String(t) });
+    h.nodes.push(lease('n1', 1000), lease('n2', 1000), lease('n1', 2000), lease('n2', 9000), lease('n1', 9500));
+    h.faults.push({ kind: 'partition-agent', start: 2500, end: 8000, detail: 'n1' });
+    const v = check(h);
+    expect(v.filter((x) => x.startsWith('node liveness'))).toEqual([expect.stringContaining("n2's lease went 8000 ms unrenewed")]);
   });
 });

@@ -15,6 +15,8 @@ export function settleMs(f: FaultRecord): number {
 export interface CheckStats {
   boundChecks: number;
   deadNodeChecks: number;
+  /** Lease renewals whose gap to the previous one was checked. */
+  leaseRenewals: number;
 }
 
 interface PodState {
@@ -155,18 +157,42 @@ function deadNodes(h: History, out: string[], stats: CheckStats): void {
   }
 }
 
+/**
+ * A node's Lease, as etcd committed it (the recorder's watch), is never left unrenewed longer
+ * than the node grace period while its agent runs and reaches a control plane: losing an etcd
+ * member, a control plane or the leader must not cost a node its liveness. Exempt: gaps that
+ * overlap a fault of that very agent (killed, partitioned).
+ */
+function leaseGaps(h: History, out: string[], stats: CheckStats): void {
+  const own = (node: string): { from: number; to: number }[] => h.faults
+    .filter((f) => (f.kind === 'kill-agent' || f.kind === 'partition-agent') && f.detail === node)
+    .map((f) => ({ from: f.start, to: f.end + 2_000 }));
+  const last = new Map<string, number>();
+  for (const e of h.nodes) {
+    if (e.what !== 'lease') continue;
+    const prev = last.get(e.node);
+    last.set(e.node, e.t);
+    if (prev === undefined) continue;
+    stats.leaseRenewals++;
+    if (e.t - prev <= NODE_GRACE_SECONDS * 1000) continue;
+    if (own(e.node).some((w) => prev <= w.to && e.t >= w.from)) continue;
+    out.push(`node liveness: ${e.node}'s lease went ${e.t - prev} ms unrenewed (t=${prev}..${e.t}) > ${NODE_GRACE_SECONDS} s grace, its agent neither killed nor partitioned`);
+  }
+}
+
 function convergence(h: History, out: string[]): void {
   if (h.convergedAt === undefined) out.push(`no convergence within ${CONVERGE_BOUND_MS / 1000} s after the faults stopped (t=${h.quietAt})`);
   else if (h.convergedAt - h.quietAt > CONVERGE_BOUND_MS) out.push(`converged only ${h.convergedAt - h.quietAt} ms after the faults stopped`);
 }
 
-export function check(h: History, stats: CheckStats = { boundChecks: 0, deadNodeChecks: 0 }): string[] {
+export function check(h: History, stats: CheckStats = { boundChecks: 0, deadNodeChecks: 0, leaseRenewals: 0 }): string[] {
   const out: string[] = [];
   lostWrites(h, out);
   badInputs(h, out);
   podsOnTwoNodes(h, out);
   rollingBounds(h, out, stats);
   deadNodes(h, out, stats);
+  leaseGaps(h, out, stats);
   convergence(h, out);
   return out;
 }

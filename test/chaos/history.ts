@@ -25,6 +25,16 @@ export interface DeploymentEvent {
   maxUnavailable: number;
 }
 
+/** A node's Lease renewal or Ready condition as etcd recorded it (diagnostics and the lease-gap check). */
+export interface NodeEvent {
+  t: number;
+  revision: number;
+  node: string;
+  /** 'lease': spec.renewTime changed; 'ready': the Node's Ready condition status changed. */
+  what: 'lease' | 'ready';
+  value: string;
+}
+
 /** One API call of the workload; outcome 'unknown' when it timed out (it may have landed). */
 export interface ApiRecord {
   t: number;
@@ -60,6 +70,7 @@ export interface History {
   seed: number;
   pods: PodEvent[];
   deployments: DeploymentEvent[];
+  nodes: NodeEvent[];
   api: ApiRecord[];
   faults: FaultRecord[];
   /** When the last fault ended (faults stop); convergence is measured from here. */

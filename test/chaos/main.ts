@@ -1,5 +1,7 @@
 // npm run chaos -- --seed N --duration S [--agents N]: one chaos run; prints the fault counts and
 // any invariant violation with the seed to replay. Exits 1 on a violation.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { runChaos } from './run.js';
 import { FAULT_KINDS, type FaultKind } from './schedule.js';
@@ -25,9 +27,11 @@ const o = cmd.opts<{ seed: number; duration: number; agents: number; kinds?: Fau
 console.log(`chaos: seed ${o.seed}, ${o.duration} s, ${o.agents} agents`);
 const res = await runChaos({ seed: o.seed, durationMs: o.duration * 1000, agents: o.agents, kinds: o.kinds, log: (l) => console.log(l) });
 const h = res.history;
+// With CHAOS_LOG_DIR the control planes' logs are there too (bed.ts): the history goes beside them.
+if (process.env.CHAOS_LOG_DIR) writeFileSync(join(process.env.CHAOS_LOG_DIR, `history-${o.seed}.json`), JSON.stringify(h));
 console.log(`faults: ${JSON.stringify(res.faultCounts)} (${h.faults.length} total)`);
 console.log(`recorded: ${h.pods.length} pod events, ${h.deployments.length} Deployment events, ${h.api.length} API responses, ${h.watchRestarts} watch resumes`);
-console.log(`checked: ${res.stats.boundChecks} rolling-bound states outside fault windows, ${res.stats.deadNodeChecks} dead-node replacements`);
+console.log(`checked: ${res.stats.boundChecks} rolling-bound states outside fault windows, ${res.stats.deadNodeChecks} dead-node replacements, ${res.stats.leaseRenewals} lease renewal gaps`);
 console.log(`converged ${h.convergedAt === undefined ? 'never' : `${h.convergedAt - h.quietAt} ms`} after the faults stopped`);
 if (res.violations.length) {
   console.log(`FAILED seed ${o.seed} (replay: npm run chaos -- --seed ${o.seed} --duration ${o.duration} --agents ${o.agents}${o.kinds ? ` --kinds ${o.kinds.join(',')}` : ''}):`);

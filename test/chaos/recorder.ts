@@ -26,6 +26,8 @@ export class Recorder {
     const rev = await this.store.currentRevision();
     this.watchPods(rev);
     this.watchDeployments(rev);
+    this.watchLeases(rev);
+    this.watchNodes(rev);
   }
 
   private now(): number {
@@ -38,7 +40,7 @@ export class Recorder {
     setTimeout(() => again(last), 200);
   }
 
-  private track(w: StoreWatch<'Pod'> | StoreWatch<'Deployment'>): void {
+  private track(w: { close(): Promise<void> }): void {
     this.watches.add(w);
   }
 
@@ -81,6 +83,52 @@ export class Recorder {
         this.watches.delete(w);
         void w.close().catch(() => undefined);
         this.resume(last, (r) => this.watchDeployments(r));
+      },
+    });
+    this.track(w);
+  }
+
+  private watchLeases(after: number): void {
+    let last = after;
+    const renew = new Map<string, string>();
+    const w: StoreWatch<'Lease'> = this.store.watch('Lease', {
+      namespace: 'kube-node-lease',
+      afterRevision: after,
+      onEvent: ({ object: l, revision }) => {
+        last = revision;
+        const node = l.metadata?.name ?? '';
+        const value = l.spec?.renewTime ?? '';
+        if (renew.get(node) === value) return;
+        renew.set(node, value);
+        this.h.nodes.push({ t: this.now(), revision, node, what: 'lease', value });
+      },
+      onError: () => {
+        this.watches.delete(w);
+        void w.close().catch(() => undefined);
+        this.resume(last, (r) => this.watchLeases(r));
+      },
+    });
+    this.track(w);
+  }
+
+  private watchNodes(after: number): void {
+    let last = after;
+    const ready = new Map<string, string>();
+    const w: StoreWatch<'Node'> = this.store.watch('Node', {
+      afterRevision: after,
+      onEvent: ({ object: n, revision }) => {
+        last = revision;
+        const node = n.metadata?.name ?? '';
+        const c = n.status?.conditions.find((x) => x.type === 'Ready');
+        const value = `${c?.status ?? ''}/${c?.reason ?? ''}`;
+        if (ready.get(node) === value) return;
+        ready.set(node, value);
+        this.h.nodes.push({ t: this.now(), revision, node, what: 'ready', value });
+      },
+      onError: () => {
+        this.watches.delete(w);
+        void w.close().catch(() => undefined);
+        this.resume(last, (r) => this.watchNodes(r));
       },
     });
     this.track(w);

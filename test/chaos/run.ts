@@ -103,7 +103,7 @@ function agentsCp(bed: Bed): number {
 export async function runChaos(o: RunOptions): Promise<RunResult> {
   const log = o.log ?? (() => undefined);
   const schedule = planFaults({ seed: o.seed, durationMs: o.durationMs, agents: o.agents ?? 4, leaderLeaseMs: LEADER_LEASE_SECONDS * 1000, kinds: o.kinds });
-  const history: History = { seed: o.seed, pods: [], deployments: [], api: [], faults: [], quietAt: 0, watchRestarts: 0 };
+  const history: History = { seed: o.seed, pods: [], deployments: [], nodes: [], api: [], faults: [], quietAt: 0, watchRestarts: 0 };
   const t0 = Date.now();
   const bed = await Bed.start({ agents: o.agents ?? 4 });
   const recorder = new Recorder(bed.etcd.endpoints.map((e) => `http://${e.host}:${e.port}`), history, t0);
@@ -159,7 +159,7 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
     await recorder.stop();
     await bed.stop();
   }
-  const stats: CheckStats = { boundChecks: 0, deadNodeChecks: 0 };
+  const stats: CheckStats = { boundChecks: 0, deadNodeChecks: 0, leaseRenewals: 0 };
   const violations = check(history, stats);
   return { history, violations, faultCounts, stats };
 }
