@@ -5,7 +5,7 @@
 // restarts, so the agents' address lists stay valid.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -92,9 +92,16 @@ export class ControlPlaneSlot {
   }
 }
 
+/** Each agent's state dir is a tmpfs this small (when run as root), so fill-disk can fill it. */
+export const STATE_DIR_BYTES = 16 * 1024 * 1024;
+const FILL_FILE = 'chaos-fill';
+
 export class AgentSlot {
   agent: NodeAgent | undefined;
   host: FakeHost | undefined;
+  runtime: FakeRuntime | undefined;
+  /** True once its state dir is a tmpfs of its own (fill-disk needs that). */
+  tmpfs = false;
   constructor(
     readonly name: string,
     readonly index: number,
@@ -105,9 +112,10 @@ export class AgentSlot {
   async start(): Promise<void> {
     const podCIDR = `10.244.${this.index + 1}.0/24`;
     this.host = new FakeHost({ podCidr: podCIDR, startLatencyMs: 50, writeLogs: false });
+    this.runtime = new FakeRuntime({ host: this.host, nodeName: this.name });
     this.agent = new NodeAgent({
       nodeName: this.name, controlPlane: this.cpProxies.map((p) => `127.0.0.1:${p.port}`).join(','),
-      runtime: new FakeRuntime({ host: this.host, nodeName: this.name }), stateDir: this.stateDir, listen: '',
+      runtime: this.runtime, stateDir: this.stateDir, listen: '',
       nodeIP: '127.0.0.1', podCIDR, heartbeatMs: 1000, apiTimeoutMs: 3000, log: pino({ level: 'silent' }),
       capacity: { cpu: '64', memory: '256Gi', pods: '110' },
     });
@@ -120,6 +128,7 @@ export class AgentSlot {
     const h = this.host;
     this.agent = undefined;
     this.host = undefined;
+    this.runtime = undefined;
     if (a) await a.stop();
     h?.shutdown();
   }
@@ -127,6 +136,45 @@ export class AgentSlot {
   partition(on: boolean): void {
     for (const p of this.cpProxies) p.setRefusing(on);
   }
+
+  /** Makes the state dir a small tmpfs of its own (root only; without it fill-disk cannot run). */
+  async mountStateDir(): Promise<void> {
+    await mkdir(this.stateDir, { recursive: true });
+    try {
+      await run('mount', ['-t', 'tmpfs', '-o', `size=${STATE_DIR_BYTES},mode=0700`, 'skiff-chaos', this.stateDir]);
+      this.tmpfs = true;
+    } catch {
+      this.tmpfs = false;
+    }
+  }
+
+  async unmountStateDir(): Promise<void> {
+    if (!this.tmpfs) return;
+    await run('umount', ['-l', this.stateDir]);
+    this.tmpfs = false;
+  }
+
+  /** Fills the state dir's filesystem to all but 256 KiB (below any eviction threshold of 10%). */
+  async fillDisk(): Promise<void> {
+    if (!this.tmpfs) throw new Error(`fill-disk needs ${this.name}'s state dir on its own tmpfs (run as root)`);
+    const st = await statfs(this.stateDir);
+    const free = st.bavail * st.bsize;
+    await writeFile(join(this.stateDir, FILL_FILE), Buffer.alloc(Math.max(0, free - 256 * 1024)));
+  }
+
+  async freeDisk(): Promise<void> {
+    await rm(join(this.stateDir, FILL_FILE), { force: true });
+  }
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`))));
+  });
 }
 
 export class Bed {
@@ -166,7 +214,10 @@ export class Bed {
       await cps[0]!.start();
       await bed.waitLeader(30_000);
       await cps[1]!.start();
-      for (const a of agents) await a.start();
+      for (const a of agents) {
+        await a.mountStateDir();
+        await a.start();
+      }
     } catch (e) {
       await bed.stop();
       throw e;
@@ -209,6 +260,7 @@ export class Bed {
 
   async stop(): Promise<void> {
     for (const a of this.agents) await a.kill().catch(() => undefined);
+    for (const a of this.agents) await a.unmountStateDir().catch((e: unknown) => console.error(`chaos bed: ${String(e)}`));
     for (const cp of this.cps) {
       cp.signal('SIGCONT');
       await cp.kill();
