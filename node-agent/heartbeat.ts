@@ -187,7 +187,11 @@ export class Heartbeat {
     try {
       this.lease = await this.api.update('Lease', l, '', this.callOpts);
     } catch (e) {
-      this.lease = undefined; // re-read next time (Conflict, NotFound, or unreachable)
+      // Re-read next time only when the stored Lease moved on or is gone: after a timeout the
+      // cached copy is still right unless the write landed after all, and then the next update
+      // gets Conflict and re-reads. One call per renewal, not two, while etcd or a control
+      // plane is failing.
+      if (isApiError(e, 'Conflict') || isApiError(e, 'NotFound')) this.lease = undefined;
       throw e;
     }
   }
