@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
 import { Pod } from '../proto/gen/skiff/v1/core.js';
 import type { AgentStatus } from '../proto/gen/skiff/v1/agent.js';
-import { AgentApi } from './api-client.js';
+import { AgentApi, DEFAULT_API_TIMEOUT_MS } from './api-client.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { realClock, sleep, type Clock } from '../proto/api/clock.js';
 import { AgentEvents } from './events.js';
@@ -311,6 +311,9 @@ export class NodeAgent {
     this.heartbeat = new Heartbeat(this.api, this.id, this.clock, this.log, {
       periodMs: hbMs,
       statusEvery: o.nodeStatusEvery ?? 6,
+      // Two periods (at least 1 s), never longer than any other call: a renewal that cannot
+      // commit gives way to a fresh one well within the node grace period.
+      callTimeoutMs: Math.min(o.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS, Math.max(1000, 2 * hbMs)),
       health: async () => assess(await probeHealth(this.runtime, o.stateDir, this.id?.podCIDR ?? '', threshold)),
     });
     try {

@@ -22,6 +22,14 @@ export interface ApiOptions {
   timeoutMs?: number;
 }
 
+/** Deadline of a unary call unless the agent is told otherwise. */
+export const DEFAULT_API_TIMEOUT_MS = 10_000;
+
+/** Per call: a deadline other than the client's (the heartbeat's calls are shorter). */
+export interface CallOptions {
+  timeoutMs?: number;
+}
+
 export class AgentApi {
   readonly client: ApiClient;
   private readonly timeoutMs: number;
@@ -40,7 +48,7 @@ export class AgentApi {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 5_000,
     });
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_API_TIMEOUT_MS;
   }
 
   metadata(): Metadata {
@@ -49,9 +57,9 @@ export class AgentApi {
     return md;
   }
 
-  private call<Res>(invoke: (md: Metadata, o: { deadline: number }, cb: Callback<Res>) => unknown): Promise<Res> {
+  private call<Res>(invoke: (md: Metadata, o: { deadline: number }, cb: Callback<Res>) => unknown, timeoutMs = this.timeoutMs): Promise<Res> {
     return new Promise((resolve, reject) => {
-      invoke(this.metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
+      invoke(this.metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
         if (!err) return resolve(res);
         const e = fromGrpcError(err, this.opts.address);
         if (e.code === 'Unavailable' || e.code === 'Timeout') this.unreachableCount++;
@@ -60,20 +68,20 @@ export class AgentApi {
     });
   }
 
-  async get<K extends Kind>(kind: K, namespace: string, name: string): Promise<KindMap[K]> {
-    const r = await this.call<Resource>((md, o, cb) => this.client.get({ kind, namespace, name }, md, o, cb));
+  async get<K extends Kind>(kind: K, namespace: string, name: string, opts: CallOptions = {}): Promise<KindMap[K]> {
+    const r = await this.call<Resource>((md, o, cb) => this.client.get({ kind, namespace, name }, md, o, cb), opts.timeoutMs);
     return unwrapAs(kind, r);
   }
 
-  async create<K extends Kind>(kind: K, obj: KindMap[K]): Promise<KindMap[K]> {
-    const r = await this.call<Resource>((md, o, cb) => this.client.create({ object: wrap(kind, obj), dryRun: false }, md, o, cb));
+  async create<K extends Kind>(kind: K, obj: KindMap[K], opts: CallOptions = {}): Promise<KindMap[K]> {
+    const r = await this.call<Resource>((md, o, cb) => this.client.create({ object: wrap(kind, obj), dryRun: false }, md, o, cb), opts.timeoutMs);
     return unwrapAs(kind, r);
   }
 
-  async update<K extends Kind>(kind: K, obj: KindMap[K], subresource = ''): Promise<KindMap[K]> {
+  async update<K extends Kind>(kind: K, obj: KindMap[K], subresource = '', opts: CallOptions = {}): Promise<KindMap[K]> {
     const r = await this.call<Resource>((md, o, cb) =>
       this.client.update({ object: wrap(kind, obj), dryRun: false, subresource }, md, o, cb),
-    );
+    opts.timeoutMs);
     return unwrapAs(kind, r);
   }
 

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { isApiError } from '../proto/api/errors.js';
 import { Lease } from '../proto/gen/skiff/v1/coordination.js';
 import { Namespace, type Node } from '../proto/gen/skiff/v1/core.js';
-import type { AgentApi } from './api-client.js';
+import type { AgentApi, CallOptions } from './api-client.js';
 import type { Clock, Timer } from '../proto/api/clock.js';
 import type { NodeHealth } from './node-health.js';
 import { conditionsMatch, newNode, nodeLabels, nodeStatus, type NodeIdentity } from './node-info.js';
@@ -31,6 +31,14 @@ export interface HeartbeatOptions {
    * posted at once. Never rejects: a failed probe is itself a finding (node-health.ts).
    */
   health: () => Promise<NodeHealth>;
+  /**
+   * Deadline of the heartbeat's own calls (lease, node status). Shorter than other calls: a
+   * renewal stuck on a control plane that cannot commit it (etcd lost its leader and never
+   * answers a proposal forwarded to it) must not hold the next renewal back for long, or the
+   * node's lease runs out while the new etcd leader is already committing. Default: the
+   * client's own deadline.
+   */
+  callTimeoutMs?: number;
 }
 
 export class Heartbeat {
@@ -47,6 +55,10 @@ export class Heartbeat {
   /** The health last found, and the one last posted (undefined: not posted since it changed). */
   private health: NodeHealth | undefined;
   private posted: NodeHealth | undefined;
+
+  private get callOpts(): CallOptions {
+    return { timeoutMs: this.opts.callTimeoutMs };
+  }
 
   constructor(
     private readonly api: AgentApi,
@@ -87,7 +99,7 @@ export class Heartbeat {
   // An existing Node of our name (an earlier run of this agent): refresh labels and podCIDR.
   private async takeOver(): Promise<Node> {
     for (;;) {
-      const cur = await this.api.get('Node', '', this.id.nodeName);
+      const cur = await this.api.get('Node', '', this.id.nodeName, this.callOpts);
       const m = cur.metadata!;
       m.labels = { ...m.labels, ...nodeLabels(this.id) };
       if (cur.spec && !cur.spec.podCIDR && this.id.podCIDR) {
@@ -103,7 +115,7 @@ export class Heartbeat {
         );
       }
       try {
-        return await this.api.update('Node', cur);
+        return await this.api.update('Node', cur, '', this.callOpts);
       } catch (e) {
         if (!isApiError(e, 'Conflict')) throw e;
       }
@@ -112,11 +124,11 @@ export class Heartbeat {
 
   private async postStatus(fresh: boolean): Promise<Node> {
     for (let attempt = 0; ; attempt++) {
-      const cur = fresh || !this.node || attempt > 0 ? await this.api.get('Node', '', this.id.nodeName) : this.node;
+      const cur = fresh || !this.node || attempt > 0 ? await this.api.get('Node', '', this.id.nodeName, this.callOpts) : this.node;
       const health = this.health ?? (await this.currentHealth());
       cur.status = nodeStatus(this.id, cur.status, rfc3339(this.clock.now()), health);
       try {
-        this.node = await this.api.update('Node', cur, 'status');
+        this.node = await this.api.update('Node', cur, 'status', this.callOpts);
         this.posted = health;
         return this.node;
       } catch (e) {
@@ -130,7 +142,7 @@ export class Heartbeat {
   // than staying unschedulable until the next regular status post. The same catches a node that
   // just became ready (its pod CIDR arrived).
   private async readyInStore(): Promise<boolean> {
-    const node = await this.api.get('Node', '', this.id.nodeName);
+    const node = await this.api.get('Node', '', this.id.nodeName, this.callOpts);
     return conditionsMatch(node.status?.conditions, this.health ?? (await this.currentHealth()));
   }
 
@@ -160,7 +172,7 @@ export class Heartbeat {
     const now = microTime(this.clock.now());
     if (!this.lease) {
       try {
-        this.lease = await this.api.get('Lease', LEASE_NAMESPACE, name);
+        this.lease = await this.api.get('Lease', LEASE_NAMESPACE, name, this.callOpts);
       } catch (e) {
         if (!isApiError(e, 'NotFound')) throw e;
         this.lease = await this.api.create('Lease', Lease.fromPartial({
@@ -168,16 +180,20 @@ export class Heartbeat {
           kind: 'Lease',
           metadata: { name, namespace: LEASE_NAMESPACE },
           spec: { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, acquireTime: now, renewTime: now },
-        }));
+        }), this.callOpts);
         return;
       }
     }
     const l = this.lease;
     l.spec = { ...(l.spec ?? Lease.fromPartial({}).spec!), holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now };
     try {
-      this.lease = await this.api.update('Lease', l);
+      this.lease = await this.api.update('Lease', l, '', this.callOpts);
     } catch (e) {
-      this.lease = undefined; // re-read next time (Conflict, NotFound, or unreachable)
+      // Re-read next time only when the stored Lease moved on or is gone: after a timeout the
+      // cached copy is still right unless the write landed after all, and then the next update
+      // gets Conflict and re-reads. One call per renewal, not two, while etcd or a control
+      // plane is failing.
+      if (isApiError(e, 'Conflict') || isApiError(e, 'NotFound')) this.lease = undefined;
       throw e;
     }
   }
@@ -221,6 +237,8 @@ export class Heartbeat {
         this.log.warn({ err: e instanceof Error ? e.message : String(e), failures: this.failures }, 'heartbeat failed');
       }
     }
-    this.schedule(this.opts.periodMs);
+    // One failure is retried soon (a call that hit a control plane or etcd member just lost);
+    // a control plane out of reach for longer is tried once a period.
+    this.schedule(this.failures === 1 ? Math.ceil(this.opts.periodMs / 4) : this.opts.periodMs);
   }
 }

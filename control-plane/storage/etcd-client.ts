@@ -1,7 +1,7 @@
 // The one place an etcd3 client is made, with the fault handling the control plane needs: a
 // bounded retry and per-call deadlines so an unreachable etcd becomes Unavailable in seconds,
 // and no message-size limit (a list of 30,000 pods is larger than gRPC's 4 MiB default).
-import { Etcd3, isRecoverableError } from 'etcd3';
+import { Etcd3, GRPCDeadlineExceededError, isRecoverableError } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
 
 export function newEtcdClient(endpoints: string[], opts: { dialTimeoutMs?: number } = {}): Etcd3 {
@@ -17,7 +17,10 @@ export function newEtcdClient(endpoints: string[], opts: { dialTimeoutMs?: numbe
     faultHandling: {
       host: () =>
         circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
-      global: retry(handleWhen(isRecoverableError), {
+      // Not once the deadline has passed: the retry would fail at once on another member and
+      // count against its circuit breaker, so a few calls stuck on a forwarded proposal (the
+      // etcd leader died) would open the breakers of the healthy members too.
+      global: retry(handleWhen((e) => isRecoverableError(e) && !(e instanceof GRPCDeadlineExceededError)), {
         maxAttempts: 2,
         backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
       }),

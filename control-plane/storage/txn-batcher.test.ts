@@ -4,6 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../proto/api/errors.js';
 import { testStore, type TestStore } from '../../test/helpers/etcd-client.js';
 import { podFixture } from '../../test/helpers/objects.js';
+import type { ITxnResponse } from 'etcd3';
+import { TxnBatcher, type TxnOp } from './txn-batcher.js';
 
 let t: TestStore;
 beforeEach(() => {
@@ -90,5 +92,30 @@ describe('TxnBatcher through the Store', () => {
     moved.metadata!.labels = { moved: 'yes' };
     await t.store.update('Pod', moved);
     expect(await code(t.store.update('Pod', structuredClone(a), { current: a }))).toBe('Conflict');
+  });
+});
+
+describe('TxnBatcher with a transaction etcd never answers', () => {
+  // A follower forwarded the proposal to a leader that then died: etcd answers nothing until the
+  // request's deadline. Later writes, of that key and of others, must not wait for it.
+  it('lets later writes of its key and of others go once it is stuck', async () => {
+    const key = Buffer.from('/k/lease');
+    const sent: string[] = [];
+    let first = true;
+    const batcher = new TxnBatcher(async (req) => {
+      sent.push((req.success ?? []).map((op) => String(op.request_put?.key)).join(','));
+      if (first) {
+        first = false;
+        return new Promise<never>(() => undefined);
+      }
+      return { header: { revision: '7' }, succeeded: true, responses: [] } as unknown as ITxnResponse;
+    }, { maxInFlight: 1, stuckAfterMs: 20 });
+    const op = (k: Buffer): TxnOp => ({ key: k, guard: { kind: 'mod', modRevision: 5 }, request: { request_put: { key: k, value: Buffer.from('v') } }, size: 10 });
+    void batcher.submit(op(key));
+    while (sent.length === 0) await new Promise((r) => setImmediate(r));
+    const later = await Promise.all([batcher.submit(op(key)), batcher.submit(op(Buffer.from('/k/other')))]);
+    expect(later.map((o) => o.succeeded)).toEqual([true, true]);
+    expect(sent[0]).toBe('/k/lease');
+    expect(batcher.stats.stuck).toBeGreaterThan(0);
   });
 });

@@ -33,6 +33,16 @@ export interface TxnBatcherOptions {
   /** Transactions in flight at once; more writes wait and join the next batch. */
   maxInFlight?: number;
   timeoutMs?: number;
+  /**
+   * A transaction unanswered this long stops holding its keys and its in-flight slot. etcd never
+   * answers a proposal a follower forwarded to a leader that then died: it waits for the
+   * request's deadline. Without this, one such transaction holds back every later write of its
+   * key (a node's Lease renewed every second) and, eight of them, every write, for the whole
+   * deadline, although the new leader commits within a second or two. Letting later writes go
+   * is safe: each is guarded by its own compare, so of two writes of one key from the same
+   * revision at most one lands, whichever order etcd sees them in.
+   */
+  stuckAfterMs?: number;
   /** Every transaction also requires this leader's election key (fence.ts); NotLeaderError otherwise. */
   fence?: Fence;
 }
@@ -53,6 +63,8 @@ export interface TxnBatcherStats {
   ops: number;
   /** Batches whose guards did not all hold. */
   splits: number;
+  /** Transactions that outlived stuckAfterMs and stopped holding back later writes. */
+  stuck: number;
 }
 
 export function compareOf(op: TxnOp): ICompare {
@@ -78,8 +90,9 @@ export class TxnBatcher {
   private readonly maxBytes: number;
   private readonly maxInFlight: number;
   private readonly timeoutMs: number;
+  private readonly stuckAfterMs: number;
   private readonly fence: Fence | undefined;
-  readonly stats: TxnBatcherStats = { txns: 0, ops: 0, splits: 0 };
+  readonly stats: TxnBatcherStats = { txns: 0, ops: 0, splits: 0, stuck: 0 };
 
   constructor(
     private readonly txn: Txn,
@@ -89,6 +102,7 @@ export class TxnBatcher {
     this.maxBytes = opts.maxBytes ?? 1024 * 1024;
     this.maxInFlight = opts.maxInFlight ?? 8;
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.stuckAfterMs = opts.stuckAfterMs ?? 1000;
     this.fence = opts.fence;
   }
 
@@ -115,21 +129,32 @@ export class TxnBatcher {
       if (batch.length === 0) return;
       for (const p of batch) this.busyKeys.add(p.keyText);
       this.inFlight++;
+      let held = true;
+      const release = (): void => {
+        if (!held) return;
+        held = false;
+        clearTimeout(stuck);
+        for (const p of batch) this.busyKeys.delete(p.keyText);
+        this.inFlight--;
+        if (this.queue.length) this.schedule();
+      };
+      const stuck = setTimeout(() => {
+        this.stats.stuck++;
+        release();
+      }, this.stuckAfterMs);
+      stuck.unref();
       void this.send(batch)
         .catch((e: unknown) => {
           for (const p of batch) p.reject(e);
         })
-        .finally(() => {
-          for (const p of batch) this.busyKeys.delete(p.keyText);
-          this.inFlight--;
-          if (this.queue.length) this.schedule();
-        });
+        .finally(release);
     }
   }
 
   /**
    * The next batch: queue order, at most one write per key, none to a key in flight (a later
-   * write to the same key waits, so writes to one key land in the order they were issued).
+   * write to the same key waits, so writes to one key land in the order they were issued,
+   * unless the earlier one is stuck: see stuckAfterMs).
    */
   private take(): Pending[] {
     const batch: Pending[] = [];

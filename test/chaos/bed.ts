@@ -4,7 +4,8 @@
 // its own proxies (so one agent can be cut off). Control planes keep their ports across
 // restarts, so the agents' address lists stay valid.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -25,6 +26,8 @@ export class ControlPlaneSlot {
   proc: ChildProcess | undefined;
   paused = false;
   tail = '';
+  /** When set (CHAOS_LOG_DIR), every start appends the process's log here. */
+  logFile: WriteStream | undefined;
   constructor(
     readonly identity: string,
     readonly port: number,
@@ -45,11 +48,14 @@ export class ControlPlaneSlot {
       builtProgram('control-plane/main.js'),
       '--etcd-endpoints', this.etcdProxies.map((p) => p.endpoint).join(','),
       '--listen', this.address, '--metrics-listen', `127.0.0.1:${this.metricsPort}`, '--metrics-insecure', '--rest-listen', '127.0.0.1:0',
-      '--identity', this.identity, '--log-level', 'warn',
+      '--identity', this.identity, '--log-level', this.logFile ? 'info' : 'warn',
       '--leader-lease-seconds', String(LEADER_LEASE_SECONDS), '--node-grace-period', String(NODE_GRACE_SECONDS),
       '--pod-eviction-delay', String(POD_EVICTION_DELAY_SECONDS), '--node-eviction-rate', '1',
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    proc.stderr?.on('data', (d: Buffer) => (this.tail = (this.tail + d.toString()).slice(-4000)));
+    proc.stderr?.on('data', (d: Buffer) => {
+      this.tail = (this.tail + d.toString()).slice(-4000);
+      this.logFile?.write(d);
+    });
     this.proc = proc;
     this.paused = false;
     const until = Date.now() + 30_000;
@@ -86,9 +92,16 @@ export class ControlPlaneSlot {
   }
 }
 
+/** Each agent's state dir is a tmpfs this small (when run as root), so fill-disk can fill it. */
+export const STATE_DIR_BYTES = 16 * 1024 * 1024;
+const FILL_FILE = 'chaos-fill';
+
 export class AgentSlot {
   agent: NodeAgent | undefined;
   host: FakeHost | undefined;
+  runtime: FakeRuntime | undefined;
+  /** True once its state dir is a tmpfs of its own (fill-disk needs that). */
+  tmpfs = false;
   constructor(
     readonly name: string,
     readonly index: number,
@@ -99,9 +112,10 @@ export class AgentSlot {
   async start(): Promise<void> {
     const podCIDR = `10.244.${this.index + 1}.0/24`;
     this.host = new FakeHost({ podCidr: podCIDR, startLatencyMs: 50, writeLogs: false });
+    this.runtime = new FakeRuntime({ host: this.host, nodeName: this.name });
     this.agent = new NodeAgent({
       nodeName: this.name, controlPlane: this.cpProxies.map((p) => `127.0.0.1:${p.port}`).join(','),
-      runtime: new FakeRuntime({ host: this.host, nodeName: this.name }), stateDir: this.stateDir, listen: '',
+      runtime: this.runtime, stateDir: this.stateDir, listen: '',
       nodeIP: '127.0.0.1', podCIDR, heartbeatMs: 1000, apiTimeoutMs: 3000, log: pino({ level: 'silent' }),
       capacity: { cpu: '64', memory: '256Gi', pods: '110' },
     });
@@ -114,6 +128,7 @@ export class AgentSlot {
     const h = this.host;
     this.agent = undefined;
     this.host = undefined;
+    this.runtime = undefined;
     if (a) await a.stop();
     h?.shutdown();
   }
@@ -121,6 +136,45 @@ export class AgentSlot {
   partition(on: boolean): void {
     for (const p of this.cpProxies) p.setRefusing(on);
   }
+
+  /** Makes the state dir a small tmpfs of its own (root only; without it fill-disk cannot run). */
+  async mountStateDir(): Promise<void> {
+    await mkdir(this.stateDir, { recursive: true });
+    try {
+      await run('mount', ['-t', 'tmpfs', '-o', `size=${STATE_DIR_BYTES},mode=0700`, 'skiff-chaos', this.stateDir]);
+      this.tmpfs = true;
+    } catch {
+      this.tmpfs = false;
+    }
+  }
+
+  async unmountStateDir(): Promise<void> {
+    if (!this.tmpfs) return;
+    await run('umount', ['-l', this.stateDir]);
+    this.tmpfs = false;
+  }
+
+  /** Fills the state dir's filesystem to all but 256 KiB (below any eviction threshold of 10%). */
+  async fillDisk(): Promise<void> {
+    if (!this.tmpfs) throw new Error(`fill-disk needs ${this.name}'s state dir on its own tmpfs (run as root)`);
+    const st = await statfs(this.stateDir);
+    const free = st.bavail * st.bsize;
+    await writeFile(join(this.stateDir, FILL_FILE), Buffer.alloc(Math.max(0, free - 256 * 1024)));
+  }
+
+  async freeDisk(): Promise<void> {
+    await rm(join(this.stateDir, FILL_FILE), { force: true });
+  }
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`))));
+  });
 }
 
 export class Bed {
@@ -145,7 +199,9 @@ export class Bed {
     for (let i = 0; i < 2; i++) {
       const etcdProxies: TcpProxy[] = [];
       for (const e of etcd.endpoints) etcdProxies.push(await proxy(e.port));
-      cps.push(new ControlPlaneSlot(`cp-${i}`, await freePort(), await freePort(), etcdProxies));
+      const slot = new ControlPlaneSlot(`cp-${i}`, await freePort(), await freePort(), etcdProxies);
+      if (process.env.CHAOS_LOG_DIR) slot.logFile = createWriteStream(join(process.env.CHAOS_LOG_DIR, `${slot.identity}.log`), { flags: 'a' });
+      cps.push(slot);
     }
     const agents: AgentSlot[] = [];
     for (let i = 0; i < opts.agents; i++) {
@@ -158,7 +214,10 @@ export class Bed {
       await cps[0]!.start();
       await bed.waitLeader(30_000);
       await cps[1]!.start();
-      for (const a of agents) await a.start();
+      for (const a of agents) {
+        await a.mountStateDir();
+        await a.start();
+      }
     } catch (e) {
       await bed.stop();
       throw e;
@@ -201,9 +260,11 @@ export class Bed {
 
   async stop(): Promise<void> {
     for (const a of this.agents) await a.kill().catch(() => undefined);
+    for (const a of this.agents) await a.unmountStateDir().catch((e: unknown) => console.error(`chaos bed: ${String(e)}`));
     for (const cp of this.cps) {
       cp.signal('SIGCONT');
       await cp.kill();
+      cp.logFile?.end();
     }
     for (const p of this.proxies) await p.stop();
     await this.etcd.stop();

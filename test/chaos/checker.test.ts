@@ -1,14 +1,14 @@
 // The checker catches what it claims to: each invariant fails on a history made to break it.
 import { describe, expect, it } from 'vitest';
-import { check } from './checker.js';
+import { check, newStats } from './checker.js';
 import type { History, PodEvent } from './history.js';
 
 const base = (): History => ({
-  seed: 1, pods: [], deployments: [], api: [], faults: [], quietAt: 100, convergedAt: 200, watchRestarts: 0,
+  seed: 1, pods: [], deployments: [], nodes: [], terms: [], controllerWrites: [], api: [], faults: [], quietAt: 100, convergedAt: 200, watchRestarts: 0,
   final: { journal: ['ack-0'], deployments: { 'roll-a': { rev: 2, replicas: 4, conflict: 0 }, scaled: { rev: 0, replicas: 3, conflict: 0 } }, names: [] },
 });
 const pod = (p: Partial<PodEvent>): PodEvent => ({
-  t: 0, revision: 1, type: 'MODIFIED', uid: 'u', name: 'p', app: 'roll-a', nodeName: 'n1', ready: true, terminating: false, ...p,
+  t: 0, revision: 1, type: 'MODIFIED', uid: 'u', name: 'p', app: 'roll-a', nodeName: 'n1', ready: true, terminating: false, restarts: 0, ...p,
 });
 
 describe('chaos checker', () => {
@@ -79,8 +79,27 @@ describe('chaos checker', () => {
     expect(v.some((x) => x.includes('still active on dead'))).toBe(true);
     expect(v.some((x) => x.includes('runs 3/4 pods off dead'))).toBe(true);
     expect(v.some((x) => x.startsWith('no convergence'))).toBe(true);
-    const stats = { boundChecks: 0, deadNodeChecks: 0 };
+    const stats = newStats();
     check(h, stats);
     expect(stats.deadNodeChecks).toBe(1);
+  });
+
+  it('flags a lease left unrenewed past the grace period unless its own agent was down', () => {
+    const h = base();
+    const lease = (node: string, t: number): History['nodes'][number] => ({ t, revision: t, node, what: 'lease', value: String(t) });
+    h.nodes.push(lease('n1', 1000), lease('n2', 1000), lease('n1', 2000), lease('n2', 9000), lease('n1', 9500));
+    h.faults.push({ kind: 'partition-agent', start: 2500, end: 8000, detail: 'n1' });
+    const v = check(h);
+    expect(v.filter((x) => x.startsWith('node liveness'))).toEqual([expect.stringContaining("n2's lease went 8000 ms unrenewed")]);
+  });
+
+  it('flags a controller write by a process that did not hold the election key at its revision', () => {
+    const h = base();
+    h.terms.push({ revision: 10, type: 'put', identity: 'cp-0', createRevision: 10 }, { revision: 50, type: 'delete' }, { revision: 52, type: 'put', identity: 'cp-1', createRevision: 52 });
+    h.controllerWrites.push({ t: 1, revision: 20, identity: 'cp-0', reason: 'ScalingReplicaSet' }, { t: 2, revision: 60, identity: 'cp-1', reason: 'Scheduled' });
+    expect(check(h)).toEqual([]);
+    h.controllerWrites.push({ t: 3, revision: 61, identity: 'cp-0', reason: 'Scheduled' }, { t: 4, revision: 51, identity: 'cp-1', reason: 'Scheduled' });
+    const v = check(h).filter((x) => x.startsWith('two leaders'));
+    expect(v).toEqual([expect.stringContaining('cp-0 wrote (event Scheduled, rev 61'), expect.stringContaining('cp-1 wrote (event Scheduled, rev 51, t=4) while nobody')]);
   });
 });

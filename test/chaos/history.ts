@@ -13,6 +13,8 @@ export interface PodEvent {
   nodeName: string;
   ready: boolean;
   terminating: boolean;
+  /** Restarts of its containers, summed (containerStatuses[].restartCount). */
+  restarts: number;
 }
 
 export interface DeploymentEvent {
@@ -23,6 +25,36 @@ export interface DeploymentEvent {
   replicas: number;
   maxSurge: number;
   maxUnavailable: number;
+}
+
+/** A node's Lease renewal or Ready condition as etcd recorded it (diagnostics and the lease-gap check). */
+export interface NodeEvent {
+  t: number;
+  revision: number;
+  node: string;
+  /**
+   * 'lease': spec.renewTime changed; 'ready': the Node's Ready condition status changed; 'disk':
+   * its DiskPressure status or disk-pressure taint changed (value `<status>/<tainted>`).
+   */
+  what: 'lease' | 'ready' | 'disk';
+  value: string;
+}
+
+/** A change of the controller manager's election key (who leads, from which create revision). */
+export interface TermEvent {
+  revision: number;
+  type: 'put' | 'delete';
+  /** For a put: the holder and the key's create revision (the term's fence). */
+  identity?: string;
+  createRevision?: number;
+}
+
+/** An Event a controller created: a write made by the leader `identity` (its source.host) at `revision`. */
+export interface ControllerWrite {
+  t: number;
+  revision: number;
+  identity: string;
+  reason: string;
 }
 
 /** One API call of the workload; outcome 'unknown' when it timed out (it may have landed). */
@@ -43,8 +75,10 @@ export interface FaultRecord {
   start: number;
   end: number;
   detail: string;
-  /** For kill-agent: the node that died. */
+  /** For kill-agent and fill-disk: the node. */
   node?: string;
+  /** For kill-container: the pod whose container was killed. */
+  uid?: string;
 }
 
 export interface FinalState {
@@ -60,6 +94,10 @@ export interface History {
   seed: number;
   pods: PodEvent[];
   deployments: DeploymentEvent[];
+  nodes: NodeEvent[];
+  /** The election key as it was when the recorder started, then every change. */
+  terms: TermEvent[];
+  controllerWrites: ControllerWrite[];
   api: ApiRecord[];
   faults: FaultRecord[];
   /** When the last fault ended (faults stop); convergence is measured from here. */

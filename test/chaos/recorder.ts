@@ -7,7 +7,20 @@ import type { StoreWatch } from '../../control-plane/storage/watch.js';
 import type { Deployment } from '../../proto/gen/skiff/v1/apps.js';
 import type { Pod } from '../../proto/gen/skiff/v1/core.js';
 import type { History } from './history.js';
+import type { IKeyValue } from 'etcd3';
+import { DISK_PRESSURE_TAINT_KEY } from '../../control-plane/controllers/nodelifecycle/decide.js';
 import { resolveFenceposts } from '../../control-plane/controllers/deployment/util.js';
+
+/** The control planes' --etcd-prefix (their default). */
+const ELECTION_PREFIX = '/skiff';
+
+function holderOf(raw: string): string {
+  try {
+    return (JSON.parse(raw) as { holderIdentity?: string }).holderIdentity ?? '';
+  } catch {
+    return raw;
+  }
+}
 
 export class Recorder {
   private readonly store: Store;
@@ -18,6 +31,8 @@ export class Recorder {
     endpoints: string[],
     private readonly h: History,
     private readonly t0: number,
+    /** The control planes' identities: Events they create are controller writes (agents' Events name their node). */
+    private readonly controlPlanes: readonly string[] = [],
   ) {
     this.store = new Store(newEtcdClient(endpoints), {});
   }
@@ -26,6 +41,48 @@ export class Recorder {
     const rev = await this.store.currentRevision();
     this.watchPods(rev);
     this.watchDeployments(rev);
+    this.watchLeases(rev);
+    this.watchNodes(rev);
+    this.watchEvents(rev);
+    await this.watchTerms(rev);
+  }
+
+  /** The election key: its state at rev, then every put and delete after it. */
+  private async watchTerms(rev: number): Promise<void> {
+    const key = `${ELECTION_PREFIX}/leader-election/controller-manager`;
+    const term = (kv: IKeyValue, revision: number): void => {
+      this.h.terms.push({ revision, type: 'put', identity: holderOf(kv.value.toString()), createRevision: Number(kv.create_revision) });
+    };
+    const now = await this.store.client.get(key).revision(String(rev)).exec();
+    const kv0 = now.kvs[0];
+    if (kv0) term(kv0, Number(kv0.mod_revision));
+    const w = await this.store.client.watch().key(key).startRevision(String(rev + 1)).create();
+    w.on('put', (kv) => term(kv, Number(kv.mod_revision)));
+    // A delete event's kv carries the revision of the delete as its mod_revision.
+    w.on('delete', (kv) => this.h.terms.push({ revision: Number(kv.mod_revision), type: 'delete' }));
+    // etcd3 reconnects this watcher by itself; an error here is only worth counting.
+    w.on('error', () => this.h.watchRestarts++);
+    this.track({ close: () => w.cancel() });
+  }
+
+  /** Events created by controllers: each is a fenced write naming the leader that made it. */
+  private watchEvents(after: number): void {
+    let last = after;
+    const w: StoreWatch<'Event'> = this.store.watch('Event', {
+      afterRevision: after,
+      onEvent: ({ type, object: ev, revision }) => {
+        last = revision;
+        const identity = ev.source?.host ?? '';
+        if (type !== 'ADDED' || !this.controlPlanes.includes(identity)) return;
+        this.h.controllerWrites.push({ t: this.now(), revision, identity, reason: ev.reason });
+      },
+      onError: () => {
+        this.watches.delete(w);
+        void w.close().catch(() => undefined);
+        this.resume(last, (r) => this.watchEvents(r));
+      },
+    });
+    this.track(w);
   }
 
   private now(): number {
@@ -38,7 +95,7 @@ export class Recorder {
     setTimeout(() => again(last), 200);
   }
 
-  private track(w: StoreWatch<'Pod'> | StoreWatch<'Deployment'>): void {
+  private track(w: { close(): Promise<void> }): void {
     this.watches.add(w);
   }
 
@@ -55,6 +112,7 @@ export class Recorder {
           nodeName: p.spec?.nodeName ?? '',
           ready: p.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
           terminating: Boolean(p.metadata?.deletionTimestamp),
+          restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0),
         });
       },
       onError: () => {
@@ -81,6 +139,61 @@ export class Recorder {
         this.watches.delete(w);
         void w.close().catch(() => undefined);
         this.resume(last, (r) => this.watchDeployments(r));
+      },
+    });
+    this.track(w);
+  }
+
+  private watchLeases(after: number): void {
+    let last = after;
+    const renew = new Map<string, string>();
+    const w: StoreWatch<'Lease'> = this.store.watch('Lease', {
+      namespace: 'kube-node-lease',
+      afterRevision: after,
+      onEvent: ({ object: l, revision }) => {
+        last = revision;
+        const node = l.metadata?.name ?? '';
+        const value = l.spec?.renewTime ?? '';
+        if (renew.get(node) === value) return;
+        renew.set(node, value);
+        this.h.nodes.push({ t: this.now(), revision, node, what: 'lease', value });
+      },
+      onError: () => {
+        this.watches.delete(w);
+        void w.close().catch(() => undefined);
+        this.resume(last, (r) => this.watchLeases(r));
+      },
+    });
+    this.track(w);
+  }
+
+  private watchNodes(after: number): void {
+    let last = after;
+    const ready = new Map<string, string>();
+    const disk = new Map<string, string>();
+    const w: StoreWatch<'Node'> = this.store.watch('Node', {
+      afterRevision: after,
+      onEvent: ({ object: n, revision }) => {
+        last = revision;
+        const node = n.metadata?.name ?? '';
+        const c = n.status?.conditions.find((x) => x.type === 'Ready');
+        const value = `${c?.status ?? ''}/${c?.reason ?? ''}`;
+        if (ready.get(node) !== value) {
+          ready.set(node, value);
+          this.h.nodes.push({ t: this.now(), revision, node, what: 'ready', value });
+        }
+        const dp = n.status?.conditions.find((x) => x.type === 'DiskPressure')?.status ?? '';
+        const tainted = n.spec?.taints.some((x) => x.key === DISK_PRESSURE_TAINT_KEY) ?? false;
+        const diskValue = `${dp}/${tainted}`;
+        if (disk.get(node) !== diskValue) {
+          disk.set(node, diskValue);
+          this.h.nodes.push({ t: this.now(), revision, node, what: 'disk', value: diskValue });
+        }
+      },
+      onError: () => {
+        this.watches.delete(w);
+        void w.close().catch(() => undefined);
+        this.resume(last, (r) => this.watchNodes(r));
       },
     });
     this.track(w);

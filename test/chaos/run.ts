@@ -1,7 +1,8 @@
 // One chaos run: starts the bed, drives the workload while executing the seeded fault schedule,
 // lets the cluster converge, reads the end state and checks the recorded history.
+import { LABEL_POD_NAME, LABEL_POD_UID } from '../../node-agent/runtime/labels.js';
 import { Bed, LEADER_LEASE_SECONDS } from './bed.js';
-import { check, CONVERGE_BOUND_MS, type CheckStats } from './checker.js';
+import { check, CONVERGE_BOUND_MS, newStats, type CheckStats } from './checker.js';
 import type { FaultRecord, History } from './history.js';
 import { Prng } from './prng.js';
 import { Recorder } from './recorder.js';
@@ -13,6 +14,8 @@ export interface RunOptions {
   durationMs: number;
   agents?: number;
   kinds?: readonly FaultKind[];
+  /** Every kind once, short holds; the run lasts as long as the schedule (schedule.ts). */
+  everyKind?: boolean;
   log?: (line: string) => void;
 }
 
@@ -29,6 +32,7 @@ async function inject(bed: Bed, f: PlannedFault, t0: number): Promise<FaultRecor
   const start = Date.now() - t0;
   let detail = '';
   let node: string | undefined;
+  let uid: string | undefined;
   switch (f.kind) {
     case 'kill-etcd-leader': {
       const i = Math.max(0, await bed.etcd.leader());
@@ -82,6 +86,29 @@ async function inject(bed: Bed, f: PlannedFault, t0: number): Promise<FaultRecor
       await a.start();
       break;
     }
+    case 'kill-container': {
+      const a = bed.agents[f.target]!;
+      const running = [...(a.host?.containers.values() ?? [])]
+        .filter((c) => c.state === 'running' && c.labels[LABEL_POD_NAME]?.match(/^(roll-a|roll-b|scaled)-/))
+        .sort((x, y) => x.id.localeCompare(y.id));
+      const victim = running.length ? running[f.target % running.length] : undefined;
+      if (victim && a.runtime?.killContainer(victim.id)) {
+        detail = `${a.name} pod ${victim.labels[LABEL_POD_NAME]}`;
+        uid = victim.labels[LABEL_POD_UID];
+      } else {
+        detail = `${a.name} (no running chaos container)`;
+      }
+      await sleep(f.holdMs);
+      break;
+    }
+    case 'fill-disk': {
+      const a = bed.agents[f.target]!;
+      detail = node = a.name;
+      await a.fillDisk();
+      await sleep(f.holdMs);
+      await a.freeDisk();
+      break;
+    }
     case 'sick-runtime': {
       const a = bed.agents[f.target]!;
       detail = a.name;
@@ -91,7 +118,7 @@ async function inject(bed: Bed, f: PlannedFault, t0: number): Promise<FaultRecor
       break;
     }
   }
-  return { kind: f.kind, start, end: Date.now() - t0, detail, node };
+  return { kind: f.kind, start, end: Date.now() - t0, detail, node, uid };
 }
 
 /** The control plane most agent connections go to (through their proxies). */
@@ -102,11 +129,11 @@ function agentsCp(bed: Bed): number {
 
 export async function runChaos(o: RunOptions): Promise<RunResult> {
   const log = o.log ?? (() => undefined);
-  const schedule = planFaults({ seed: o.seed, durationMs: o.durationMs, agents: o.agents ?? 4, leaderLeaseMs: LEADER_LEASE_SECONDS * 1000, kinds: o.kinds });
-  const history: History = { seed: o.seed, pods: [], deployments: [], api: [], faults: [], quietAt: 0, watchRestarts: 0 };
+  const schedule = planFaults({ seed: o.seed, durationMs: o.durationMs, agents: o.agents ?? 4, leaderLeaseMs: LEADER_LEASE_SECONDS * 1000, kinds: o.kinds, everyKind: o.everyKind });
+  const history: History = { seed: o.seed, pods: [], deployments: [], nodes: [], terms: [], controllerWrites: [], api: [], faults: [], quietAt: 0, watchRestarts: 0 };
   const t0 = Date.now();
   const bed = await Bed.start({ agents: o.agents ?? 4 });
-  const recorder = new Recorder(bed.etcd.endpoints.map((e) => `http://${e.host}:${e.port}`), history, t0);
+  const recorder = new Recorder(bed.etcd.endpoints.map((e) => `http://${e.host}:${e.port}`), history, t0, bed.cps.map((c) => c.identity));
   const workload = new Workload(bed, history, t0, new Prng(o.seed ^ 0x5eed));
   const faultCounts: Record<string, number> = {};
   try {
@@ -159,7 +186,7 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
     await recorder.stop();
     await bed.stop();
   }
-  const stats: CheckStats = { boundChecks: 0, deadNodeChecks: 0 };
+  const stats: CheckStats = newStats();
   const violations = check(history, stats);
   return { history, violations, faultCounts, stats };
 }

@@ -12,11 +12,13 @@ export type FaultKind =
   | 'partition-cp-etcd' // the leading control plane's etcd proxies refuse and cut connections for holdMs
   | 'partition-agent' // one agent's control-plane proxies refuse and cut for holdMs
   | 'kill-agent' // an agent and its fake containers vanish (a dead node); back after holdMs
-  | 'sick-runtime'; // an agent's fake runtime reports RuntimeReady=false for holdMs
+  | 'sick-runtime' // an agent's fake runtime reports RuntimeReady=false for holdMs
+  | 'kill-container' // one running container of a chaos pod on an agent is killed (exit 137); watched for holdMs
+  | 'fill-disk'; // an agent's state dir (its own small tmpfs) is filled past the eviction threshold for holdMs
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'kill-etcd-leader', 'pause-etcd-member', 'kill-leading-cp', 'kill-agents-cp', 'pause-leading-cp',
-  'partition-cp-etcd', 'partition-agent', 'kill-agent', 'sick-runtime',
+  'partition-cp-etcd', 'partition-agent', 'kill-agent', 'sick-runtime', 'kill-container', 'fill-disk',
 ];
 
 export interface PlannedFault {
@@ -36,6 +38,11 @@ export interface ScheduleOptions {
   leaderLeaseMs: number;
   /** When set, only these kinds. */
   kinds?: readonly FaultKind[];
+  /**
+   * Every kind once first (in a seeded order), with short holds and gaps: the CI runs, which
+   * must cover their kinds within a short run. The run lasts until the last fault is over.
+   */
+  everyKind?: boolean;
 }
 
 export function planFaults(o: ScheduleOptions): PlannedFault[] {
@@ -43,17 +50,30 @@ export function planFaults(o: ScheduleOptions): PlannedFault[] {
   const kinds = o.kinds ?? FAULT_KINDS;
   const out: PlannedFault[] = [];
   let t = rng.int(2_000, 4_000);
-  while (t < o.durationMs) {
-    const kind = rng.pick(kinds);
+  const order = o.everyKind ? shuffled(rng, kinds) : [];
+  while (o.everyKind ? order.length > 0 : t < o.durationMs) {
+    const kind = order.shift() ?? rng.pick(kinds);
+    const short = o.everyKind === true;
     const holdMs = kind === 'pause-leading-cp'
-      ? o.leaderLeaseMs + rng.int(1_000, 4_000)
+      ? o.leaderLeaseMs + rng.int(1_000, short ? 2_000 : 4_000)
       : kind === 'kill-agent'
         // Long enough now and then for the dead node's pods to be evicted and replaced.
-        ? rng.pick([8_000, 20_000, 65_000])
-        : rng.int(3_000, 12_000);
+        ? (short ? 8_000 : rng.pick([8_000, 20_000, 65_000]))
+        : kind === 'kill-container'
+          ? rng.int(2_000, 4_000)
+          : short ? rng.int(3_000, 5_000) : rng.int(3_000, 12_000);
     const target = kind === 'pause-etcd-member' ? rng.int(0, 2) : rng.int(0, o.agents - 1);
     out.push({ kind, atMs: t, holdMs, target });
-    t += holdMs + rng.int(3_000, 8_000);
+    t += holdMs + (short ? rng.int(2_000, 4_000) : rng.int(3_000, 8_000));
+  }
+  return out;
+}
+
+function shuffled<T>(rng: Prng, xs: readonly T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
 }

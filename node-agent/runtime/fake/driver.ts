@@ -313,6 +313,17 @@ export class FakeRuntime implements Runtime {
     if (c && c.state !== 'exited') this.exit(c, exitCode, reason);
   }
 
+  /**
+   * Kills one running container from outside, as `kill -9` on the host would (exit 137): for
+   * chaos runs, which know containers only by what the host lists. False when it is not running.
+   */
+  killContainer(containerId: string): boolean {
+    const c = this.host.containers.get(containerId);
+    if (!c || c.state !== 'running') return false;
+    this.exit(c, 137, 'Error');
+    return true;
+  }
+
   /** Runs fn so that a throw becomes a rejection, as from a remote call. */
   private async<T>(fn: () => T): Promise<T> {
     return new Promise((resolve) => resolve(fn()));
