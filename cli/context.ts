@@ -35,7 +35,7 @@ export function makeCtx(opts: {
     ...opts,
     now: () => Date.now(),
     api() {
-      api ??= new Api({ server: opts.settings.server, token: opts.settings.token, timeoutMs: opts.timeoutMs });
+      api ??= new Api({ server: opts.settings.server, token: opts.settings.token, tls: opts.settings.tls, timeoutMs: opts.timeoutMs });
       return api;
     },
     close() {

@@ -50,6 +50,9 @@ interface GlobalOpts {
   token?: string;
   namespace?: string;
   requestTimeout?: string;
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -80,6 +83,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option('--server <host:port>', 'control plane address (env SKIFF_SERVER, config server; default 127.0.0.1:6443)')
     .option('--token <token>', 'bearer token (env SKIFF_TOKEN, config token)')
     .option('-n, --namespace <ns>', 'namespace (config namespace; default "default")')
+    .option('--certificate-authority <file>', 'PEM CA that signed the control plane\'s certificate (env SKIFF_CERTIFICATE_AUTHORITY, config certificate-authority[-data]; default: the system\'s roots)')
+    .option('--client-certificate <file>', 'PEM client certificate (config client-certificate[-data]); with --client-key')
+    .option('--client-key <file>', 'PEM key of --client-certificate (config client-key[-data])')
     .option('--request-timeout <duration>', 'deadline of each request', '10s')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
@@ -92,7 +98,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       const g = cmd.optsWithGlobals<GlobalOpts>();
       let ctx: Ctx | undefined;
       try {
-        const flags: Overrides = { server: g.server, token: g.token, namespace: g.namespace };
+        const flags: Overrides = {
+          server: g.server, token: g.token, namespace: g.namespace,
+          certificateAuthority: g.certificateAuthority, clientCertificate: g.clientCertificate, clientKey: g.clientKey,
+        };
         const settings = await loadSettings(flags, io.env);
         ctx = makeCtx({
           settings,
@@ -327,7 +336,6 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .command('kubeconfig')
     .description('write a kubeconfig for kubectl and Kubernetes client libraries (the REST API, its CA, this token)')
     .option('--rest-server <url>', 'the REST API (default: https://<server host>:<server port + 1>)')
-    .option('--certificate-authority <file>', 'PEM CA of the REST API (default: the one `skiff up` keeps in ~/.skiff/cluster/pki/rest.crt)')
     .option('-o, --output <file>', 'write it here (mode 0600) instead of printing it')
     .action(cfgAction((g) => configKubeconfig(io.stdout, io.stderr, g, io.env)));
   config.command('set-namespace').argument('<namespace>').action(cfgAction((_g, v) => configSet(io.stdout, io.env, 'namespace', v)));

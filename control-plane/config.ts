@@ -13,10 +13,12 @@ export interface ControlPlaneConfig {
   listen: string;
   /** Kubernetes REST API address; '' when off. */
   restListen: string;
-  /** REST API certificate files; '' for a self-signed one (in restTlsDir when set, else in memory). */
+  /** Serving certificate files (gRPC and REST); '' for a self-signed one (in certDir when set, else in memory). */
   tlsCertFile: string;
   tlsPrivateKeyFile: string;
-  restTlsDir: string;
+  certDir: string;
+  /** PEM CAs whose client certificates authenticate; '' for none. */
+  clientCaFile: string;
   metricsListen: string;
   /** /metrics without a token (else a --token-file token is required). */
   metricsInsecure: boolean;
@@ -75,9 +77,11 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs', 'http://127.0.0.1:2379')
     .option('--listen <host:port>', 'address of the gRPC API', hostPort('--listen'), '127.0.0.1:6443')
     .option('--rest-listen <host:port>', 'address of the Kubernetes REST API (kubectl, client libraries); default: the --listen host, port + 1; "off" turns it off')
-    .option('--tls-cert-file <path>', 'PEM certificate the REST API serves (with --tls-private-key-file)')
+    .option('--tls-cert-file <path>', 'PEM certificate the gRPC and REST APIs serve (with --tls-private-key-file); both serve TLS only')
     .option('--tls-private-key-file <path>', 'PEM key of --tls-cert-file')
-    .option('--rest-tls-dir <dir>', 'without --tls-cert-file: keep a self-signed REST certificate here (rest.crt is the CA for kubeconfigs); made on the first start')
+    .option('--cert-dir <dir>', 'without --tls-cert-file: keep a self-signed serving certificate here (apiserver.crt, the CA clients trust); made on the first start')
+    .addOption(new Option('--rest-tls-dir <dir>', 'old name of --cert-dir').hideHelp())
+    .option('--client-ca-file <path>', 'PEM CA bundle: a client certificate it signed authenticates as user CN in groups O (alongside bearer tokens)')
     .option('--metrics-listen <host:port>', 'serve Prometheus /metrics here (off when empty)', hostPort('--metrics-listen'))
     .option('--metrics-insecure', 'serve /metrics to anyone who reaches it; by default a bearer token from --token-file is required')
     .option('--token-file <path>', 'bearer tokens, one per line (Kubernetes static token file: token,user[,uid[,"group1,group2"]]); without it authentication is off')
@@ -113,7 +117,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
   const o = cmd.opts<{
-    etcdEndpoints: string; listen: string; restListen?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; restTlsDir?: string; metricsListen?: string; metricsInsecure?: boolean; tokenFile?: string; identity: string;
+    etcdEndpoints: string; listen: string; restListen?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; certDir?: string; restTlsDir?: string; clientCaFile?: string; metricsListen?: string; metricsInsecure?: boolean; tokenFile?: string; identity: string;
     etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
     nodeEvictionRate: number; secondaryNodeEvictionRate: number; unhealthyZoneThreshold: number; largeClusterSizeThreshold: number;
@@ -150,7 +154,8 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     restListen: restListenOf(o.listen, o.restListen),
     tlsCertFile: o.tlsCertFile ?? '',
     tlsPrivateKeyFile: o.tlsPrivateKeyFile ?? '',
-    restTlsDir: o.restTlsDir ?? '',
+    certDir: o.certDir ?? o.restTlsDir ?? '',
+    clientCaFile: o.clientCaFile ?? '',
     metricsListen: o.metricsListen ?? '',
     metricsInsecure: o.metricsInsecure ?? false,
     tokenFile: o.tokenFile ?? '',

@@ -3,7 +3,6 @@
 // controllers. Stops cleanly on SIGTERM/SIGINT: API first, then controllers, informers, etcd.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { CommanderError } from 'commander';
 import { loadTokens } from './api/auth.js';
 import { startApiServer } from './api/server.js';
@@ -17,7 +16,7 @@ import { instrumentStore, metricsAccess, Metrics, serveMetrics } from './metrics
 import { loadKeyFile } from './storage/encryption.js';
 import { newEtcdClient } from './storage/etcd-client.js';
 import { Store } from './storage/store.js';
-import { certificateIn, selfSignedCertificate } from './rest/tls.js';
+import { servingCertificate } from './rest/tls.js';
 
 function packageVersion(): string {
   try {
@@ -64,16 +63,14 @@ async function main(): Promise<void> {
     hpaSyncPeriodSeconds: cfg.hpaSyncPeriodSeconds,
     disabled: !cfg.controllers,
   });
-  const restHost = cfg.restListen.slice(0, cfg.restListen.lastIndexOf(':'));
-  const restTls = !cfg.restListen
-    ? undefined
-    : cfg.tlsCertFile
-      ? { cert: await readFile(cfg.tlsCertFile, 'utf8'), key: await readFile(cfg.tlsPrivateKeyFile, 'utf8') }
-      : cfg.restTlsDir
-        ? await certificateIn(cfg.restTlsDir, [restHost, hostname()])
-        : await selfSignedCertificate([restHost, hostname()]);
+  const hostOf = (listen: string): string => listen.slice(0, listen.lastIndexOf(':'));
+  const tls = await servingCertificate({
+    certFile: cfg.tlsCertFile, keyFile: cfg.tlsPrivateKeyFile, certDir: cfg.certDir,
+    hosts: [hostOf(cfg.listen), ...(cfg.restListen ? [hostOf(cfg.restListen)] : [])],
+  });
+  const clientCa = cfg.clientCaFile ? await readFile(cfg.clientCaFile, 'utf8') : undefined;
   const api = await startApiServer({
-    store, informers, listen: cfg.listen, restListen: cfg.restListen, restTls, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
+    store, informers, listen: cfg.listen, restListen: cfg.restListen, tls, clientCa, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
     serviceRanges: cfg.serviceRanges,
   });
   informers.get('Pod').addHandlers(podStartupHandlers((s) => metrics.podStartup.observe(s)));

@@ -23,6 +23,7 @@ import { CriRuntime } from './runtime/cri/driver.js';
 import { execCommand } from '../cli/commands/exec.js';
 import { makeCtx } from '../cli/context.js';
 import { PassThrough } from 'node:stream';
+import { TEST_CLIENT_TLS, TEST_SERVING } from '../test/helpers/tls.js';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 
@@ -38,10 +39,10 @@ beforeAll(async () => {
   containerd = await startContainerd();
   ts = testStore();
   informers = new SharedInformers(ts.store);
-  server = await startApiServer({ store: ts.store, informers, listen: '127.0.0.1:0', log });
-  client = new AgentApi({ address: `127.0.0.1:${server.port}` });
+  server = await startApiServer({ tls: TEST_SERVING, store: ts.store, informers, listen: '127.0.0.1:0', log });
+  client = new AgentApi({ tls: TEST_CLIENT_TLS, address: `127.0.0.1:${server.port}` });
   stateDir = await mkdtemp(join(tmpdir(), 'skiff-agent-cri-'));
-  agent = new NodeAgent({
+  agent = new NodeAgent({ tls: TEST_CLIENT_TLS,
     nodeName: 'cri-node', controlPlane: `127.0.0.1:${server.port}`,
     runtime: new CriRuntime({ address: containerd.address, nodeName: 'cri-node', pollIntervalMs: 100 }),
     stateDir, listen: '127.0.0.1:0', log, heartbeatMs: 1000, podCIDR: containerd.subnet,

@@ -29,6 +29,7 @@ import { AgentApi } from './api-client.js';
 import { ManualClock, type Clock } from '../proto/api/clock.js';
 import { FakeRuntime } from './runtime/fake/driver.js';
 import { FakeHost } from './runtime/fake/host.js';
+import { TEST_CLIENT_TLS, TEST_SERVING, testTlsFiles } from '../test/helpers/tls.js';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 
@@ -44,9 +45,9 @@ interface Cluster {
 async function startCluster(): Promise<Cluster> {
   const ts = testStore();
   const informers = new SharedInformers(ts.store);
-  const server = await startApiServer({ store: ts.store, informers, listen: '127.0.0.1:0', log });
+  const server = await startApiServer({ tls: TEST_SERVING, store: ts.store, informers, listen: '127.0.0.1:0', log });
   const address = `127.0.0.1:${server.port}`;
-  const client = new AgentApi({ address });
+  const client = new AgentApi({ tls: TEST_CLIENT_TLS, address });
   // Some tests run hostNetwork pods, which "default" (baseline unless labelled) refuses.
   const ns = await ts.store.get('Namespace', '', 'default');
   ns.metadata!.labels[ENFORCE_LABEL] = 'privileged';
@@ -85,7 +86,7 @@ async function setup(opts: { clock?: Clock; address?: string; backoff?: NodeAgen
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'skiff-agent-')));
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
   const mk = (address = opts.address ?? cluster.address, extra: Partial<NodeAgentOptions> = {}): NodeAgent => {
-    const agent = new NodeAgent({
+    const agent = new NodeAgent({ tls: TEST_CLIENT_TLS,
       ...extra,
       nodeName: 'n1', controlPlane: address, runtime: new FakeRuntime({ host, nodeName: 'n1' }), stateDir,
       listen: '127.0.0.1:0', clock: opts.clock, log, heartbeatMs: 200, backoff: opts.backoff,
@@ -549,7 +550,7 @@ describe('node agent with the fake runtime', () => {
       let err = '';
       const code = await runCli(args, {
         stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) },
-        env: { HOME: '/nonexistent', SKIFF_SERVER: cluster.address }, interactive: false,
+        env: { HOME: '/nonexistent', SKIFF_SERVER: cluster.address, SKIFF_CERTIFICATE_AUTHORITY: (await testTlsFiles()).caFile }, interactive: false,
         terminal: { input: Object.assign(new PassThrough(), { isTTY: false }) },
       });
       return { code, out, err };

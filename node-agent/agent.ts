@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
 import { Pod } from '../proto/gen/skiff/v1/core.js';
 import type { AgentStatus } from '../proto/gen/skiff/v1/agent.js';
+import type { ClientTls } from '../proto/api/tls-client.js';
 import { AgentApi } from './api-client.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { realClock, sleep, type Clock } from '../proto/api/clock.js';
@@ -49,6 +50,8 @@ export interface NodeAgentOptions {
   /** host:port of the control plane's gRPC API. */
   controlPlane: string;
   token?: string;
+  /** The cluster CA the control plane's certificate is checked against (and our client certificate, if any). */
+  tls: ClientTls;
   runtime: Runtime;
   stateDir: string;
   /** This node's pod range; when empty the agent waits for its Node's spec.podCIDR. */
@@ -158,7 +161,7 @@ export class NodeAgent {
       },
     }));
     this.runtime = this.metrics.timed(opts.runtime);
-    this.api = new AgentApi({ address: opts.controlPlane, token: opts.token, timeoutMs: opts.apiTimeoutMs });
+    this.api = new AgentApi({ address: opts.controlPlane, token: opts.token, tls: opts.tls, timeoutMs: opts.apiTimeoutMs });
     this.statusWriter = new StatusWriter({ api: this.api, clock: this.clock, log: this.log, events: this.events });
     this.stats = new StatsSampler({
       nodeName: opts.nodeName,

@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     .option('--control-plane <addrs>', 'control plane gRPC address, or a comma list of them (IP:port; or one DNS name resolving to several): the agent uses one and moves to another when it fails', '127.0.0.1:6443')
     .option('--token <token>', 'bearer token for the control plane')
     .option('--token-file <path>', 'file holding the bearer token')
+    .option('--ca-file <path>', 'PEM CA that signed the control plane\'s serving certificate (default: the system\'s roots); the control plane serves TLS only')
     .option('--node-name <name>', 'name of this node', hostname())
     .option('--containerd-socket <path>', 'containerd socket (CRI)', '/run/containerd/containerd.sock')
     .option('--runtime <kind>', 'cri or fake', 'cri')
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
     .option('--log-level <level>', 'pino log level', 'info');
   program.parse();
   const o = program.opts<{
-    controlPlane: string; token?: string; tokenFile?: string; nodeName: string; containerdSocket: string;
+    controlPlane: string; token?: string; tokenFile?: string; caFile?: string; nodeName: string; containerdSocket: string;
     runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string; metricsInsecure?: boolean;
     nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; evictionHardNodefsAvailable: DiskThreshold; statsInterval: number;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; maxLogFollows: number; logLevel: string;
@@ -120,6 +121,14 @@ async function main(): Promise<void> {
       program.error(`cannot read --token-file ${o.tokenFile}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  let ca = '';
+  if (o.caFile) {
+    try {
+      ca = readFileSync(o.caFile, 'utf8');
+    } catch (e) {
+      program.error(`cannot read --ca-file ${o.caFile}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   const containerLogMaxSize = memoryBytes(o.containerLogMaxSize);
   if (!(containerLogMaxSize > 0)) program.error(`--container-log-max-size must be a positive quantity (e.g. 10Mi), got "${o.containerLogMaxSize}"`);
   if (o.containerLogMaxFiles < 2) program.error('--container-log-max-files must be at least 2 (the live file and one rotated)');
@@ -129,6 +138,7 @@ async function main(): Promise<void> {
     nodeName: o.nodeName,
     controlPlane: o.controlPlane,
     token,
+    tls: { ca },
     runtime,
     stateDir: o.stateDir,
     podCIDR: o.podCidr,

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { unwrapAs } from '../../proto/api/kinds.js';
 import { Api } from '../client.js';
 import { configPath, readConfig, writeConfig, type Settings } from '../config.js';
+import type { ClientTls } from '../../proto/api/tls-client.js';
+import { ensurePki, pkiFiles, upClientTls } from './pki.js';
 import { line, makeCtx, type Output } from '../context.js';
 import { applyCommand } from '../commands/apply.js';
 import { rolloutStatus } from '../commands/rollout.js';
@@ -114,6 +116,8 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
   let ports: ClusterPorts = { etcdClient: 0, etcdPeer: 0, registry: 0, api: 0, agent: 0 };
   const name = nodeName();
   let token = '';
+  let tls: ClientTls = { ca: '' };
+  const pki = pkiFiles(l);
   // Beside the CLI config, so one `skiff up` leaves both tools pointed at this cluster.
   const kubeconfig = join(dirname(configPath(opts.env)), 'kubeconfig');
   let lan: Lan | undefined;
@@ -131,11 +135,13 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       token = await ensureToken(l);
       await ensureEncryptionKey(l);
       if (multi) lan = await chooseLan(l.lanFile, opts.nodes, opts.env);
+      await ensurePki(l, [bind()]);
+      tls = await upClientTls(l);
       return `root, programs present, state in ${l.stateDir}`;
     });
 
     const steps = lan && multiNodeSteps({
-      l, lan, rep, token: () => token, server, registry, agentPort: () => ports.agent,
+      l, lan, rep, token: () => token, tls: () => tls, server, registry, agentPort: () => ports.agent,
     });
     if (steps) await steps.network();
 
@@ -187,12 +193,13 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
     });
 
     await rep.step('control plane', async () => {
-      const s = await ensure(l, 'control-plane', () => withApi(server(), token, (api) => api.version().then(() => true)), () => Promise.resolve([node, [
+      const s = await ensure(l, 'control-plane', () => withApi(server(), token, tls, (api) => api.version().then(() => true)), () => Promise.resolve([node, [
         distEntry('control-plane'), '--etcd-endpoints', `http://127.0.0.1:${ports.etcdClient}`, '--listen', server(),
         '--token-file', l.tokenFile, '--etcd-prefix', '/skiff', '--identity', `${name}-control-plane`,
         '--encryption-key-file', l.encryptionKeyFile,
-        // The REST API (kubectl) on the gRPC port + 1, with a self-signed certificate kept here.
-        '--rest-tls-dir', join(l.stateDir, 'pki'),
+        // TLS only, with the certificate made from the cluster CA (both APIs: the REST API for
+        // kubectl is on the gRPC port + 1); certificates of that CA authenticate (CN/O).
+        '--tls-cert-file', pki.servingCert, '--tls-private-key-file', pki.servingKey, '--client-ca-file', pki.caCert,
         ...(lan ? ['--cluster-cidr', lan.clusterCidr, '--node-cidr-mask-size', '24'] : []),
       ]]), 60_000);
       return said(s, server());
@@ -203,8 +210,8 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       await steps.hostLb();
     }
     else await rep.step(`node agent (${name})`, async () => {
-      const s = await ensure(l, 'node-agent', () => withApi(server(), token, (api) => nodeReady(api, name)), () => Promise.resolve([node, [
-        distEntry('node-agent'), '--control-plane', server(), '--token-file', l.tokenFile, '--node-name', name,
+      const s = await ensure(l, 'node-agent', () => withApi(server(), token, tls, (api) => nodeReady(api, name)), () => Promise.resolve([node, [
+        distEntry('node-agent'), '--control-plane', server(), '--token-file', l.tokenFile, '--ca-file', pki.caCert, '--node-name', name,
         '--runtime', 'cri', '--containerd-socket', l.containerdSocket, '--pod-cidr', POD_CIDR,
         // One machine: the agent publishes the loopback address it listens on, where the control
         // plane reaches it (logs).
@@ -218,13 +225,16 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
     await rep.step('CLI config', async () => {
       const path = configPath(opts.env);
       const cfg = await readConfig(path);
-      // The namespace the user chose stays; server and token now point at this cluster.
-      await writeConfig(path, { ...cfg, server: server(), token });
+      // The namespace the user chose stays; server, CA and credentials now point at this cluster.
+      await writeConfig(path, {
+        ...cfg, server: server(), token, 'certificate-authority': pki.caCert,
+        'client-certificate': pki.adminCert, 'client-key': pki.adminKey,
+      });
       return `${path} (server ${server()})`;
     });
 
     await rep.step('kubeconfig', async () => {
-      const ca = await readCaIfPresent(join(l.stateDir, 'pki', 'rest.crt'));
+      const ca = await readCaIfPresent(pki.caCert);
       await writeKubeconfig(kubeconfig, { server: restServerFor(server()), token, namespace: 'default', ca });
       return `${kubeconfig} (REST API ${restServerFor(server())})`;
     });
@@ -235,7 +245,7 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
   }
 
   const settings: Settings = {
-    server: server(), token, namespace: 'default', origin: { server: 'config', token: 'config', namespace: 'default' },
+    server: server(), token, namespace: 'default', origin: { server: 'config', token: 'config', namespace: 'default' }, tls,
   };
   const captured: string[] = [];
   const ctx = makeCtx({

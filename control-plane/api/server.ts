@@ -2,8 +2,9 @@
 // handlers in crud.ts, delete.ts, apply.ts, watch-cache.ts and logs.ts. startApiServer runs it
 // in-process for the program, tests and benchmarks.
 import { readFileSync } from 'node:fs';
+import type { PeerCertificate } from 'node:tls';
 import {
-  Server, ServerCredentials, type handleBidiStreamingCall, type handleServerStreamingCall, type handleUnaryCall,
+  Server, type handleBidiStreamingCall, type Metadata, type handleServerStreamingCall, type handleUnaryCall,
   type ServerDuplexStream, type ServerWritableStream, type StatusObject,
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -19,7 +20,10 @@ import type { Store } from '../storage/store.js';
 import { ResourceMetrics } from '../resource-metrics/provider.js';
 import { defaultServiceRanges, type ServiceRanges } from './allocation/ranges.js';
 import { apply } from './apply.js';
-import { authenticate, type Identity, type Tokens } from './auth.js';
+import type { Identity, Tokens } from './auth.js';
+import { authenticateRequest, peerCertificateOf, type Authenticators } from './authn.js';
+import { ClientCertAuthenticator } from './client-cert.js';
+import { serverCredentials } from './server-tls.js';
 import { kindOf, type ApiContext } from './context.js';
 import { create, get, list, patch, requestObject, update } from './crud.js';
 import { DEFAULT_NAMESPACE, applyDefaults } from './defaults.js';
@@ -42,9 +46,11 @@ export interface ApiServerOptions {
   listen: string;
   /** host:port of the Kubernetes REST API; unset or '' leaves it off. */
   restListen?: string;
-  /** The REST API's certificate; without it the REST API is plain HTTP (tests only: kubectl sends no token then). */
-  restTls?: TlsFiles;
-  /** token -> user; undefined turns authentication off. */
+  /** The serving certificate of the gRPC and REST APIs: both serve TLS only. */
+  tls: TlsFiles;
+  /** PEM CAs whose client certificates authenticate (--client-ca-file). */
+  clientCa?: string;
+  /** token -> user; undefined (and no clientCa) turns authentication off. */
   tokens?: Tokens;
   log: Logger;
   metrics?: Metrics;
@@ -114,6 +120,12 @@ export async function ensureDefaultNamespace(store: Store): Promise<void> {
 
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const { log, tokens } = opts;
+  const authenticators: Authenticators = { tokens, clientCerts: opts.clientCa ? new ClientCertAuthenticator(opts.clientCa) : undefined };
+  type AuthCall = { metadata: Metadata; getAuthContext(): { sslPeerCertificate?: PeerCertificate } };
+  const authenticate = (call: AuthCall): Identity => {
+    const header = call.metadata.get('authorization')[0];
+    return authenticateRequest(typeof header === 'string' ? header : undefined, peerCertificateOf(call.getAuthContext().sslPeerCertificate), authenticators);
+  };
   const metrics = opts.metrics ?? new Metrics();
   const ctx: ApiContext = {
     store: opts.store,
@@ -153,7 +165,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       const started = process.hrtime.bigint();
       const kind = requestKind(verb, call.request);
       Promise.resolve()
-        .then(() => fn(call.request, authenticate(call.metadata, tokens)))
+        .then(() => fn(call.request, authenticate(call)))
         .then(
           (res) => {
             finish(verb, kind, started);
@@ -175,7 +187,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       const started = process.hrtime.bigint();
       const kind = requestKind(verb, call.request);
       Promise.resolve()
-        .then(() => fn(call, authenticate(call.metadata, tokens)))
+        .then(() => fn(call, authenticate(call)))
         .then(
           () => {
             finish(verb, kind, started);
@@ -193,7 +205,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     return (call) => {
       const started = process.hrtime.bigint();
       Promise.resolve()
-        .then(() => fn(call, authenticate(call.metadata, tokens)))
+        .then(() => fn(call, authenticate(call)))
         .then(
           () => {
             finish(verb, kind, started);
@@ -256,13 +268,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': -1 });
   server.addService(ApiService, impl);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(opts.listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(opts.listen, serverCredentials(opts.tls, opts.clientCa), (err, p) => (err ? reject(err) : resolve(p)));
   });
-  log.info({ listen: opts.listen, port, auth: tokens ? 'bearer tokens' : 'off', kinds: KIND_NAMES.length }, 'API server listening');
-  if (!tokens) log.warn('authentication is OFF: every caller may do everything (start with --token-file to require tokens)');
+  const auth = [tokens ? 'bearer tokens' : '', opts.clientCa ? 'client certificates' : ''].filter(Boolean).join(', ') || 'off';
+  log.info({ listen: opts.listen, port, tls: true, auth, kinds: KIND_NAMES.length }, 'API server listening');
+  if (!tokens && !opts.clientCa) log.warn('authentication is OFF: every caller may do everything (start with --token-file or --client-ca-file)');
 
   const rest = opts.restListen
-    ? await startRestServer({ ctx, watch: watchDeps, listen: opts.restListen, tokens, log, version, tls: opts.restTls })
+    ? await startRestServer({ ctx, watch: watchDeps, listen: opts.restListen, authenticators, log, version, tls: opts.tls, clientCa: opts.clientCa })
     : undefined;
 
   return {

@@ -23,6 +23,7 @@ import { REPO_ROOT, sampleImage, sampleImages } from '../helpers/images.js';
 import { freePort } from '../helpers/ports.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { until } from '../helpers/wait.js';
+import { TEST_CLIENT_TLS, writeTestTlsFiles, type TestTlsFiles } from '../helpers/tls.js';
 
 const run = promisify(execFile);
 
@@ -94,6 +95,8 @@ export interface ClusterOptions {
 
 export class Cluster {
   readonly token = randomBytes(16).toString('hex');
+  /** The test CA's files: the control plane serves its certificate, agent and CLI trust it. */
+  tls: TestTlsFiles | undefined;
   readonly nodeName = `e2e-${randomBytes(3).toString('hex')}`;
   /**
    * Each e2e cluster shares the host's network namespace with the others running at the same
@@ -147,20 +150,21 @@ export class Cluster {
       await writeFile(join(this.dir, 'encryption.yaml'), newKeyFileText('e2e'), { mode: 0o600 });
       encryption.push('--encryption-key-file', join(this.dir, 'encryption.yaml'));
     }
+    this.tls = await writeTestTlsFiles(join(this.dir, 'pki'));
     this.spawn('control-plane', [
-      ENTRIES[0] ?? '', ...encryption, '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
+      ENTRIES[0] ?? '', ...encryption, '--tls-cert-file', this.tls.certFile, '--tls-private-key-file', this.tls.keyFile, '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
       '--etcd-prefix', '/skiff-e2e', '--log-level', 'info',
       // Its own free port: port + 1 (the default) may be taken on a busy test machine.
       '--rest-listen', '127.0.0.1:0',
       '--service-cluster-ip-range', this.serviceCIDR, '--service-node-port-range', this.nodePortRange,
       ...(this.opts.controlPlaneArgs ?? []),
     ]);
-    this.api = new Api({ server: this.server, token: this.token, timeoutMs: 5000 });
+    this.api = new Api({ server: this.server, token: this.token, tls: TEST_CLIENT_TLS, timeoutMs: 5000 });
     const api = this.api;
     await until(() => api.version().then(() => true, () => false), 30_000, 'control plane answers Version');
 
     this.spawn('node-agent', [
-      ENTRIES[1] ?? '', '--control-plane', this.server, '--token-file', tokenFile, '--node-name', this.nodeName,
+      ENTRIES[1] ?? '', '--control-plane', this.server, '--token-file', tokenFile, '--ca-file', this.tls.caFile, '--node-name', this.nodeName,
       '--runtime', 'cri', '--containerd-socket', this.containerd.socket, '--pod-cidr', this.containerd.subnet,
       '--state-dir', join(this.dir, 'agent'), '--listen', `127.0.0.1:${await freePort()}`,
       '--crashloop-initial-seconds', '2', '--crashloop-max-seconds', '10',
@@ -191,7 +195,7 @@ export class Cluster {
     return new Promise((resolve, reject) => {
       const p = spawn(process.execPath, [ENTRIES[2] ?? '', ...args], {
         cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH, HOME: this.dir, SKIFF_SERVER: this.server, SKIFF_TOKEN: this.token, ...env },
+        env: { PATH: process.env.PATH, HOME: this.dir, SKIFF_SERVER: this.server, SKIFF_TOKEN: this.token, SKIFF_CERTIFICATE_AUTHORITY: this.tls?.caFile ?? '', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';

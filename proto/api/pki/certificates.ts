@@ -98,3 +98,26 @@ export async function issueCertificate(ca: CertAndKey | Ca, p: IssueParams): Pro
   const pair = await generateKeyPair();
   return { cert: await signCertificate(loaded, pair.keys.publicKey, p), key: pair.privateKeyPem };
 }
+
+/**
+ * A self-signed serving certificate that is its own CA (what kube-apiserver makes in --cert-dir
+ * when it is given no certificate): clients trust this very certificate.
+ */
+export async function createSelfSignedServing(commonName: string, hosts: readonly string[], durationMs = 10 * 365 * DAY_MS, now = new Date()): Promise<CertAndKey> {
+  const pair = await generateKeyPair();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: toName({ commonName }),
+    notBefore: new Date(now.getTime() - BACKDATE_MS),
+    notAfter: new Date(now.getTime() + durationMs),
+    keys: pair.keys,
+    signingAlgorithm: EC_ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      sanExtension(hosts),
+    ],
+  });
+  return { cert: cert.toString('pem'), key: pair.privateKeyPem };
+}
