@@ -139,7 +139,7 @@ describe('node agent on containerd', () => {
     // Interactive exec through the control plane (the CLI's own code path), over CRI's
     // streaming Exec: stdin in, stdout and stderr apart without a terminal, the exit code out.
     const ctx = makeCtx({
-      settings: { server: `127.0.0.1:${server!.port}`, token: '', namespace: 'default', origin: { server: 'flag', token: 'default', namespace: 'default' } },
+      settings: { server: `127.0.0.1:${server!.port}`, token: '', namespace: 'default', origin: { server: 'flag', token: 'default', namespace: 'default' }, tls: TEST_CLIENT_TLS },
       explicitNamespace: false, interactive: false, timeoutMs: 10_000,
       stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) },
     });

@@ -592,7 +592,7 @@ describe('node agent with the fake runtime', () => {
     let out = '';
     let err = '';
     const ctx = makeCtx({
-      settings: { server: cluster.address, token: '', namespace: 'default', origin: { server: 'flag', token: 'default', namespace: 'default' } },
+      settings: { server: cluster.address, token: '', namespace: 'default', origin: { server: 'flag', token: 'default', namespace: 'default' }, tls: TEST_CLIENT_TLS },
       explicitNamespace: false, stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) },
       interactive: false, timeoutMs: 5000,
     });
