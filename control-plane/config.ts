@@ -19,6 +19,10 @@ export interface ControlPlaneConfig {
   certDir: string;
   /** PEM CAs whose client certificates authenticate; '' for none. */
   clientCaFile: string;
+  /** etcd client TLS: the CA of etcd's serving certificate, our client certificate and key; '' for none. */
+  etcdCaFile: string;
+  etcdCertFile: string;
+  etcdKeyFile: string;
   metricsListen: string;
   /** /metrics without a token (else a --token-file token is required). */
   metricsInsecure: boolean;
@@ -75,6 +79,9 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .description('Skiff control plane: the gRPC API server over etcd, and the controllers (leader only)')
     .version(version || 'unknown')
     .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs', 'http://127.0.0.1:2379')
+    .option('--etcd-cafile <path>', 'PEM CA of etcd\'s serving certificate: talk to etcd over TLS (https:// endpoints)')
+    .option('--etcd-certfile <path>', 'PEM client certificate for etcd (etcd --client-cert-auth), with --etcd-keyfile')
+    .option('--etcd-keyfile <path>', 'PEM key of --etcd-certfile')
     .option('--listen <host:port>', 'address of the gRPC API', hostPort('--listen'), '127.0.0.1:6443')
     .option('--rest-listen <host:port>', 'address of the Kubernetes REST API (kubectl, client libraries); default: the --listen host, port + 1; "off" turns it off')
     .option('--tls-cert-file <path>', 'PEM certificate the gRPC and REST APIs serve (with --tls-private-key-file); both serve TLS only')
@@ -117,7 +124,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
   const o = cmd.opts<{
-    etcdEndpoints: string; listen: string; restListen?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; certDir?: string; restTlsDir?: string; clientCaFile?: string; metricsListen?: string; metricsInsecure?: boolean; tokenFile?: string; identity: string;
+    etcdEndpoints: string; listen: string; restListen?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; certDir?: string; restTlsDir?: string; clientCaFile?: string; etcdCafile?: string; etcdCertfile?: string; etcdKeyfile?: string; metricsListen?: string; metricsInsecure?: boolean; tokenFile?: string; identity: string;
     etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
     nodeEvictionRate: number; secondaryNodeEvictionRate: number; unhealthyZoneThreshold: number; largeClusterSizeThreshold: number;
@@ -132,6 +139,13 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
   }
   if (Boolean(o.tlsCertFile) !== Boolean(o.tlsPrivateKeyFile)) {
     throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file go together');
+  }
+  if (Boolean(o.etcdCertfile) !== Boolean(o.etcdKeyfile)) {
+    throw new InvalidArgumentError('--etcd-certfile and --etcd-keyfile go together');
+  }
+  if (o.etcdCertfile && !o.etcdCafile) throw new InvalidArgumentError('--etcd-certfile needs --etcd-cafile (the CA of etcd\'s certificate)');
+  if ((o.etcdCertfile || o.etcdCafile) && o.etcdEndpoints.split(',').some((e) => e.trim().startsWith('http://'))) {
+    throw new InvalidArgumentError('--etcd-cafile/--etcd-certfile talk TLS: give https:// --etcd-endpoints');
   }
   if (o.metricsListen && !o.tokenFile && !o.metricsInsecure) {
     throw new InvalidArgumentError('--metrics-listen needs --token-file (scrapers send one of its tokens) or --metrics-insecure (no token)');
@@ -156,6 +170,9 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     tlsPrivateKeyFile: o.tlsPrivateKeyFile ?? '',
     certDir: o.certDir ?? o.restTlsDir ?? '',
     clientCaFile: o.clientCaFile ?? '',
+    etcdCaFile: o.etcdCafile ?? '',
+    etcdCertFile: o.etcdCertfile ?? '',
+    etcdKeyFile: o.etcdKeyfile ?? '',
     metricsListen: o.metricsListen ?? '',
     metricsInsecure: o.metricsInsecure ?? false,
     tokenFile: o.tokenFile ?? '',

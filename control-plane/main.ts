@@ -40,7 +40,14 @@ async function main(): Promise<void> {
   const log = createLogger(cfg.logLevel, cfg.identity);
   const tokens = cfg.tokenFile ? await loadTokens(cfg.tokenFile) : undefined;
   const metrics = new Metrics({ processMetrics: true });
-  const client = newEtcdClient(cfg.etcdEndpoints);
+  const etcdTls = cfg.etcdCaFile || cfg.etcdCertFile
+    ? {
+        ca: cfg.etcdCaFile ? await readFile(cfg.etcdCaFile, 'utf8') : '',
+        cert: cfg.etcdCertFile ? await readFile(cfg.etcdCertFile, 'utf8') : undefined,
+        key: cfg.etcdKeyFile ? await readFile(cfg.etcdKeyFile, 'utf8') : undefined,
+      }
+    : undefined;
+  const client = newEtcdClient(cfg.etcdEndpoints, { tls: etcdTls });
   const encryption = cfg.encryptionKeyFile ? await loadKeyFile(cfg.encryptionKeyFile) : undefined;
   const store = instrumentStore(new Store(client, { prefix: cfg.etcdPrefix, eventTtlSeconds: cfg.eventTtlSeconds, encryption }), metrics);
   const informers = new SharedInformers(store, {
