@@ -21,6 +21,11 @@ export interface PkiFiles {
   servingKey: string;
   adminCert: string;
   adminKey: string;
+  /** etcd's serving (and peer) certificate, and the control plane's client certificate for it. */
+  etcdCert: string;
+  etcdKey: string;
+  etcdClientCert: string;
+  etcdClientKey: string;
 }
 
 export function pkiFiles(l: Layout): PkiFiles {
@@ -33,6 +38,10 @@ export function pkiFiles(l: Layout): PkiFiles {
     servingKey: join(dir, 'apiserver.key'),
     adminCert: join(dir, 'admin.crt'),
     adminKey: join(dir, 'admin.key'),
+    etcdCert: join(dir, 'etcd-server.crt'),
+    etcdKey: join(dir, 'etcd-server.key'),
+    etcdClientCert: join(dir, 'apiserver-etcd-client.crt'),
+    etcdClientKey: join(dir, 'apiserver-etcd-client.key'),
   };
 }
 
@@ -80,7 +89,19 @@ export async function ensurePki(l: Layout, hosts: readonly string[]): Promise<Pk
   await ensurePair(f.adminCert, f.adminKey,
     async () => issueCertificate(await loaded(), { subject: { commonName: ADMIN_USER, organizations: [ADMIN_GROUP] }, usages: ['client'], durationMs: 365 * 24 * 3600_000 }),
     () => !newCa);
+  // etcd listens on loopback only; its certificate also serves as its peer client certificate.
+  await ensurePair(f.etcdCert, f.etcdKey,
+    async () => issueCertificate(await loaded(), { subject: { commonName: 'etcd' }, usages: ['server', 'client'], hosts: ['127.0.0.1', 'localhost'], durationMs: 365 * 24 * 3600_000 }),
+    () => !newCa);
+  await ensurePair(f.etcdClientCert, f.etcdClientKey,
+    async () => issueCertificate(await loaded(), { subject: { commonName: 'kube-apiserver-etcd-client' }, usages: ['client'], durationMs: 365 * 24 * 3600_000 }),
+    () => !newCa);
   return f;
+}
+
+/** What `skiff up`'s health check of etcd presents (the control plane's etcd client certificate). */
+export async function etcdClientTls(f: PkiFiles): Promise<{ ca: string; cert: string; key: string }> {
+  return { ca: await readFile(f.caCert, 'utf8'), cert: await readFile(f.etcdClientCert, 'utf8'), key: await readFile(f.etcdClientKey, 'utf8') };
 }
 
 /** What the CLI's own connections during `skiff up` use. */

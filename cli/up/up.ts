@@ -10,7 +10,7 @@ import { unwrapAs } from '../../proto/api/kinds.js';
 import { Api } from '../client.js';
 import { configPath, readConfig, writeConfig, type Settings } from '../config.js';
 import type { ClientTls } from '../../proto/api/tls-client.js';
-import { ensurePki, pkiFiles, upClientTls } from './pki.js';
+import { ensurePki, etcdClientTls, pkiFiles, upClientTls } from './pki.js';
 import { line, makeCtx, type Output } from '../context.js';
 import { applyCommand } from '../commands/apply.js';
 import { rolloutStatus } from '../commands/rollout.js';
@@ -18,7 +18,7 @@ import { readCaIfPresent, restServerFor, writeKubeconfig } from '../kubeconfig.j
 import { dirname } from 'node:path';
 import { BRIDGE, containerdHealthy, POD_CIDR, writeContainerdConfig } from './containerd.js';
 import { ensure, ensureEncryptionKey, ensureToken, nodeReady, said, withApi } from './ensure.js';
-import { httpJson, httpOk } from './health.js';
+import { httpJson, httpOk, httpsOk } from './health.js';
 import { buildSampleImages, pushImage, registryHas } from './images.js';
 import { distEntry, layout, repoRoot, type Layout } from './layout.js';
 import { choosePorts, type ClusterPorts } from './ports.js';
@@ -146,12 +146,16 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
     if (steps) await steps.network();
 
     await rep.step('etcd', async () => {
-      const endpoint = `http://127.0.0.1:${ports.etcdClient}`;
-      const peer = `http://127.0.0.1:${ports.etcdPeer}`;
-      const s = await ensure(l, 'etcd', () => httpOk(`${endpoint}/health`), () => Promise.resolve(['etcd', [
+      // TLS on loopback, client certificates of the cluster CA required (the control plane's).
+      const endpoint = `https://127.0.0.1:${ports.etcdClient}`;
+      const peer = `https://127.0.0.1:${ports.etcdPeer}`;
+      const probe = await etcdClientTls(pki);
+      const s = await ensure(l, 'etcd', () => httpsOk(`${endpoint}/health`, probe), () => Promise.resolve(['etcd', [
         '--name', 'skiff', '--data-dir', l.etcdData,
         '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
         '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `skiff=${peer}`,
+        '--cert-file', pki.etcdCert, '--key-file', pki.etcdKey, '--client-cert-auth', '--trusted-ca-file', pki.caCert,
+        '--peer-cert-file', pki.etcdCert, '--peer-key-file', pki.etcdKey, '--peer-client-cert-auth', '--peer-trusted-ca-file', pki.caCert,
       ]]), 30_000);
       return said(s, endpoint);
     });
@@ -194,7 +198,8 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
 
     await rep.step('control plane', async () => {
       const s = await ensure(l, 'control-plane', () => withApi(server(), token, tls, (api) => api.version().then(() => true)), () => Promise.resolve([node, [
-        distEntry('control-plane'), '--etcd-endpoints', `http://127.0.0.1:${ports.etcdClient}`, '--listen', server(),
+        distEntry('control-plane'), '--etcd-endpoints', `https://127.0.0.1:${ports.etcdClient}`, '--listen', server(),
+        '--etcd-cafile', pki.caCert, '--etcd-certfile', pki.etcdClientCert, '--etcd-keyfile', pki.etcdClientKey,
         '--token-file', l.tokenFile, '--etcd-prefix', '/skiff', '--identity', `${name}-control-plane`,
         '--encryption-key-file', l.encryptionKeyFile,
         // TLS only, with the certificate made from the cluster CA (both APIs: the REST API for
