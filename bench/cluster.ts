@@ -18,7 +18,7 @@ import { FakeRuntime } from '../node-agent/runtime/fake/driver.js';
 import { FakeHost } from '../node-agent/runtime/fake/host.js';
 import { startEtcd, type EtcdServer } from '../test/helpers/etcd.js';
 import { freePort } from '../test/helpers/ports.js';
-import { TEST_CLIENT_TLS, testTlsFiles } from '../test/helpers/tls.js';
+import { controlPlaneTlsArgs, TEST_AGENT_SERVING, TEST_CLIENT_TLS, testTlsFiles } from '../test/helpers/tls.js';
 import { grpcCredentials } from '../proto/api/tls-client.js';
 
 // Built (dist/bench) or run from source by vitest: either way a child is the built program.
@@ -62,7 +62,7 @@ export async function spawnControlPlane(o: ControlPlaneOptions): Promise<Control
     ...nodeArgs, CONTROL_PLANE_MAIN,
     '--etcd-endpoints', o.etcd, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${mport}`, '--metrics-insecure',
     '--identity', o.identity, '--log-level', 'warn', '--rest-listen', '127.0.0.1:0',
-    '--tls-cert-file', tls.certFile, '--tls-private-key-file', tls.keyFile, ...(o.extraArgs ?? []),
+    ...controlPlaneTlsArgs(tls), ...(o.extraArgs ?? []),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';
   proc.stderr?.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
@@ -122,7 +122,7 @@ export async function startNodes(n: number, controlPlane: string, opts: { startM
     const podCidr = `10.${100 + Math.floor(i / 256)}.${i % 256}.0/24`;
     const host = new FakeHost({ podCidr, startLatencyMs: opts.startMs, writeLogs: false });
     agents.push(new NodeAgent({
-      nodeName: name, controlPlane, tls: TEST_CLIENT_TLS, runtime: new FakeRuntime({ host, nodeName: name }),
+      nodeName: name, controlPlane, tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING, runtime: new FakeRuntime({ host, nodeName: name }),
       stateDir: join(stateRoot, name), podCIDR: podCidr, listen: '', log, nodeIP: '127.0.0.1',
       capacity: { cpu: '64', memory: '256Gi', pods: '110' },
     }));

@@ -21,7 +21,7 @@ import { PodTracker } from './pod-tracker.js';
 import type { ScenarioOptions, ScenarioResult } from './scenario.js';
 import { procUsage, round1, summarize } from './stats.js';
 import { runningSeries } from './svg.js';
-import { TEST_CLIENT_TLS } from '../test/helpers/tls.js';
+import { TEST_AGENT_SERVING, TEST_CLIENT_TLS } from '../test/helpers/tls.js';
 
 const NODE = 'real-node';
 const IDLE_NODE = 'real-node-idle';
@@ -107,7 +107,7 @@ export async function realNode(o: ScenarioOptions): Promise<ScenarioResult> {
     const rawBurst = await Promise.all(Array.from({ length: o.pods }, (_, i) => rawStart(i + 1)));
 
     agent = new NodeAgent({
-      nodeName: NODE, controlPlane: cp.address, tls: TEST_CLIENT_TLS, runtime: new CriRuntime({ address: containerd.address, nodeName: NODE }),
+      nodeName: NODE, controlPlane: cp.address, tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING, runtime: new CriRuntime({ address: containerd.address, nodeName: NODE }),
       stateDir: join(stateDir, 'agent'), podCIDR: containerd.subnet, listen: '', log,
     });
     await agent.start();

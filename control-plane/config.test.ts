@@ -23,7 +23,7 @@ describe('parseConfig', () => {
     ]);
     expect(c).toEqual({
       etcdEndpoints: ['http://a:2379', 'http://b:2379'], listen: '0.0.0.0:7443', metricsListen: '127.0.0.1:9464', metricsInsecure: false,
-      restListen: '0.0.0.0:7444', tlsCertFile: '/pki/apiserver.crt', tlsPrivateKeyFile: '/pki/apiserver.key', certDir: '', clientCaFile: '/pki/ca.crt', etcdCaFile: '', etcdCertFile: '', etcdKeyFile: '',
+      restListen: '0.0.0.0:7444', tlsCertFile: '/pki/apiserver.crt', tlsPrivateKeyFile: '/pki/apiserver.key', certDir: '', clientCaFile: '/pki/ca.crt', etcdCaFile: '', etcdCertFile: '', etcdKeyFile: '', kubeletCertificateAuthority: '', kubeletClientCertificate: '', kubeletClientKey: '',
       tokenFile: '/etc/skiff/tokens', identity: 'cp-1', etcdPrefix: '/prod', logLevel: 'debug',
       controllers: false, leaderLeaseSeconds: 6, nodeGracePeriodSeconds: 8, podEvictionDelaySeconds: 9, eventTtlSeconds: 120,
       disruption: { evictionRate: 0.5, secondaryEvictionRate: 0, unhealthyZoneThreshold: 0.7, largeClusterThreshold: 10 },

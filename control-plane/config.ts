@@ -23,6 +23,10 @@ export interface ControlPlaneConfig {
   etcdCaFile: string;
   etcdCertFile: string;
   etcdKeyFile: string;
+  /** Node agents: the CA of their serving certificates, our client certificate and key ('' for none). */
+  kubeletCertificateAuthority: string;
+  kubeletClientCertificate: string;
+  kubeletClientKey: string;
   metricsListen: string;
   /** /metrics without a token (else a --token-file token is required). */
   metricsInsecure: boolean;
@@ -82,6 +86,9 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .option('--etcd-cafile <path>', 'PEM CA of etcd\'s serving certificate: talk to etcd over TLS (https:// endpoints)')
     .option('--etcd-certfile <path>', 'PEM client certificate for etcd (etcd --client-cert-auth), with --etcd-keyfile')
     .option('--etcd-keyfile <path>', 'PEM key of --etcd-certfile')
+    .option('--kubelet-certificate-authority <path>', 'PEM CA of the node agents\' serving certificates (logs, exec, port-forward, metrics go to agents over mutual TLS)')
+    .option('--kubelet-client-certificate <path>', 'PEM client certificate presented to node agents (CN kube-apiserver-kubelet-client), with --kubelet-client-key')
+    .option('--kubelet-client-key <path>', 'PEM key of --kubelet-client-certificate')
     .option('--listen <host:port>', 'address of the gRPC API', hostPort('--listen'), '127.0.0.1:6443')
     .option('--rest-listen <host:port>', 'address of the Kubernetes REST API (kubectl, client libraries); default: the --listen host, port + 1; "off" turns it off')
     .option('--tls-cert-file <path>', 'PEM certificate the gRPC and REST APIs serve (with --tls-private-key-file); both serve TLS only')
@@ -124,7 +131,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
   const o = cmd.opts<{
-    etcdEndpoints: string; listen: string; restListen?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; certDir?: string; restTlsDir?: string; clientCaFile?: string; etcdCafile?: string; etcdCertfile?: string; etcdKeyfile?: string; metricsListen?: string; metricsInsecure?: boolean; tokenFile?: string; identity: string;
+    etcdEndpoints: string; listen: string; restListen?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; certDir?: string; restTlsDir?: string; clientCaFile?: string; etcdCafile?: string; etcdCertfile?: string; etcdKeyfile?: string; kubeletCertificateAuthority?: string; kubeletClientCertificate?: string; kubeletClientKey?: string; metricsListen?: string; metricsInsecure?: boolean; tokenFile?: string; identity: string;
     etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
     nodeEvictionRate: number; secondaryNodeEvictionRate: number; unhealthyZoneThreshold: number; largeClusterSizeThreshold: number;
@@ -142,6 +149,9 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
   }
   if (Boolean(o.etcdCertfile) !== Boolean(o.etcdKeyfile)) {
     throw new InvalidArgumentError('--etcd-certfile and --etcd-keyfile go together');
+  }
+  if (Boolean(o.kubeletClientCertificate) !== Boolean(o.kubeletClientKey)) {
+    throw new InvalidArgumentError('--kubelet-client-certificate and --kubelet-client-key go together');
   }
   if (o.etcdCertfile && !o.etcdCafile) throw new InvalidArgumentError('--etcd-certfile needs --etcd-cafile (the CA of etcd\'s certificate)');
   if ((o.etcdCertfile || o.etcdCafile) && o.etcdEndpoints.split(',').some((e) => e.trim().startsWith('http://'))) {
@@ -173,6 +183,9 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     etcdCaFile: o.etcdCafile ?? '',
     etcdCertFile: o.etcdCertfile ?? '',
     etcdKeyFile: o.etcdKeyfile ?? '',
+    kubeletCertificateAuthority: o.kubeletCertificateAuthority ?? '',
+    kubeletClientCertificate: o.kubeletClientCertificate ?? '',
+    kubeletClientKey: o.kubeletClientKey ?? '',
     metricsListen: o.metricsListen ?? '',
     metricsInsecure: o.metricsInsecure ?? false,
     tokenFile: o.tokenFile ?? '',

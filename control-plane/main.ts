@@ -48,6 +48,13 @@ async function main(): Promise<void> {
       }
     : undefined;
   const client = newEtcdClient(cfg.etcdEndpoints, { tls: etcdTls });
+  // Agents accept only the control plane's client certificate; without one, logs/exec/metrics fail naming the flags.
+  const kubelet = {
+    ca: cfg.kubeletCertificateAuthority ? await readFile(cfg.kubeletCertificateAuthority, 'utf8') : '',
+    ...(cfg.kubeletClientCertificate
+      ? { cert: await readFile(cfg.kubeletClientCertificate, 'utf8'), key: await readFile(cfg.kubeletClientKey, 'utf8') }
+      : {}),
+  };
   const encryption = cfg.encryptionKeyFile ? await loadKeyFile(cfg.encryptionKeyFile) : undefined;
   const store = instrumentStore(new Store(client, { prefix: cfg.etcdPrefix, eventTtlSeconds: cfg.eventTtlSeconds, encryption }), metrics);
   const informers = new SharedInformers(store, {
@@ -69,6 +76,7 @@ async function main(): Promise<void> {
     nodeCIDRMaskSize: cfg.nodeCIDRMaskSize,
     hpaSyncPeriodSeconds: cfg.hpaSyncPeriodSeconds,
     disabled: !cfg.controllers,
+    kubelet,
   });
   const hostOf = (listen: string): string => listen.slice(0, listen.lastIndexOf(':'));
   const tls = await servingCertificate({
@@ -77,7 +85,7 @@ async function main(): Promise<void> {
   });
   const clientCa = cfg.clientCaFile ? await readFile(cfg.clientCaFile, 'utf8') : undefined;
   const api = await startApiServer({
-    store, informers, listen: cfg.listen, restListen: cfg.restListen, tls, clientCa, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
+    store, informers, listen: cfg.listen, restListen: cfg.restListen, tls, clientCa, kubelet, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
     serviceRanges: cfg.serviceRanges,
   });
   informers.get('Pod').addHandlers(podStartupHandlers((s) => metrics.podStartup.observe(s)));

@@ -16,7 +16,6 @@ import { until } from '../test/helpers/wait.js';
 import { startApiServer, type RunningApiServer } from '../control-plane/api/server.js';
 import { ENFORCE_LABEL } from '../control-plane/api/validation/pod-security.js';
 import { SharedInformers } from '../control-plane/informers.js';
-import { credentials } from '@grpc/grpc-js';
 import { NodeAgentClient } from '../proto/gen/skiff/v1/agent.js';
 import type { LogChunk } from '../proto/gen/skiff/v1/api.js';
 import { connect, createServer as createTcpServer, type AddressInfo as TcpAddress } from 'node:net';
@@ -29,7 +28,8 @@ import { AgentApi } from './api-client.js';
 import { ManualClock, type Clock } from '../proto/api/clock.js';
 import { FakeRuntime } from './runtime/fake/driver.js';
 import { FakeHost } from './runtime/fake/host.js';
-import { TEST_CLIENT_TLS, TEST_SERVING, testTlsFiles } from '../test/helpers/tls.js';
+import { TEST_AGENT_SERVING, TEST_CLIENT_TLS, TEST_KUBELET_TLS, TEST_SERVING, testTlsFiles } from '../test/helpers/tls.js';
+import { grpcCredentials } from '../proto/api/tls-client.js';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 
@@ -45,7 +45,7 @@ interface Cluster {
 async function startCluster(): Promise<Cluster> {
   const ts = testStore();
   const informers = new SharedInformers(ts.store);
-  const server = await startApiServer({ tls: TEST_SERVING, store: ts.store, informers, listen: '127.0.0.1:0', log });
+  const server = await startApiServer({ tls: TEST_SERVING, kubelet: TEST_KUBELET_TLS, store: ts.store, informers, listen: '127.0.0.1:0', log });
   const address = `127.0.0.1:${server.port}`;
   const client = new AgentApi({ tls: TEST_CLIENT_TLS, address });
   // Some tests run hostNetwork pods, which "default" (baseline unless labelled) refuses.
@@ -86,7 +86,7 @@ async function setup(opts: { clock?: Clock; address?: string; backoff?: NodeAgen
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'skiff-agent-')));
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
   const mk = (address = opts.address ?? cluster.address, extra: Partial<NodeAgentOptions> = {}): NodeAgent => {
-    const agent = new NodeAgent({ tls: TEST_CLIENT_TLS,
+    const agent = new NodeAgent({ tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING,
       ...extra,
       nodeName: 'n1', controlPlane: address, runtime: new FakeRuntime({ host, nodeName: 'n1' }), stateDir,
       listen: '127.0.0.1:0', clock: opts.clock, log, heartbeatMs: 200, backoff: opts.backoff,
@@ -471,7 +471,7 @@ describe('node agent with the fake runtime', () => {
       name: 'app', image: 'skiff/hello:1', securityContext: { runAsUser: 0, runAsNonRoot: true },
     }]));
     await until(async () => ((await getPod(cluster, 'talk'))?.status?.containerStatuses.find((c) => c.name === 'crashy')?.restartCount ?? 0) >= 1, 15_000, 'crashy restarted');
-    const client = new NodeAgentClient(`127.0.0.1:${agent.port}`, credentials.createInsecure());
+    const client = new NodeAgentClient(`127.0.0.1:${agent.port}`, grpcCredentials(`127.0.0.1:${agent.port}`, TEST_KUBELET_TLS));
     cleanups.push(() => Promise.resolve(client.close()));
     const logs = (req: { container: string; tailLines?: number; previous?: boolean; pod?: string }): Promise<string> =>
       new Promise((resolve, reject) => {

@@ -10,6 +10,7 @@ import pino, { type Logger } from 'pino';
 import { Pod } from '../proto/gen/skiff/v1/core.js';
 import type { AgentStatus } from '../proto/gen/skiff/v1/agent.js';
 import type { ClientTls } from '../proto/api/tls-client.js';
+import type { AgentServingTls } from './server-tls.js';
 import { AgentApi } from './api-client.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { realClock, sleep, type Clock } from '../proto/api/clock.js';
@@ -74,6 +75,8 @@ export interface NodeAgentOptions {
   nodeLabels?: Record<string, string>;
   /** NodeAgent gRPC address (host:port, port 0 picks one); "" serves nothing. */
   listen?: string;
+  /** The NodeAgent service's certificate and the CA of its one caller, the control plane (required with listen). */
+  serving?: AgentServingTls;
   /** host:port for /metrics; "" or undefined serves nothing. */
   metricsListen?: string;
   /** /metrics without a token; otherwise scrapers send the agent's own control-plane token. */
@@ -206,6 +209,8 @@ export class NodeAgent {
     await mkdir(o.stateDir, { recursive: true });
     const version = await this.runtime.version();
     if (o.listen) {
+      const servingTls = o.serving;
+      if (!servingTls) throw new Error('the NodeAgent service serves mutual TLS only: give its certificate, key and client CA (--tls-cert-file, --tls-private-key-file, --client-ca-file)');
       const { server, port } = await serveNodeAgent(o.listen, {
         status: () => this.status(),
         stats: () => this.stats.latest(),
@@ -223,7 +228,7 @@ export class NodeAgent {
           const h = this.workerByKey(`${ns}/${name}`)?.runningHandle(c);
           return h ? rt.execStream(h, cmd, opts) : undefined;
         },
-      }, { maxLogFollows: o.maxLogFollows });
+      }, { maxLogFollows: o.maxLogFollows, tls: servingTls });
       this.grpc = server;
       this.port = port;
     }

@@ -14,7 +14,7 @@ import type { Reporter } from './report.js';
 import { hostLbTableExists } from './hostlb/forwarder.js';
 import { hostLbTable } from './hostlb/rules.js';
 import type { ClientTls } from '../../proto/api/tls-client.js';
-import { pkiFiles } from './pki.js';
+import { ensureAgentServing, pkiFiles } from './pki.js';
 
 export interface MultiNodeContext {
   l: Layout;
@@ -56,9 +56,11 @@ export function multiNodeSteps(c: MultiNodeContext): { network(): Promise<void>;
       // All at once: each waits for its Node's pod CIDR and turns Ready on its own.
       const started = await Promise.all(nodes.map(async (n) => {
         const nl = nodeLayout(l, n.name);
+        const serving = await ensureAgentServing(l, n.name, [n.address]);
         const s = await ensure(l, `node-agent-${n.name}`, () => withApi(c.server(), c.token(), c.tls(), (api) => nodeReady(api, n.name)), () => {
           const [cmd = 'nsenter', ...args] = inNetns(n.netns, [
             process.execPath, distEntry('node-agent'), '--control-plane', c.server(), '--token-file', l.tokenFile, '--ca-file', pkiFiles(l).caCert, '--node-name', n.name,
+            '--tls-cert-file', serving.cert, '--tls-private-key-file', serving.key, '--client-ca-file', pkiFiles(l).caCert,
             '--runtime', 'cri', '--containerd-socket', nl.containerdSocket, '--cluster-cidr', lan.clusterCidr,
             // Its LAN address is the InternalIP the other nodes route pod traffic to.
             '--state-dir', nl.agentDir, '--listen', `${n.address}:${c.agentPort()}`,

@@ -3,10 +3,11 @@
 // for every address it is reached at, and an admin client certificate for the CLI
 // (CN kubernetes-admin, O system:masters, as kubeadm's admin.conf). Re-runs reuse every file;
 // the serving certificate is re-issued only when an address it must cover is missing from it.
+import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { certificateInfo, createCa, issueCertificate, loadCa, type Ca, type CertAndKey } from '../../proto/api/pki/index.js';
+import { certificateInfo, createCa, issueCertificate, KUBELET_CLIENT_USER, loadCa, type Ca, type CertAndKey } from '../../proto/api/pki/index.js';
 import type { ClientTls } from '../../proto/api/tls-client.js';
 import type { Layout } from './layout.js';
 
@@ -26,6 +27,9 @@ export interface PkiFiles {
   etcdKey: string;
   etcdClientCert: string;
   etcdClientKey: string;
+  /** The control plane's client certificate for the agents (CN kube-apiserver-kubelet-client). */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
 }
 
 export function pkiFiles(l: Layout): PkiFiles {
@@ -42,6 +46,8 @@ export function pkiFiles(l: Layout): PkiFiles {
     etcdKey: join(dir, 'etcd-server.key'),
     etcdClientCert: join(dir, 'apiserver-etcd-client.crt'),
     etcdClientKey: join(dir, 'apiserver-etcd-client.key'),
+    kubeletClientCert: join(dir, 'apiserver-kubelet-client.crt'),
+    kubeletClientKey: join(dir, 'apiserver-kubelet-client.key'),
   };
 }
 
@@ -96,7 +102,31 @@ export async function ensurePki(l: Layout, hosts: readonly string[]): Promise<Pk
   await ensurePair(f.etcdClientCert, f.etcdClientKey,
     async () => issueCertificate(await loaded(), { subject: { commonName: 'kube-apiserver-etcd-client' }, usages: ['client'], durationMs: 365 * 24 * 3600_000 }),
     () => !newCa);
+  await ensurePair(f.kubeletClientCert, f.kubeletClientKey,
+    async () => issueCertificate(await loaded(), { subject: { commonName: KUBELET_CLIENT_USER }, usages: ['client'], durationMs: 365 * 24 * 3600_000 }),
+    () => !newCa);
   return f;
+}
+
+/** An agent's NodeAgent serving certificate, for the address the control plane dials. */
+export function agentServingFiles(l: Layout, node: string): { cert: string; key: string } {
+  const dir = pkiFiles(l).dir;
+  return { cert: join(dir, `kubelet-${node}.crt`), key: join(dir, `kubelet-${node}.key`) };
+}
+
+/** Makes (or reuses) the serving certificate of node's agent, valid for its addresses. */
+export async function ensureAgentServing(l: Layout, node: string, addresses: readonly string[]): Promise<{ cert: string; key: string }> {
+  const f = pkiFiles(l);
+  const out = agentServingFiles(l, node);
+  const caPair = { cert: await readFile(f.caCert, 'utf8'), key: await readFile(f.caKey, 'utf8') };
+  const names = [...new Set([...addresses, node])];
+  await ensurePair(out.cert, out.key,
+    async () => issueCertificate(caPair, { subject: { commonName: `system:node:${node}`, organizations: ['system:nodes'] }, usages: ['server'], hosts: names, durationMs: 365 * 24 * 3600_000 }),
+    (c) => {
+      const have = new Set(certificateInfo(c.cert).hosts);
+      return names.every((h) => have.has(h)) && new X509Certificate(c.cert).verify(new X509Certificate(caPair.cert).publicKey);
+    });
+  return out;
 }
 
 /** What `skiff up`'s health check of etcd presents (the control plane's etcd client certificate). */

@@ -10,7 +10,7 @@ import { unwrapAs } from '../../proto/api/kinds.js';
 import { Api } from '../client.js';
 import { configPath, readConfig, writeConfig, type Settings } from '../config.js';
 import type { ClientTls } from '../../proto/api/tls-client.js';
-import { ensurePki, etcdClientTls, pkiFiles, upClientTls } from './pki.js';
+import { ensureAgentServing, ensurePki, etcdClientTls, pkiFiles, upClientTls } from './pki.js';
 import { line, makeCtx, type Output } from '../context.js';
 import { applyCommand } from '../commands/apply.js';
 import { rolloutStatus } from '../commands/rollout.js';
@@ -205,6 +205,8 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
         // TLS only, with the certificate made from the cluster CA (both APIs: the REST API for
         // kubectl is on the gRPC port + 1); certificates of that CA authenticate (CN/O).
         '--tls-cert-file', pki.servingCert, '--tls-private-key-file', pki.servingKey, '--client-ca-file', pki.caCert,
+        // Node agents: mutual TLS, this certificate being the one caller they accept.
+        '--kubelet-certificate-authority', pki.caCert, '--kubelet-client-certificate', pki.kubeletClientCert, '--kubelet-client-key', pki.kubeletClientKey,
         ...(lan ? ['--cluster-cidr', lan.clusterCidr, '--node-cidr-mask-size', '24'] : []),
       ]]), 60_000);
       return said(s, server());
@@ -215,8 +217,10 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       await steps.hostLb();
     }
     else await rep.step(`node agent (${name})`, async () => {
+      const serving = await ensureAgentServing(l, name, ['127.0.0.1']);
       const s = await ensure(l, 'node-agent', () => withApi(server(), token, tls, (api) => nodeReady(api, name)), () => Promise.resolve([node, [
         distEntry('node-agent'), '--control-plane', server(), '--token-file', l.tokenFile, '--ca-file', pki.caCert, '--node-name', name,
+        '--tls-cert-file', serving.cert, '--tls-private-key-file', serving.key, '--client-ca-file', pki.caCert,
         '--runtime', 'cri', '--containerd-socket', l.containerdSocket, '--pod-cidr', POD_CIDR,
         // One machine: the agent publishes the loopback address it listens on, where the control
         // plane reaches it (logs).

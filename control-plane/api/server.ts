@@ -20,6 +20,7 @@ import type { Store } from '../storage/store.js';
 import { ResourceMetrics } from '../resource-metrics/provider.js';
 import { defaultServiceRanges, type ServiceRanges } from './allocation/ranges.js';
 import { apply } from './apply.js';
+import type { ClientTls } from '../../proto/api/tls-client.js';
 import type { Identity, Tokens } from './auth.js';
 import { authenticateRequest, peerCertificateOf, type Authenticators } from './authn.js';
 import { ClientCertAuthenticator } from './client-cert.js';
@@ -50,6 +51,8 @@ export interface ApiServerOptions {
   tls: TlsFiles;
   /** PEM CAs whose client certificates authenticate (--client-ca-file). */
   clientCa?: string;
+  /** How node agents are reached: --kubelet-certificate-authority, --kubelet-client-certificate/--kubelet-client-key. */
+  kubelet: ClientTls;
   /** token -> user; undefined (and no clientCa) turns authentication off. */
   tokens?: Tokens;
   log: Logger;
@@ -133,8 +136,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     log,
     now: opts.now ?? (() => new Date()),
     serviceRanges: opts.serviceRanges ?? defaultServiceRanges(),
+    kubelet: opts.kubelet,
     resourceMetrics: opts.resourceMetrics ?? new ResourceMetrics({
       informers: opts.informers,
+      kubelet: opts.kubelet,
       onError: (node, err) => log.warn({ node, err: err instanceof Error ? err.message : String(err) }, 'cannot read resource usage from the node agent'),
     }),
   };

@@ -3,7 +3,7 @@
 import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { fromGrpcError } from '../../proto/api/errors.js';
 import { grpcCredentials, type ClientTls } from '../../proto/api/tls-client.js';
-import { TEST_CLIENT_TLS, TEST_SERVING } from '../../test/helpers/tls.js';
+import { TEST_CLIENT_TLS, TEST_KUBELET_TLS, TEST_SERVING } from '../../test/helpers/tls.js';
 import {
   ApiClient, type ApplyRequest, type ApplyResponse, type CreateRequest, type DeleteRequest, type GetRequest,
   type ListRequest, type PatchRequest, type Resource, type ResourceList, type UpdateRequest, type VersionInfo,
@@ -76,7 +76,7 @@ export interface TestServer {
 /** Starts the API server in-process over store on a free loopback port, serving TLS from the test CA. */
 export async function startTestServer(store: Store, opts: Partial<ApiServerOptions> = {}): Promise<TestServer> {
   const informers = new SharedInformers(store);
-  const server = await startApiServer({ store, informers, listen: '127.0.0.1:0', log: silentLogger(), tls: TEST_SERVING, ...opts });
+  const server = await startApiServer({ store, informers, listen: '127.0.0.1:0', log: silentLogger(), tls: TEST_SERVING, kubelet: TEST_KUBELET_TLS, ...opts });
   const clients: TestApi[] = [];
   const connect = (token = '', tls: ClientTls = TEST_CLIENT_TLS): TestApi => {
     const address = `127.0.0.1:${server.port}`;

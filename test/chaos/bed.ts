@@ -15,7 +15,7 @@ import { FakeRuntime } from '../../node-agent/runtime/fake/driver.js';
 import { FakeHost } from '../../node-agent/runtime/fake/host.js';
 import { freePort } from '../helpers/ports.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { TEST_CLIENT_TLS, testTlsFiles } from '../helpers/tls.js';
+import { controlPlaneTlsArgs, TEST_AGENT_SERVING, TEST_CLIENT_TLS, testTlsFiles } from '../helpers/tls.js';
 import { EtcdCluster } from './etcd-cluster.js';
 
 export const LEADER_LEASE_SECONDS = 3;
@@ -45,7 +45,7 @@ export class ControlPlaneSlot {
     const tls = await testTlsFiles();
     const proc = spawn(process.execPath, [
       builtProgram('control-plane/main.js'),
-      '--tls-cert-file', tls.certFile, '--tls-private-key-file', tls.keyFile,
+      ...controlPlaneTlsArgs(tls),
       '--etcd-endpoints', this.etcdProxies.map((p) => p.endpoint).join(','),
       '--listen', this.address, '--metrics-listen', `127.0.0.1:${this.metricsPort}`, '--metrics-insecure', '--rest-listen', '127.0.0.1:0',
       '--identity', this.identity, '--log-level', 'warn',
@@ -104,7 +104,7 @@ export class AgentSlot {
     this.host = new FakeHost({ podCidr: podCIDR, startLatencyMs: 50, writeLogs: false });
     this.agent = new NodeAgent({
       nodeName: this.name, controlPlane: this.cpProxies.map((p) => `127.0.0.1:${p.port}`).join(','),
-      tls: TEST_CLIENT_TLS, runtime: new FakeRuntime({ host: this.host, nodeName: this.name }), stateDir: this.stateDir, listen: '',
+      tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING, runtime: new FakeRuntime({ host: this.host, nodeName: this.name }), stateDir: this.stateDir, listen: '',
       nodeIP: '127.0.0.1', podCIDR, heartbeatMs: 1000, apiTimeoutMs: 3000, log: pino({ level: 'silent' }),
       capacity: { cpu: '64', memory: '256Gi', pods: '110' },
     });

@@ -23,7 +23,7 @@ import { REPO_ROOT, sampleImage, sampleImages } from '../helpers/images.js';
 import { freePort } from '../helpers/ports.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { until } from '../helpers/wait.js';
-import { TEST_CLIENT_TLS, writeTestTlsFiles, type TestTlsFiles } from '../helpers/tls.js';
+import { agentTlsArgs, controlPlaneTlsArgs, TEST_CLIENT_TLS, writeTestTlsFiles, type TestTlsFiles } from '../helpers/tls.js';
 
 const run = promisify(execFile);
 
@@ -152,7 +152,7 @@ export class Cluster {
     }
     this.tls = await writeTestTlsFiles(join(this.dir, 'pki'));
     this.spawn('control-plane', [
-      ENTRIES[0] ?? '', ...encryption, '--tls-cert-file', this.tls.certFile, '--tls-private-key-file', this.tls.keyFile, '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
+      ENTRIES[0] ?? '', ...encryption, ...controlPlaneTlsArgs(this.tls), '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
       '--etcd-prefix', '/skiff-e2e', '--log-level', 'info',
       // Its own free port: port + 1 (the default) may be taken on a busy test machine.
       '--rest-listen', '127.0.0.1:0',
@@ -164,7 +164,7 @@ export class Cluster {
     await until(() => api.version().then(() => true, () => false), 30_000, 'control plane answers Version');
 
     this.spawn('node-agent', [
-      ENTRIES[1] ?? '', '--control-plane', this.server, '--token-file', tokenFile, '--ca-file', this.tls.caFile, '--node-name', this.nodeName,
+      ENTRIES[1] ?? '', '--control-plane', this.server, '--token-file', tokenFile, ...agentTlsArgs(this.tls), '--node-name', this.nodeName,
       '--runtime', 'cri', '--containerd-socket', this.containerd.socket, '--pod-cidr', this.containerd.subnet,
       '--state-dir', join(this.dir, 'agent'), '--listen', `127.0.0.1:${await freePort()}`,
       '--crashloop-initial-seconds', '2', '--crashloop-max-seconds', '10',

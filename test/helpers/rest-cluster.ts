@@ -13,7 +13,7 @@ import { NodeAgent } from '../../node-agent/agent.js';
 import { FakeRuntime } from '../../node-agent/runtime/fake/driver.js';
 import { FakeHost } from '../../node-agent/runtime/fake/host.js';
 import { kubeconfigYaml } from '../../cli/kubeconfig.js';
-import { TEST_CA } from './tls.js';
+import { TEST_AGENT_SERVING, TEST_CA } from './tls.js';
 import { testStore, type TestStore } from './etcd-client.js';
 import { parseTokens } from '../../control-plane/api/auth.js';
 
@@ -65,7 +65,7 @@ export async function startRestCluster(opts: { agent?: boolean } = {}): Promise<
       },
     });
     agent = new NodeAgent({
-      nodeName, controlPlane: `127.0.0.1:${server.server.port}`, token, tls: server.clientTls, runtime: new FakeRuntime({ host, nodeName }),
+      nodeName, controlPlane: `127.0.0.1:${server.server.port}`, token, tls: server.clientTls, serving: TEST_AGENT_SERVING, runtime: new FakeRuntime({ host, nodeName }),
       stateDir: join(dir, 'agent'), podCIDR: '10.244.7.0/24', listen: '127.0.0.1:0', log, nodeIP: '127.0.0.1',
       capacity: { cpu: '16', memory: '64Gi', pods: '110' },
     });

@@ -5,3 +5,4 @@ export { createCsr, parseCsr, type CsrAndKey, type ParsedCsr } from './csr.js';
 export { certificateInfo, signedBy, type CertificateInfo } from './inspect.js';
 export { generateKeyPair, importKeyPair, type KeyPair } from './keys.js';
 export type { Subject } from './names.js';
+export { KUBELET_CLIENT_USER, NODE_USER_PREFIX, NODES_GROUP } from './identities.js';
