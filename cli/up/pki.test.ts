@@ -9,7 +9,7 @@ import { certificateInfo, createCa, issueCertificate, signedBy } from '../../pro
 import { newEtcdClient, type EtcdTls } from '../../control-plane/storage/etcd-client.js';
 import { startEtcd, type EtcdServer } from '../../test/helpers/etcd.js';
 import { layout } from './layout.js';
-import { ADMIN_GROUP, ADMIN_USER, ensurePki, etcdClientTls } from './pki.js';
+import { ADMIN_GROUP, ADMIN_USER, ensureAgentServing, ensurePki, etcdClientTls } from './pki.js';
 
 const dirs: string[] = [];
 let etcd: EtcdServer | undefined;
@@ -50,6 +50,14 @@ describe('skiff up PKI', () => {
     expect(await readFile(f.caCert, 'utf8')).toBe(ca);
     expect(await readFile(f.caKey, 'utf8')).toBe(caKey);
     expect(await readFile(f.adminCert, 'utf8')).toBe(admin);
+
+    const agent = await ensureAgentServing(l, 'n1', ['127.0.0.1']);
+    const agentCert = await readFile(agent.cert, 'utf8');
+    expect(await signedBy(agentCert, ca)).toBe(true);
+    expect(certificateInfo(agentCert).hosts).toEqual(expect.arrayContaining(['127.0.0.1', 'n1']) as unknown);
+    expect((await stat(agent.key)).mode & 0o777).toBe(0o600);
+    await ensureAgentServing(l, 'n1', ['127.0.0.1']);
+    expect(await readFile(agent.cert, 'utf8')).toBe(agentCert);
   });
 
   it('runs etcd with TLS that takes the control plane\'s certificate and refuses plaintext and other CAs', async () => {
