@@ -165,7 +165,7 @@ export async function multinode(o: ScenarioOptions): Promise<ScenarioResult> {
     const ports = JSON.parse(await readFile(join(stateDir, 'ports.json'), 'utf8')) as ClusterPorts;
     const token = (await readFile(join(stateDir, 'token'), 'utf8')).trim();
     bed = {
-      api: new Api({ server: `${lan.hostAddress}:${ports.api}`, token, timeoutMs: 5000 }),
+      api: new Api({ server: `${lan.hostAddress}:${ports.api}`, token, tls: { ca: await readFile(join(stateDir, 'pki', 'ca.crt'), 'utf8') }, timeoutMs: 5000 }),
       registry: `${lan.hostAddress}:${ports.registry}`,
       cris: new Map(NODES.map((n) => [n, new CriClient(join(stateDir, 'nodes', n, 'containerd', 'containerd.sock'))])),
     };
