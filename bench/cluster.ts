@@ -7,7 +7,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { credentials } from '@grpc/grpc-js';
 import pino from 'pino';
 import { fromManifest, type JsonObject } from '../proto/api/manifest.js';
 import { wrap } from '../proto/api/kinds.js';
@@ -19,6 +18,8 @@ import { FakeRuntime } from '../node-agent/runtime/fake/driver.js';
 import { FakeHost } from '../node-agent/runtime/fake/host.js';
 import { startEtcd, type EtcdServer } from '../test/helpers/etcd.js';
 import { freePort } from '../test/helpers/ports.js';
+import { controlPlaneTlsArgs, TEST_AGENT_SERVING, TEST_CLIENT_TLS, testTlsFiles } from '../test/helpers/tls.js';
+import { grpcCredentials } from '../proto/api/tls-client.js';
 
 // Built (dist/bench) or run from source by vitest: either way a child is the built program.
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -52,6 +53,7 @@ export interface ControlPlaneOptions {
 
 export async function spawnControlPlane(o: ControlPlaneOptions): Promise<ControlPlaneChild> {
   const [port, mport] = [await freePort(), await freePort()];
+  const tls = await testTlsFiles();
   const nodeArgs = [
     ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : []),
     ...(o.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir', o.heapSnapshotDir] : []),
@@ -59,7 +61,8 @@ export async function spawnControlPlane(o: ControlPlaneOptions): Promise<Control
   const proc = spawn(process.execPath, [
     ...nodeArgs, CONTROL_PLANE_MAIN,
     '--etcd-endpoints', o.etcd, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${mport}`, '--metrics-insecure',
-    '--identity', o.identity, '--log-level', 'warn', '--rest-listen', '127.0.0.1:0', ...(o.extraArgs ?? []),
+    '--identity', o.identity, '--log-level', 'warn', '--rest-listen', '127.0.0.1:0',
+    ...controlPlaneTlsArgs(tls), ...(o.extraArgs ?? []),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';
   proc.stderr?.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
@@ -100,7 +103,7 @@ export async function spawnControlPlane(o: ControlPlaneOptions): Promise<Control
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function connect(address: string): TestApi {
-  return new TestApi(new ApiClient(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
+  return new TestApi(new ApiClient(address, grpcCredentials(address, TEST_CLIENT_TLS), { 'grpc.use_local_subchannel_pool': 1 }));
 }
 
 export interface SimNodes {
@@ -119,7 +122,7 @@ export async function startNodes(n: number, controlPlane: string, opts: { startM
     const podCidr = `10.${100 + Math.floor(i / 256)}.${i % 256}.0/24`;
     const host = new FakeHost({ podCidr, startLatencyMs: opts.startMs, writeLogs: false });
     agents.push(new NodeAgent({
-      nodeName: name, controlPlane, runtime: new FakeRuntime({ host, nodeName: name }),
+      nodeName: name, controlPlane, tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING, runtime: new FakeRuntime({ host, nodeName: name }),
       stateDir: join(stateRoot, name), podCIDR: podCidr, listen: '', log, nodeIP: '127.0.0.1',
       capacity: { cpu: '64', memory: '256Gi', pods: '110' },
     }));

@@ -124,7 +124,7 @@ export async function multinode(o: ScenarioOptions): Promise<ScenarioResult> {
     const ports = JSON.parse(await readFile(join(stateDir, 'ports.json'), 'utf8')) as ClusterPorts;
     const token = parseTokenUsers(await readFile(join(stateDir, 'token'), 'utf8')).get(ADMIN_USER) ?? '';
     bed = {
-      api: new Api({ server: `${lan.hostAddress}:${ports.api}`, token, timeoutMs: 5000 }),
+      api: new Api({ server: `${lan.hostAddress}:${ports.api}`, token, tls: { ca: await readFile(join(stateDir, 'pki', 'ca.crt'), 'utf8') }, timeoutMs: 5000 }),
       registry: `${lan.hostAddress}:${ports.registry}`,
       cris: new Map(NODES.map((n) => [n, new CriClient(join(stateDir, 'nodes', n, 'containerd', 'containerd.sock'))])),
     };

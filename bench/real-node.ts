@@ -23,6 +23,7 @@ import { Semaphore } from '../proto/api/semaphore.js';
 import type { ScenarioOptions, ScenarioResult } from './scenario.js';
 import { procUsage, round1, summarize } from './stats.js';
 import { runningSeries } from './svg.js';
+import { TEST_AGENT_SERVING, TEST_CLIENT_TLS } from '../test/helpers/tls.js';
 
 const NODE = 'real-node';
 const IDLE_NODE = 'real-node-idle';
@@ -160,7 +161,7 @@ export async function realNode(o: ScenarioOptions): Promise<ScenarioResult> {
     const sweep = o.size === 'smoke' ? [] : await criConcurrencySweep(raw, stateDir, o.pods, [1, 2, 4, 8, 16, o.pods], 2);
 
     agent = new NodeAgent({
-      nodeName: NODE, controlPlane: cp.address, runtime: new CriRuntime({ address: containerd.address, nodeName: NODE }),
+      nodeName: NODE, controlPlane: cp.address, tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING, runtime: new CriRuntime({ address: containerd.address, nodeName: NODE }),
       stateDir: join(stateDir, 'agent'), podCIDR: containerd.subnet, listen: '', log, maxParallelStarts: o.maxParallelStarts,
     });
     await agent.start();

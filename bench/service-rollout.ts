@@ -20,6 +20,7 @@ import { connect, sleep, startBed, waitNodesReady } from './cluster.js';
 import { realNodeUnavailable } from './real-node.js';
 import type { ScenarioOptions, ScenarioResult } from './scenario.js';
 import { summarize } from './stats.js';
+import { TEST_AGENT_SERVING, TEST_CLIENT_TLS } from '../test/helpers/tls.js';
 
 const NODE = 'svc-node';
 const POLL_MS = 50;
@@ -74,7 +75,7 @@ export async function serviceRollout(o: ScenarioOptions): Promise<ScenarioResult
   try {
     if (!cp || !api) throw new Error('no control plane');
     agent = new NodeAgent({
-      nodeName: NODE, controlPlane: cp.address, runtime: new CriRuntime({ address: containerd.address, nodeName: NODE }),
+      nodeName: NODE, controlPlane: cp.address, tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING, runtime: new CriRuntime({ address: containerd.address, nodeName: NODE }),
       stateDir: join(stateDir, 'agent'), podCIDR: containerd.subnet, listen: '', log: pino({ level: 'silent' }),
       serviceProxy: { serviceCIDR, table }, cleanup: true,
     });

@@ -20,6 +20,7 @@ import { builtProgram, connect, sleep, startBed, waitNodesReady } from './cluste
 import type { ScenarioOptions } from './scenario.js';
 import { procUsage, round1 } from './stats.js';
 import { Swarm, swarmUnavailable } from './swarm.js';
+import { testTlsFiles } from '../test/helpers/tls.js';
 
 const POLL_MS = 50;
 const KILLS = 3;
@@ -105,8 +106,9 @@ async function skiffSide(replicas: number, timeoutMs: number): Promise<SideFigur
   try {
     if (!cp || !api || !agent) throw new Error('no control plane');
     await waitNodesReady(api, 1, 60_000);
+    const { caFile } = await testTlsFiles();
     const skiff = (args: string[], stdin?: string): Promise<void> => new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH, HOME: dir, SKIFF_SERVER: cp.address }, stdio: ['pipe', 'ignore', 'pipe'] });
+      const p = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH, HOME: dir, SKIFF_SERVER: cp.address, SKIFF_CERTIFICATE_AUTHORITY: caFile }, stdio: ['pipe', 'ignore', 'pipe'] });
       let err = '';
       p.stderr.on('data', (d: Buffer) => (err += d.toString()));
       p.once('error', reject);

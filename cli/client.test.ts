@@ -26,7 +26,7 @@ describe('CLI client message size', () => {
       const { info, object } = fromManifest({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `big-${i}`, namespace: 'default' }, data: { blob: big } });
       await srv.api.create({ object: wrap(info.kind, object) });
     }
-    const cli = new Api({ server: `127.0.0.1:${srv.server.port}`, token: '' });
+    const cli = new Api({ server: `127.0.0.1:${srv.server.port}`, token: '', tls: srv.clientTls });
     try {
       const list = await cli.list({ kind: 'ConfigMap', namespace: 'default' });
       expect(list.items).toHaveLength(5);

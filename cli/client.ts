@@ -1,7 +1,7 @@
 // The CLI's one way to the control plane: the generated ApiClient, a bearer token on every
 // call, a deadline on every unary call (so an unreachable server fails within seconds instead of
 // hanging) and errors turned into ApiError with the address that was tried.
-import { credentials, Metadata, type ClientDuplexStream, type ClientReadableStream } from '@grpc/grpc-js';
+import { Metadata, type ClientDuplexStream, type ClientReadableStream } from '@grpc/grpc-js';
 import {
   ApiClient,
   type ApplyRequest,
@@ -28,6 +28,7 @@ import {
 import type { SelfSubjectAccessReviewRequest, SubjectAccessReviewStatus, UserInfo } from '../proto/gen/skiff/v1/rbac.js';
 import { controlPlaneTarget, failoverChannelOptions } from '../proto/api/endpoints.js';
 import { ApiError, fromGrpcError } from '../proto/api/errors.js';
+import { grpcCredentials, type ClientTls } from '../proto/api/tls-client.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** What the node agent gives a command sent with timeoutSeconds 0. */
@@ -38,6 +39,8 @@ export const CONNECT_TIMEOUT_MS = 4_000;
 export interface ConnectOptions {
   server: string;
   token: string;
+  /** The CA to verify the server with (empty: the system's roots) and an optional client certificate. */
+  tls?: ClientTls;
   /** Deadline of each unary call. */
   timeoutMs?: number;
   connectTimeoutMs?: number;
@@ -83,7 +86,13 @@ export class Api {
     this.impersonateGroups = opts.impersonateGroups ?? [];
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.connectTimeoutMs = Math.min(opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, this.timeoutMs);
-    this.client = new ApiClient(this.target, credentials.createInsecure(), {
+    let creds;
+    try {
+      creds = grpcCredentials(opts.server, opts.tls ?? { ca: '' });
+    } catch (e) {
+      throw new ApiError('BadRequest', e instanceof Error ? e.message : String(e));
+    }
+    this.client = new ApiClient(this.target, creds, {
       // The control plane sends messages of any size (a list of many large objects can pass
       // grpc-js' 4 MiB default), so the CLI takes whatever it is sent.
       'grpc.max_receive_message_length': -1,

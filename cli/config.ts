@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ApiError } from '../proto/api/errors.js';
+import type { ClientTls } from '../proto/api/tls-client.js';
 
 export const DEFAULT_SERVER = '127.0.0.1:6443';
 export const DEFAULT_NAMESPACE = 'default';
@@ -18,6 +19,14 @@ export interface ConfigFile {
   servers?: string[];
   token?: string;
   namespace?: string;
+  /** The CA that signed the control plane's certificate: a PEM file, or the PEM base64-encoded (kubeconfig's names). */
+  'certificate-authority'?: string;
+  'certificate-authority-data'?: string;
+  /** A client certificate and key (user CN, groups O), as files or base64 PEM. */
+  'client-certificate'?: string;
+  'client-certificate-data'?: string;
+  'client-key'?: string;
+  'client-key-data'?: string;
 }
 
 export interface Settings {
@@ -26,6 +35,8 @@ export interface Settings {
   namespace: string;
   /** Where each value came from, for `config view`. */
   origin: { server: Origin; token: Origin; namespace: Origin };
+  /** How the server is verified and who we are to it (read by loadSettings; system roots when absent). */
+  tls?: ClientTls;
 }
 export type Origin = 'flag' | 'env' | 'config' | 'default';
 
@@ -33,13 +44,20 @@ export interface Overrides {
   server?: string;
   token?: string;
   namespace?: string;
+  /** --certificate-authority, --client-certificate, --client-key: PEM files. */
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
 }
 
 export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.SKIFF_CONFIG || join(env.HOME || homedir(), '.skiff', 'config.yaml');
 }
 
-const KEYS = ['server', 'token', 'namespace'] as const;
+const KEYS = [
+  'server', 'token', 'namespace', 'certificate-authority', 'certificate-authority-data',
+  'client-certificate', 'client-certificate-data', 'client-key', 'client-key-data',
+] as const;
 
 export async function readConfig(path: string): Promise<ConfigFile> {
   let text: string;
@@ -69,7 +87,7 @@ export async function readConfig(path: string): Promise<ConfigFile> {
       continue;
     }
     if (!(KEYS as readonly string[]).includes(k)) {
-      throw new ApiError('BadRequest', `cannot read ${path}: unknown key "${k}" (expected server, servers, token, namespace)`);
+      throw new ApiError('BadRequest', `cannot read ${path}: unknown key "${k}" (expected servers or one of ${KEYS.join(', ')})`);
     }
     if (typeof v !== 'string') throw new ApiError('BadRequest', `cannot read ${path}: "${k}" must be a string`);
     out[k as (typeof KEYS)[number]] = v;
@@ -103,6 +121,30 @@ export function resolveSettings(flags: Overrides, env: NodeJS.ProcessEnv, file: 
   return { server, token, namespace, origin: { server: so, token: to, namespace: no } };
 }
 
+/** One PEM from a flag's file, else the file's path key, else its base64 data key; '' when none. */
+async function pem(flag: string | undefined, file: ConfigFile, pathKey: keyof ConfigFile, dataKey: keyof ConfigFile): Promise<string> {
+  const path = flag || (file[pathKey] as string | undefined);
+  if (path) {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (e) {
+      throw new ApiError('BadRequest', `cannot read ${path} (${pathKey}): ${(e as Error).message}`);
+    }
+  }
+  const data = file[dataKey] as string | undefined;
+  return data ? Buffer.from(data, 'base64').toString('utf8') : '';
+}
+
+/** The TLS material of flags > SKIFF_CERTIFICATE_AUTHORITY > the file. */
+export async function resolveTls(flags: Overrides, env: NodeJS.ProcessEnv, file: ConfigFile): Promise<ClientTls> {
+  const ca = await pem(flags.certificateAuthority || env.SKIFF_CERTIFICATE_AUTHORITY, file, 'certificate-authority', 'certificate-authority-data');
+  const cert = await pem(flags.clientCertificate, file, 'client-certificate', 'client-certificate-data');
+  const key = await pem(flags.clientKey, file, 'client-key', 'client-key-data');
+  if (Boolean(cert) !== Boolean(key)) throw new ApiError('BadRequest', 'a client certificate needs its key: give both (client-certificate and client-key)');
+  return cert ? { ca, cert, key } : { ca };
+}
+
 export async function loadSettings(flags: Overrides, env: NodeJS.ProcessEnv = process.env): Promise<Settings> {
-  return resolveSettings(flags, env, await readConfig(configPath(env)));
+  const file = await readConfig(configPath(env));
+  return { ...resolveSettings(flags, env, file), tls: await resolveTls(flags, env, file) };
 }

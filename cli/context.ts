@@ -37,7 +37,10 @@ export function makeCtx(opts: {
     ...opts,
     now: () => Date.now(),
     api() {
-      api ??= new Api({ server: opts.settings.server, token: opts.settings.token, timeoutMs: opts.timeoutMs, impersonateUser: opts.impersonateUser, impersonateGroups: opts.impersonateGroups });
+      api ??= new Api({
+        server: opts.settings.server, token: opts.settings.token, tls: opts.settings.tls, timeoutMs: opts.timeoutMs,
+        impersonateUser: opts.impersonateUser, impersonateGroups: opts.impersonateGroups,
+      });
       return api;
     },
     close() {

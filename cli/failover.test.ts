@@ -31,7 +31,7 @@ describe('CLI failover', () => {
     const pod = fromManifest({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x:1' }] } }).object as Pod;
     await a.api.create({ object: wrap('Pod', pod) });
 
-    const cli = new Api({ server: `127.0.0.1:${a.server.port},127.0.0.1:${b.server.port}`, token: '' });
+    const cli = new Api({ server: `127.0.0.1:${a.server.port},127.0.0.1:${b.server.port}`, token: '', tls: a.clientTls });
     cleanups.push(() => cli.close());
     expect(metaOf(unwrap(await cli.get({ kind: 'pod', namespace: 'default', name: 'p' })).value).name).toBe('p');
     await a.stop();

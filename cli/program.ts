@@ -53,6 +53,9 @@ interface GlobalOpts {
   requestTimeout?: string;
   as?: string;
   asGroup?: string[];
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -83,6 +86,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option('--server <host:port>', 'control plane address (env SKIFF_SERVER, config server; default 127.0.0.1:6443)')
     .option('--token <token>', 'bearer token (env SKIFF_TOKEN, config token)')
     .option('-n, --namespace <ns>', 'namespace (config namespace; default "default")')
+    .option('--certificate-authority <file>', 'PEM CA that signed the control plane\'s certificate (env SKIFF_CERTIFICATE_AUTHORITY, config certificate-authority[-data]; default: the system\'s roots)')
+    .option('--client-certificate <file>', 'PEM client certificate (config client-certificate[-data]); with --client-key')
+    .option('--client-key <file>', 'PEM key of --client-certificate (config client-key[-data])')
     .option('--request-timeout <duration>', 'deadline of each request', '10s')
     .option('--as <user>', 'act as this user (the caller must be allowed to impersonate, like cluster-admin)')
     .option('--as-group <group>', 'act as a member of this group too (repeatable; with --as)', collect, [])
@@ -97,7 +103,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       const g = cmd.optsWithGlobals<GlobalOpts>();
       let ctx: Ctx | undefined;
       try {
-        const flags: Overrides = { server: g.server, token: g.token, namespace: g.namespace };
+        const flags: Overrides = {
+          server: g.server, token: g.token, namespace: g.namespace,
+          certificateAuthority: g.certificateAuthority, clientCertificate: g.clientCertificate, clientKey: g.clientKey,
+        };
         const settings = await loadSettings(flags, io.env);
         ctx = makeCtx({
           settings,
@@ -352,7 +361,6 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .command('kubeconfig')
     .description('write a kubeconfig for kubectl and Kubernetes client libraries (the REST API, its CA, this token)')
     .option('--rest-server <url>', 'the REST API (default: https://<server host>:<server port + 1>)')
-    .option('--certificate-authority <file>', 'PEM CA of the REST API (default: the one `skiff up` keeps in ~/.skiff/cluster/pki/rest.crt)')
     .option('-o, --output <file>', 'write it here (mode 0600) instead of printing it')
     .action(cfgAction((g) => configKubeconfig(io.stdout, io.stderr, g, io.env)));
   config.command('set-namespace').argument('<namespace>').action(cfgAction((_g, v) => configSet(io.stdout, io.env, 'namespace', v)));

@@ -19,10 +19,11 @@ describe('parseConfig', () => {
       '--event-ttl-seconds', '120', '--service-cluster-ip-range', '10.100.0.0/20', '--service-node-port-range', '31000-31999',
       '--cluster-cidr', '10.244.0.0/16', '--node-cidr-mask-size', '26', '--encryption-key-file', '/etc/skiff/keys.yaml', '--horizontal-pod-autoscaler-sync-period', '5',
       '--node-eviction-rate', '0.5', '--secondary-node-eviction-rate', '0', '--unhealthy-zone-threshold', '0.7', '--large-cluster-size-threshold', '10',
+      '--tls-cert-file', '/pki/apiserver.crt', '--tls-private-key-file', '/pki/apiserver.key', '--client-ca-file', '/pki/ca.crt',
     ]);
     expect(c).toEqual({
       etcdEndpoints: ['http://a:2379', 'http://b:2379'], listen: '0.0.0.0:7443', metricsListen: '127.0.0.1:9464', metricsInsecure: false,
-      restListen: '0.0.0.0:7444', tlsCertFile: '', tlsPrivateKeyFile: '', restTlsDir: '',
+      restListen: '0.0.0.0:7444', tlsCertFile: '/pki/apiserver.crt', tlsPrivateKeyFile: '/pki/apiserver.key', certDir: '', clientCaFile: '/pki/ca.crt', etcdCaFile: '', etcdCertFile: '', etcdKeyFile: '', kubeletCertificateAuthority: '', kubeletClientCertificate: '', kubeletClientKey: '',
       tokenFile: '/etc/skiff/tokens', identity: 'cp-1', etcdPrefix: '/prod', logLevel: 'debug',
       controllers: false, leaderLeaseSeconds: 6, nodeGracePeriodSeconds: 8, podEvictionDelaySeconds: 9, eventTtlSeconds: 120,
       disruption: { evictionRate: 0.5, secondaryEvictionRate: 0, unhealthyZoneThreshold: 0.7, largeClusterThreshold: 10 },

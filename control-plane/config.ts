@@ -14,10 +14,20 @@ export interface ControlPlaneConfig {
   listen: string;
   /** Kubernetes REST API address; '' when off. */
   restListen: string;
-  /** REST API certificate files; '' for a self-signed one (in restTlsDir when set, else in memory). */
+  /** Serving certificate files (gRPC and REST); '' for a self-signed one (in certDir when set, else in memory). */
   tlsCertFile: string;
   tlsPrivateKeyFile: string;
-  restTlsDir: string;
+  certDir: string;
+  /** PEM CAs whose client certificates authenticate; '' for none. */
+  clientCaFile: string;
+  /** etcd client TLS: the CA of etcd's serving certificate, our client certificate and key; '' for none. */
+  etcdCaFile: string;
+  etcdCertFile: string;
+  etcdKeyFile: string;
+  /** Node agents: the CA of their serving certificates, our client certificate and key ('' for none). */
+  kubeletCertificateAuthority: string;
+  kubeletClientCertificate: string;
+  kubeletClientKey: string;
   metricsListen: string;
   /** /metrics without a token (else a --token-file token is required). */
   metricsInsecure: boolean;
@@ -76,11 +86,19 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .description('Skiff control plane: the gRPC API server over etcd, and the controllers (leader only)')
     .version(version || 'unknown')
     .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs', 'http://127.0.0.1:2379')
+    .option('--etcd-cafile <path>', 'PEM CA of etcd\'s serving certificate: talk to etcd over TLS (https:// endpoints)')
+    .option('--etcd-certfile <path>', 'PEM client certificate for etcd (etcd --client-cert-auth), with --etcd-keyfile')
+    .option('--etcd-keyfile <path>', 'PEM key of --etcd-certfile')
+    .option('--kubelet-certificate-authority <path>', 'PEM CA of the node agents\' serving certificates (logs, exec, port-forward, metrics go to agents over mutual TLS)')
+    .option('--kubelet-client-certificate <path>', 'PEM client certificate presented to node agents (CN kube-apiserver-kubelet-client), with --kubelet-client-key')
+    .option('--kubelet-client-key <path>', 'PEM key of --kubelet-client-certificate')
     .option('--listen <host:port>', 'address of the gRPC API', hostPort('--listen'), '127.0.0.1:6443')
     .option('--rest-listen <host:port>', 'address of the Kubernetes REST API (kubectl, client libraries); default: the --listen host, port + 1; "off" turns it off')
-    .option('--tls-cert-file <path>', 'PEM certificate the REST API serves (with --tls-private-key-file)')
+    .option('--tls-cert-file <path>', 'PEM certificate the gRPC and REST APIs serve (with --tls-private-key-file); both serve TLS only')
     .option('--tls-private-key-file <path>', 'PEM key of --tls-cert-file')
-    .option('--rest-tls-dir <dir>', 'without --tls-cert-file: keep a self-signed REST certificate here (rest.crt is the CA for kubeconfigs); made on the first start')
+    .option('--cert-dir <dir>', 'without --tls-cert-file: keep a self-signed serving certificate here (apiserver.crt, the CA clients trust); made on the first start')
+    .addOption(new Option('--rest-tls-dir <dir>', 'old name of --cert-dir').hideHelp())
+    .option('--client-ca-file <path>', 'PEM CA bundle: a client certificate it signed authenticates as user CN in groups O (alongside bearer tokens)')
     .option('--metrics-listen <host:port>', 'serve Prometheus /metrics here (off when empty)', hostPort('--metrics-listen'))
     .option('--metrics-insecure', 'serve /metrics to anyone who reaches it; by default a bearer token from --token-file is required')
     .option('--token-file <path>', 'bearer tokens, one per line (Kubernetes static token file: token,user[,uid[,"group1,group2"]]); without it authentication is off')
@@ -117,7 +135,7 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .showHelpAfterError();
   cmd.parse([...argv], { from: 'user' });
   const o = cmd.opts<{
-    etcdEndpoints: string; listen: string; restListen?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; restTlsDir?: string; metricsListen?: string; metricsInsecure?: boolean; tokenFile?: string; identity: string;
+    etcdEndpoints: string; listen: string; restListen?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; certDir?: string; restTlsDir?: string; clientCaFile?: string; etcdCafile?: string; etcdCertfile?: string; etcdKeyfile?: string; kubeletCertificateAuthority?: string; kubeletClientCertificate?: string; kubeletClientKey?: string; metricsListen?: string; metricsInsecure?: boolean; tokenFile?: string; identity: string;
     etcdPrefix: string; logLevel: string; controllers: boolean; leaderLeaseSeconds: number;
     nodeGracePeriod: number; podEvictionDelay: number; eventTtlSeconds: number;
     nodeEvictionRate: number; secondaryNodeEvictionRate: number; unhealthyZoneThreshold: number; largeClusterSizeThreshold: number;
@@ -139,6 +157,16 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
   }
   if (Boolean(o.tlsCertFile) !== Boolean(o.tlsPrivateKeyFile)) {
     throw new InvalidArgumentError('--tls-cert-file and --tls-private-key-file go together');
+  }
+  if (Boolean(o.etcdCertfile) !== Boolean(o.etcdKeyfile)) {
+    throw new InvalidArgumentError('--etcd-certfile and --etcd-keyfile go together');
+  }
+  if (Boolean(o.kubeletClientCertificate) !== Boolean(o.kubeletClientKey)) {
+    throw new InvalidArgumentError('--kubelet-client-certificate and --kubelet-client-key go together');
+  }
+  if (o.etcdCertfile && !o.etcdCafile) throw new InvalidArgumentError('--etcd-certfile needs --etcd-cafile (the CA of etcd\'s certificate)');
+  if ((o.etcdCertfile || o.etcdCafile) && o.etcdEndpoints.split(',').some((e) => e.trim().startsWith('http://'))) {
+    throw new InvalidArgumentError('--etcd-cafile/--etcd-certfile talk TLS: give https:// --etcd-endpoints');
   }
   if (o.metricsListen && !o.tokenFile && !o.metricsInsecure) {
     throw new InvalidArgumentError('--metrics-listen needs --token-file (scrapers send one of its tokens) or --metrics-insecure (no token)');
@@ -162,7 +190,14 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     restListen: restListenOf(o.listen, o.restListen),
     tlsCertFile: o.tlsCertFile ?? '',
     tlsPrivateKeyFile: o.tlsPrivateKeyFile ?? '',
-    restTlsDir: o.restTlsDir ?? '',
+    certDir: o.certDir ?? o.restTlsDir ?? '',
+    clientCaFile: o.clientCaFile ?? '',
+    etcdCaFile: o.etcdCafile ?? '',
+    etcdCertFile: o.etcdCertfile ?? '',
+    etcdKeyFile: o.etcdKeyfile ?? '',
+    kubeletCertificateAuthority: o.kubeletCertificateAuthority ?? '',
+    kubeletClientCertificate: o.kubeletClientCertificate ?? '',
+    kubeletClientKey: o.kubeletClientKey ?? '',
     metricsListen: o.metricsListen ?? '',
     metricsInsecure: o.metricsInsecure ?? false,
     tokenFile: o.tokenFile ?? '',

@@ -6,6 +6,7 @@ import { startControllerManager } from './controllers/manager.js';
 import type { DisruptionConfig } from './controllers/nodelifecycle/disruption.js';
 import type { SharedInformers } from './informers.js';
 import type { Store } from './storage/store.js';
+import type { ClientTls } from '../proto/api/tls-client.js';
 
 export interface ControllerHookOptions {
   store: Store;
@@ -23,6 +24,8 @@ export interface ControllerHookOptions {
   hpaSyncPeriodSeconds?: number;
   /** Serve the API only (no controllers) — e.g. extra API replicas behind a leader elsewhere. */
   disabled: boolean;
+  /** How node agents are reached (the autoscaler's resource metrics). */
+  kubelet?: ClientTls;
 }
 
 export interface RunningControllers {
@@ -47,6 +50,7 @@ export async function startControllers(opts: ControllerHookOptions): Promise<Run
     disruption: opts.disruption,
     clusterCIDR: opts.clusterCIDR,
     nodeCIDRMaskSize: opts.nodeCIDRMaskSize,
+    kubelet: opts.kubelet,
     hpaSyncPeriodMs: opts.hpaSyncPeriodSeconds !== undefined ? opts.hpaSyncPeriodSeconds * 1000 : undefined,
     log: (msg, fields) => opts.log.info(fields ?? {}, msg),
   });

@@ -3,7 +3,6 @@
 // controllers. Stops cleanly on SIGTERM/SIGINT: API first, then controllers, informers, etcd.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { CommanderError } from 'commander';
 import { loadTokens } from './api/auth.js';
 import { startApiServer } from './api/server.js';
@@ -17,7 +16,7 @@ import { instrumentStore, metricsAccess, Metrics, serveMetrics } from './metrics
 import { loadKeyFile } from './storage/encryption.js';
 import { newEtcdClient } from './storage/etcd-client.js';
 import { Store } from './storage/store.js';
-import { certificateIn, selfSignedCertificate } from './rest/tls.js';
+import { servingCertificate } from './rest/tls.js';
 
 function packageVersion(): string {
   try {
@@ -41,7 +40,21 @@ async function main(): Promise<void> {
   const log = createLogger(cfg.logLevel, cfg.identity);
   const tokens = cfg.tokenFile ? await loadTokens(cfg.tokenFile) : undefined;
   const metrics = new Metrics({ processMetrics: true });
-  const client = newEtcdClient(cfg.etcdEndpoints);
+  const etcdTls = cfg.etcdCaFile || cfg.etcdCertFile
+    ? {
+        ca: cfg.etcdCaFile ? await readFile(cfg.etcdCaFile, 'utf8') : '',
+        cert: cfg.etcdCertFile ? await readFile(cfg.etcdCertFile, 'utf8') : undefined,
+        key: cfg.etcdKeyFile ? await readFile(cfg.etcdKeyFile, 'utf8') : undefined,
+      }
+    : undefined;
+  const client = newEtcdClient(cfg.etcdEndpoints, { tls: etcdTls });
+  // Agents accept only the control plane's client certificate; without one, logs/exec/metrics fail naming the flags.
+  const kubelet = {
+    ca: cfg.kubeletCertificateAuthority ? await readFile(cfg.kubeletCertificateAuthority, 'utf8') : '',
+    ...(cfg.kubeletClientCertificate
+      ? { cert: await readFile(cfg.kubeletClientCertificate, 'utf8'), key: await readFile(cfg.kubeletClientKey, 'utf8') }
+      : {}),
+  };
   const encryption = cfg.encryptionKeyFile ? await loadKeyFile(cfg.encryptionKeyFile) : undefined;
   const store = instrumentStore(new Store(client, { prefix: cfg.etcdPrefix, eventTtlSeconds: cfg.eventTtlSeconds, encryption }), metrics);
   const informers = new SharedInformers(store, {
@@ -63,17 +76,16 @@ async function main(): Promise<void> {
     nodeCIDRMaskSize: cfg.nodeCIDRMaskSize,
     hpaSyncPeriodSeconds: cfg.hpaSyncPeriodSeconds,
     disabled: !cfg.controllers,
+    kubelet,
   });
-  const restHost = cfg.restListen.slice(0, cfg.restListen.lastIndexOf(':'));
-  const restTls = !cfg.restListen
-    ? undefined
-    : cfg.tlsCertFile
-      ? { cert: await readFile(cfg.tlsCertFile, 'utf8'), key: await readFile(cfg.tlsPrivateKeyFile, 'utf8') }
-      : cfg.restTlsDir
-        ? await certificateIn(cfg.restTlsDir, [restHost, hostname()])
-        : await selfSignedCertificate([restHost, hostname()]);
+  const hostOf = (listen: string): string => listen.slice(0, listen.lastIndexOf(':'));
+  const tls = await servingCertificate({
+    certFile: cfg.tlsCertFile, keyFile: cfg.tlsPrivateKeyFile, certDir: cfg.certDir,
+    hosts: [hostOf(cfg.listen), ...(cfg.restListen ? [hostOf(cfg.restListen)] : [])],
+  });
+  const clientCa = cfg.clientCaFile ? await readFile(cfg.clientCaFile, 'utf8') : undefined;
   const api = await startApiServer({
-    store, informers, listen: cfg.listen, restListen: cfg.restListen, restTls, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
+    store, informers, listen: cfg.listen, restListen: cfg.restListen, tls, clientCa, kubelet, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
     serviceRanges: cfg.serviceRanges, authorizationModes: cfg.authorizationModes,
   });
   informers.get('Pod').addHandlers(podStartupHandlers((s) => metrics.podStartup.observe(s)));

@@ -1,7 +1,6 @@
 // The node agent on a real containerd (CRI, runc, CNI bridge) against the real control plane:
 // a pod gets a pod-network IP, its HTTP probes reach it there, its logs are served, exec (CRI
 // ExecSync) and port-forward reach it, a crash is restarted, and deletion removes the sandbox.
-import { credentials } from '@grpc/grpc-js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,8 @@ import { CriRuntime } from './runtime/cri/driver.js';
 import { execCommand } from '../cli/commands/exec.js';
 import { makeCtx } from '../cli/context.js';
 import { PassThrough } from 'node:stream';
+import { TEST_AGENT_SERVING, TEST_CLIENT_TLS, TEST_KUBELET_TLS, TEST_SERVING } from '../test/helpers/tls.js';
+import { grpcCredentials } from '../proto/api/tls-client.js';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 
@@ -38,10 +39,10 @@ beforeAll(async () => {
   containerd = await startContainerd();
   ts = testStore();
   informers = new SharedInformers(ts.store);
-  server = await startApiServer({ store: ts.store, informers, listen: '127.0.0.1:0', log });
-  client = new AgentApi({ address: `127.0.0.1:${server.port}` });
+  server = await startApiServer({ tls: TEST_SERVING, kubelet: TEST_KUBELET_TLS, store: ts.store, informers, listen: '127.0.0.1:0', log });
+  client = new AgentApi({ tls: TEST_CLIENT_TLS, address: `127.0.0.1:${server.port}` });
   stateDir = await mkdtemp(join(tmpdir(), 'skiff-agent-cri-'));
-  agent = new NodeAgent({
+  agent = new NodeAgent({ tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING,
     nodeName: 'cri-node', controlPlane: `127.0.0.1:${server.port}`,
     runtime: new CriRuntime({ address: containerd.address, nodeName: 'cri-node', pollIntervalMs: 100 }),
     stateDir, listen: '127.0.0.1:0', log, heartbeatMs: 1000, podCIDR: containerd.subnet,
@@ -102,7 +103,7 @@ describe('node agent on containerd', () => {
     const crash = (await getPod('hello'))!.status!.containerStatuses.find((c) => c.name === 'crash')!;
     expect(crash.lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
 
-    const nodeAgent = new NodeAgentClient(`127.0.0.1:${agent!.port}`, credentials.createInsecure());
+    const nodeAgent = new NodeAgentClient(`127.0.0.1:${agent!.port}`, grpcCredentials(`127.0.0.1:${agent!.port}`, TEST_KUBELET_TLS));
     const text = await new Promise<string>((resolve, reject) => {
       let out = '';
       const s = nodeAgent.logs({ namespace: 'default', pod: 'hello', container: 'web', follow: false, tailLines: -1, previous: false, timestamps: false });
@@ -138,7 +139,7 @@ describe('node agent on containerd', () => {
     // Interactive exec through the control plane (the CLI's own code path), over CRI's
     // streaming Exec: stdin in, stdout and stderr apart without a terminal, the exit code out.
     const ctx = makeCtx({
-      settings: { server: `127.0.0.1:${server!.port}`, token: '', namespace: 'default', origin: { server: 'flag', token: 'default', namespace: 'default' } },
+      settings: { server: `127.0.0.1:${server!.port}`, token: '', namespace: 'default', origin: { server: 'flag', token: 'default', namespace: 'default' }, tls: TEST_CLIENT_TLS },
       explicitNamespace: false, interactive: false, timeoutMs: 10_000,
       stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) },
     });

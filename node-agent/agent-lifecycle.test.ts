@@ -20,6 +20,7 @@ import { AgentApi } from './api-client.js';
 import { mountsUnder } from './pod/volumes.js';
 import { FakeRuntime } from './runtime/fake/driver.js';
 import { FakeHost } from './runtime/fake/host.js';
+import { TEST_AGENT_SERVING, TEST_CLIENT_TLS, TEST_KUBELET_TLS, TEST_SERVING } from '../test/helpers/tls.js';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 const cleanups: (() => Promise<void>)[] = [];
@@ -30,8 +31,8 @@ afterEach(async () => {
 async function setup(opts: { clock?: Clock; agent?: Partial<NodeAgentOptions> } = {}) {
   const ts = testStore();
   const informers = new SharedInformers(ts.store);
-  const server = await startApiServer({ store: ts.store, informers, listen: '127.0.0.1:0', log });
-  const client = new AgentApi({ address: `127.0.0.1:${server.port}` });
+  const server = await startApiServer({ tls: TEST_SERVING, kubelet: TEST_KUBELET_TLS, store: ts.store, informers, listen: '127.0.0.1:0', log });
+  const client = new AgentApi({ tls: TEST_CLIENT_TLS, address: `127.0.0.1:${server.port}` });
   cleanups.push(async () => {
     client.close();
     await server.stop();
@@ -43,7 +44,7 @@ async function setup(opts: { clock?: Clock; agent?: Partial<NodeAgentOptions> } 
   const stateDir = await mkdtemp(join(tmpdir(), 'skiff-agent-lc-'));
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
   const runtime = new FakeRuntime({ host, nodeName: 'n1' });
-  const agent = new NodeAgent({
+  const agent = new NodeAgent({ tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING,
     nodeName: 'n1', controlPlane: `127.0.0.1:${server.port}`, runtime, stateDir, listen: '', clock: opts.clock, log,
     heartbeatMs: 200, nodeIP: '192.0.2.10', podCIDR: '10.244.0.0/24', apiTimeoutMs: 2000, ...opts.agent,
   });

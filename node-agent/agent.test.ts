@@ -16,7 +16,6 @@ import { until } from '../test/helpers/wait.js';
 import { startApiServer, type RunningApiServer } from '../control-plane/api/server.js';
 import { ENFORCE_LABEL } from '../control-plane/api/validation/pod-security.js';
 import { SharedInformers } from '../control-plane/informers.js';
-import { credentials } from '@grpc/grpc-js';
 import { NodeAgentClient } from '../proto/gen/skiff/v1/agent.js';
 import type { LogChunk } from '../proto/gen/skiff/v1/api.js';
 import { connect, createServer as createTcpServer, type AddressInfo as TcpAddress } from 'node:net';
@@ -29,6 +28,8 @@ import { AgentApi } from './api-client.js';
 import { ManualClock, type Clock } from '../proto/api/clock.js';
 import { FakeRuntime } from './runtime/fake/driver.js';
 import { FakeHost } from './runtime/fake/host.js';
+import { TEST_AGENT_SERVING, TEST_CLIENT_TLS, TEST_KUBELET_TLS, TEST_SERVING, testTlsFiles } from '../test/helpers/tls.js';
+import { grpcCredentials } from '../proto/api/tls-client.js';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 
@@ -44,9 +45,9 @@ interface Cluster {
 async function startCluster(): Promise<Cluster> {
   const ts = testStore();
   const informers = new SharedInformers(ts.store);
-  const server = await startApiServer({ store: ts.store, informers, listen: '127.0.0.1:0', log });
+  const server = await startApiServer({ tls: TEST_SERVING, kubelet: TEST_KUBELET_TLS, store: ts.store, informers, listen: '127.0.0.1:0', log });
   const address = `127.0.0.1:${server.port}`;
-  const client = new AgentApi({ address });
+  const client = new AgentApi({ tls: TEST_CLIENT_TLS, address });
   // Some tests run hostNetwork pods, which "default" (baseline unless labelled) refuses.
   const ns = await ts.store.get('Namespace', '', 'default');
   ns.metadata!.labels[ENFORCE_LABEL] = 'privileged';
@@ -85,7 +86,7 @@ async function setup(opts: { clock?: Clock; address?: string; backoff?: NodeAgen
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'skiff-agent-')));
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
   const mk = (address = opts.address ?? cluster.address, extra: Partial<NodeAgentOptions> = {}): NodeAgent => {
-    const agent = new NodeAgent({
+    const agent = new NodeAgent({ tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING,
       ...extra,
       nodeName: 'n1', controlPlane: address, runtime: new FakeRuntime({ host, nodeName: 'n1' }), stateDir,
       listen: '127.0.0.1:0', clock: opts.clock, log, heartbeatMs: 200, backoff: opts.backoff,
@@ -470,7 +471,7 @@ describe('node agent with the fake runtime', () => {
       name: 'app', image: 'skiff/hello:1', securityContext: { runAsUser: 0, runAsNonRoot: true },
     }]));
     await until(async () => ((await getPod(cluster, 'talk'))?.status?.containerStatuses.find((c) => c.name === 'crashy')?.restartCount ?? 0) >= 1, 15_000, 'crashy restarted');
-    const client = new NodeAgentClient(`127.0.0.1:${agent.port}`, credentials.createInsecure());
+    const client = new NodeAgentClient(`127.0.0.1:${agent.port}`, grpcCredentials(`127.0.0.1:${agent.port}`, TEST_KUBELET_TLS));
     cleanups.push(() => Promise.resolve(client.close()));
     const logs = (req: { container: string; tailLines?: number; previous?: boolean; pod?: string }): Promise<string> =>
       new Promise((resolve, reject) => {
@@ -549,7 +550,7 @@ describe('node agent with the fake runtime', () => {
       let err = '';
       const code = await runCli(args, {
         stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) },
-        env: { HOME: '/nonexistent', SKIFF_SERVER: cluster.address }, interactive: false,
+        env: { HOME: '/nonexistent', SKIFF_SERVER: cluster.address, SKIFF_CERTIFICATE_AUTHORITY: (await testTlsFiles()).caFile }, interactive: false,
         terminal: { input: Object.assign(new PassThrough(), { isTTY: false }) },
       });
       return { code, out, err };
@@ -591,7 +592,7 @@ describe('node agent with the fake runtime', () => {
     let out = '';
     let err = '';
     const ctx = makeCtx({
-      settings: { server: cluster.address, token: '', namespace: 'default', origin: { server: 'flag', token: 'default', namespace: 'default' } },
+      settings: { server: cluster.address, token: '', namespace: 'default', origin: { server: 'flag', token: 'default', namespace: 'default' }, tls: TEST_CLIENT_TLS },
       explicitNamespace: false, stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) },
       interactive: false, timeoutMs: 5000,
     });
@@ -654,7 +655,7 @@ describe('start bound (--max-parallel-starts)', () => {
       cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
       const runtime = new CountingRuntime({ host, nodeName: 'n1' });
       const agent = new NodeAgent({
-        nodeName: 'n1', controlPlane: cluster.address, runtime, stateDir, listen: '', log, nodeIP: '192.0.2.10',
+        tls: TEST_CLIENT_TLS, nodeName: 'n1', controlPlane: cluster.address, runtime, stateDir, listen: '', log, nodeIP: '192.0.2.10',
         podCIDR: '10.244.0.0/24', heartbeatMs: 200, maxParallelStarts: bound,
       });
       cleanups.push(() => agent.stop());

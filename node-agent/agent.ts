@@ -9,6 +9,8 @@ import { mkdir } from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
 import { Pod } from '../proto/gen/skiff/v1/core.js';
 import type { AgentStatus } from '../proto/gen/skiff/v1/agent.js';
+import type { ClientTls } from '../proto/api/tls-client.js';
+import type { AgentServingTls } from './server-tls.js';
 import { AgentApi, DEFAULT_API_TIMEOUT_MS } from './api-client.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { realClock, sleep, type Clock } from '../proto/api/clock.js';
@@ -60,6 +62,8 @@ export interface NodeAgentOptions {
   /** host:port of the control plane's gRPC API. */
   controlPlane: string;
   token?: string;
+  /** The cluster CA the control plane's certificate is checked against (and our client certificate, if any). */
+  tls: ClientTls;
   runtime: Runtime;
   stateDir: string;
   /** This node's pod range; when empty the agent waits for its Node's spec.podCIDR. */
@@ -82,6 +86,8 @@ export interface NodeAgentOptions {
   nodeLabels?: Record<string, string>;
   /** NodeAgent gRPC address (host:port, port 0 picks one); "" serves nothing. */
   listen?: string;
+  /** The NodeAgent service's certificate and the CA of its one caller, the control plane (required with listen). */
+  serving?: AgentServingTls;
   /** host:port for /metrics; "" or undefined serves nothing. */
   metricsListen?: string;
   /** /metrics without a token; otherwise scrapers send the agent's own control-plane token. */
@@ -178,7 +184,7 @@ export class NodeAgent {
     this.runtime = this.metrics.timed(opts.runtime);
     const slots = opts.maxParallelStarts ?? DEFAULT_MAX_PARALLEL_STARTS;
     this.startSlots = slots > 0 ? new Semaphore(slots) : undefined;
-    this.api = new AgentApi({ address: opts.controlPlane, token: opts.token, timeoutMs: opts.apiTimeoutMs });
+    this.api = new AgentApi({ address: opts.controlPlane, token: opts.token, tls: opts.tls, timeoutMs: opts.apiTimeoutMs });
     this.statusWriter = new StatusWriter({ api: this.api, clock: this.clock, log: this.log, events: this.events });
     this.stats = new StatsSampler({
       nodeName: opts.nodeName,
@@ -228,6 +234,8 @@ export class NodeAgent {
     await mkdir(o.stateDir, { recursive: true });
     const version = await this.runtime.version();
     if (o.listen) {
+      const servingTls = o.serving;
+      if (!servingTls) throw new Error('the NodeAgent service serves mutual TLS only: give its certificate, key and client CA (--tls-cert-file, --tls-private-key-file, --client-ca-file)');
       const { server, port } = await serveNodeAgent(o.listen, {
         status: () => this.status(),
         stats: () => this.stats.latest(),
@@ -245,7 +253,7 @@ export class NodeAgent {
           const h = this.workerByKey(`${ns}/${name}`)?.runningHandle(c);
           return h ? rt.execStream(h, cmd, opts) : undefined;
         },
-      }, { maxLogFollows: o.maxLogFollows });
+      }, { maxLogFollows: o.maxLogFollows, tls: servingTls });
       this.grpc = server;
       this.port = port;
     }

@@ -1,8 +1,9 @@
 // The agent's side of the control plane's gRPC Api: promise-returning calls with a deadline and
 // the bearer token, errors turned into ApiError (stable codes) by proto/api/errors.
-import { credentials, Metadata, status, type ClientReadableStream } from '@grpc/grpc-js';
+import { Metadata, status, type ClientReadableStream } from '@grpc/grpc-js';
 import { controlPlaneTarget, failoverChannelOptions } from '../proto/api/endpoints.js';
 import { fromGrpcError } from '../proto/api/errors.js';
+import { grpcCredentials, type ClientTls } from '../proto/api/tls-client.js';
 import { KINDS, unwrapAs, wrap, type Kind, type KindMap } from '../proto/api/kinds.js';
 import {
   ApiClient,
@@ -18,6 +19,8 @@ type Callback<T> = (err: Error | null, res: T) => void;
 export interface ApiOptions {
   address: string;
   token?: string;
+  /** The cluster CA (and a client certificate, when the agent has one): the control plane serves TLS only. */
+  tls: ClientTls;
   /** Deadline for each unary call. */
   timeoutMs?: number;
 }
@@ -39,7 +42,7 @@ export class AgentApi {
   constructor(readonly opts: ApiOptions) {
     // Keepalive lets a dead control plane show up as a broken watch, not a silent one. A local
     // subchannel pool gives each agent its own connection even when many share a process.
-    this.client = new ApiClient(controlPlaneTarget(opts.address), credentials.createInsecure(), {
+    this.client = new ApiClient(controlPlaneTarget(opts.address), grpcCredentials(opts.address, opts.tls), {
       ...failoverChannelOptions(),
       'grpc.use_local_subchannel_pool': 1,
       'grpc.keepalive_time_ms': 10_000,

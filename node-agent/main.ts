@@ -12,6 +12,7 @@ import type { Runtime } from './runtime/runtime.js';
 import { parseCidr } from '../proto/api/cidr.js';
 import { memoryBytes } from '../proto/api/quantity.js';
 import { DEFAULT_LOG_MAX_FILES } from './log-rotation.js';
+import type { AgentServingTls } from './server-tls.js';
 
 export { NodeAgent, type NodeAgentOptions } from './agent.js';
 
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     .option('--control-plane <addrs>', 'control plane gRPC address, or a comma list of them (IP:port; or one DNS name resolving to several): the agent uses one and moves to another when it fails', '127.0.0.1:6443')
     .option('--token <token>', 'bearer token for the control plane')
     .option('--token-file <path>', 'file holding the bearer token')
+    .option('--ca-file <path>', 'PEM CA that signed the control plane\'s serving certificate (default: the system\'s roots); the control plane serves TLS only')
     .option('--node-name <name>', 'name of this node', hostname())
     .option('--containerd-socket <path>', 'containerd socket (CRI)', '/run/containerd/containerd.sock')
     .option('--runtime <kind>', 'cri or fake', 'cri')
@@ -84,7 +86,10 @@ async function main(): Promise<void> {
     .option('--cleanup', 'on shutdown, remove what the agent programmed on the node (the proxy\'s nft table)')
     .option('--state-dir <dir>', 'where the agent keeps pod records, volumes and logs', '/var/lib/skiff/agent')
     .option('--local-path-dir <dir>', 'where the built-in local-path provisioner keeps PersistentVolume directories (default: <state-dir>/volumes/local-path)')
-    .option('--listen <addr>', 'NodeAgent gRPC address (published in the Node status)', '127.0.0.1:10250')
+    .option('--listen <addr>', 'NodeAgent gRPC address (published in the Node status); serves mutual TLS: only the control plane may call', '127.0.0.1:10250')
+    .option('--tls-cert-file <path>', 'PEM serving certificate of the NodeAgent service (for the --node-ip / --listen address), signed by the cluster CA')
+    .option('--tls-private-key-file <path>', 'PEM key of --tls-cert-file')
+    .option('--client-ca-file <path>', 'PEM CA of callers\' client certificates (the cluster CA); only the control plane\'s (CN kube-apiserver-kubelet-client) is accepted')
     .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port); scrapers send the agent\'s --token as "Authorization: Bearer"')
     .option('--metrics-insecure', 'serve /metrics without a token')
     .option('--node-labels <k=v,...>', 'extra labels for the Node', parseLabels, {})
@@ -101,7 +106,7 @@ async function main(): Promise<void> {
     .option('--log-level <level>', 'pino log level', 'info');
   program.parse();
   const o = program.opts<{
-    controlPlane: string; token?: string; tokenFile?: string; nodeName: string; containerdSocket: string;
+    controlPlane: string; token?: string; tokenFile?: string; caFile?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; clientCaFile?: string; nodeName: string; containerdSocket: string;
     runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string; metricsInsecure?: boolean;
     nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; evictionHardNodefsAvailable: DiskThreshold; statsInterval: number; maxParallelStarts: number;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; maxLogFollows: number; logLevel: string;
@@ -121,6 +126,25 @@ async function main(): Promise<void> {
       program.error(`cannot read --token-file ${o.tokenFile}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  let ca = '';
+  if (o.caFile) {
+    try {
+      ca = readFileSync(o.caFile, 'utf8');
+    } catch (e) {
+      program.error(`cannot read --ca-file ${o.caFile}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  let serving: AgentServingTls | undefined;
+  if (o.listen) {
+    if (!o.tlsCertFile || !o.tlsPrivateKeyFile || !o.clientCaFile) {
+      program.error('--listen serves mutual TLS: give --tls-cert-file, --tls-private-key-file and --client-ca-file (or --listen "" to serve nothing)');
+    }
+    try {
+      serving = { cert: readFileSync(o.tlsCertFile ?? '', 'utf8'), key: readFileSync(o.tlsPrivateKeyFile ?? '', 'utf8'), clientCa: readFileSync(o.clientCaFile ?? '', 'utf8') };
+    } catch (e) {
+      program.error(`cannot read the NodeAgent TLS files: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   const containerLogMaxSize = memoryBytes(o.containerLogMaxSize);
   if (!(containerLogMaxSize > 0)) program.error(`--container-log-max-size must be a positive quantity (e.g. 10Mi), got "${o.containerLogMaxSize}"`);
   if (o.containerLogMaxFiles < 2) program.error('--container-log-max-files must be at least 2 (the live file and one rotated)');
@@ -130,6 +154,7 @@ async function main(): Promise<void> {
     nodeName: o.nodeName,
     controlPlane: o.controlPlane,
     token,
+    tls: { ca },
     runtime,
     stateDir: o.stateDir,
     podCIDR: o.podCidr,
@@ -140,6 +165,7 @@ async function main(): Promise<void> {
     cleanup: o.cleanup,
     nodeLabels: o.nodeLabels,
     listen: o.listen,
+    serving,
     metricsListen: o.metricsListen,
     metricsInsecure: o.metricsInsecure ?? false,
     heartbeatMs: o.heartbeatSeconds * 1000,

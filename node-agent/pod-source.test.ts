@@ -14,6 +14,7 @@ import { until } from '../test/helpers/wait.js';
 import { AgentApi } from './api-client.js';
 import { realClock } from '../proto/api/clock.js';
 import { PodSource } from './pod-source.js';
+import { TEST_CLIENT_TLS, TEST_SERVING } from '../test/helpers/tls.js';
 
 type Step = (call: ServerWritableStream<WatchRequest, WatchEvent>) => void;
 
@@ -66,9 +67,9 @@ describe('PodSource', () => {
       },
     });
     const port = await new Promise<number>((resolve, reject) =>
-      server!.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+      server!.bindAsync('127.0.0.1:0', ServerCredentials.createSsl(null, [{ private_key: Buffer.from(TEST_SERVING.key), cert_chain: Buffer.from(TEST_SERVING.cert) }]), (e, p) => (e ? reject(e) : resolve(p))),
     );
-    api = new AgentApi({ address: `127.0.0.1:${port}` });
+    api = new AgentApi({ tls: TEST_CLIENT_TLS, address: `127.0.0.1:${port}` });
     const seen: string[] = [];
     source = new PodSource(api, 'n1', realClock, pino({ level: 'silent' }), {
       onList: (pods) => seen.push(`list ${pods.map((p) => p.metadata!.name).join(',')}`),

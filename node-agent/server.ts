@@ -1,9 +1,10 @@
 // The agent's own gRPC service (NodeAgent): container logs read from the CRI log files under
 // the sandbox's log directory (tail, follow, previous attempt, timestamps), exec in a running
 // container (CRI ExecSync through the Runtime) and a status summary.
-import { Server, ServerCredentials, type ServerDuplexStream, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Server, type ServerDuplexStream, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { connect, type Socket } from 'node:net';
 import { access } from 'node:fs/promises';
+import type { PeerCertificate } from 'node:tls';
 import { errors, toGrpcStatus } from '../proto/api/errors.js';
 import { bridge } from '../proto/api/port-forward.js';
 import type { ExecRequest, ExecResponse, ExecStreamFrame, LogChunk, LogsRequest, PortForwardFrame } from '../proto/gen/skiff/v1/api.js';
@@ -12,6 +13,7 @@ import {
 } from '../proto/gen/skiff/v1/agent.js';
 import { streamLog } from './logs.js';
 import { RuntimeError, type ExecResult, type ExecSession } from './runtime/runtime.js';
+import { agentServerCredentials, refuseCaller, type AgentServingTls } from './server-tls.js';
 
 /** What a command gets when the request sets no timeout (kubelet streams have none; ExecSync needs one). */
 export const DEFAULT_EXEC_TIMEOUT_SECONDS = 300;
@@ -229,12 +231,28 @@ async function streamLogs(src: LogSource, call: ServerWritableStream<LogsRequest
   );
 }
 
-/** Serves the NodeAgent service; resolves with the bound port. */
-export async function serveNodeAgent(listen: string, src: LogSource, opts: { maxLogFollows?: number } = {}): Promise<{ server: Server; port: number }> {
+type AnyCall = { getAuthContext(): { sslPeerCertificate?: PeerCertificate }; emit(event: 'error', e: unknown): unknown };
+
+/** Every method of impl, behind the caller check (refused unary calls answer the error; streams emit it). */
+function guarded(impl: NodeAgentServer, tls: AgentServingTls): NodeAgentServer {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(impl) as [string, (call: AnyCall, cb?: (e: unknown, r: unknown) => void) => void][]) {
+    out[name] = (call: AnyCall, cb?: (e: unknown, r: unknown) => void): void => {
+      const refusal = refuseCaller(tls, call.getAuthContext().sslPeerCertificate);
+      if (!refusal) return fn(call, cb);
+      if (cb) cb(refusal, null);
+      else call.emit('error', refusal);
+    };
+  }
+  return out as unknown as NodeAgentServer;
+}
+
+/** Serves the NodeAgent service over mutual TLS; resolves with the bound port. */
+export async function serveNodeAgent(listen: string, src: LogSource, opts: { maxLogFollows?: number; tls: AgentServingTls }): Promise<{ server: Server; port: number }> {
   const server = new Server();
-  server.addService(NodeAgentService, nodeAgentServer(src, opts));
+  server.addService(NodeAgentService, guarded(nodeAgentServer(src, opts), opts.tls));
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(listen, agentServerCredentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
   return { server, port };
 }

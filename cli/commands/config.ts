@@ -2,7 +2,7 @@
 // skiff config kubeconfig writes a kubeconfig for kubectl.
 import { stringify } from 'yaml';
 import { errors } from '../../proto/api/errors.js';
-import { configPath, readConfig, resolveSettings, writeConfig, type ConfigFile, type Overrides } from '../config.js';
+import { configPath, readConfig, resolveSettings, resolveTls, writeConfig, type ConfigFile, type Overrides } from '../config.js';
 import { join } from 'node:path';
 import { line, type Output } from '../context.js';
 import { kubeconfigYaml, readCaIfPresent, restServerFor, writeKubeconfig } from '../kubeconfig.js';
@@ -43,20 +43,21 @@ export async function configSet(out: Output, env: NodeJS.ProcessEnv, key: Exclud
 
 export interface KubeconfigFlags extends Overrides {
   restServer?: string;
-  certificateAuthority?: string;
   output?: string;
 }
 
 /**
- * skiff config kubeconfig: a kubeconfig for this CLI's cluster. The CA is --certificate-authority,
- * else the one `skiff up` keeps in its state dir when present.
+ * skiff config kubeconfig: a kubeconfig for this CLI's cluster. The REST API serves the gRPC
+ * API's certificate, so the CA is this CLI's own (--certificate-authority, config
+ * certificate-authority[-data]), else the self-signed one a control plane keeps in `skiff up`'s
+ * state dir when present.
  */
 export async function configKubeconfig(out: Output, err: Output, flags: KubeconfigFlags, env: NodeJS.ProcessEnv): Promise<number> {
-  const s = resolveSettings(flags, env, await readConfig(configPath(env)));
-  const caPath = flags.certificateAuthority ?? join(defaultStateDir(env), 'pki', 'rest.crt');
-  const ca = await readCaIfPresent(caPath);
-  if (flags.certificateAuthority && ca === undefined) throw errors.badRequest(`certificate authority file ${flags.certificateAuthority} does not exist`);
-  if (ca === undefined) line(err, `no CA at ${caPath}: the kubeconfig skips TLS verification (give --certificate-authority FILE)`);
+  const file = await readConfig(configPath(env));
+  const s = resolveSettings(flags, env, file);
+  const caPath = join(defaultStateDir(env), 'pki', 'apiserver.crt');
+  const ca = (await resolveTls(flags, env, file)).ca || await readCaIfPresent(caPath);
+  if (!ca) line(err, `no CA configured and none at ${caPath}: the kubeconfig skips TLS verification (give --certificate-authority FILE)`);
   const k = { server: flags.restServer ?? restServerFor(s.server), token: s.token, namespace: s.namespace, ca };
   if (flags.output) {
     await writeKubeconfig(flags.output, k);

@@ -9,6 +9,7 @@ import { processHost, type CommandHost } from '../up/host.js';
 import { loadLan } from '../up/lan.js';
 import { layout } from '../up/layout.js';
 import { loadPorts } from '../up/ports.js';
+import { upClientTls } from '../up/pki.js';
 
 export function registerHostLb(program: Command, host: CommandHost = processHost()): void {
   program
@@ -28,7 +29,7 @@ export function registerHostLb(program: Command, host: CommandHost = processHost
         if (!ports) throw new Error(`${l.portsFile}: no ports chosen in this state dir`);
         // Where `skiff up` puts the control plane of a multi-node cluster (the bridge's address).
         await runForwarder({
-          lan, server: `${lan.hostAddress}:${ports.api}`, tokenFile: l.tokenFile, signal: ac.signal,
+          lan, server: `${lan.hostAddress}:${ports.api}`, tokenFile: l.tokenFile, tls: await upClientTls(l), signal: ac.signal,
           log: (s) => line(host.stdout, `${new Date().toISOString()} ${s}`),
         });
       } catch (e) {

@@ -8,6 +8,7 @@ import { Api } from '../client.js';
 import { waitFor } from './health.js';
 import type { Layout } from './layout.js';
 import { logTail, runningPid, startDetached, stopPid, type Component } from './processes.js';
+import type { ClientTls } from '../../proto/api/tls-client.js';
 
 export interface Started {
   pid: number;
@@ -60,8 +61,8 @@ export async function nodeReady(api: Api, name: string): Promise<boolean> {
  * One health probe on a fresh connection: a CLI Api remembers a failed connect for good (it is
  * made for one-shot commands), and the server may not be listening at the first probe.
  */
-export async function withApi(server: string, token: string, probe: (api: Api) => Promise<boolean>): Promise<boolean> {
-  const api = new Api({ server, token, timeoutMs: 2000 });
+export async function withApi(server: string, token: string, tls: ClientTls, probe: (api: Api) => Promise<boolean>): Promise<boolean> {
+  const api = new Api({ server, token, tls, timeoutMs: 2000 });
   try {
     return await probe(api);
   } catch {

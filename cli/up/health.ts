@@ -1,6 +1,7 @@
 // Waiting for a component to answer; a process that exits meanwhile fails the wait at once
 // with the end of its log.
 import { alive, sleep } from './processes.js';
+import { request as httpsRequest } from 'node:https';
 
 export async function waitFor(
   what: string, pid: number | undefined, check: () => Promise<boolean>, timeoutMs: number, tail: () => Promise<string>,
@@ -32,4 +33,17 @@ export async function httpOk(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** httpOk over HTTPS with a CA and a client certificate (etcd with --client-cert-auth). */
+export function httpsOk(url: string, tls: { ca: string; cert: string; key: string }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpsRequest(url, { ...tls, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
 }

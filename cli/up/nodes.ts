@@ -14,12 +14,15 @@ import { ensureLan, forwardWarning, hostPodRoute, inNetns, lanNodes, type Lan } 
 import type { Reporter } from './report.js';
 import { hostLbTableExists } from './hostlb/forwarder.js';
 import { hostLbTable } from './hostlb/rules.js';
+import type { ClientTls } from '../../proto/api/tls-client.js';
+import { ensureAgentServing, pkiFiles } from './pki.js';
 
 export interface MultiNodeContext {
   l: Layout;
   lan: Lan;
   rep: Reporter;
   token: () => string;
+  tls: () => ClientTls;
   server: () => string;
   registry: () => string;
   agentPort: () => number;
@@ -54,9 +57,11 @@ export function multiNodeSteps(c: MultiNodeContext): { network(): Promise<void>;
       // All at once: each waits for its Node's pod CIDR and turns Ready on its own.
       const started = await Promise.all(nodes.map(async (n) => {
         const nl = nodeLayout(l, n.name);
-        const s = await ensure(l, `node-agent-${n.name}`, () => withApi(c.server(), c.token(), (api) => nodeReady(api, n.name)), () => {
+        const serving = await ensureAgentServing(l, n.name, [n.address]);
+        const s = await ensure(l, `node-agent-${n.name}`, () => withApi(c.server(), c.token(), c.tls(), (api) => nodeReady(api, n.name)), () => {
           const [cmd = 'nsenter', ...args] = inNetns(n.netns, [
-            process.execPath, distEntry('node-agent'), '--control-plane', c.server(), '--token-file', nodeTokenFile(l, n.name), '--node-name', n.name,
+            process.execPath, distEntry('node-agent'), '--control-plane', c.server(), '--token-file', nodeTokenFile(l, n.name), '--ca-file', pkiFiles(l).caCert, '--node-name', n.name,
+            '--tls-cert-file', serving.cert, '--tls-private-key-file', serving.key, '--client-ca-file', pkiFiles(l).caCert,
             '--runtime', 'cri', '--containerd-socket', nl.containerdSocket, '--cluster-cidr', lan.clusterCidr,
             // Its LAN address is the InternalIP the other nodes route pod traffic to.
             '--state-dir', nl.agentDir, '--listen', `${n.address}:${c.agentPort()}`,
@@ -68,7 +73,7 @@ export function multiNodeSteps(c: MultiNodeContext): { network(): Promise<void>;
       }));
       const fresh = started.filter((x) => x.s.fresh).length;
       // The host reaches pods over the LAN too (curl http://<pod IP>:8080/).
-      const api = new Api({ server: c.server(), token: c.token(), timeoutMs: 5000 });
+      const api = new Api({ server: c.server(), token: c.token(), tls: c.tls(), timeoutMs: 5000 });
       try {
         for (const { podCIDR, address } of await nodeInfo(api, lan)) if (podCIDR) await hostPodRoute(lan, podCIDR, address);
       } finally {

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { unwrapAs } from '../../proto/api/kinds.js';
 import { Api } from '../client.js';
 import { configPath, readConfig, writeConfig, type Settings } from '../config.js';
+import type { ClientTls } from '../../proto/api/tls-client.js';
+import { ensureAgentServing, ensurePki, etcdClientTls, pkiFiles, upClientTls } from './pki.js';
 import { line, makeCtx, type Output } from '../context.js';
 import { applyCommand } from '../commands/apply.js';
 import { rolloutStatus } from '../commands/rollout.js';
@@ -17,7 +19,7 @@ import { dirname } from 'node:path';
 import { BRIDGE, containerdHealthy, POD_CIDR, writeContainerdConfig } from './containerd.js';
 import { ensure, ensureEncryptionKey, nodeReady, said, withApi } from './ensure.js';
 import { ensureCredentials, nodeTokenFile } from './credentials.js';
-import { httpJson, httpOk } from './health.js';
+import { httpJson, httpOk, httpsOk } from './health.js';
 import { buildSampleImages, pushImage, registryHas } from './images.js';
 import { distEntry, layout, repoRoot, type Layout } from './layout.js';
 import { choosePorts, type ClusterPorts } from './ports.js';
@@ -115,6 +117,8 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
   let ports: ClusterPorts = { etcdClient: 0, etcdPeer: 0, registry: 0, api: 0, agent: 0 };
   const name = nodeName();
   let token = '';
+  let tls: ClientTls = { ca: '' };
+  const pki = pkiFiles(l);
   // Beside the CLI config, so one `skiff up` leaves both tools pointed at this cluster.
   const kubeconfig = join(dirname(configPath(opts.env)), 'kubeconfig');
   let lan: Lan | undefined;
@@ -133,21 +137,27 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       if (multi) lan = await chooseLan(l.lanFile, opts.nodes, opts.env);
       // Before the control plane starts: it reads the token file once.
       token = await ensureCredentials(l, lan ? lanNodes(lan).map((n) => n.name) : [name]);
+      await ensurePki(l, [bind()]);
+      tls = await upClientTls(l);
       return `root, programs present, state in ${l.stateDir}`;
     });
 
     const steps = lan && multiNodeSteps({
-      l, lan, rep, token: () => token, server, registry, agentPort: () => ports.agent,
+      l, lan, rep, token: () => token, tls: () => tls, server, registry, agentPort: () => ports.agent,
     });
     if (steps) await steps.network();
 
     await rep.step('etcd', async () => {
-      const endpoint = `http://127.0.0.1:${ports.etcdClient}`;
-      const peer = `http://127.0.0.1:${ports.etcdPeer}`;
-      const s = await ensure(l, 'etcd', () => httpOk(`${endpoint}/health`), () => Promise.resolve(['etcd', [
+      // TLS on loopback, client certificates of the cluster CA required (the control plane's).
+      const endpoint = `https://127.0.0.1:${ports.etcdClient}`;
+      const peer = `https://127.0.0.1:${ports.etcdPeer}`;
+      const probe = await etcdClientTls(pki);
+      const s = await ensure(l, 'etcd', () => httpsOk(`${endpoint}/health`, probe), () => Promise.resolve(['etcd', [
         '--name', 'skiff', '--data-dir', l.etcdData,
         '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
         '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `skiff=${peer}`,
+        '--cert-file', pki.etcdCert, '--key-file', pki.etcdKey, '--client-cert-auth', '--trusted-ca-file', pki.caCert,
+        '--peer-cert-file', pki.etcdCert, '--peer-key-file', pki.etcdKey, '--peer-client-cert-auth', '--peer-trusted-ca-file', pki.caCert,
       ]]), 30_000);
       return said(s, endpoint);
     });
@@ -189,12 +199,16 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
     });
 
     await rep.step('control plane', async () => {
-      const s = await ensure(l, 'control-plane', () => withApi(server(), token, (api) => api.version().then(() => true)), () => Promise.resolve([node, [
-        distEntry('control-plane'), '--etcd-endpoints', `http://127.0.0.1:${ports.etcdClient}`, '--listen', server(),
+      const s = await ensure(l, 'control-plane', () => withApi(server(), token, tls, (api) => api.version().then(() => true)), () => Promise.resolve([node, [
+        distEntry('control-plane'), '--etcd-endpoints', `https://127.0.0.1:${ports.etcdClient}`, '--listen', server(),
+        '--etcd-cafile', pki.caCert, '--etcd-certfile', pki.etcdClientCert, '--etcd-keyfile', pki.etcdClientKey,
         '--token-file', l.tokenFile, '--etcd-prefix', '/skiff', '--identity', `${name}-control-plane`,
         '--encryption-key-file', l.encryptionKeyFile,
-        // The REST API (kubectl) on the gRPC port + 1, with a self-signed certificate kept here.
-        '--rest-tls-dir', join(l.stateDir, 'pki'),
+        // TLS only, with the certificate made from the cluster CA (both APIs: the REST API for
+        // kubectl is on the gRPC port + 1); certificates of that CA authenticate (CN/O).
+        '--tls-cert-file', pki.servingCert, '--tls-private-key-file', pki.servingKey, '--client-ca-file', pki.caCert,
+        // Node agents: mutual TLS, this certificate being the one caller they accept.
+        '--kubelet-certificate-authority', pki.caCert, '--kubelet-client-certificate', pki.kubeletClientCert, '--kubelet-client-key', pki.kubeletClientKey,
         ...(lan ? ['--cluster-cidr', lan.clusterCidr, '--node-cidr-mask-size', '24'] : []),
       ]]), 60_000);
       return said(s, server());
@@ -205,8 +219,10 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       await steps.hostLb();
     }
     else await rep.step(`node agent (${name})`, async () => {
-      const s = await ensure(l, 'node-agent', () => withApi(server(), token, (api) => nodeReady(api, name)), () => Promise.resolve([node, [
-        distEntry('node-agent'), '--control-plane', server(), '--token-file', nodeTokenFile(l, name), '--node-name', name,
+      const serving = await ensureAgentServing(l, name, ['127.0.0.1']);
+      const s = await ensure(l, 'node-agent', () => withApi(server(), token, tls, (api) => nodeReady(api, name)), () => Promise.resolve([node, [
+        distEntry('node-agent'), '--control-plane', server(), '--token-file', nodeTokenFile(l, name), '--ca-file', pki.caCert, '--node-name', name,
+        '--tls-cert-file', serving.cert, '--tls-private-key-file', serving.key, '--client-ca-file', pki.caCert,
         '--runtime', 'cri', '--containerd-socket', l.containerdSocket, '--pod-cidr', POD_CIDR,
         // One machine: the agent publishes the loopback address it listens on, where the control
         // plane reaches it (logs).
@@ -220,13 +236,16 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
     await rep.step('CLI config', async () => {
       const path = configPath(opts.env);
       const cfg = await readConfig(path);
-      // The namespace the user chose stays; server and token now point at this cluster.
-      await writeConfig(path, { ...cfg, server: server(), token });
+      // The namespace the user chose stays; server, CA and credentials now point at this cluster.
+      await writeConfig(path, {
+        ...cfg, server: server(), token, 'certificate-authority': pki.caCert,
+        'client-certificate': pki.adminCert, 'client-key': pki.adminKey,
+      });
       return `${path} (server ${server()})`;
     });
 
     await rep.step('kubeconfig', async () => {
-      const ca = await readCaIfPresent(join(l.stateDir, 'pki', 'rest.crt'));
+      const ca = await readCaIfPresent(pki.caCert);
       await writeKubeconfig(kubeconfig, { server: restServerFor(server()), token, namespace: 'default', ca });
       return `${kubeconfig} (REST API ${restServerFor(server())})`;
     });
@@ -237,7 +256,7 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
   }
 
   const settings: Settings = {
-    server: server(), token, namespace: 'default', origin: { server: 'config', token: 'config', namespace: 'default' },
+    server: server(), token, namespace: 'default', origin: { server: 'config', token: 'config', namespace: 'default' }, tls,
   };
   const captured: string[] = [];
   const ctx = makeCtx({

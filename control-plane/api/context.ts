@@ -9,6 +9,7 @@ import type { Store } from '../storage/store.js';
 import type { ResourceMetrics } from '../resource-metrics/provider.js';
 import type { ServiceRanges } from './allocation/ranges.js';
 import { DEFAULT_NAMESPACE } from './defaults.js';
+import type { ClientTls } from '../../proto/api/tls-client.js';
 
 export interface ApiContext {
   store: Store;
@@ -19,6 +20,8 @@ export interface ApiContext {
   serviceRanges: ServiceRanges;
   /** Where PodMetrics and NodeMetrics come from (undefined: the metrics API is off). */
   resourceMetrics?: ResourceMetrics;
+  /** How node agents are reached: their CA and the control plane's client certificate. */
+  kubelet: ClientTls;
 }
 
 /** Kubernetes' timestamp form: RFC 3339 in UTC, whole seconds. */

@@ -1,14 +1,14 @@
 // Api.Exec and Api.ExecStream: find the pod's node and forward the command to its agent's NodeAgent.Exec (CRI
 // ExecSync there), as the Kubernetes API server forwards pods/exec to the kubelet. The
 // command's own exit code comes back in the response; only failing to run it is an error.
-import { credentials, Metadata, type ServerDuplexStream } from '@grpc/grpc-js';
+import { Metadata, type ServerDuplexStream } from '@grpc/grpc-js';
 import { errors, fromGrpcError } from '../../proto/api/errors.js';
-import { NodeAgentClient } from '../../proto/gen/skiff/v1/agent.js';
 import type { ExecRequest, ExecResponse, ExecStreamFrame } from '../../proto/gen/skiff/v1/api.js';
 import type { ApiContext } from './context.js';
 import { DEFAULT_NAMESPACE } from './defaults.js';
 import { agentAddress, podContainer } from './logs.js';
 import { firstFrame, relay } from './relay.js';
+import { agentClient } from './agent-client.js';
 
 /** What the agent gives a command without a timeout (its DEFAULT_EXEC_TIMEOUT_SECONDS). */
 const AGENT_DEFAULT_TIMEOUT_SECONDS = 300;
@@ -44,7 +44,7 @@ export async function proxyExecStream(
   // Only the first frame says which pod: the caller is checked before anything is read or relayed.
   await authorize(first.start.namespace || DEFAULT_NAMESPACE, first.start.pod);
   const { ns, container, nodeName, target } = await execTarget(ctx, first.start);
-  const client = new NodeAgentClient(target, credentials.createInsecure());
+  const client = agentClient(target, ctx.kubelet);
   try {
     await relay(call, client.execStream(new Metadata()), { ...first, start: { ...first.start, namespace: ns, container } }, { nodeName, target });
   } finally {
@@ -54,7 +54,7 @@ export async function proxyExecStream(
 
 export async function proxyExec(ctx: ApiContext, req: ExecRequest): Promise<ExecResponse> {
   const { ns, container, nodeName, target } = await execTarget(ctx, req);
-  const client = new NodeAgentClient(target, credentials.createInsecure());
+  const client = agentClient(target, ctx.kubelet);
   const deadline = Date.now() + (req.timeoutSeconds || AGENT_DEFAULT_TIMEOUT_SECONDS) * 1000 + CALL_SLACK_MS;
   try {
     return await new Promise<ExecResponse>((resolve, reject) => {

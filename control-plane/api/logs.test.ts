@@ -1,7 +1,7 @@
 // Api.Logs, Api.Exec and Api.PortForward against a node agent gRPC server that serves fixed lines and echoes
 // exec requests (the real agent is a separate program; this one speaks the same NodeAgent
 // service; node-agent/agent.test.ts runs exec through the real agent).
-import { Server, ServerCredentials, type ClientReadableStream } from '@grpc/grpc-js';
+import { Server, type ClientReadableStream } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, fromGrpcError } from '../../proto/api/errors.js';
 import { wrap } from '../../proto/api/kinds.js';
@@ -10,6 +10,8 @@ import { NodeAgentService, type NodeAgentServer } from '../../proto/gen/skiff/v1
 import type { ExecRequest, ExecResponse, ExecStreamFrame, LogChunk, LogsRequest, PortForwardFrame } from '../../proto/gen/skiff/v1/api.js';
 import { testStore, type TestStore } from '../../test/helpers/etcd-client.js';
 import { freePort } from '../../test/helpers/ports.js';
+import { TEST_AGENT_SERVING } from '../../test/helpers/tls.js';
+import { agentServerCredentials } from '../../node-agent/server-tls.js';
 import { startTestServer, type TestServer } from './testing.js';
 
 let ts: TestStore;
@@ -54,7 +56,7 @@ beforeAll(async () => {
   };
   agent.addService(NodeAgentService, impl);
   agentPort = await new Promise<number>((resolve, reject) =>
-    agent.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    agent.bindAsync('127.0.0.1:0', agentServerCredentials(TEST_AGENT_SERVING), (e, p) => (e ? reject(e) : resolve(p))),
   );
   const node = (name: string, port: number): JsonObject => ({
     apiVersion: 'v1', kind: 'Node', metadata: { name },

@@ -1,13 +1,13 @@
 // Api.Logs: find the pod's node and proxy the node agent's log stream, as the Kubernetes API
 // server proxies to the kubelet. Errors say why there are no logs (not scheduled, no agent
 // address, agent unreachable) instead of a bare transport failure.
-import { credentials, type ServerWritableStream } from '@grpc/grpc-js';
+import type { ServerWritableStream } from '@grpc/grpc-js';
 import { errors, fromGrpcError } from '../../proto/api/errors.js';
-import { NodeAgentClient } from '../../proto/gen/skiff/v1/agent.js';
 import type { LogChunk, LogsRequest } from '../../proto/gen/skiff/v1/api.js';
 import type { Node, Pod } from '../../proto/gen/skiff/v1/core.js';
 import type { ApiContext } from './context.js';
 import { DEFAULT_NAMESPACE } from './defaults.js';
+import { agentClient } from './agent-client.js';
 
 /** host:port of a node's agent, from status.addresses and status.daemonEndpoints. */
 export async function agentAddress(ctx: ApiContext, nodeName: string): Promise<string> {
@@ -67,7 +67,7 @@ export async function streamLogs(ctx: ApiContext, req: LogsRequest, out: LogOutp
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw errors.badRequest(`pod "${ns}/${req.pod}" is not scheduled to a node yet, so it has no logs`);
   const target = await agentAddress(ctx, nodeName);
-  const client = new NodeAgentClient(target, credentials.createInsecure());
+  const client = agentClient(target, ctx.kubelet);
   try {
     await new Promise<void>((resolve, reject) => {
       const stream = client.logs({ ...req, namespace: ns, container }, { deadline: req.follow ? Infinity : Date.now() + 60_000 });

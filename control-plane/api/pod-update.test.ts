@@ -9,6 +9,7 @@ import { testStore, type TestStore } from '../../test/helpers/etcd-client.js';
 import { AgentApi } from '../../node-agent/api-client.js';
 import { SharedInformers } from '../informers.js';
 import { startApiServer, type RunningApiServer } from './server.js';
+import { TEST_CLIENT_TLS, TEST_KUBELET_TLS, TEST_SERVING } from '../../test/helpers/tls.js';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 let ts: TestStore;
@@ -19,8 +20,8 @@ let client: AgentApi;
 beforeAll(async () => {
   ts = testStore();
   informers = new SharedInformers(ts.store);
-  server = await startApiServer({ store: ts.store, informers, listen: '127.0.0.1:0', log });
-  client = new AgentApi({ address: `127.0.0.1:${server.port}` });
+  server = await startApiServer({ tls: TEST_SERVING, kubelet: TEST_KUBELET_TLS, store: ts.store, informers, listen: '127.0.0.1:0', log });
+  client = new AgentApi({ tls: TEST_CLIENT_TLS, address: `127.0.0.1:${server.port}` });
 });
 afterAll(async () => {
   client.close();

@@ -2,14 +2,14 @@
 // port; the stream is then relayed frame by frame to the pod's node agent (NodeAgent.
 // PortForward, which dials the pod) and back, with backpressure and half-close passed through,
 // as the Kubernetes API server relays pods/portforward to the kubelet.
-import { credentials, Metadata, type ServerDuplexStream } from '@grpc/grpc-js';
+import { Metadata, type ServerDuplexStream } from '@grpc/grpc-js';
 import { errors } from '../../proto/api/errors.js';
-import { NodeAgentClient } from '../../proto/gen/skiff/v1/agent.js';
 import type { PortForwardFrame } from '../../proto/gen/skiff/v1/api.js';
 import type { ApiContext } from './context.js';
 import { DEFAULT_NAMESPACE } from './defaults.js';
 import { agentAddress } from './logs.js';
 import { firstFrame, relay } from './relay.js';
+import { agentClient } from './agent-client.js';
 
 type Call = ServerDuplexStream<PortForwardFrame, PortForwardFrame>;
 
@@ -31,7 +31,7 @@ export async function proxyPortForward(ctx: ApiContext, call: Call, authorize: (
     throw errors.badRequest(`unable to forward port because pod is not running. Current status=${pod.status?.phase || 'Pending'}`);
   }
   const target = await agentAddress(ctx, nodeName);
-  const client = new NodeAgentClient(target, credentials.createInsecure());
+  const client = agentClient(target, ctx.kubelet);
   try {
     await relay(call, client.portForward(new Metadata()), { ...first, namespace: ns }, { nodeName, target });
   } finally {

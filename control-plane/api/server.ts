@@ -2,8 +2,9 @@
 // handlers in crud.ts, delete.ts, apply.ts, watch-cache.ts and logs.ts. startApiServer runs it
 // in-process for the program, tests and benchmarks.
 import { readFileSync } from 'node:fs';
+import type { PeerCertificate } from 'node:tls';
 import {
-  Server, ServerCredentials, type Metadata, type handleBidiStreamingCall, type handleServerStreamingCall, type handleUnaryCall,
+  Server, type Metadata, type handleBidiStreamingCall, type handleServerStreamingCall, type handleUnaryCall,
   type ServerDuplexStream, type ServerWritableStream, type StatusObject,
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -19,7 +20,11 @@ import type { Store } from '../storage/store.js';
 import { ResourceMetrics } from '../resource-metrics/provider.js';
 import { defaultServiceRanges, type ServiceRanges } from './allocation/ranges.js';
 import { apply } from './apply.js';
-import { authenticate, type Identity, type Tokens } from './auth.js';
+import type { ClientTls } from '../../proto/api/tls-client.js';
+import type { Identity, Tokens } from './auth.js';
+import { authenticateRequest, peerCertificateOf, type Authenticators } from './authn.js';
+import { ClientCertAuthenticator } from './client-cert.js';
+import { serverCredentials } from './server-tls.js';
 import { kindOf, type ApiContext } from './context.js';
 import { create, get, list, patch, requestObject, update } from './crud.js';
 import { DEFAULT_NAMESPACE, applyDefaults } from './defaults.js';
@@ -48,9 +53,13 @@ export interface ApiServerOptions {
   listen: string;
   /** host:port of the Kubernetes REST API; unset or '' leaves it off. */
   restListen?: string;
-  /** The REST API's certificate; without it the REST API is plain HTTP (tests only: kubectl sends no token then). */
-  restTls?: TlsFiles;
-  /** token -> user; undefined turns authentication off. */
+  /** The serving certificate of the gRPC and REST APIs: both serve TLS only. */
+  tls: TlsFiles;
+  /** PEM CAs whose client certificates authenticate (--client-ca-file). */
+  clientCa?: string;
+  /** How node agents are reached: --kubelet-certificate-authority, --kubelet-client-certificate/--kubelet-client-key. */
+  kubelet: ClientTls;
+  /** token -> user; undefined (and no clientCa) turns authentication off. */
   tokens?: Tokens;
   log: Logger;
   metrics?: Metrics;
@@ -63,7 +72,7 @@ export interface ApiServerOptions {
   serviceRanges?: ServiceRanges;
   /** The metrics API's source; by default one over this server's informers and the node agents. */
   resourceMetrics?: ResourceMetrics;
-  /** --authorization-mode; default Node,RBAC. Only with tokens: without authentication every call is allowed. */
+  /** --authorization-mode; default Node,RBAC. Only with authentication (tokens or client certificates): without it every call is allowed. */
   authorizationModes?: readonly AuthorizationMode[];
 }
 
@@ -122,6 +131,12 @@ export async function ensureDefaultNamespace(store: Store): Promise<void> {
 
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const { log, tokens } = opts;
+  const authenticators: Authenticators = { tokens, clientCerts: opts.clientCa ? new ClientCertAuthenticator(opts.clientCa) : undefined };
+  type AuthCall = { metadata: Metadata; getAuthContext(): { sslPeerCertificate?: PeerCertificate } };
+  const authenticate = (call: AuthCall): Identity => {
+    const header = call.metadata.get('authorization')[0];
+    return authenticateRequest(typeof header === 'string' ? header : undefined, peerCertificateOf(call.getAuthContext().sslPeerCertificate), authenticators);
+  };
   const metrics = opts.metrics ?? new Metrics();
   const ctx: ApiContext = {
     store: opts.store,
@@ -129,13 +144,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     log,
     now: opts.now ?? (() => new Date()),
     serviceRanges: opts.serviceRanges ?? defaultServiceRanges(),
+    kubelet: opts.kubelet,
     resourceMetrics: opts.resourceMetrics ?? new ResourceMetrics({
       informers: opts.informers,
+      kubelet: opts.kubelet,
       onError: (node, err) => log.warn({ node, err: err instanceof Error ? err.message : String(err) }, 'cannot read resource usage from the node agent'),
     }),
   };
   const caches = new WatchCaches(opts.informers, opts.watchCache);
-  const authz: RunningAuthorizer | undefined = tokens
+  const authz: RunningAuthorizer | undefined = tokens || opts.clientCa
     ? await startAuthorization(opts.store, opts.informers, opts.authorizationModes ?? ['Node', 'RBAC'])
     : undefined;
   const authorizer: Authorizer | undefined = authz?.authorizer;
@@ -144,15 +161,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   /** The same, deciding a refusal again once the caches have caught up with etcd. */
   const checkFresh = async (who: Identity, a: Attributes): Promise<void> => authorizer?.checkFresh(who, a);
   /** The identity a call acts as: authenticated, then possibly impersonating (--as). */
-  const caller = (md: Metadata): Identity => {
-    const who = authenticate(md, tokens);
+  const caller = (call: AuthCall): Identity => {
+    const md = call.metadata;
+    const who = authenticate(call);
     const user = md.get(IMPERSONATE_USER)[0];
     const groups = md.get(IMPERSONATE_GROUP).map(String);
     return impersonate(who, typeof user === 'string' ? user : undefined, groups, check);
   };
   /** The single gate of every call: attributes from the request, or (apply, bidi streams) checked inside the handler. */
-  const admit = async (verb: string, req: unknown, md: Metadata): Promise<Identity> => {
-    const who = caller(md);
+  const admit = async (verb: string, req: unknown, call: AuthCall): Promise<Identity> => {
+    const who = caller(call);
     const a = callAttributes(verb, req);
     if (a !== IN_HANDLER) await checkFresh(who, a);
     return who;
@@ -183,7 +201,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       const started = process.hrtime.bigint();
       const kind = requestKind(verb, call.request);
       Promise.resolve()
-        .then(() => admit(verb, call.request, call.metadata))
+        .then(() => admit(verb, call.request, call))
         .then((who) => fn(call.request, who))
         .then(
           (res) => {
@@ -206,7 +224,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       const started = process.hrtime.bigint();
       const kind = requestKind(verb, call.request);
       Promise.resolve()
-        .then(() => admit(verb, call.request, call.metadata))
+        .then(() => admit(verb, call.request, call))
         .then((who) => fn(call, who))
         .then(
           () => {
@@ -225,7 +243,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     return (call) => {
       const started = process.hrtime.bigint();
       Promise.resolve()
-        .then(() => admit(verb, undefined, call.metadata))
+        .then(() => admit(verb, undefined, call))
         .then((who) => fn(call, who))
         .then(
           () => {
@@ -293,13 +311,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': -1 });
   server.addService(ApiService, impl);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(opts.listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(opts.listen, serverCredentials(opts.tls, opts.clientCa), (err, p) => (err ? reject(err) : resolve(p)));
   });
-  log.info({ listen: opts.listen, port, auth: tokens ? 'bearer tokens' : 'off', authorization: authorizer ? authorizer.modes.join(',') : 'off', kinds: KIND_NAMES.length }, 'API server listening');
-  if (!tokens) log.warn('authentication is OFF: every caller may do everything (start with --token-file to require tokens)');
+  const auth = [tokens ? 'bearer tokens' : '', opts.clientCa ? 'client certificates' : ''].filter(Boolean).join(', ') || 'off';
+  log.info({ listen: opts.listen, port, tls: true, auth, authorization: authorizer ? authorizer.modes.join(',') : 'off', kinds: KIND_NAMES.length }, 'API server listening');
+  if (!tokens && !opts.clientCa) log.warn('authentication is OFF: every caller may do everything (start with --token-file or --client-ca-file)');
 
   const rest = opts.restListen
-    ? await startRestServer({ ctx, watch: watchDeps, listen: opts.restListen, tokens, log, version, tls: opts.restTls, authorizer })
+    ? await startRestServer({ ctx, watch: watchDeps, listen: opts.restListen, authenticators, log, version, tls: opts.tls, clientCa: opts.clientCa, authorizer })
     : undefined;
 
   return {

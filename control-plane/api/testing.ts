@@ -1,7 +1,9 @@
 // In-process API server for tests and benchmarks: a Store under a fresh etcd prefix, shared
 // informers, the server on a free port and a promise-based client with the right token.
-import { credentials, Metadata, type ClientReadableStream } from '@grpc/grpc-js';
+import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { fromGrpcError } from '../../proto/api/errors.js';
+import { grpcCredentials, type ClientTls } from '../../proto/api/tls-client.js';
+import { TEST_CLIENT_TLS, TEST_KUBELET_TLS, TEST_SERVING } from '../../test/helpers/tls.js';
 import {
   ApiClient, type ApplyRequest, type ApplyResponse, type CreateRequest, type DeleteRequest, type GetRequest,
   type ListRequest, type PatchRequest, type Resource, type ResourceList, type UpdateRequest, type VersionInfo,
@@ -69,17 +71,21 @@ export interface TestServer {
   server: RunningApiServer;
   informers: SharedInformers;
   api: TestApi;
-  connect(token?: string): TestApi;
+  /** A client with this token (and, given, this client certificate; always the test CA). */
+  connect(token?: string, tls?: ClientTls): TestApi;
+  /** What a client needs to verify this server (the test CA). */
+  clientTls: ClientTls;
   stop(): Promise<void>;
 }
 
-/** Starts the API server in-process over store on a free loopback port. */
+/** Starts the API server in-process over store on a free loopback port, serving TLS from the test CA. */
 export async function startTestServer(store: Store, opts: Partial<ApiServerOptions> = {}): Promise<TestServer> {
   const informers = new SharedInformers(store);
-  const server = await startApiServer({ store, informers, listen: '127.0.0.1:0', log: silentLogger(), ...opts });
+  const server = await startApiServer({ store, informers, listen: '127.0.0.1:0', log: silentLogger(), tls: TEST_SERVING, kubelet: TEST_KUBELET_TLS, ...opts });
   const clients: TestApi[] = [];
-  const connect = (token = ''): TestApi => {
-    const c = new TestApi(new ApiClient(`127.0.0.1:${server.port}`, credentials.createInsecure()), token);
+  const connect = (token = '', tls: ClientTls = TEST_CLIENT_TLS): TestApi => {
+    const address = `127.0.0.1:${server.port}`;
+    const c = new TestApi(new ApiClient(address, grpcCredentials(address, tls)), token);
     clients.push(c);
     return c;
   };
@@ -89,6 +95,7 @@ export async function startTestServer(store: Store, opts: Partial<ApiServerOptio
     informers,
     api,
     connect,
+    clientTls: TEST_CLIENT_TLS,
     async stop() {
       for (const c of clients) c.close();
       await server.stop();

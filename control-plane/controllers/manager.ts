@@ -27,10 +27,13 @@ import { rootLogger } from './runtime/log.js';
 import { controllerRegistry } from './runtime/metrics.js';
 import { SchedulerController } from './scheduler/controller.js';
 import { VolumeBindingController } from './volumebinding/controller.js';
+import type { ClientTls } from '../../proto/api/tls-client.js';
 
 export const ELECTION_NAME = 'controller-manager';
 
 export interface ControllerManagerOptions {
+  /** How node agents are reached for resource metrics (the autoscaler's). */
+  kubelet?: ClientTls;
   store: Store;
   informers: SharedInformers;
   etcd: Etcd3;
@@ -85,6 +88,7 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
     const { informers } = opts;
     const metrics = opts.resourceMetrics ?? new ResourceMetrics({
       informers,
+      kubelet: opts.kubelet,
       onError: (node, err) => log('cannot read resource usage from the node agent', { node, err: err instanceof Error ? err.message : String(err) }),
     });
     const ipam = opts.clusterCIDR

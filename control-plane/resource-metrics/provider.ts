@@ -3,7 +3,8 @@
 // every autoscaler of a sync) costs one call per node. Nothing is stored in etcd: like
 // metrics-server, the figures live in memory only. Used by the API server (get/list of
 // PodMetrics and NodeMetrics) and by the HPA controller.
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
+import { grpcCredentials, type ClientTls } from '../../proto/api/tls-client.js';
 import { NodeAgentClient, type NodeStats } from '../../proto/gen/skiff/v1/agent.js';
 import type { Node, Pod } from '../../proto/gen/skiff/v1/core.js';
 import type { NodeMetrics, PodMetrics } from '../../proto/gen/skiff/v1/metrics.js';
@@ -15,6 +16,8 @@ export type StatsFetcher = (node: Node) => Promise<NodeStats>;
 
 export interface ResourceMetricsOptions {
   informers: SharedInformers;
+  /** How agents are reached (mutual TLS) by the default fetch; without it every fetch fails saying so. */
+  kubelet?: ClientTls;
   /** How a node's sample is fetched (default: NodeAgent.Stats at its published address). */
   fetch?: StatsFetcher;
   /** How long one node's answer is reused. */
@@ -29,7 +32,7 @@ export class ResourceMetrics {
   private readonly fetch: StatsFetcher;
 
   constructor(private readonly opts: ResourceMetricsOptions) {
-    this.fetch = opts.fetch ?? ((node) => fetchAgentStats(node, opts.timeoutMs ?? 3000));
+    this.fetch = opts.fetch ?? ((node) => fetchAgentStats(node, opts.kubelet, opts.timeoutMs ?? 3000));
   }
 
   async podMetrics(): Promise<PodMetrics[]> {
@@ -78,8 +81,10 @@ function isReady(n: Node): boolean {
   return n.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-export async function fetchAgentStats(node: Node, timeoutMs: number): Promise<NodeStats> {
-  const client = new NodeAgentClient(agentTargetOf(node), credentials.createInsecure());
+export async function fetchAgentStats(node: Node, kubelet: ClientTls | undefined, timeoutMs: number): Promise<NodeStats> {
+  if (!kubelet) throw new Error('no client certificate for node agents is configured (--kubelet-client-certificate, --kubelet-certificate-authority)');
+  const target = agentTargetOf(node);
+  const client = new NodeAgentClient(target, grpcCredentials(target, kubelet));
   try {
     return await new Promise<NodeStats>((resolve, reject) => {
       client.stats({}, new Metadata(), { deadline: Date.now() + timeoutMs }, (e, res) => (e ? reject(e) : resolve(res)));

@@ -1,12 +1,13 @@
 // The Kubernetes REST API of the control plane (--rest-listen): discovery, the object verbs,
 // watch, subresources and tables over Node's http, for unmodified kubectl and client
 // libraries. Authentication is the gRPC API's: `Authorization: Bearer <token>`.
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { errors } from '../../proto/api/errors.js';
-import { authenticateHeader, type Tokens } from '../api/auth.js';
+import { authenticateRequest, peerCertificateOf, type Authenticators } from '../api/authn.js';
 import type { ApiContext } from '../api/context.js';
 import type { WatchDeps } from '../api/watch.js';
 import { apiGroupList, apiVersions, groupDocument, resourceList, versionInfo, WITH_SCALE } from './discovery.js';
@@ -29,13 +30,15 @@ export interface RestServerOptions {
   watch: WatchDeps;
   /** host:port; port 0 picks a free one. */
   listen: string;
-  tokens?: Tokens;
+  authenticators: Authenticators;
   log: Logger;
   /** Skiff's version, shown in /version. */
   version: string;
-  /** PEM certificate and key: HTTPS (what kubectl needs to send a token); plain HTTP without. */
-  tls?: TlsFiles;
-  /** The gRPC API's authorizer; undefined: authorization is off (no tokens). */
+  /** PEM certificate and key: the REST API serves HTTPS only. */
+  tls: TlsFiles;
+  /** Asks clients for a certificate (verified by authenticators.clientCerts). */
+  clientCa?: string;
+  /** The gRPC API's authorizer; undefined: authorization is off (no authentication). */
   authorizer?: Authorizer;
 }
 
@@ -59,7 +62,8 @@ export async function startRestServer(opts: RestServerOptions): Promise<RunningR
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       return void res.end('ok');
     }
-    const who = restIdentity(req, authenticateHeader(req.headers.authorization, opts.tokens), opts.authorizer);
+    const authenticated = authenticateRequest(req.headers.authorization, peerCertificateOf((req.socket as TLSSocket).getPeerCertificate()), opts.authenticators);
+    const who = restIdentity(req, authenticated, opts.authorizer);
     if (await serveReview(path, req.method ?? 'GET', req, res, who, opts.authorizer)) return;
     const r = route(path);
     // Discovery and OpenAPI are non-resource paths (system:discovery lets every authenticated caller read them).
@@ -152,14 +156,17 @@ export async function startRestServer(opts: RestServerOptions): Promise<RunningR
       },
     );
   };
-  const server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createHttpServer(onRequest);
+  const server = createHttpsServer({
+    cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2',
+    ...(opts.clientCa ? { ca: opts.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+  }, onRequest);
   const { host, port } = splitHostPort(opts.listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
   const bound = (server.address() as AddressInfo).port;
-  log.info({ listen: opts.listen, port: bound, tls: Boolean(opts.tls) }, 'Kubernetes REST API listening');
+  log.info({ listen: opts.listen, port: bound, tls: true }, 'Kubernetes REST API listening');
   return {
     port: bound,
     async stop() {

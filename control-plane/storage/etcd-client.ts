@@ -4,9 +4,23 @@
 import { Etcd3, GRPCDeadlineExceededError, isRecoverableError } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
 
-export function newEtcdClient(endpoints: string[], opts: { dialTimeoutMs?: number } = {}): Etcd3 {
+/** PEM texts for etcd client TLS (--etcd-cafile, --etcd-certfile, --etcd-keyfile). */
+export interface EtcdTls {
+  ca: string;
+  cert?: string;
+  key?: string;
+}
+
+export function newEtcdClient(endpoints: string[], opts: { dialTimeoutMs?: number; tls?: EtcdTls } = {}): Etcd3 {
+  const tls = opts.tls;
   return new Etcd3({
     hosts: endpoints,
+    ...(tls ? {
+      credentials: {
+        rootCertificate: Buffer.from(tls.ca),
+        ...(tls.cert && tls.key ? { certChain: Buffer.from(tls.cert), privateKey: Buffer.from(tls.key) } : {}),
+      },
+    } : {}),
     dialTimeout: opts.dialTimeoutMs ?? 3000,
     grpcOptions: {
       'grpc.max_receive_message_length': -1,

@@ -25,6 +25,7 @@ import { AgentApi } from '../api-client.js';
 import { FakeRuntime } from '../runtime/fake/driver.js';
 import { FakeHost } from '../runtime/fake/host.js';
 import { commandExec, type Exec } from './exec.js';
+import { TEST_AGENT_SERVING, TEST_CLIENT_TLS, TEST_KUBELET_TLS, TEST_SERVING } from '../../test/helpers/tls.js';
 
 const root = process.getuid?.() === 0;
 const quiet = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
@@ -36,7 +37,7 @@ afterEach(async () => {
 async function startCluster(clusterCIDR: string, maskSize: number) {
   const ts = testStore();
   const informers = new SharedInformers(ts.store);
-  const server = await startApiServer({ store: ts.store, informers, listen: '127.0.0.1:0', log: quiet });
+  const server = await startApiServer({ tls: TEST_SERVING, kubelet: TEST_KUBELET_TLS, store: ts.store, informers, listen: '127.0.0.1:0', log: quiet });
   const client = new StoreControllerClient(ts.store);
   const ipam = new NodeIpamController({
     store: ts.store, informers, client, recorder: new ClientEventRecorder(client, { component: 'node-ipam-controller' }),
@@ -44,7 +45,7 @@ async function startCluster(clusterCIDR: string, maskSize: number) {
   });
   await ipam.start();
   const address = `127.0.0.1:${server.port}`;
-  const api = new AgentApi({ address });
+  const api = new AgentApi({ tls: TEST_CLIENT_TLS, address });
   cleanups.push(async () => {
     api.close();
     await ipam.stop();
@@ -58,7 +59,7 @@ async function startCluster(clusterCIDR: string, maskSize: number) {
 async function agent(address: string, name: string, extra: Partial<NodeAgentOptions> & { clock?: Clock } = {}): Promise<NodeAgent> {
   const host = new FakeHost();
   const stateDir = await mkdtemp(join(tmpdir(), 'skiff-net-'));
-  const a = new NodeAgent({
+  const a = new NodeAgent({ tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING,
     nodeName: name, controlPlane: address, runtime: new FakeRuntime({ host, nodeName: name }), stateDir,
     listen: '', log: quiet, heartbeatMs: 200, apiTimeoutMs: 2000, ...extra,
   });

@@ -12,6 +12,7 @@ import { TcpProxy } from '../../test/helpers/tcp-proxy.js';
 import { until } from '../../test/helpers/wait.js';
 import { AgentApi } from '../api-client.js';
 import { StatusWriter, type StatusApi } from './status-writer.js';
+import { TEST_CLIENT_TLS, TEST_KUBELET_TLS, TEST_SERVING } from '../../test/helpers/tls.js';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 const cleanups: (() => Promise<void>)[] = [];
@@ -22,8 +23,8 @@ afterEach(async () => {
 async function cluster(): Promise<{ client: AgentApi; port: number }> {
   const ts = testStore();
   const informers = new SharedInformers(ts.store);
-  const server = await startApiServer({ store: ts.store, informers, listen: '127.0.0.1:0', log });
-  const client = new AgentApi({ address: `127.0.0.1:${server.port}` });
+  const server = await startApiServer({ tls: TEST_SERVING, kubelet: TEST_KUBELET_TLS, store: ts.store, informers, listen: '127.0.0.1:0', log });
+  const client = new AgentApi({ tls: TEST_CLIENT_TLS, address: `127.0.0.1:${server.port}` });
   cleanups.push(async () => {
     client.close();
     await server.stop();
@@ -126,7 +127,7 @@ describe('StatusWriter', () => {
     const { client, port } = await cluster();
     const proxy = await new TcpProxy('127.0.0.1', port).start();
     cleanups.push(() => proxy.stop());
-    const through = new AgentApi({ address: `127.0.0.1:${proxy.port}`, timeoutMs: 1000 });
+    const through = new AgentApi({ tls: TEST_CLIENT_TLS, address: `127.0.0.1:${proxy.port}`, timeoutMs: 1000 });
     cleanups.push(() => Promise.resolve(through.close()));
     const api = new CountingApi(through);
     const clock = new ManualClock();

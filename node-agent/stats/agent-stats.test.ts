@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { unwrapAs } from '../../proto/api/kinds.js';
@@ -19,6 +19,8 @@ import { until } from '../../test/helpers/wait.js';
 import { NodeAgent } from '../agent.js';
 import { FakeRuntime } from '../runtime/fake/driver.js';
 import { FakeHost } from '../runtime/fake/host.js';
+import { grpcCredentials } from '../../proto/api/tls-client.js';
+import { TEST_AGENT_SERVING, TEST_CLIENT_TLS, TEST_KUBELET_TLS, TEST_SERVING } from '../../test/helpers/tls.js';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 const cleanups: (() => Promise<void>)[] = [];
@@ -34,7 +36,7 @@ describe('agent stats with the fake runtime', () => {
   it('samples container usage, serves it as NodeAgent.Stats and the API lists PodMetrics and NodeMetrics', async () => {
     const ts = testStore();
     const informers = new SharedInformers(ts.store);
-    const server = await startApiServer({ store: ts.store, informers, listen: '127.0.0.1:0', log });
+    const server = await startApiServer({ tls: TEST_SERVING, kubelet: TEST_KUBELET_TLS, store: ts.store, informers, listen: '127.0.0.1:0', log });
     cleanups.push(async () => {
       await server.stop();
       await informers.stop();
@@ -44,7 +46,7 @@ describe('agent stats with the fake runtime', () => {
     cleanups.push(() => Promise.resolve(host.shutdown()));
     const stateDir = await mkdtemp(join(tmpdir(), 'skiff-agent-stats-'));
     cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
-    const agent = new NodeAgent({
+    const agent = new NodeAgent({ tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING,
       nodeName: 'n1', controlPlane: `127.0.0.1:${server.port}`, runtime: new FakeRuntime({ host, nodeName: 'n1' }), stateDir,
       listen: '127.0.0.1:0', nodeIP: '127.0.0.1', podCIDR: '10.244.0.0/24', log, heartbeatMs: 200,
       // Sampled by hand below, so the window is known.
@@ -52,7 +54,7 @@ describe('agent stats with the fake runtime', () => {
     });
     cleanups.push(() => agent.stop());
     await agent.start();
-    const api = new ApiClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    const api = new ApiClient(`127.0.0.1:${server.port}`, grpcCredentials(`127.0.0.1:${server.port}`, TEST_CLIENT_TLS));
     cleanups.push(() => Promise.resolve(api.close()));
     const pod = fromManifest({
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'busy', namespace: 'default', labels: { app: 'busy' } },
@@ -74,7 +76,7 @@ describe('agent stats with the fake runtime', () => {
     await new Promise((r) => setTimeout(r, 1000));
     await agent.stats.sample();
 
-    const client = new NodeAgentClient(`127.0.0.1:${agent.port}`, credentials.createInsecure());
+    const client = new NodeAgentClient(`127.0.0.1:${agent.port}`, grpcCredentials(`127.0.0.1:${agent.port}`, TEST_KUBELET_TLS));
     cleanups.push(() => Promise.resolve(client.close()));
     const stats = await call<NodeStats>((cb) => client.stats({}, new Metadata(), cb));
     expect(stats.windowSeconds).toBeGreaterThanOrEqual(1);

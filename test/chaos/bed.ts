@@ -16,6 +16,7 @@ import { FakeRuntime } from '../../node-agent/runtime/fake/driver.js';
 import { FakeHost } from '../../node-agent/runtime/fake/host.js';
 import { freePort } from '../helpers/ports.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { controlPlaneTlsArgs, TEST_AGENT_SERVING, TEST_CLIENT_TLS, testTlsFiles } from '../helpers/tls.js';
 import { EtcdCluster } from './etcd-cluster.js';
 
 export const LEADER_LEASE_SECONDS = 3;
@@ -44,8 +45,10 @@ export class ControlPlaneSlot {
   }
 
   async start(): Promise<void> {
+    const tls = await testTlsFiles();
     const proc = spawn(process.execPath, [
       builtProgram('control-plane/main.js'),
+      ...controlPlaneTlsArgs(tls),
       '--etcd-endpoints', this.etcdProxies.map((p) => p.endpoint).join(','),
       '--listen', this.address, '--metrics-listen', `127.0.0.1:${this.metricsPort}`, '--metrics-insecure', '--rest-listen', '127.0.0.1:0',
       '--identity', this.identity, '--log-level', this.logFile ? 'info' : 'warn',
@@ -115,7 +118,7 @@ export class AgentSlot {
     this.runtime = new FakeRuntime({ host: this.host, nodeName: this.name });
     this.agent = new NodeAgent({
       nodeName: this.name, controlPlane: this.cpProxies.map((p) => `127.0.0.1:${p.port}`).join(','),
-      runtime: this.runtime, stateDir: this.stateDir, listen: '',
+      tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING, runtime: this.runtime, stateDir: this.stateDir, listen: '',
       nodeIP: '127.0.0.1', podCIDR, heartbeatMs: 1000, apiTimeoutMs: 3000, log: pino({ level: 'silent' }),
       capacity: { cpu: '64', memory: '256Gi', pods: '110' },
     });

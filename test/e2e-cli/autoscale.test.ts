@@ -8,6 +8,7 @@ import { unwrapAs } from '../../proto/api/kinds.js';
 import { startTestServer, type TestServer } from '../../control-plane/api/testing.js';
 import { runCli } from '../../cli/program.js';
 import { testStore, type TestStore } from '../helpers/etcd-client.js';
+import { testTlsFiles } from '../helpers/tls.js';
 
 let ts: TestStore;
 let server: TestServer;
@@ -28,7 +29,7 @@ beforeAll(async () => {
   ts = testStore();
   server = await startTestServer(ts.store);
   home = await mkdtemp(join(tmpdir(), 'skiff-autoscale-home-'));
-  env = { HOME: home, SKIFF_SERVER: `127.0.0.1:${server.server.port}` };
+  env = { HOME: home, SKIFF_SERVER: `127.0.0.1:${server.server.port}`, SKIFF_CERTIFICATE_AUTHORITY: (await testTlsFiles()).caFile };
   const web = `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}

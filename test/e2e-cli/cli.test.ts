@@ -16,6 +16,7 @@ import { testStore, type TestStore } from '../helpers/etcd-client.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
 import { parseTokens } from '../../control-plane/api/auth.js';
+import { testTlsFiles } from '../helpers/tls.js';
 
 const TOKEN = 'e2e-token';
 
@@ -52,7 +53,7 @@ beforeAll(async () => {
   ts = testStore();
   server = await startTestServer(ts.store, { tokens: parseTokens(`${TOKEN},tester,tester,"system:masters"`) });
   home = await mkdtemp(join(tmpdir(), 'skiff-e2e-home-'));
-  env = { HOME: home, SKIFF_SERVER: `127.0.0.1:${server.server.port}`, SKIFF_TOKEN: TOKEN };
+  env = { HOME: home, SKIFF_SERVER: `127.0.0.1:${server.server.port}`, SKIFF_TOKEN: TOKEN, SKIFF_CERTIFICATE_AUTHORITY: (await testTlsFiles()).caFile };
 });
 
 afterAll(async () => {
@@ -311,7 +312,7 @@ describe('skiff connection, auth and config', () => {
   });
 
   it('stores settings in the config file with mode 0600, below flags and env', async () => {
-    const noEnv = { HOME: home };
+    const noEnv = { HOME: home, SKIFF_CERTIFICATE_AUTHORITY: env.SKIFF_CERTIFICATE_AUTHORITY ?? '' };
     expect((await skiff(['config', 'set-server', `127.0.0.1:${server.server.port}`], { env: noEnv })).code).toBe(0);
     expect((await skiff(['config', 'set-token', TOKEN], { env: noEnv })).code).toBe(0);
     expect((await skiff(['config', 'set-namespace', 'kube-x'], { env: noEnv })).code).toBe(0);

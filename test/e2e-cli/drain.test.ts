@@ -21,6 +21,7 @@ import { makeCtx } from '../../cli/context.js';
 import { runCli } from '../../cli/program.js';
 import { testStore, type TestStore } from '../helpers/etcd-client.js';
 import { until } from '../helpers/wait.js';
+import { testTlsFiles } from '../helpers/tls.js';
 
 const NODES = ['n1', 'n2'];
 const REPLICAS = 4;
@@ -131,7 +132,7 @@ beforeAll(async () => {
     busy = true;
     agentStep().catch((e: unknown) => console.error('simulated agent step failed', e)).finally(() => (busy = false));
   }, 50);
-  env = { HOME: '/nonexistent', SKIFF_SERVER: `127.0.0.1:${server.server.port}` };
+  env = { HOME: '/nonexistent', SKIFF_SERVER: `127.0.0.1:${server.server.port}`, SKIFF_CERTIFICATE_AUTHORITY: (await testTlsFiles()).caFile };
 });
 
 afterAll(async () => {
@@ -184,7 +185,7 @@ describe('skiff cordon, uncordon, drain', () => {
     let out = '';
     let err = '';
     const ctx = makeCtx({
-      settings: { server: env.SKIFF_SERVER!, token: '', namespace: 'default', origin: { server: 'env', token: 'default', namespace: 'default' } },
+      settings: { server: env.SKIFF_SERVER!, token: '', namespace: 'default', origin: { server: 'env', token: 'default', namespace: 'default' }, tls: server.clientTls },
       explicitNamespace: false, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) },
       interactive: false, timeoutMs: 10_000,
     });

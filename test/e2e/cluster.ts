@@ -25,6 +25,7 @@ import { REPO_ROOT, sampleImage, sampleImages } from '../helpers/images.js';
 import { freePort } from '../helpers/ports.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import { until } from '../helpers/wait.js';
+import { agentTlsArgs, controlPlaneTlsArgs, TEST_CLIENT_TLS, writeTestTlsFiles, type TestTlsFiles } from '../helpers/tls.js';
 
 const run = promisify(execFile);
 
@@ -92,6 +93,8 @@ export interface ClusterOptions {
 
 export class Cluster {
   readonly token = randomBytes(16).toString('hex');
+  /** The test CA's files: the control plane serves its certificate, agent and CLI trust it. */
+  tls: TestTlsFiles | undefined;
   readonly nodeName = `e2e-${randomBytes(3).toString('hex')}`;
   /**
    * Each e2e cluster shares the host's network namespace with the others running at the same
@@ -150,15 +153,16 @@ export class Cluster {
       await writeFile(join(this.dir, 'encryption.yaml'), newKeyFileText('e2e'), { mode: 0o600 });
       encryption.push('--encryption-key-file', join(this.dir, 'encryption.yaml'));
     }
+    this.tls = await writeTestTlsFiles(join(this.dir, 'pki'));
     this.spawn('control-plane', [
-      ENTRIES[0] ?? '', ...encryption, '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
+      ENTRIES[0] ?? '', ...encryption, ...controlPlaneTlsArgs(this.tls), '--etcd-endpoints', this.etcd.endpoint, '--listen', this.server, '--token-file', tokenFile,
       '--etcd-prefix', '/skiff-e2e', '--log-level', 'info',
       // Its own free port: port + 1 (the default) may be taken on a busy test machine.
       '--rest-listen', '127.0.0.1:0',
       '--service-cluster-ip-range', this.serviceCIDR, '--service-node-port-range', this.nodePortRange,
       ...(this.opts.controlPlaneArgs ?? []),
     ]);
-    this.api = new Api({ server: this.server, token: this.token, timeoutMs: 5000 });
+    this.api = new Api({ server: this.server, token: this.token, tls: TEST_CLIENT_TLS, timeoutMs: 5000 });
     const api = this.api;
     // Generous: on a loaded 2-core machine several e2e files start their control planes at once.
     await until(() => api.version().then(() => true, () => false), 90_000, 'control plane answers Version').catch(async (e: unknown) => {
@@ -166,7 +170,7 @@ export class Cluster {
     });
 
     this.spawn('node-agent', [
-      ENTRIES[1] ?? '', '--control-plane', this.server, '--token-file', nodeTokenFile, '--node-name', this.nodeName,
+      ENTRIES[1] ?? '', '--control-plane', this.server, '--token-file', nodeTokenFile, ...agentTlsArgs(this.tls), '--node-name', this.nodeName,
       '--runtime', 'cri', '--containerd-socket', this.containerd.socket, '--pod-cidr', this.containerd.subnet,
       '--state-dir', join(this.dir, 'agent'), '--listen', `127.0.0.1:${await freePort()}`,
       '--crashloop-initial-seconds', '2', '--crashloop-max-seconds', '10',
@@ -194,7 +198,7 @@ export class Cluster {
 
   /** Runs the compiled CLI against this cluster (not a terminal: plain output), with `env` added to its environment. */
   skiff(args: string[], env: Record<string, string> = {}): Promise<Run> {
-    return runProgram(ENTRIES[2] ?? '', args, { HOME: this.dir, SKIFF_SERVER: this.server, SKIFF_TOKEN: this.token, ...env });
+    return runProgram(ENTRIES[2] ?? '', args, { HOME: this.dir, SKIFF_SERVER: this.server, SKIFF_TOKEN: this.token, SKIFF_CERTIFICATE_AUTHORITY: this.tls?.caFile ?? '', ...env });
   }
 
   /** The node agent's --state-dir (local-path volumes are under volumes/local-path). */

@@ -23,6 +23,7 @@ import { FakeHost } from '../../node-agent/runtime/fake/host.js';
 import type { Pod } from '../../proto/gen/skiff/v1/core.js';
 import { sharedEndpoints, uniquePrefix } from '../helpers/etcd-client.js';
 import { until } from '../helpers/wait.js';
+import { TEST_AGENT_SERVING, TEST_CLIENT_TLS, TEST_KUBELET_TLS, TEST_SERVING } from '../helpers/tls.js';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 const cleanups: (() => Promise<void>)[] = [];
@@ -41,7 +42,7 @@ async function controlPlane(id: string, prefix: string): Promise<ControlPlane> {
   const client: Etcd3 = newEtcdClient(sharedEndpoints());
   const store = new Store(client, { prefix });
   const informers = new SharedInformers(store);
-  const server: RunningApiServer = await startApiServer({ store, informers, listen: '127.0.0.1:0', log, identity: id });
+  const server: RunningApiServer = await startApiServer({ tls: TEST_SERVING, kubelet: TEST_KUBELET_TLS, store, informers, listen: '127.0.0.1:0', log, identity: id });
   const manager = await startControllerManager({
     store, informers, etcd: client, identity: id, leaseTtlSeconds: 2,
     nodeGracePeriodSeconds: 15, podEvictionDelaySeconds: 20, log: () => undefined,
@@ -73,7 +74,7 @@ describe('control-plane failover', () => {
     for (const name of ['n1', 'n2', 'n3']) {
       const host = new FakeHost();
       const stateDir = await mkdtemp(join(tmpdir(), `skiff-failover-${name}-`));
-      const agent = new NodeAgent({
+      const agent = new NodeAgent({ tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING,
         nodeName: name, controlPlane: `${a.address},${b.address}`, runtime: new FakeRuntime({ host, nodeName: name }),
         stateDir, listen: '127.0.0.1:0', nodeIP: '127.0.0.1', podCIDR: `10.244.${agents.length + 1}.0/24`,
         heartbeatMs: 1000, apiTimeoutMs: 3000, log,
@@ -88,7 +89,7 @@ describe('control-plane failover', () => {
     }
 
     // The user's client talks to B (A is about to die).
-    const user = new AgentApi({ address: b.address });
+    const user = new AgentApi({ tls: TEST_CLIENT_TLS, address: b.address });
     cleanups.push(() => Promise.resolve(user.close()));
     await user.create('Deployment', deploymentFixture('web', { replicas: 6 }));
     const pods = async (): Promise<Pod[]> => (await user.list('Pod', { namespace: 'default' })).items;

@@ -13,7 +13,7 @@ import { NodeAgent } from '../../node-agent/agent.js';
 import { FakeRuntime } from '../../node-agent/runtime/fake/driver.js';
 import { FakeHost } from '../../node-agent/runtime/fake/host.js';
 import { kubeconfigYaml } from '../../cli/kubeconfig.js';
-import { selfSignedCertificate } from '../../control-plane/rest/tls.js';
+import { TEST_AGENT_SERVING, TEST_CA } from './tls.js';
 import { testStore, type TestStore } from './etcd-client.js';
 import { parseTokens } from '../../control-plane/api/auth.js';
 
@@ -37,13 +37,12 @@ const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
 export async function startRestCluster(opts: { agent?: boolean } = {}): Promise<RestCluster> {
   const ts = testStore();
   const token = randomBytes(16).toString('hex');
-  const tls = await selfSignedCertificate(['127.0.0.1']);
-  const server = await startTestServer(ts.store, { restListen: '127.0.0.1:0', restTls: tls, tokens: parseTokens(`${token},admin,admin,"system:masters"`) });
+  const server = await startTestServer(ts.store, { restListen: '127.0.0.1:0', tokens: parseTokens(`${token},admin,admin,"system:masters"`) });
   const url = `https://127.0.0.1:${server.server.restPort}`;
   const dir = await mkdtemp(join(tmpdir(), 'skiff-rest-'));
   const kubeconfig = join(dir, 'kubeconfig');
   // The CLI's own builder (`skiff config kubeconfig`), so kubectl tests cover what users get.
-  await writeFile(kubeconfig, kubeconfigYaml({ server: url, token, namespace: 'default', ca: tls.cert }));
+  await writeFile(kubeconfig, kubeconfigYaml({ server: url, token, namespace: 'default', ca: TEST_CA.cert }));
   const manager: ControllerManager = await startControllerManager({
     store: ts.store, informers: server.informers, etcd: ts.client, identity: `rest-test-${process.pid}`,
   });
@@ -66,14 +65,14 @@ export async function startRestCluster(opts: { agent?: boolean } = {}): Promise<
       },
     });
     agent = new NodeAgent({
-      nodeName, controlPlane: `127.0.0.1:${server.server.port}`, token, runtime: new FakeRuntime({ host, nodeName }),
+      nodeName, controlPlane: `127.0.0.1:${server.server.port}`, token, tls: server.clientTls, serving: TEST_AGENT_SERVING, runtime: new FakeRuntime({ host, nodeName }),
       stateDir: join(dir, 'agent'), podCIDR: '10.244.7.0/24', listen: '127.0.0.1:0', log, nodeIP: '127.0.0.1',
       capacity: { cpu: '16', memory: '64Gi', pods: '110' },
     });
     await agent.start();
   }
   return {
-    ts, server, url, token, ca: tls.cert, dir, kubeconfig, nodeName,
+    ts, server, url, token, ca: TEST_CA.cert, dir, kubeconfig, nodeName,
     async stop() {
       await agent?.stop();
       await manager.stop();

@@ -7,6 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { unwrapAs } from '../../../proto/api/kinds.js';
+import type { ClientTls } from '../../../proto/api/tls-client.js';
 import { Api } from '../../client.js';
 import { lanNodes, type Lan } from '../lan.js';
 import { forwardsOf, hostLbRuleset, hostLbTable } from './rules.js';
@@ -40,6 +41,8 @@ export interface ForwarderOptions {
   lan: Lan;
   server: string;
   tokenFile: string;
+  /** The cluster CA the control plane's certificate is checked against. */
+  tls: ClientTls;
   intervalMs?: number;
   log: (line: string) => void;
   signal: AbortSignal;
@@ -54,7 +57,7 @@ export async function runForwarder(o: ForwarderOptions): Promise<void> {
   await nftScript(applied);
   o.log(`table ip ${table} written; forwarding 127.0.0.1 LoadBalancer ports to ${nodes.join(', ')}`);
   const token = (await readFile(o.tokenFile, 'utf8')).trim().split(',')[0] ?? '';
-  const api = new Api({ server: o.server, token, timeoutMs: 5000 });
+  const api = new Api({ server: o.server, token, tls: o.tls, timeoutMs: 5000 });
   let lastError = '';
   try {
     while (!o.signal.aborted) {

@@ -17,6 +17,7 @@ import { testStore, type TestStore } from '../../../test/helpers/etcd-client.js'
 import { until } from '../../../test/helpers/wait.js';
 import { AgentApi } from '../../api-client.js';
 import { LocalPathProvisioner } from './provisioner.js';
+import { TEST_CLIENT_TLS } from '../../../test/helpers/tls.js';
 
 let ts: TestStore;
 let srv: TestServer;
@@ -43,7 +44,7 @@ const gone = async (name: string): Promise<boolean> =>
 beforeEach(async () => {
   ts = testStore();
   srv = await startTestServer(ts.store);
-  api = new AgentApi({ address: `127.0.0.1:${srv.server.port}` });
+  api = new AgentApi({ tls: TEST_CLIENT_TLS, address: `127.0.0.1:${srv.server.port}` });
   dir = await mkdtemp(join(tmpdir(), 'skiff-local-path-'));
   provisioner = new LocalPathProvisioner({ api, nodeName: 'n1', dir, clock: realClock, log: pino({ level: 'silent' }) });
 });

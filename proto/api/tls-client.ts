@@ -1,0 +1,41 @@
+// TLS for clients of the control plane (CLI, agent, tests): gRPC channel credentials that verify
+// the server against the cluster CA and, optionally, present a client certificate. With several
+// control planes (endpoints.ts) grpc-js checks the certificate against the first address
+// whichever it reached, so a certificate valid for any listed host is accepted: each is a
+// control plane of this cluster, signed by the same CA.
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { stripScheme } from './endpoints.js';
+
+/** PEM texts: the CA that signed the server's certificate, and our own certificate + key. */
+export interface ClientTls {
+  /** Empty: the system's roots. */
+  ca: string;
+  cert?: string;
+  key?: string;
+}
+
+/** The hosts of a server list ("a:1,b:2", "[::1]:6443"). */
+export function serverHosts(servers: string): string[] {
+  return servers.split(',').map(stripScheme).filter(Boolean).map((s) => {
+    const i = s.lastIndexOf(':');
+    const host = i > 0 && /^\d+$/.test(s.slice(i + 1)) ? s.slice(0, i) : s;
+    return host.replace(/^\[|\]$/g, '');
+  });
+}
+
+export function grpcCredentials(servers: string, tls: ClientTls): ChannelCredentials {
+  if (Boolean(tls.cert) !== Boolean(tls.key)) throw new Error('a client certificate needs its key (and the key its certificate)');
+  const hosts = serverHosts(servers);
+  return credentials.createSsl(
+    tls.ca ? Buffer.from(tls.ca) : null,
+    tls.key ? Buffer.from(tls.key) : null,
+    tls.cert ? Buffer.from(tls.cert) : null,
+    {
+      checkServerIdentity: (host: string, cert: PeerCertificate) => {
+        for (const h of hosts) if (checkServerIdentity(h, cert) === undefined) return undefined;
+        return checkServerIdentity(host, cert);
+      },
+    },
+  );
+}
