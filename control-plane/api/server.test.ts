@@ -248,9 +248,10 @@ describe('watch', () => {
     await srv.api.create({ object: resourceOf({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'c0' } }) });
     const mk = (name: string, nodeName: string) =>
       srv.api.create({ object: resourceOf({ ...podDoc(name, { app: 'c0' }, nodeName ? { nodeName } : {}), metadata: { name, namespace: 'c0', labels: { app: 'c0' } } }) });
-    const last = await mk('on-a', 'node-a');
+    await mk('on-a', 'node-a');
     await mk('on-b', 'node-b');
-    await mk('unbound', '');
+    // Both lists below must see every pod: wait for the cache to reach the last write.
+    const last = await mk('unbound', '');
     // The cache may trail the write: a resourceVersion 0 list returns whatever it holds.
     let listed = await srv.api.list({ kind: 'pods', namespace: 'c0', fieldSelector: 'spec.nodeName=node-a', resourceVersion: '0' });
     await until(async () => {
