@@ -8,6 +8,7 @@ import type { WatchEvent } from '../../proto/gen/skiff/v1/api.js';
 import { testStore, type TestStore } from '../../test/helpers/etcd-client.js';
 import { until } from '../../test/helpers/wait.js';
 import { parseTokens } from '../api/auth.js';
+import { httpsFetch, type HttpsInit } from '../../test/helpers/https.js';
 import { collect, startTestServer, type TestApi, type TestServer } from '../api/testing.js';
 
 const TOKENS = `
@@ -216,8 +217,8 @@ describe('RBAC', () => {
 });
 
 describe('REST', () => {
-  const rest = (path: string, token: string, init: RequestInit = {}) =>
-    fetch(`http://127.0.0.1:${srv.server.restPort}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+  const rest = (path: string, token: string, init: HttpsInit = {}) =>
+    httpsFetch(`https://127.0.0.1:${srv.server.restPort}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
 
   it('refuses with a 403 Status with reason Forbidden', async () => {
     const r = await rest('/apis/apps/v1/namespaces/team/deployments/web', 'n1-t', { method: 'DELETE' });

@@ -8,6 +8,7 @@ import { runCli } from '../../cli/program.js';
 import { parseTokens } from '../../control-plane/api/auth.js';
 import { startTestServer, type TestServer } from '../../control-plane/api/testing.js';
 import { testStore, type TestStore } from '../helpers/etcd-client.js';
+import { testTlsFiles } from '../helpers/tls.js';
 import { until } from '../helpers/wait.js';
 
 let ts: TestStore;
@@ -20,7 +21,7 @@ async function skiff(token: string, args: string[], stdin = ''): Promise<{ code:
   const code = await runCli(args, {
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (err += s) },
-    env: { HOME: home, SKIFF_SERVER: `127.0.0.1:${server.server.port}`, SKIFF_TOKEN: token },
+    env: { HOME: home, SKIFF_SERVER: `127.0.0.1:${server.server.port}`, SKIFF_TOKEN: token, SKIFF_CERTIFICATE_AUTHORITY: (await testTlsFiles()).caFile },
     interactive: false,
     readStdin: () => Promise.resolve(stdin),
   });
