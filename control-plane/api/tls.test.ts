@@ -21,7 +21,7 @@ const TOKEN = 'tls-test-token';
 
 beforeAll(async () => {
   ts = testStore();
-  srv = await startTestServer(ts.store, { tokens: parseTokens(`${TOKEN},tester`), clientCa: TEST_CA.cert, restListen: '127.0.0.1:0' });
+  srv = await startTestServer(ts.store, { tokens: parseTokens(`${TOKEN},tester,tester,"system:masters"`), clientCa: TEST_CA.cert, restListen: '127.0.0.1:0' });
 });
 
 afterAll(async () => {
@@ -93,7 +93,9 @@ describe('gRPC API over TLS', () => {
 describe('REST API over TLS', () => {
   it('answers HTTPS with the same certificate, a token or a client certificate', async () => {
     expect(await https({ ca: TEST_CA.cert, token: TOKEN })).toBe(200);
-    expect(await https({ ca: TEST_CA.cert, ...(await testClientCertificate('bob')) })).toBe(200);
+    expect(await https({ ca: TEST_CA.cert, ...(await testClientCertificate('bob', ['system:masters'])) })).toBe(200);
+    // A certificate's identity is authorized like any other: no role, no namespaces.
+    expect(await https({ ca: TEST_CA.cert, ...(await testClientCertificate('carol')) })).toBe(403);
     expect(await https({ ca: TEST_CA.cert })).toBe(401);
     const foreign = await issueCertificate(await createCa('skiff-test-ca'), { subject: { commonName: 'mallory' }, usages: ['client'] });
     expect(await https({ ca: TEST_CA.cert, ...foreign })).toBe(401);
