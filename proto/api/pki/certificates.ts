@@ -33,8 +33,8 @@ function serial(): string {
   return Buffer.from(b).toString('hex');
 }
 
-/** A self-signed CA certificate with a new key (10 years unless durationMs). */
-export async function createCa(commonName: string, durationMs = 10 * 365 * DAY_MS, now = new Date()): Promise<CertAndKey> {
+/** A self-signed certificate (a CA of its own) for a new key, with these extensions besides the key id. */
+async function selfSigned(commonName: string, durationMs: number, now: Date, extensions: (pub: CryptoKey) => Promise<x509.Extension[]>): Promise<CertAndKey> {
   const pair = await generateKeyPair();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -43,13 +43,18 @@ export async function createCa(commonName: string, durationMs = 10 * 365 * DAY_M
     notAfter: new Date(now.getTime() + durationMs),
     keys: pair.keys,
     signingAlgorithm: EC_ALGORITHM,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-      await x509.SubjectKeyIdentifierExtension.create(pair.keys.publicKey),
-    ],
+    extensions: await extensions(pair.keys.publicKey),
   });
   return { cert: cert.toString('pem'), key: pair.privateKeyPem };
+}
+
+/** A self-signed CA certificate with a new key (10 years unless durationMs). */
+export function createCa(commonName: string, durationMs = 10 * 365 * DAY_MS, now = new Date()): Promise<CertAndKey> {
+  return selfSigned(commonName, durationMs, now, async (pub) => [
+    new x509.BasicConstraintsExtension(true, 0, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+    await x509.SubjectKeyIdentifierExtension.create(pub),
+  ]);
 }
 
 /** A CA read back from its PEM files. */
@@ -103,21 +108,11 @@ export async function issueCertificate(ca: CertAndKey | Ca, p: IssueParams): Pro
  * A self-signed serving certificate that is its own CA (what kube-apiserver makes in --cert-dir
  * when it is given no certificate): clients trust this very certificate.
  */
-export async function createSelfSignedServing(commonName: string, hosts: readonly string[], durationMs = 10 * 365 * DAY_MS, now = new Date()): Promise<CertAndKey> {
-  const pair = await generateKeyPair();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: toName({ commonName }),
-    notBefore: new Date(now.getTime() - BACKDATE_MS),
-    notAfter: new Date(now.getTime() + durationMs),
-    keys: pair.keys,
-    signingAlgorithm: EC_ALGORITHM,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      sanExtension(hosts),
-    ],
-  });
-  return { cert: cert.toString('pem'), key: pair.privateKeyPem };
+export function createSelfSignedServing(commonName: string, hosts: readonly string[], durationMs = 10 * 365 * DAY_MS, now = new Date()): Promise<CertAndKey> {
+  return selfSigned(commonName, durationMs, now, () => Promise.resolve([
+    new x509.BasicConstraintsExtension(true, 0, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    sanExtension(hosts),
+  ]));
 }
