@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseTokenFile } from '../../proto/api/token-file.js';
 import type { Layout } from './layout.js';
 
 export const ADMIN_USER = 'admin';
@@ -20,14 +21,7 @@ const newToken = (): string => randomBytes(24).toString('hex');
 
 /** user -> token of an existing token file; a bare token (an older `skiff up`) is the admin's. */
 export function parseTokenUsers(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const [token = '', user = ''] = line.split(',');
-    if (token) out.set(user || ADMIN_USER, token);
-  }
-  return out;
+  return new Map(parseTokenFile(text).map((l) => [l.user || ADMIN_USER, l.token]));
 }
 
 /** The token file's text: the admin line first, then one line per node. */

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Metadata } from '@grpc/grpc-js';
 import { errors } from '../../proto/api/errors.js';
+import { parseTokenFile } from '../../proto/api/token-file.js';
 
 /** Who is calling: a user name and the groups it belongs to (Kubernetes' user.Info). */
 export interface Identity {
@@ -22,32 +23,9 @@ export const AUTHENTICATED_GROUP = 'system:authenticated';
 /** token -> identity. */
 export type Tokens = ReadonlyMap<string, Identity>;
 
-/** Splits one CSV line, honouring double quotes (the groups column is quoted: "a,b"). */
-function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (const ch of line) {
-    if (ch === '"') quoted = !quoted;
-    else if (ch === ',' && !quoted) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur.trim());
-  return out;
-}
-
 export function parseTokens(text: string): Map<string, Identity> {
   const out = new Map<string, Identity>();
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const [token = '', user = '', , groups = ''] = csvFields(line);
-    if (!token) continue;
-    const extra = groups.split(',').map((g) => g.trim()).filter(Boolean);
-    out.set(token, { name: user || 'token-user', groups: [...extra, AUTHENTICATED_GROUP] });
-  }
+  for (const l of parseTokenFile(text)) out.set(l.token, { name: l.user || 'token-user', groups: [...l.groups, AUTHENTICATED_GROUP] });
   return out;
 }
 
