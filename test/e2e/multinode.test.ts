@@ -78,7 +78,7 @@ beforeAll(async () => {
   lan = JSON.parse(await readFile(join(stateDir, 'lan.json'), 'utf8')) as Lan;
   const ports = JSON.parse(await readFile(join(stateDir, 'ports.json'), 'utf8')) as ClusterPorts;
   const token = parseTokenUsers(await readFile(join(stateDir, 'token'), 'utf8')).get(ADMIN_USER) ?? '';
-  api = new Api({ server: `${lan.hostAddress}:${ports.api}`, token, tls: { ca: await readFile(join(stateDir, 'pki', 'ca.crt'), 'utf8') }, timeoutMs: 5000 });
+  api = new Api({ server: `${lan.hostAddress}:${ports.api}`, token, tls: { ca: await readFile(join(stateDir, 'pki', 'ca.crt'), 'utf8') } });
   registry = `${lan.hostAddress}:${ports.registry}`;
   for (const n of NODES) cris.set(n, new CriClient(join(stateDir, 'nodes', n, 'containerd', 'containerd.sock')));
 }, 300_000);
