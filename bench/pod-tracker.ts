@@ -105,11 +105,16 @@ export class PodTracker {
 
   /** Resolves once cond() holds (checked as events arrive, every WAKE_MS at most); rejects after timeoutMs. */
   async until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (!(await this.waitFor(cond, timeoutMs))) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+
+  /** Like until, but answers false at the timeout, for a phase that reports how far it got. */
+  async waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {
     const end = Date.now() + timeoutMs;
     while (!cond()) {
       if (this.error) throw new Error(`pod watch failed: ${this.error.message}`);
       const left = end - Date.now();
-      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      if (left <= 0) return false;
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.min(left, 500));
         this.waiters.push(() => {
@@ -118,6 +123,7 @@ export class PodTracker {
         });
       });
     }
+    return true;
   }
 
   running(filter: (p: PodTimes) => boolean = () => true): PodTimes[] {
