@@ -127,13 +127,17 @@ describe.sequential('autoscaling on a real node', () => {
     const error = Math.abs(metricCores - cgroupCores) / cgroupCores;
     console.log(`CPU accuracy: metrics ${metricCores.toFixed(3)} cores (${samples.size} samples) vs cgroup usage_usec ${cgroupCores.toFixed(3)} cores over ${((t2 - t1) / 1000).toFixed(1)} s: ${(error * 100).toFixed(1)}% apart`);
     expect(samples.size).toBeGreaterThan(0);
-    expect(cgroupCores).toBeGreaterThan(0.2);
+    // The loop must have had a measurable share of a core for the comparison to mean anything;
+    // on a machine loaded by other work that share can be well under half a core.
+    expect(cgroupCores).toBeGreaterThan(0.05);
     expect(error).toBeLessThan(0.25);
     // Let the loop end and the figures settle before the autoscaler looks.
     await until(async () => nanocores((await podMetrics())[0]?.containers[0]?.usage.cpu) < 50_000_000, 90_000, 'burner idle again');
   }, 180_000);
 
   it('scales 1 -> N under load through the Service, then back to 1 after the scale-down window', async () => {
+    // Starts from an idle burner even when the test before stopped early with its loop running.
+    await until(async () => nanocores((await podMetrics())[0]?.containers[0]?.usage.cpu) < 50_000_000, 90_000, 'burner idle');
     ok(await c.skiff(['apply', '-f', await c.manifest('hpa.yaml', hpaYaml)]), 'apply hpa');
     await until(async () => /cpu: \d+%\/50%/.test((await c.skiff(['get', 'hpa', 'burner'])).out), 60_000, 'HPA shows a CPU figure');
     expect(await replicas()).toBe(1);
