@@ -28,7 +28,10 @@ export interface ClientCertificateOptions {
   pollMs?: number;
 }
 
-function pairOf(cert: string, key: string): ClientPair {
+/** The pair as the cert dir holds it (each PEM ending in one newline), with its validity. */
+function pairOf(certPem: string, keyPem: string): ClientPair {
+  const cert = `${certPem.trimEnd()}\n`;
+  const key = `${keyPem.trimEnd()}\n`;
   const info = certificateInfo(cert);
   return { cert, key, notBefore: info.notBefore, notAfter: info.notAfter };
 }
@@ -99,7 +102,7 @@ export class CertificateRotator {
       const issued = await requestClientCertificate(this.api, { nodeName: this.o.nodeName, clock: this.o.clock, expirationSeconds: this.o.expirationSeconds, pollMs: this.o.pollMs });
       await storePair(this.o.certDir, issued.cert, issued.key, new Date(this.o.clock.now()));
       this.pair = pairOf(issued.cert, issued.key);
-      this.api.useClientCertificate({ cert: issued.cert, key: issued.key });
+      this.api.useClientCertificate(this.pair);
       this.rotations++;
       this.attempt = 0;
       this.o.log.info({ csr: issued.name, notAfter: this.pair.notAfter.toISOString() }, 'client certificate renewed');
