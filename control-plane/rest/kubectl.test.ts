@@ -6,7 +6,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isApiError } from '../../proto/api/errors.js';
-import { unwrapAs } from '../../proto/api/kinds.js';
+import { unwrapAs, wrap } from '../../proto/api/kinds.js';
+import { createCsr } from '../../proto/api/pki/index.js';
+import { CertificateSigningRequest } from '../../proto/gen/skiff/v1/certificates.js';
 import { runCli } from '../../cli/program.js';
 import { startRestCluster, type RestCluster } from '../../test/helpers/rest-cluster.js';
 import { until } from '../../test/helpers/wait.js';
@@ -209,5 +211,19 @@ describe('kubectl against the REST API', () => {
     const refused = await kubectl('delete', 'deployment', 'nothing-here', '--as', 'bob');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('Error from server (Forbidden): deployments.apps "nothing-here" is forbidden: User "bob" cannot delete resource "deployments" in API group "apps" in the namespace "default"');
+  });
+
+  it('get csr, and approval through /approval with kubectl patch (certificate approve sends protobuf: 415)', async () => {
+    const { csr } = await createCsr({ commonName: 'alice', organizations: ['dev'] });
+    await c.server.api.create({ object: wrap('CertificateSigningRequest', CertificateSigningRequest.fromPartial({
+      metadata: { name: 'alice-cert' },
+      spec: { request: Buffer.from(csr), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] },
+    })) });
+    expect(await ok('get', 'csr')).toMatch(/alice-cert\s+\S+\s+kubernetes\.io\/kube-apiserver-client\s+\S+\s+<none>\s+Pending/);
+    const proto = await kubectl('certificate', 'approve', 'alice-cert');
+    expect(proto.stderr).toContain('(UnsupportedMediaType)');
+    await ok('patch', 'csr', 'alice-cert', '--subresource=approval', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Approved","status":"True","reason":"KubectlPatch"}]}}');
+    const got = unwrapAs('CertificateSigningRequest', await c.server.api.get({ kind: 'csr', name: 'alice-cert' }));
+    expect(got.status?.conditions.map((x) => [x.type, x.status])).toEqual([['Approved', 'True']]);
   });
 });
