@@ -8,8 +8,9 @@ import { metaOf, wrap, type AnyObject, type KindInfo } from '../../proto/api/kin
 import { fromManifest, toManifest, type JsonObject } from '../../proto/api/manifest.js';
 import type { ApiContext } from '../api/context.js';
 import { create, get, list, patch, update, type Caller } from '../api/crud.js';
+import { csrFromProtobuf } from './csr-protobuf.js';
 import { deleteObject } from '../api/delete.js';
-import { dryRunOf, intParam, readBody, readJsonBody } from './http.js';
+import { dryRunOf, intParam, readBody, readBodyBytes, readJsonBody } from './http.js';
 import { HttpError, successStatus } from './status.js';
 
 export interface ObjectTarget {
@@ -25,7 +26,9 @@ export function manifestOf(info: KindInfo, o: AnyObject): JsonObject {
 
 /** Reads a request body as an object of the addressed kind, in the addressed namespace. */
 export async function bodyObject(req: IncomingMessage, t: ObjectTarget): Promise<AnyObject> {
-  const doc = await readJsonBody(req);
+  const csrProto = t.info.kind === 'CertificateSigningRequest' && (t.subresource === 'approval' || t.subresource === 'status')
+    && /protobuf/i.test(req.headers['content-type'] ?? '');
+  const doc = csrProto ? csrFromProtobuf(await readBodyBytes(req)) : await readJsonBody(req);
   const { info, object } = fromManifest(doc, 'request body');
   if (info.kind !== t.info.kind) throw errors.badRequest(`the body is a ${info.kind}, but the path addresses ${t.info.plural}`);
   const m = metaOf(object);
