@@ -49,12 +49,16 @@ export async function ensureClientCertificate(o: ClientCertificateOptions): Prom
   }
   o.log.info({ certDir: o.certDir }, 'no valid client certificate: requesting one with the bootstrap token');
   const api = new AgentApi({ address: o.controlPlane, token: o.bootstrapToken, tls: { ca: o.ca } });
+  // At start nothing else holds the process open, and the clock's timers do not (they are
+  // unref'd), so without this the agent would exit while it waits for its certificate.
+  const keepAlive = setInterval(() => undefined, 60_000);
   try {
     const issued = await requestClientCertificate(api, { nodeName: o.nodeName, clock: o.clock, expirationSeconds: o.expirationSeconds, pollMs: o.pollMs });
     await storePair(o.certDir, issued.cert, issued.key, new Date(o.clock.now()));
     o.log.info({ csr: issued.name }, 'client certificate issued');
     return pairOf(issued.cert, issued.key);
   } finally {
+    clearInterval(keepAlive);
     api.close();
   }
 }
