@@ -138,7 +138,10 @@ export interface WatchEvent {
 export interface UpdateRequest {
   object?: Resource | undefined;
   dryRun: boolean;
-  /** "" updates the whole object except status; "status" updates only status. */
+  /**
+   * "" updates the whole object except status; "status" updates only status; "approval" (a
+   * CertificateSigningRequest) only its Approved/Denied conditions.
+   */
   subresource: string;
 }
 
