@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapTokenData, bootstrapTokenSecretName, generateBootstrapToken } from '../../../proto/api/bootstrap-token.js';
-import { realClock } from '../../../proto/api/clock.js';
+import { ManualClock, realClock } from '../../../proto/api/clock.js';
 import { isApproved, SIGNERS } from '../../../proto/api/csr.js';
 import { ApiError } from '../../../proto/api/errors.js';
 import { unwrapAs, wrap } from '../../../proto/api/kinds.js';
@@ -19,6 +19,7 @@ import { Node } from '../../../proto/gen/skiff/v1/core.js';
 import { AgentApi } from '../../../node-agent/api-client.js';
 import { currentTarget, loadCurrent } from '../../../node-agent/certificates/cert-dir.js';
 import { CertificateRotator, ensureClientCertificate } from '../../../node-agent/certificates/manager.js';
+import { renewalDeadline } from '../../../node-agent/certificates/rotation.js';
 import { testStore, type TestStore } from '../../../test/helpers/etcd-client.js';
 import { TEST_CA, testClientCertificate } from '../../../test/helpers/tls.js';
 import { until } from '../../../test/helpers/wait.js';
@@ -241,6 +242,35 @@ describe('an agent joining', () => {
       await controllers.approve(foreign);
       expect(isApproved(unwrapAs('CertificateSigningRequest', await admin.get({ kind: 'csr', name: foreign.metadata!.name })))).toBe(false);
     } finally {
+      api.close();
+    }
+  }, 60_000);
+
+  it('renews on schedule: a 600 s certificate is replaced at 70-90 % of its lifetime, by the clock', async () => {
+    const certDir = join(dir, 'n4');
+    const pair = await ensureClientCertificate({ ...agentOptions('n4', certDir, await makeToken(3600_000)), expirationSeconds: 600 });
+    const clock = new ManualClock(Date.now());
+    const api = new AgentApi({ address: `127.0.0.1:${srv.server.port}`, tls: { ca: TEST_CA.cert, cert: pair.cert, key: pair.key } });
+    const rotator = new CertificateRotator(api, pair, { ...agentOptions('n4', certDir), clock, expirationSeconds: 600 }, () => 0.5);
+    try {
+      rotator.start();
+      const lifetime = pair.notAfter.getTime() - pair.notBefore.getTime();
+      const due = renewalDeadline(pair.notBefore, pair.notAfter, 0.5).getTime() - clock.now();
+      expect(clock.pendingDelays()).toEqual([due]);
+      expect(Math.abs(clock.now() + due - (pair.notBefore.getTime() + 0.8 * lifetime))).toBeLessThanOrEqual(1);
+      clock.advance(due - 1);
+      expect(rotator.rotations).toBe(0);
+      // Due now: the renewal posts its request and polls on the same clock.
+      await until(() => {
+        clock.advance(20);
+        return rotator.rotations === 1;
+      }, 20_000, 'the renewal');
+      expect(rotator.current.cert).not.toBe(pair.cert);
+      const info = certificateInfo(rotator.current.cert);
+      expect(info.notAfter.getTime() - info.notBefore.getTime()).toBe(900_000); // 600 s asked + the signer's 5 min backdating
+      await api.list('Node');
+    } finally {
+      rotator.stop();
       api.close();
     }
   }, 60_000);
