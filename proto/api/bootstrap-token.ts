@@ -88,13 +88,16 @@ export function bootstrapTokenExpired(info: BootstrapTokenInfo, now: Date): bool
   return Number.isNaN(t) || t <= now.getTime();
 }
 
-/** The data of a new token Secret (stringData form), as `kubeadm token create` writes it. */
+/**
+ * The data of a new token Secret (stringData form), as `kubeadm token create` writes it, less
+ * usage-bootstrap-signing: Skiff has no bootstrap signer (kube-public/cluster-info), so a token
+ * here is for authentication only.
+ */
 export function bootstrapTokenData(p: { id: string; secret: string; expiration?: Date; description?: string; extraGroups?: readonly string[] }): Record<string, string> {
   const d: Record<string, string> = {
     [TOKEN_KEYS.id]: p.id,
     [TOKEN_KEYS.secret]: p.secret,
     [TOKEN_KEYS.usageAuthentication]: 'true',
-    [TOKEN_KEYS.usageSigning]: 'true',
   };
   if (p.expiration) d[TOKEN_KEYS.expiration] = p.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (p.description) d[TOKEN_KEYS.description] = p.description;
