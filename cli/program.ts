@@ -25,6 +25,8 @@ import { scaleCommand } from './commands/scale.js';
 import { setImageCommand } from './commands/set.js';
 import { clientVersion, versionCommand } from './commands/version.js';
 import { canICommand, whoAmICommand } from './commands/auth.js';
+import { certificateCommand } from './commands/certificate.js';
+import { tokenCreateCommand, tokenDeleteCommand, tokenListCommand } from './commands/token.js';
 import { registerDown } from './commands/down.js';
 import { registerUp } from './commands/up.js';
 import { registerHostLb } from './commands/host-lb.js';
@@ -338,6 +340,35 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .description('the user and groups the control plane takes you for')
     .option('-o, --output <format>', 'json or yaml')
     .action(action((ctx, opts: { output?: string }) => whoAmICommand(ctx, opts.output)));
+
+  const token = program.command('token').description('bootstrap tokens agents join with (kubeadm token)');
+  token
+    .command('create')
+    .description('create a bootstrap token and print it ("<id>.<secret>")')
+    .argument('[token]', 'use this token instead of a random one')
+    .option('--ttl <duration>', 'time until the token expires and is deleted ("0": never)', '24h')
+    .option('--description <text>', 'a note on what the token is for')
+    .option('--groups <groups>', 'extra groups (comma list, each system:bootstrappers:...)')
+    .action(action((ctx, given: string | undefined, opts: { ttl: string; description?: string; groups?: string }) => tokenCreateCommand(ctx, opts, given)));
+  token
+    .command('list')
+    .description('list bootstrap tokens (ids only; the secret half is not shown)')
+    .action(action((ctx) => tokenListCommand(ctx)));
+  token
+    .command('delete')
+    .description('delete bootstrap tokens by id (or whole token)')
+    .argument('<id...>', 'token id or token')
+    .action(action((ctx, ids: string[]) => tokenDeleteCommand(ctx, ids)));
+
+  const certificate = program.command('certificate').description('approve or deny certificate signing requests (kubectl certificate)');
+  for (const verdict of ['approve', 'deny'] as const) {
+    certificate
+      .command(verdict)
+      .description(`${verdict} certificate signing requests`)
+      .argument('<name...>', 'CertificateSigningRequest names')
+      .option('--force', 'write the condition again even when it is already there', false)
+      .action(action((ctx, names: string[], opts: { force: boolean }) => certificateCommand(ctx, verdict, names, opts.force)));
+  }
 
   const config = program.command('config').description('view or edit ~/.skiff/config.yaml');
   // Commander calls actions with (positional..., options, command).

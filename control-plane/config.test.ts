@@ -7,6 +7,7 @@ describe('parseConfig', () => {
     expect(c).toMatchObject({
       etcdEndpoints: ['http://127.0.0.1:2379'], listen: '127.0.0.1:6443', metricsListen: '', tokenFile: '',
       etcdPrefix: '/skiff', logLevel: 'info', eventTtlSeconds: 3600, clusterCIDR: '', nodeCIDRMaskSize: 24, hpaSyncPeriodSeconds: 15,
+      enableBootstrapTokenAuth: false, clusterSigningCertFile: '', clusterSigningDurationMs: 8760 * 3600_000,
     });
     expect(c.identity).toMatch(/-\d+$/);
   });
@@ -20,6 +21,7 @@ describe('parseConfig', () => {
       '--cluster-cidr', '10.244.0.0/16', '--node-cidr-mask-size', '26', '--encryption-key-file', '/etc/skiff/keys.yaml', '--horizontal-pod-autoscaler-sync-period', '5',
       '--node-eviction-rate', '0.5', '--secondary-node-eviction-rate', '0', '--unhealthy-zone-threshold', '0.7', '--large-cluster-size-threshold', '10',
       '--tls-cert-file', '/pki/apiserver.crt', '--tls-private-key-file', '/pki/apiserver.key', '--client-ca-file', '/pki/ca.crt',
+      '--enable-bootstrap-token-auth', '--cluster-signing-cert-file', '/pki/ca.crt', '--cluster-signing-key-file', '/pki/ca.key', '--cluster-signing-duration', '720h',
     ]);
     expect(c).toEqual({
       etcdEndpoints: ['http://a:2379', 'http://b:2379'], listen: '0.0.0.0:7443', metricsListen: '127.0.0.1:9464', metricsInsecure: false,
@@ -33,6 +35,7 @@ describe('parseConfig', () => {
       },
       clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 26, encryptionKeyFile: '/etc/skiff/keys.yaml', hpaSyncPeriodSeconds: 5,
       authorizationModes: ['Node', 'RBAC'],
+      enableBootstrapTokenAuth: true, clusterSigningCertFile: '/pki/ca.crt', clusterSigningKeyFile: '/pki/ca.key', clusterSigningDurationMs: 720 * 3600_000,
     });
   });
 
@@ -64,6 +67,8 @@ describe('parseConfig', () => {
     [['--service-node-port-range', '30000'], /not a port range/],
     [['--cluster-cidr', '10.244.0.1/16'], /--cluster-cidr 10\.244\.0\.1\/16 .*host bits set/],
     [['--cluster-cidr', '10.244.0.0/16', '--node-cidr-mask-size', '12'], /between the cluster CIDR's 16 and 32/],
+    [['--cluster-signing-cert-file', '/pki/ca.crt'], /--cluster-signing-cert-file and --cluster-signing-key-file go together/],
+    [['--cluster-signing-duration', '5m'], /at least 10m/],
   ])('refuses %j', (argv, msg) => {
     // commander also prints the error; keep the test output clean.
     const quiet = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);

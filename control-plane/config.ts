@@ -8,6 +8,7 @@ import { RangeAllocator } from './controllers/nodeipam/allocator.js';
 import { DEFAULT_DISRUPTION, type DisruptionConfig } from './controllers/nodelifecycle/disruption.js';
 import { LOG_LEVELS } from './log.js';
 import { parseAuthorizationModes, type AuthorizationMode } from './authz/authorizer.js';
+import { parseDuration } from '../proto/api/duration.js';
 
 export interface ControlPlaneConfig {
   etcdEndpoints: string[];
@@ -51,6 +52,13 @@ export interface ControlPlaneConfig {
   hpaSyncPeriodSeconds: number;
   /** --authorization-mode (in force only with --token-file). */
   authorizationModes: AuthorizationMode[];
+  /** --enable-bootstrap-token-auth: bootstrap token Secrets in kube-system authenticate. */
+  enableBootstrapTokenAuth: boolean;
+  /** --cluster-signing-cert-file/--cluster-signing-key-file ('' : approved CSRs are not signed). */
+  clusterSigningCertFile: string;
+  clusterSigningKeyFile: string;
+  /** --cluster-signing-duration in ms (8760 h). */
+  clusterSigningDurationMs: number;
 }
 
 const positiveInt = (flag: string, unit = ' of seconds') => (v: string): number => {
@@ -130,6 +138,10 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod CIDR, with --cluster-cidr', positiveInt('--node-cidr-mask-size', ''), 24)
     .option('--encryption-key-file <path>', 'encrypt Secrets at rest with AES-256-GCM: YAML/JSON "keys: [{name, secret}]", the first key writes, all read (see README)')
     .option('--authorization-mode <modes>', 'comma list of AlwaysAllow, Node, RBAC, tried in order (kube-apiserver\'s flag); in force with --token-file, without it every call is allowed', 'Node,RBAC')
+    .option('--enable-bootstrap-token-auth', 'bootstrap tokens (Secrets of type bootstrap.kubernetes.io/token in kube-system, `skiff token create`) authenticate as system:bootstrap:<id> in system:bootstrappers')
+    .option('--cluster-signing-cert-file <path>', 'PEM CA certificate that signs approved CertificateSigningRequests (with --cluster-signing-key-file)')
+    .option('--cluster-signing-key-file <path>', 'PEM key of --cluster-signing-cert-file')
+    .option('--cluster-signing-duration <duration>', 'lifetime of signed certificates (a CSR\'s spec.expirationSeconds may ask for less)', '8760h')
     .option('--horizontal-pod-autoscaler-sync-period <seconds>', 'how often every HorizontalPodAutoscaler is synced', positiveInt('--horizontal-pod-autoscaler-sync-period', ''), 15)
     .exitOverride()
     .showHelpAfterError();
@@ -142,7 +154,18 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     serviceClusterIpRange: string; serviceNodePortRange: string;
     clusterCidr?: string; nodeCidrMaskSize: number; encryptionKeyFile?: string; horizontalPodAutoscalerSyncPeriod: number;
     authorizationMode: string;
+    enableBootstrapTokenAuth?: boolean; clusterSigningCertFile?: string; clusterSigningKeyFile?: string; clusterSigningDuration: string;
   }>();
+  if (Boolean(o.clusterSigningCertFile) !== Boolean(o.clusterSigningKeyFile)) {
+    throw new InvalidArgumentError('--cluster-signing-cert-file and --cluster-signing-key-file go together');
+  }
+  let clusterSigningDurationMs: number;
+  try {
+    clusterSigningDurationMs = parseDuration(o.clusterSigningDuration, '--cluster-signing-duration');
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  if (clusterSigningDurationMs < 600_000) throw new InvalidArgumentError(`--cluster-signing-duration must be at least 10m, got "${o.clusterSigningDuration}"`);
   let authorizationModes: AuthorizationMode[];
   try {
     authorizationModes = parseAuthorizationModes(o.authorizationMode);
@@ -186,6 +209,10 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
   return {
     etcdEndpoints: endpoints,
     authorizationModes,
+    enableBootstrapTokenAuth: o.enableBootstrapTokenAuth ?? false,
+    clusterSigningCertFile: o.clusterSigningCertFile ?? '',
+    clusterSigningKeyFile: o.clusterSigningKeyFile ?? '',
+    clusterSigningDurationMs,
     listen: o.listen,
     restListen: restListenOf(o.listen, o.restListen),
     tlsCertFile: o.tlsCertFile ?? '',

@@ -7,6 +7,7 @@ import type { DisruptionConfig } from './controllers/nodelifecycle/disruption.js
 import type { SharedInformers } from './informers.js';
 import type { Store } from './storage/store.js';
 import type { ClientTls } from '../proto/api/tls-client.js';
+import type { CertAndKey } from '../proto/api/pki/index.js';
 
 export interface ControllerHookOptions {
   store: Store;
@@ -26,6 +27,9 @@ export interface ControllerHookOptions {
   disabled: boolean;
   /** How node agents are reached (the autoscaler's resource metrics). */
   kubelet?: ClientTls;
+  /** The CA that signs approved CSRs (--cluster-signing-cert-file/--cluster-signing-key-file). */
+  clusterSigningCa?: CertAndKey;
+  clusterSigningDurationMs?: number;
 }
 
 export interface RunningControllers {
@@ -51,6 +55,8 @@ export async function startControllers(opts: ControllerHookOptions): Promise<Run
     clusterCIDR: opts.clusterCIDR,
     nodeCIDRMaskSize: opts.nodeCIDRMaskSize,
     kubelet: opts.kubelet,
+    clusterSigningCa: opts.clusterSigningCa,
+    clusterSigningDurationMs: opts.clusterSigningDurationMs,
     hpaSyncPeriodMs: opts.hpaSyncPeriodSeconds !== undefined ? opts.hpaSyncPeriodSeconds * 1000 : undefined,
     log: (msg, fields) => opts.log.info(fields ?? {}, msg),
   });

@@ -77,6 +77,10 @@ async function main(): Promise<void> {
     hpaSyncPeriodSeconds: cfg.hpaSyncPeriodSeconds,
     disabled: !cfg.controllers,
     kubelet,
+    clusterSigningCa: cfg.clusterSigningCertFile
+      ? { cert: await readFile(cfg.clusterSigningCertFile, 'utf8'), key: await readFile(cfg.clusterSigningKeyFile, 'utf8') }
+      : undefined,
+    clusterSigningDurationMs: cfg.clusterSigningDurationMs,
   });
   const hostOf = (listen: string): string => listen.slice(0, listen.lastIndexOf(':'));
   const tls = await servingCertificate({
@@ -86,7 +90,7 @@ async function main(): Promise<void> {
   const clientCa = cfg.clientCaFile ? await readFile(cfg.clientCaFile, 'utf8') : undefined;
   const api = await startApiServer({
     store, informers, listen: cfg.listen, restListen: cfg.restListen, tls, clientCa, kubelet, tokens, log, metrics, identity: cfg.identity, leader: () => controllers.leader(),
-    serviceRanges: cfg.serviceRanges, authorizationModes: cfg.authorizationModes,
+    serviceRanges: cfg.serviceRanges, authorizationModes: cfg.authorizationModes, bootstrapTokenAuth: cfg.enableBootstrapTokenAuth,
   });
   informers.get('Pod').addHandlers(podStartupHandlers((s) => metrics.podStartup.observe(s)));
   if (encryption) {

@@ -34,15 +34,23 @@ export interface CallOptions {
 }
 
 export class AgentApi {
-  readonly client: ApiClient;
+  /** Replaced when the client certificate is renewed (useClientCertificate). */
+  client: ApiClient;
+  /** Channels of earlier certificates: their calls in flight finish, they close with the agent. */
+  private readonly retired: ApiClient[] = [];
   private readonly timeoutMs: number;
   /** Calls and watches that found the control plane unreachable, ever: an outage shows as a change. */
   unreachableCount = 0;
 
   constructor(readonly opts: ApiOptions) {
+    this.client = this.connect(opts.tls);
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_API_TIMEOUT_MS;
+  }
+
+  private connect(tls: ClientTls): ApiClient {
     // Keepalive lets a dead control plane show up as a broken watch, not a silent one. A local
     // subchannel pool gives each agent its own connection even when many share a process.
-    this.client = new ApiClient(controlPlaneTarget(opts.address), grpcCredentials(opts.address, opts.tls), {
+    return new ApiClient(controlPlaneTarget(this.opts.address), grpcCredentials(this.opts.address, tls), {
       ...failoverChannelOptions(),
       'grpc.use_local_subchannel_pool': 1,
       'grpc.keepalive_time_ms': 10_000,
@@ -51,7 +59,18 @@ export class AgentApi {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 5_000,
     });
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_API_TIMEOUT_MS;
+  }
+
+  /**
+   * A renewed client certificate: calls from now on go over a new channel presenting it. The
+   * old channel is not closed here, so watches and calls in flight on it are not cut; a watch
+   * that ends for any reason is re-opened on the new channel.
+   */
+  useClientCertificate(pair: { cert: string; key: string }): void {
+    this.retired.push(this.client);
+    this.client = this.connect({ ...this.opts.tls, cert: pair.cert, key: pair.key });
+    // Two generations back has had a whole certificate lifetime to drain.
+    while (this.retired.length > 1) this.retired.shift()?.close();
   }
 
   metadata(): Metadata {
@@ -124,6 +143,7 @@ export class AgentApi {
   }
 
   close(): void {
+    for (const c of this.retired.splice(0)) c.close();
     this.client.close();
   }
 }

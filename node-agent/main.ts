@@ -13,6 +13,8 @@ import { parseCidr } from '../proto/api/cidr.js';
 import { memoryBytes } from '../proto/api/quantity.js';
 import { DEFAULT_LOG_MAX_FILES } from './log-rotation.js';
 import type { AgentServingTls } from './server-tls.js';
+import { CertificateRotator, ensureClientCertificate } from './certificates/manager.js';
+import { realClock } from '../proto/api/clock.js';
 
 export { NodeAgent, type NodeAgentOptions } from './agent.js';
 
@@ -67,6 +69,9 @@ async function main(): Promise<void> {
     .option('--control-plane <addrs>', 'control plane gRPC address, or a comma list of them (IP:port; or one DNS name resolving to several): the agent uses one and moves to another when it fails', '127.0.0.1:6443')
     .option('--token <token>', 'bearer token for the control plane')
     .option('--token-file <path>', 'file holding the bearer token')
+    .option('--bootstrap-token-file <path>', 'file holding a bootstrap token ("<id>.<secret>", `skiff token create`): with no valid certificate in --cert-dir, ask the control plane for one with it')
+    .option('--cert-dir <dir>', 'keep the client certificate here (kubelet-client-current.pem); with it the agent authenticates with its certificate, not a token')
+    .option('--no-rotate-certificates', 'do not renew the client certificate before it expires (renewal is on by default)')
     .option('--ca-file <path>', 'PEM CA that signed the control plane\'s serving certificate (default: the system\'s roots); the control plane serves TLS only')
     .option('--node-name <name>', 'name of this node', hostname())
     .option('--containerd-socket <path>', 'containerd socket (CRI)', '/run/containerd/containerd.sock')
@@ -106,7 +111,7 @@ async function main(): Promise<void> {
     .option('--log-level <level>', 'pino log level', 'info');
   program.parse();
   const o = program.opts<{
-    controlPlane: string; token?: string; tokenFile?: string; caFile?: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; clientCaFile?: string; nodeName: string; containerdSocket: string;
+    controlPlane: string; token?: string; tokenFile?: string; caFile?: string; bootstrapTokenFile?: string; certDir?: string; rotateCertificates: boolean; tlsCertFile?: string; tlsPrivateKeyFile?: string; clientCaFile?: string; nodeName: string; containerdSocket: string;
     runtime: string; podCidr: string; stateDir: string; listen: string; metricsListen?: string; metricsInsecure?: boolean;
     nodeLabels: Record<string, string>; nodeIp?: string; heartbeatSeconds: number; evictionHardNodefsAvailable: DiskThreshold; statsInterval: number; maxParallelStarts: number;
     crashloopInitialSeconds: number; crashloopMaxSeconds: number; maxLogFollows: number; logLevel: string;
@@ -149,12 +154,27 @@ async function main(): Promise<void> {
   if (!(containerLogMaxSize > 0)) program.error(`--container-log-max-size must be a positive quantity (e.g. 10Mi), got "${o.containerLogMaxSize}"`);
   if (o.containerLogMaxFiles < 2) program.error('--container-log-max-files must be at least 2 (the live file and one rotated)');
   if (o.metricsListen && !token && !o.metricsInsecure) program.error('--metrics-listen needs --token/--token-file (scrapers send that token) or --metrics-insecure');
+  let bootstrapToken: string | undefined;
+  if (o.bootstrapTokenFile) {
+    try {
+      bootstrapToken = readFileSync(o.bootstrapTokenFile, 'utf8').trim();
+    } catch (e) {
+      // Not fatal yet: a valid certificate in --cert-dir makes the token unnecessary.
+      log.warn({ err: e instanceof Error ? e.message : String(e) }, `cannot read --bootstrap-token-file ${o.bootstrapTokenFile}`);
+    }
+  }
+  if (o.bootstrapTokenFile && !o.certDir) program.error('--bootstrap-token-file needs --cert-dir (where the issued certificate is kept)');
+  const certOptions = o.certDir
+    ? { certDir: resolve(o.certDir), nodeName: o.nodeName, controlPlane: o.controlPlane, ca, bootstrapToken, clock: realClock, log: log.child({ component: 'certificates' }) }
+    : undefined;
+  const clientPair = certOptions ? await ensureClientCertificate(certOptions) : undefined;
   const runtime = await makeRuntime(o.runtime, o.containerdSocket, o.nodeName, o.podCidr, log);
   const agent = new NodeAgent({
     nodeName: o.nodeName,
     controlPlane: o.controlPlane,
-    token,
-    tls: { ca },
+    // With a certificate the agent is its identity; a token would only be a second one.
+    token: clientPair ? undefined : token,
+    tls: clientPair ? { ca, cert: clientPair.cert, key: clientPair.key } : { ca },
     runtime,
     stateDir: o.stateDir,
     podCIDR: o.podCidr,
@@ -181,8 +201,11 @@ async function main(): Promise<void> {
     log,
   });
   await agent.start();
+  const rotator = clientPair && certOptions && o.rotateCertificates ? new CertificateRotator(agent.api, clientPair, certOptions) : undefined;
+  rotator?.start();
   const shutdown = (sig: string): void => {
     log.info({ signal: sig }, 'stopping (containers keep running)');
+    rotator?.stop();
     agent.stop().then(
       () => runtime.close().finally(() => process.exit(0)),
       (e: unknown) => {

@@ -18,10 +18,11 @@ import { readCaIfPresent, restServerFor, writeKubeconfig } from '../kubeconfig.j
 import { dirname } from 'node:path';
 import { BRIDGE, containerdHealthy, POD_CIDR, writeContainerdConfig } from './containerd.js';
 import { ensure, ensureEncryptionKey, nodeReady, said, withApi } from './ensure.js';
-import { ensureCredentials, nodeTokenFile } from './credentials.js';
+import { bootstrapTokenFile, ensureCredentials } from './credentials.js';
+import { createJoinToken, forgetForeignCertificates, JOIN_TOKEN_TTL } from './join-token.js';
 import { httpJson, httpOk, httpsOk } from './health.js';
 import { buildSampleImages, pushImage, registryHas } from './images.js';
-import { distEntry, layout, repoRoot, type Layout } from './layout.js';
+import { distEntry, layout, nodeLayout, repoRoot, type Layout } from './layout.js';
 import { choosePorts, type ClusterPorts } from './ports.js';
 import { chooseLan, lanNodes, loadLan, MAX_NODES, type Lan } from './lan.js';
 import { multiNodeSteps, nodeTable } from './nodes.js';
@@ -136,7 +137,7 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
       await ensureEncryptionKey(l);
       if (multi) lan = await chooseLan(l.lanFile, opts.nodes, opts.env);
       // Before the control plane starts: it reads the token file once.
-      token = await ensureCredentials(l, lan ? lanNodes(lan).map((n) => n.name) : [name]);
+      token = await ensureCredentials(l);
       await ensurePki(l, [bind()]);
       tls = await upClientTls(l);
       return `root, programs present, state in ${l.stateDir}`;
@@ -209,9 +210,27 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
         '--tls-cert-file', pki.servingCert, '--tls-private-key-file', pki.servingKey, '--client-ca-file', pki.caCert,
         // Node agents: mutual TLS, this certificate being the one caller they accept.
         '--kubelet-certificate-authority', pki.caCert, '--kubelet-client-certificate', pki.kubeletClientCert, '--kubelet-client-key', pki.kubeletClientKey,
+        // Agents join with a bootstrap token and get node certificates signed by the cluster CA.
+        '--enable-bootstrap-token-auth', '--cluster-signing-cert-file', pki.caCert, '--cluster-signing-key-file', pki.caKey,
         ...(lan ? ['--cluster-cidr', lan.clusterCidr, '--node-cidr-mask-size', '24'] : []),
       ]]), 60_000);
       return said(s, server());
+    });
+
+    await rep.step('bootstrap token', async () => {
+      const certDirs = lan ? lanNodes(lan).map((n) => join(nodeLayout(l, n.name).agentDir, 'pki')) : [join(l.agentDir, 'pki')];
+      const caPem = await readFile(pki.caCert, 'utf8');
+      let forgotten = 0;
+      for (const d of certDirs) if (await forgetForeignCertificates(d, caPem)) forgotten++;
+      const api = new Api({ server: server(), token, tls, timeoutMs: 10_000 });
+      let id: string;
+      try {
+        id = await createJoinToken(api, l);
+      } finally {
+        api.close();
+      }
+      const again = forgotten ? `; ${forgotten} agent certificate(s) of an old CA dropped, those agents join again` : '';
+      return `${id} (TTL ${JOIN_TOKEN_TTL}) in ${bootstrapTokenFile(l)}; agents keep their certificates in their state dirs${again}`;
     });
 
     if (steps) {
@@ -221,7 +240,7 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
     else await rep.step(`node agent (${name})`, async () => {
       const serving = await ensureAgentServing(l, name, ['127.0.0.1']);
       const s = await ensure(l, 'node-agent', () => withApi(server(), token, tls, (api) => nodeReady(api, name)), () => Promise.resolve([node, [
-        distEntry('node-agent'), '--control-plane', server(), '--token-file', nodeTokenFile(l, name), '--ca-file', pki.caCert, '--node-name', name,
+        distEntry('node-agent'), '--control-plane', server(), '--bootstrap-token-file', bootstrapTokenFile(l), '--cert-dir', join(l.agentDir, 'pki'), '--ca-file', pki.caCert, '--node-name', name,
         '--tls-cert-file', serving.cert, '--tls-private-key-file', serving.key, '--client-ca-file', pki.caCert,
         '--runtime', 'cri', '--containerd-socket', l.containerdSocket, '--pod-cidr', POD_CIDR,
         // One machine: the agent publishes the loopback address it listens on, where the control

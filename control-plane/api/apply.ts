@@ -15,6 +15,9 @@ import { carryOver } from './allocation/service.js';
 import { mergeApplied } from './apply-merge.js';
 import { clone, namespaceOf, requireNamespace, writableKind, type ApiContext } from './context.js';
 import { prepareNew } from './crud.js';
+import type { CertificateSigningRequest } from '../../proto/gen/skiff/v1/certificates.js';
+import { ANONYMOUS, type Identity } from './auth.js';
+import { stampRequester, verifyRequestSignature } from './csr/requester.js';
 import { admitPodSecurity, type PendingNamespaces } from './pod-security.js';
 import { applyDefaults } from './defaults.js';
 import { validateObject, validateUpdate } from './validation/index.js';
@@ -100,6 +103,8 @@ export type ApplyAuthorizer = (verb: 'create' | 'patch', info: KindInfo, namespa
 
 export interface ApplyOptions {
   authorize?: ApplyAuthorizer;
+  /** The caller, recorded as the requester of a CertificateSigningRequest applied new. */
+  who?: Identity;
 }
 
 async function plan(ctx: ApiContext, p: Parsed, pending: Pending, namespaces: PendingNamespaces, opts: ApplyOptions): Promise<Planned> {
@@ -113,7 +118,9 @@ async function plan(ctx: ApiContext, p: Parsed, pending: Pending, namespaces: Pe
   if (!live) {
     const object = fromManifest(mergeApplied(p.desired, {}), p.source).object;
     await opts.authorize?.('create', info, p.namespace, p.name, object);
+    if (info.kind === 'CertificateSigningRequest') stampRequester(object as CertificateSigningRequest, opts.who ?? ANONYMOUS);
     prepareNew(info, object, p.source);
+    if (info.kind === 'CertificateSigningRequest') await verifyRequestSignature(object as CertificateSigningRequest);
     await admitPodSecurity(ctx, info, object, { source: p.source, pending: namespaces });
     const auto = await allocate(ctx.store, ctx.serviceRanges, info, object, undefined, p.source, pending);
     ctx.store.prepareCreate(info, object);

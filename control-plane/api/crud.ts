@@ -21,6 +21,22 @@ import { applyCreateDefaults, applyDefaults } from './defaults.js';
 import { strategicMergePatch } from './patch/strategic.js';
 import { admitPodSecurity } from './pod-security.js';
 import { validateObject, validateUpdate } from './validation/index.js';
+import type { CertificateSigningRequest } from '../../proto/gen/skiff/v1/certificates.js';
+import type { Attributes } from '../authz/attributes.js';
+import { ANONYMOUS, type Identity } from './auth.js';
+import { stampRequester, verifyRequestSignature } from './csr/requester.js';
+import { CSR_SUBRESOURCES, signerApprovalAttributes, takeCsrSubresource } from './csr/subresources.js';
+
+/**
+ * Who makes a call, for the few writes that depend on it (a CSR records its requester; an
+ * approval needs `approve` on the signer). authorize throws Forbidden; absent, all is allowed.
+ */
+export interface Caller {
+  who: Identity;
+  authorize?: (a: Attributes) => Promise<void>;
+}
+
+const isCsr = (info: KindInfo): boolean => info.kind === 'CertificateSigningRequest';
 
 /** The object of a Create/Update request, or BadRequest when the Resource is empty. */
 export function requestObject(r: Resource | undefined): { info: KindInfo; object: AnyObject } {
@@ -59,9 +75,11 @@ function resetStatusOnCreate(info: KindInfo, o: AnyObject): void {
   }
 }
 
-export async function create(ctx: ApiContext, req: CreateRequest): Promise<AnyObject> {
+export async function create(ctx: ApiContext, req: CreateRequest, caller?: Caller): Promise<AnyObject> {
   const { info, object } = requestObject(req.object);
+  if (isCsr(info)) stampRequester(object as CertificateSigningRequest, caller?.who ?? ANONYMOUS);
   prepareNew(info, object);
+  if (isCsr(info)) await verifyRequestSignature(object as CertificateSigningRequest);
   await requireNamespace(ctx, info, metaOf(object).namespace);
   await admitPodSecurity(ctx, info, object);
   for (let attempt = 1; ; attempt++) {
@@ -257,13 +275,15 @@ function cachedCopy(ctx: ApiContext, info: KindInfo, namespace: string, name: st
   return o;
 }
 
-function checkSubresource(subresource: string): void {
+function checkSubresource(subresource: string, info?: KindInfo): void {
+  if (info && isCsr(info) && CSR_SUBRESOURCES.includes(subresource)) return;
   if (subresource !== '' && subresource !== 'status') {
     throw errors.badRequest(`unknown subresource "${subresource}"; supported: "" (the object) and "status"`);
   }
 }
 
 function takeSubresource(info: KindInfo, subresource: string, current: AnyObject, given: AnyObject): AnyObject {
+  if (isCsr(info)) return takeCsrSubresource(subresource, current as CertificateSigningRequest, given as CertificateSigningRequest);
   const cur = current as { status?: unknown };
   if (subresource === '') {
     (given as { status?: unknown }).status = cur.status;
@@ -282,12 +302,33 @@ function takeSubresource(info: KindInfo, subresource: string, current: AnyObject
   return given;
 }
 
-export async function update(ctx: ApiContext, req: UpdateRequest): Promise<AnyObject> {
+/**
+ * Approving or denying a CSR needs `approve` on its signer (the exact name or "<domain>/*"),
+ * besides `update certificatesigningrequests/approval` (checked at the gate).
+ */
+async function authorizeApproval(ctx: ApiContext, info: KindInfo, name: string, subresource: string, caller: Caller | undefined): Promise<void> {
+  if (!isCsr(info) || subresource !== 'approval' || !caller?.authorize) return;
+  const csr = await ctx.store.get('CertificateSigningRequest', '', name);
+  const [exact, wildcard] = signerApprovalAttributes(csr.spec?.signerName ?? '');
+  try {
+    await caller.authorize(exact!);
+  } catch (e) {
+    if (!isApiError(e, 'Forbidden')) throw e;
+    try {
+      await caller.authorize(wildcard!);
+    } catch {
+      throw e;
+    }
+  }
+}
+
+export async function update(ctx: ApiContext, req: UpdateRequest, caller?: Caller): Promise<AnyObject> {
   const { info, object } = requestObject(req.object);
   const m = metaOf(object);
   const ns = namespaceOf(info, m.namespace);
   if (!m.name) throw errors.invalid(info.kind, '', [{ field: 'metadata.name', message: 'required', source: '' }]);
-  checkSubresource(req.subresource);
+  checkSubresource(req.subresource, info);
+  await authorizeApproval(ctx, info, m.name, req.subresource, caller);
   return updateWith(ctx, info, ns, m.name, m.resourceVersion, (current) => takeSubresource(info, req.subresource, current, clone(info, object)), { dryRun: req.dryRun });
 }
 
@@ -319,11 +360,12 @@ export function applyPatchText(info: KindInfo, patchType: string, doc: Json, tex
   throw errors.badRequest(`unknown patch type "${patchType}"; supported: "merge" (RFC 7386), "json" (RFC 6902), "strategic" (Kubernetes' strategic merge patch)`);
 }
 
-export async function patch(ctx: ApiContext, req: PatchRequest): Promise<AnyObject> {
+export async function patch(ctx: ApiContext, req: PatchRequest, caller?: Caller): Promise<AnyObject> {
   const info = writableKind(kindOf(req.kind));
   const ns = namespaceOf(info, req.namespace);
   if (!req.name) throw errors.badRequest(`patch ${info.kind}: name is required`);
-  checkSubresource(req.subresource);
+  checkSubresource(req.subresource, info);
+  await authorizeApproval(ctx, info, req.name, req.subresource, caller);
   return updateWith(ctx, info, ns, req.name, '', (current) => {
     const doc = toManifest(info, current);
     const patched = applyPatchText(info, req.patchType, doc, req.patch);

@@ -22,7 +22,8 @@ import { defaultServiceRanges, type ServiceRanges } from './allocation/ranges.js
 import { apply } from './apply.js';
 import type { ClientTls } from '../../proto/api/tls-client.js';
 import type { Identity, Tokens } from './auth.js';
-import { authenticateRequest, peerCertificateOf, type Authenticators } from './authn.js';
+import { authenticateRequest, authenticationOn, peerCertificateOf, type Authenticators } from './authn.js';
+import { BootstrapTokenAuthenticator } from './bootstrap-auth.js';
 import { ClientCertAuthenticator } from './client-cert.js';
 import { serverCredentials } from './server-tls.js';
 import { kindOf, type ApiContext } from './context.js';
@@ -44,7 +45,8 @@ import type { Attributes } from '../authz/attributes.js';
 import type { AuthorizationMode, Authorizer } from '../authz/authorizer.js';
 import { IMPERSONATE_GROUP, IMPERSONATE_USER, impersonate } from '../authz/impersonation.js';
 import { callAttributes, IN_HANDLER, objectAttributes, podAttributes } from '../authz/request-attributes.js';
-import { startAuthorization, type RunningAuthorizer } from '../authz/setup.js';
+import { ensureNamespace, startAuthorization, type RunningAuthorizer } from '../authz/setup.js';
+import { BOOTSTRAP_TOKEN_NAMESPACE } from '../../proto/api/bootstrap-token.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -74,6 +76,8 @@ export interface ApiServerOptions {
   resourceMetrics?: ResourceMetrics;
   /** --authorization-mode; default Node,RBAC. Only with authentication (tokens or client certificates): without it every call is allowed. */
   authorizationModes?: readonly AuthorizationMode[];
+  /** --enable-bootstrap-token-auth: bootstrap token Secrets in kube-system authenticate. */
+  bootstrapTokenAuth?: boolean;
 }
 
 export interface RunningApiServer {
@@ -131,7 +135,14 @@ export async function ensureDefaultNamespace(store: Store): Promise<void> {
 
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const { log, tokens } = opts;
-  const authenticators: Authenticators = { tokens, clientCerts: opts.clientCa ? new ClientCertAuthenticator(opts.clientCa) : undefined };
+  const now = opts.now ?? (() => new Date());
+  const authenticators: Authenticators = {
+    tokens,
+    clientCerts: opts.clientCa ? new ClientCertAuthenticator(opts.clientCa, now) : undefined,
+    bootstrap: opts.bootstrapTokenAuth
+      ? new BootstrapTokenAuthenticator((ns, name) => opts.informers.get('Secret').get(`${ns}/${name}`), now)
+      : undefined,
+  };
   type AuthCall = { metadata: Metadata; getAuthContext(): { sslPeerCertificate?: PeerCertificate } };
   const authenticate = (call: AuthCall): Identity => {
     const header = call.metadata.get('authorization')[0];
@@ -142,7 +153,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     store: opts.store,
     informers: opts.informers,
     log,
-    now: opts.now ?? (() => new Date()),
+    now,
     serviceRanges: opts.serviceRanges ?? defaultServiceRanges(),
     kubelet: opts.kubelet,
     resourceMetrics: opts.resourceMetrics ?? new ResourceMetrics({
@@ -152,7 +163,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     }),
   };
   const caches = new WatchCaches(opts.informers, opts.watchCache);
-  const authz: RunningAuthorizer | undefined = tokens || opts.clientCa
+  const authz: RunningAuthorizer | undefined = authenticationOn(authenticators)
     ? await startAuthorization(opts.store, opts.informers, opts.authorizationModes ?? ['Node', 'RBAC'])
     : undefined;
   const authorizer: Authorizer | undefined = authz?.authorizer;
@@ -177,8 +188,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   };
   const version = readVersion();
   await ensureDefaultNamespace(opts.store);
+  // Bootstrap token Secrets live there; kube-apiserver makes it at start too.
+  if (authenticators.bootstrap) await ensureNamespace(opts.store, BOOTSTRAP_TOKEN_NAMESPACE);
   await ensureDefaultStorageClass(opts.store);
-  await opts.informers.start(['Namespace']);
+  await opts.informers.start(authenticators.bootstrap ? ['Namespace', 'Secret'] : ['Namespace']);
   // Every kind's history starts now, so a client that lists and then watches from the list's
   // resourceVersion is served from memory instead of getting Expired on the first watch.
   await Promise.all(
@@ -274,14 +287,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     });
 
   const impl: ApiServer = {
-    create: unary('create', async (req) => typed(req.object, await create(ctx, req))),
+    create: unary('create', async (req, who) => typed(req.object, await create(ctx, req, { who }))),
     get: unary('get', async (req) => wrap(kindOf(req.kind).kind, await get(ctx, req))),
     list: unary('list', (req) => list(ctx, req)),
     watch: streaming('watch', watch),
-    update: unary('update', async (req) => typed(req.object, await update(ctx, req))),
-    patch: unary('patch', async (req) => wrap(kindOf(req.kind).kind, await patch(ctx, req))),
+    update: unary('update', async (req, who) => typed(req.object, await update(ctx, req, { who, authorize: (a) => checkFresh(who, a) }))),
+    patch: unary('patch', async (req, who) => wrap(kindOf(req.kind).kind, await patch(ctx, req, { who, authorize: (a) => checkFresh(who, a) }))),
     delete: unary('delete', async (req) => wrap(kindOf(req.kind).kind, await deleteObject(ctx, req))),
     apply: unary('apply', (req, who) => apply(ctx, req, {
+      who,
       authorize: (v, info, ns, name, object) => checkFresh(who, { ...objectAttributes(v, info, ns, v === 'create' ? '' : name), object } as Attributes),
     })),
     logs: streaming('logs', (call) => proxyLogs(ctx, call)),
@@ -313,9 +327,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(opts.listen, serverCredentials(opts.tls, opts.clientCa), (err, p) => (err ? reject(err) : resolve(p)));
   });
-  const auth = [tokens ? 'bearer tokens' : '', opts.clientCa ? 'client certificates' : ''].filter(Boolean).join(', ') || 'off';
+  const auth = [tokens ? 'bearer tokens' : '', opts.clientCa ? 'client certificates' : '', opts.bootstrapTokenAuth ? 'bootstrap tokens' : ''].filter(Boolean).join(', ') || 'off';
   log.info({ listen: opts.listen, port, tls: true, auth, authorization: authorizer ? authorizer.modes.join(',') : 'off', kinds: KIND_NAMES.length }, 'API server listening');
-  if (!tokens && !opts.clientCa) log.warn('authentication is OFF: every caller may do everything (start with --token-file or --client-ca-file)');
+  if (!authenticationOn(authenticators)) log.warn('authentication is OFF: every caller may do everything (start with --token-file or --client-ca-file)');
 
   const rest = opts.restListen
     ? await startRestServer({ ctx, watch: watchDeps, listen: opts.restListen, authenticators, log, version, tls: opts.tls, clientCa: opts.clientCa, authorizer })

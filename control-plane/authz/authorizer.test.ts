@@ -105,6 +105,10 @@ describe('authorize (Node,RBAC)', () => {
     ['resourceNames never match a list', user('carol'), r('list', 'configmaps', 'team'), false],
     ['impersonation only for cluster-admin', user('alice'), r('impersonate', 'users', '', 'bob'), false],
     ['bootstrappers may ask for a certificate', { name: 'system:bootstrap:abc123', groups: ['system:bootstrappers', 'system:authenticated'] }, r('create', 'certificatesigningrequests', '', '', { apiGroup: 'certificates.k8s.io' }), true],
+    ['the approver\'s check: bootstrappers may create certificatesigningrequests/nodeclient', { name: 'system:bootstrap:abc123', groups: ['system:bootstrappers', 'system:authenticated'] }, r('create', 'certificatesigningrequests/nodeclient', '', '', { apiGroup: 'certificates.k8s.io' }), true],
+    ['the approver\'s check: nodes may create certificatesigningrequests/selfnodeclient', node('n1'), r('create', 'certificatesigningrequests/selfnodeclient', '', '', { apiGroup: 'certificates.k8s.io' }), true],
+    ['the approver\'s check: nodes may not create certificatesigningrequests/nodeclient', node('n1'), r('create', 'certificatesigningrequests/nodeclient', '', '', { apiGroup: 'certificates.k8s.io' }), false],
+    ['nobody but system:masters approves for a signer by default', user('alice'), r('approve', 'signers', '', 'kubernetes.io/kube-apiserver-client', { apiGroup: 'certificates.k8s.io' }), false],
     ['bootstrappers may not list pods', { name: 'system:bootstrap:abc123', groups: ['system:bootstrappers', 'system:authenticated'] }, r('list', 'pods', ''), false],
     // Node restriction.
     ['node: list its own pods by field selector', node('n1'), r('list', 'pods', '', '', { fields: nodeField('n1') }), true],

@@ -80,6 +80,9 @@ export function bootstrapClusterRoles(): ClusterRole[] {
       rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
     ]),
     clusterRole('system:node-bootstrapper', [rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests'])]),
+    // What the CSR approver asks before it approves a kubelet client certificate (Kubernetes' names).
+    clusterRole('system:certificates.k8s.io:certificatesigningrequests:nodeclient', [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/nodeclient'])]),
+    clusterRole('system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/selfnodeclient'])]),
   ];
 }
 
@@ -91,5 +94,9 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     binding('system:basic-user', 'system:basic-user', [group('system:authenticated')]),
     // kubeadm's kubeadm:kubelet-bootstrap: agents holding a bootstrap token may ask for a certificate.
     binding('system:node-bootstrapper', 'system:node-bootstrapper', [group('system:bootstrappers')]),
+    // kubeadm's node-autoapprove-bootstrap and node-autoapprove-certificate-rotation: a new node's
+    // first certificate and every node's renewal of its own are approved automatically.
+    binding('kubeadm:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', [group('system:bootstrappers')]),
+    binding('kubeadm:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [group('system:nodes')]),
   ];
 }

@@ -28,6 +28,12 @@ import { controllerRegistry } from './runtime/metrics.js';
 import { SchedulerController } from './scheduler/controller.js';
 import { VolumeBindingController } from './volumebinding/controller.js';
 import type { ClientTls } from '../../proto/api/tls-client.js';
+import type { CertAndKey } from '../../proto/api/pki/index.js';
+import { MASTERS_GROUP } from '../authz/authorizer.js';
+import { rbacAuthorize } from '../authz/rbac.js';
+import { InformerRbacSnapshot } from '../authz/snapshot.js';
+import { CertificateControllers } from './certificates/controllers.js';
+import { DEFAULT_SIGNING_DURATION_MS } from './certificates/sign.js';
 
 export const ELECTION_NAME = 'controller-manager';
 
@@ -53,6 +59,10 @@ export interface ControllerManagerOptions {
   resourceMetrics?: { podMetrics(): Promise<PodMetrics[]> };
   /** --horizontal-pod-autoscaler-sync-period (15 s). */
   hpaSyncPeriodMs?: number;
+  /** --cluster-signing-cert-file/--cluster-signing-key-file: the CA that signs approved CSRs; no signer without it. */
+  clusterSigningCa?: CertAndKey;
+  /** --cluster-signing-duration (8760 h). */
+  clusterSigningDurationMs?: number;
 }
 
 export interface ControllerManager {
@@ -97,8 +107,17 @@ export function startControllerManager(opts: ControllerManagerOptions): Promise<
         clusterCIDR: opts.clusterCIDR, nodeCIDRMaskSize: opts.nodeCIDRMaskSize ?? 24,
       })]
       : [];
+    const rbac = new InformerRbacSnapshot(informers);
+    const certificates = new CertificateControllers({
+      informers, client,
+      // The approver's SubjectAccessReview, decided as the API server's RBAC would.
+      may: (who, a) => who.groups.includes(MASTERS_GROUP) || rbacAuthorize(rbac, who, a).allowed,
+      signingCa: opts.clusterSigningCa,
+      signingDurationMs: opts.clusterSigningDurationMs ?? DEFAULT_SIGNING_DURATION_MS,
+    });
     return [
       ...ipam,
+      { start: () => rbac.start().then(() => certificates.start()), stop: () => certificates.stop() },
       new GarbageCollector({ store, client, informers }),
       new NodeLifecycleController({
         store,

@@ -27,9 +27,14 @@ export async function readBodyBytes(req: IncomingMessage, limit = MAX_BODY_BYTES
 
 /** The request body as a JSON value (application/json, or YAML when the content type says so). */
 export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const type = req.headers['content-type'] ?? 'application/json';
+  // client-go's typed clients (kubectl drain, ...) write built-in kinds as protobuf; only CSR
+  // approval/status bodies are read that way (csr-protobuf.ts).
+  if (/protobuf/i.test(type)) {
+    throw new HttpError('UnsupportedMediaType', `request bodies of type "${type}" are not read by Skiff: send application/json (kubectl patch/apply/replace do)`);
+  }
   const text = await readBody(req);
   if (!text.trim()) throw errors.badRequest('the request body is empty');
-  const type = req.headers['content-type'] ?? 'application/json';
   try {
     return /yaml/i.test(type) ? (YAML.parse(text) as unknown) : (JSON.parse(text) as unknown);
   } catch (e) {

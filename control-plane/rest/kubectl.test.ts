@@ -6,7 +6,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isApiError } from '../../proto/api/errors.js';
-import { unwrapAs } from '../../proto/api/kinds.js';
+import { unwrapAs, wrap } from '../../proto/api/kinds.js';
+import { createCsr } from '../../proto/api/pki/index.js';
+import { CertificateSigningRequest } from '../../proto/gen/skiff/v1/certificates.js';
 import { runCli } from '../../cli/program.js';
 import { startRestCluster, type RestCluster } from '../../test/helpers/rest-cluster.js';
 import { until } from '../../test/helpers/wait.js';
@@ -209,5 +211,26 @@ describe('kubectl against the REST API', () => {
     const refused = await kubectl('delete', 'deployment', 'nothing-here', '--as', 'bob');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('Error from server (Forbidden): deployments.apps "nothing-here" is forbidden: User "bob" cannot delete resource "deployments" in API group "apps" in the namespace "default"');
+  });
+
+  it('get csr, certificate approve (a protobuf body) and approval by kubectl patch --subresource=approval', async () => {
+    const { csr } = await createCsr({ commonName: 'alice', organizations: ['dev'] });
+    await c.server.api.create({ object: wrap('CertificateSigningRequest', CertificateSigningRequest.fromPartial({
+      metadata: { name: 'alice-cert' },
+      spec: { request: Buffer.from(csr), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] },
+    })) });
+    expect(await ok('get', 'csr')).toMatch(/alice-cert\s+\S+\s+kubernetes\.io\/kube-apiserver-client\s+\S+\s+<none>\s+Pending/);
+    expect(await ok('certificate', 'approve', 'alice-cert')).toContain('certificatesigningrequest.certificates.k8s.io/alice-cert approved');
+    const got = unwrapAs('CertificateSigningRequest', await c.server.api.get({ kind: 'csr', name: 'alice-cert' }));
+    expect(got.status?.conditions.map((x) => [x.type, x.status, x.reason])).toEqual([['Approved', 'True', 'KubectlApprove']]);
+    expect(await ok('get', 'csr', 'alice-cert')).toMatch(/Approved/);
+    // A verdict is never taken back: deny after approve is refused.
+    expect((await kubectl('certificate', 'deny', 'alice-cert')).code).not.toBe(0);
+    await c.server.api.create({ object: wrap('CertificateSigningRequest', CertificateSigningRequest.fromPartial({
+      metadata: { name: 'bob-cert' },
+      spec: { request: Buffer.from((await createCsr({ commonName: 'bob' })).csr), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] },
+    })) });
+    await ok('patch', 'csr', 'bob-cert', '--subresource=approval', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Denied","status":"True","reason":"KubectlPatch"}]}}');
+    expect(await ok('get', 'csr', 'bob-cert')).toMatch(/Denied/);
   });
 });

@@ -7,9 +7,10 @@ import { errors } from '../../proto/api/errors.js';
 import { metaOf, wrap, type AnyObject, type KindInfo } from '../../proto/api/kinds.js';
 import { fromManifest, toManifest, type JsonObject } from '../../proto/api/manifest.js';
 import type { ApiContext } from '../api/context.js';
-import { create, get, list, patch, update } from '../api/crud.js';
+import { create, get, list, patch, update, type Caller } from '../api/crud.js';
+import { csrFromProtobuf } from './csr-protobuf.js';
 import { deleteObject } from '../api/delete.js';
-import { dryRunOf, intParam, readBody, readJsonBody } from './http.js';
+import { dryRunOf, intParam, readBody, readBodyBytes, readJsonBody } from './http.js';
 import { HttpError, successStatus } from './status.js';
 
 export interface ObjectTarget {
@@ -25,7 +26,9 @@ export function manifestOf(info: KindInfo, o: AnyObject): JsonObject {
 
 /** Reads a request body as an object of the addressed kind, in the addressed namespace. */
 export async function bodyObject(req: IncomingMessage, t: ObjectTarget): Promise<AnyObject> {
-  const doc = await readJsonBody(req);
+  const csrProto = t.info.kind === 'CertificateSigningRequest' && (t.subresource === 'approval' || t.subresource === 'status')
+    && /protobuf/i.test(req.headers['content-type'] ?? '');
+  const doc = csrProto ? csrFromProtobuf(await readBodyBytes(req)) : await readJsonBody(req);
   const { info, object } = fromManifest(doc, 'request body');
   if (info.kind !== t.info.kind) throw errors.badRequest(`the body is a ${info.kind}, but the path addresses ${t.info.plural}`);
   const m = metaOf(object);
@@ -141,14 +144,14 @@ export function listDocument(info: KindInfo, page: ListPage): JsonObject {
   return { kind: `${info.kind}List`, apiVersion: info.apiVersion, metadata, items: page.items.map((o) => toManifest(info, o)) };
 }
 
-export async function createObject(ctx: ApiContext, t: ObjectTarget, req: IncomingMessage, q: URLSearchParams): Promise<AnyObject> {
+export async function createObject(ctx: ApiContext, t: ObjectTarget, req: IncomingMessage, q: URLSearchParams, caller?: Caller): Promise<AnyObject> {
   const o = await bodyObject(req, t);
-  return create(ctx, { object: wrap(t.info.kind, o), dryRun: dryRunOf(q.getAll('dryRun')) });
+  return create(ctx, { object: wrap(t.info.kind, o), dryRun: dryRunOf(q.getAll('dryRun')) }, caller);
 }
 
-export async function updateObject(ctx: ApiContext, t: ObjectTarget, req: IncomingMessage, q: URLSearchParams): Promise<AnyObject> {
+export async function updateObject(ctx: ApiContext, t: ObjectTarget, req: IncomingMessage, q: URLSearchParams, caller?: Caller): Promise<AnyObject> {
   const o = await bodyObject(req, t);
-  return update(ctx, { object: wrap(t.info.kind, o), dryRun: dryRunOf(q.getAll('dryRun')), subresource: t.subresource });
+  return update(ctx, { object: wrap(t.info.kind, o), dryRun: dryRunOf(q.getAll('dryRun')), subresource: t.subresource }, caller);
 }
 
 /** The patch type a Content-Type names; server-side apply is 415 until Skiff supports it. */
@@ -163,13 +166,13 @@ export function patchTypeOf(contentType: string | undefined): 'json' | 'merge' |
   throw new HttpError('UnsupportedMediaType', `the patch content type "${type}" is not supported; use application/json-patch+json, application/merge-patch+json or application/strategic-merge-patch+json`);
 }
 
-export async function patchObject(ctx: ApiContext, t: ObjectTarget, req: IncomingMessage, q: URLSearchParams): Promise<AnyObject> {
+export async function patchObject(ctx: ApiContext, t: ObjectTarget, req: IncomingMessage, q: URLSearchParams, caller?: Caller): Promise<AnyObject> {
   const patchType = patchTypeOf(req.headers['content-type']);
   const text = await readBody(req);
   return patch(ctx, {
     kind: t.info.kind, namespace: t.namespace, name: t.name, patchType, patch: text,
     subresource: t.subresource, dryRun: dryRunOf(q.getAll('dryRun')),
-  });
+  }, caller);
 }
 
 interface DeleteOptions {

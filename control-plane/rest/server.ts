@@ -24,6 +24,7 @@ import type { TlsFiles } from './tls.js';
 import { watchObjects } from './watch.js';
 import type { Authorizer } from '../authz/authorizer.js';
 import { restAttributes, restIdentity, serveReview } from './authorize.js';
+import type { Caller } from '../api/crud.js';
 
 export interface RestServerOptions {
   ctx: ApiContext;
@@ -90,7 +91,9 @@ export async function startRestServer(opts: RestServerOptions): Promise<RunningR
       sendJson(res, code, table ? buildTableResponse(info, [o], { include, now: now(), apiVersion: tableApiVersion(accept), resourceVersion: o.metadata?.resourceVersion }) : manifestOf(info, o));
     const sub = subresource;
     await opts.authorizer?.checkFresh(who, restAttributes(method, { group: r.gv.group, info, namespace: t.namespace, name, subresource }, q, boolParam(q, 'watch')));
-    if (sub && !['status', 'scale', 'log', 'eviction'].includes(sub)) throw errors.notFoundPath();
+    if (sub && !['status', 'scale', 'log', 'eviction', 'approval'].includes(sub)) throw errors.notFoundPath();
+    if (sub === 'approval' && info.kind !== 'CertificateSigningRequest') throw errors.notFoundPath();
+    const caller: Caller = { who, authorize: (a) => opts.authorizer?.checkFresh(who, a) ?? Promise.resolve() };
     if (sub === 'scale' && !WITH_SCALE.has(info.kind)) throw errors.notFoundPath();
     if ((sub === 'log' || sub === 'eviction') && info.kind !== 'Pod') throw errors.notFoundPath();
     if (method === 'GET') {
@@ -117,17 +120,17 @@ export async function startRestServer(opts: RestServerOptions): Promise<RunningR
       if (sub === 'eviction') return void sendJson(res, 201, await evict(ctx, t, req, q));
       if (name) throw new HttpError('MethodNotAllowed', `POST creates in a collection; ${path} names an object`);
       if (info.namespaced && !t.namespace) throw new HttpError('MethodNotAllowed', `create ${info.plural} under /namespaces/NAMESPACE/${info.plural}`);
-      return void sendObject(201, await createObject(ctx, t, req, q));
+      return void sendObject(201, await createObject(ctx, t, req, q, caller));
     }
     if (!name) throw new HttpError('MethodNotAllowed', `${method} on a collection is not supported (deletecollection is not served)`);
     if (sub === 'log' || sub === 'eviction') throw new HttpError('MethodNotAllowed', `${method} is not allowed on pods/${sub}`);
     if (method === 'PUT') {
       if (sub === 'scale') return void sendJson(res, 200, await putScale(ctx, t, req, q));
-      return void sendObject(200, await updateObject(ctx, t, req, q));
+      return void sendObject(200, await updateObject(ctx, t, req, q, caller));
     }
     if (method === 'PATCH') {
       if (sub === 'scale') return void sendJson(res, 200, await patchScale(ctx, t, req, q));
-      return void sendObject(200, await patchObject(ctx, t, req, q));
+      return void sendObject(200, await patchObject(ctx, t, req, q, caller));
     }
     if (method === 'DELETE') {
       if (sub) throw new HttpError('MethodNotAllowed', `DELETE is not allowed on ${info.plural}/${sub}`);

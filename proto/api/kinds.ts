@@ -11,6 +11,7 @@ import { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../gen/sk
 import { HorizontalPodAutoscaler } from '../gen/skiff/v1/autoscaling.js';
 import { NodeMetrics, PodMetrics } from '../gen/skiff/v1/metrics.js';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../gen/skiff/v1/rbac.js';
+import { CertificateSigningRequest } from '../gen/skiff/v1/certificates.js';
 import type { Resource } from '../gen/skiff/v1/api.js';
 import type { ObjectMeta } from '../gen/skiff/v1/meta.js';
 
@@ -41,6 +42,7 @@ export interface KindMap {
   ClusterRole: ClusterRole;
   RoleBinding: RoleBinding;
   ClusterRoleBinding: ClusterRoleBinding;
+  CertificateSigningRequest: CertificateSigningRequest;
 }
 export type Kind = keyof KindMap;
 export type AnyObject = KindMap[Kind];
@@ -183,6 +185,11 @@ export const KINDS: { [K in Kind]: KindInfo<K> } = {
     kind: 'ClusterRoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', acceptedVersions: ['rbac.authorization.k8s.io/v1'],
     plural: 'clusterrolebindings', singular: 'clusterrolebinding', shortNames: [], namespaced: false, case: 'clusterRoleBinding',
     message: 'skiff.v1.ClusterRoleBinding', specFields: [], codec: ClusterRoleBinding,
+  }),
+  CertificateSigningRequest: info({
+    kind: 'CertificateSigningRequest', apiVersion: 'certificates.k8s.io/v1', acceptedVersions: ['certificates.k8s.io/v1'],
+    plural: 'certificatesigningrequests', singular: 'certificatesigningrequest', shortNames: ['csr'], namespaced: false,
+    case: 'certificateSigningRequest', message: 'skiff.v1.CertificateSigningRequest', specFields: ['spec'], codec: CertificateSigningRequest,
   }),
 };
 

@@ -1895,6 +1895,74 @@ export const schema: Record<string, MessageSchema> = {
       }
     }
   },
+  "skiff.v1.CertificateSigningRequest": {
+    "fields": {
+      "apiVersion": {
+        "kind": "string"
+      },
+      "kind": {
+        "kind": "string"
+      },
+      "metadata": {
+        "kind": "message",
+        "ref": "skiff.v1.ObjectMeta"
+      },
+      "spec": {
+        "kind": "message",
+        "ref": "skiff.v1.CertificateSigningRequestSpec"
+      },
+      "status": {
+        "kind": "message",
+        "ref": "skiff.v1.CertificateSigningRequestStatus"
+      }
+    }
+  },
+  "skiff.v1.CertificateSigningRequestSpec": {
+    "fields": {
+      "request": {
+        "kind": "bytes"
+      },
+      "signerName": {
+        "kind": "string"
+      },
+      "expirationSeconds": {
+        "kind": "int32",
+        "optional": true
+      },
+      "usages": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      },
+      "username": {
+        "kind": "string"
+      },
+      "uid": {
+        "kind": "string"
+      },
+      "groups": {
+        "kind": "list",
+        "item": {
+          "kind": "string"
+        }
+      }
+    }
+  },
+  "skiff.v1.CertificateSigningRequestStatus": {
+    "fields": {
+      "conditions": {
+        "kind": "list",
+        "item": {
+          "kind": "message",
+          "ref": "skiff.v1.Condition"
+        }
+      },
+      "certificate": {
+        "kind": "bytes"
+      }
+    }
+  },
   "skiff.v1.Lease": {
     "fields": {
       "apiVersion": {
@@ -2672,6 +2740,10 @@ export const schema: Record<string, MessageSchema> = {
       "clusterRoleBinding": {
         "kind": "message",
         "ref": "skiff.v1.ClusterRoleBinding"
+      },
+      "certificateSigningRequest": {
+        "kind": "message",
+        "ref": "skiff.v1.CertificateSigningRequest"
       }
     },
     "oneof": [

@@ -5,6 +5,8 @@ import type { ConfigMap, KeyToPath, Secret } from '../../../proto/gen/skiff/v1/c
 import type { Container, Volume } from '../../../proto/gen/skiff/v1/core.js';
 import { Causes, join } from './causes.js';
 import { dns1123Subdomain } from './names.js';
+import { validateBootstrapTokenSecret } from './bootstrap-token.js';
+import { BOOTSTRAP_TOKEN_SECRET_TYPE } from '../../../proto/api/bootstrap-token.js';
 
 /** Kubernetes' MaxSecretSize, which is also the ConfigMap limit (1 MiB over all keys). */
 export const MAX_DATA_BYTES = 1024 * 1024;
@@ -82,6 +84,9 @@ export function validateSecret(s: Secret, c: Causes): void {
       break;
     case SECRET_TYPES.sshAuth:
       if (!has(s, 'ssh-privatekey')) c.add('data[ssh-privatekey]', `required: a ${s.type} Secret needs the key "ssh-privatekey"`);
+      break;
+    case BOOTSTRAP_TOKEN_SECRET_TYPE:
+      validateBootstrapTokenSecret(s, c);
       break;
     default:
       // Custom types are opaque labels in Kubernetes; kubernetes.io/ ones mean something Skiff does not do.

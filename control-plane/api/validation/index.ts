@@ -28,6 +28,8 @@ import {
 
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../../../proto/gen/skiff/v1/rbac.js';
 import { validateBindingUpdate, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac.js';
+import type { CertificateSigningRequest } from '../../../proto/gen/skiff/v1/certificates.js';
+import { validateCertificateSigningRequest, validateCertificateSigningRequestUpdate } from './certificates.js';
 
 export { Causes } from './causes.js';
 
@@ -92,6 +94,9 @@ export function validateObject(info: KindInfo, o: AnyObject, source = ''): Field
     case 'ClusterRoleBinding':
       validateClusterRoleBinding(o as ClusterRoleBinding, c);
       break;
+    case 'CertificateSigningRequest':
+      validateCertificateSigningRequest(o as CertificateSigningRequest, c);
+      break;
     case 'Lease': {
       const d = (o as Lease).spec?.leaseDurationSeconds;
       if (d !== undefined && d <= 0) c.add('spec.leaseDurationSeconds', 'must be greater than 0');
@@ -117,6 +122,7 @@ export function validateUpdate(info: KindInfo, o: AnyObject, old: AnyObject, sou
   if (info.kind === 'ConfigMap') validateConfigMapUpdate(o as ConfigMap, old as ConfigMap, c);
   if (info.kind === 'Secret') validateSecretUpdate(o as Secret, old as Secret, c);
   if (info.kind === 'RoleBinding' || info.kind === 'ClusterRoleBinding') validateBindingUpdate(o as RoleBinding, old as RoleBinding, c);
+  if (info.kind === 'CertificateSigningRequest') validateCertificateSigningRequestUpdate(o as CertificateSigningRequest, old as CertificateSigningRequest, c);
   if (info.kind === 'Pod') {
     // Both compared as today's defaults see them: a pod stored before a default existed (or
     // written without defaults) must not look changed where no one changed it.

@@ -14,6 +14,7 @@ import { podReady, podRestarts, podStatus } from './pod-status.js';
 import type { Row, Table } from './row.js';
 import { persistentVolumeClaims, persistentVolumes, storageClasses } from './storage.js';
 import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac.js';
+import { certificateSigningRequests } from './certificates.js';
 import { formatCpu, formatMemory, podUsage, quantityValue } from './top.js';
 
 export type { Row, Table } from './row.js';
@@ -298,6 +299,7 @@ const COLUMNS: { [K in Kind]: Columns<never> } = {
   ClusterRole: clusterRoles,
   RoleBinding: roleBindings,
   ClusterRoleBinding: clusterRoleBindings,
+  CertificateSigningRequest: certificateSigningRequests,
 };
 
 function columnsOf(info: KindInfo): Columns<AnyObject> {

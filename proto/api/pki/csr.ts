@@ -26,17 +26,44 @@ export interface ParsedCsr {
   publicKey: x509.PublicKey;
   /** The key type, e.g. "ECDSA P-256". */
   keyAlgorithm: string;
+  /** DNS names and IP addresses of its subject alternative names. */
+  hosts: string[];
+  /** Email addresses and URIs among them (Kubernetes' signers refuse these for nodes). */
+  otherNames: string[];
+}
+
+function decode(pem: string): x509.Pkcs10CertificateRequest {
+  try {
+    return new x509.Pkcs10CertificateRequest(pem);
+  } catch (e) {
+    throw new Error(`not a PEM certificate request: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+const SAN_OID = '2.5.29.17';
+
+function describe(req: x509.Pkcs10CertificateRequest): ParsedCsr {
+  const alg = req.publicKey.algorithm as EcKeyAlgorithm;
+  const ext = req.extensions.find((e) => e.type === SAN_OID);
+  const san = !ext ? undefined : ext instanceof x509.SubjectAlternativeNameExtension ? ext : new x509.SubjectAlternativeNameExtension(ext.rawData);
+  const items = san?.names.items ?? [];
+  return {
+    subject: fromName(req.subjectName),
+    publicKey: req.publicKey,
+    keyAlgorithm: `${alg.name} ${alg.namedCurve ?? ''}`.trim(),
+    hosts: items.filter((n) => n.type === 'dns' || n.type === 'ip').map((n) => n.value),
+    otherNames: items.filter((n) => n.type !== 'dns' && n.type !== 'ip').map((n) => `${n.type}:${n.value}`),
+  };
+}
+
+/** Reads a PEM CSR without checking its signature (synchronous; parseCsr also verifies). */
+export function readCsr(pem: string): ParsedCsr {
+  return describe(decode(pem));
 }
 
 /** Reads a PEM CSR; throws when it is not one or its signature does not verify. */
 export async function parseCsr(pem: string): Promise<ParsedCsr> {
-  let req: x509.Pkcs10CertificateRequest;
-  try {
-    req = new x509.Pkcs10CertificateRequest(pem);
-  } catch (e) {
-    throw new Error(`not a PEM certificate request: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const req = decode(pem);
   if (!(await req.verify())) throw new Error('the certificate request signature does not verify');
-  const alg = req.publicKey.algorithm as EcKeyAlgorithm;
-  return { subject: fromName(req.subjectName), publicKey: req.publicKey, keyAlgorithm: `${alg.name} ${alg.namedCurve ?? ''}`.trim() };
+  return describe(req);
 }

@@ -24,6 +24,7 @@ import {
 } from "@grpc/grpc-js";
 import { Deployment, ReplicaSet } from "./apps.js";
 import { HorizontalPodAutoscaler } from "./autoscaling.js";
+import { CertificateSigningRequest } from "./certificates.js";
 import { ConfigMap, Secret } from "./config.js";
 import { Lease } from "./coordination.js";
 import { Event, Namespace, Node, Pod, Service } from "./core.js";
@@ -69,6 +70,7 @@ export interface Resource {
     | { $case: "clusterRole"; value: ClusterRole }
     | { $case: "roleBinding"; value: RoleBinding }
     | { $case: "clusterRoleBinding"; value: ClusterRoleBinding }
+    | { $case: "certificateSigningRequest"; value: CertificateSigningRequest }
     | undefined;
 }
 
@@ -136,7 +138,10 @@ export interface WatchEvent {
 export interface UpdateRequest {
   object?: Resource | undefined;
   dryRun: boolean;
-  /** "" updates the whole object except status; "status" updates only status. */
+  /**
+   * "" updates the whole object except status; "status" updates only status; "approval" (a
+   * CertificateSigningRequest) only its Approved/Denied conditions.
+   */
   subresource: string;
 }
 
@@ -387,6 +392,9 @@ export const Resource: MessageFns<Resource> = {
       case "clusterRoleBinding":
         ClusterRoleBinding.encode(message.object.value, writer.uint32(170).fork()).join();
         break;
+      case "certificateSigningRequest":
+        CertificateSigningRequest.encode(message.object.value, writer.uint32(178).fork()).join();
+        break;
     }
     return writer;
   },
@@ -578,6 +586,17 @@ export const Resource: MessageFns<Resource> = {
             message.object = { $case: "clusterRoleBinding", value: ClusterRoleBinding.decode(reader, reader.uint32()) };
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.object = {
+              $case: "certificateSigningRequest",
+              value: CertificateSigningRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -634,6 +653,11 @@ export const Resource: MessageFns<Resource> = {
         ? { $case: "roleBinding", value: RoleBinding.fromJSON(object.roleBinding) }
         : isSet(object.clusterRoleBinding)
         ? { $case: "clusterRoleBinding", value: ClusterRoleBinding.fromJSON(object.clusterRoleBinding) }
+        : isSet(object.certificateSigningRequest)
+        ? {
+          $case: "certificateSigningRequest",
+          value: CertificateSigningRequest.fromJSON(object.certificateSigningRequest),
+        }
         : undefined,
     };
   },
@@ -682,6 +706,8 @@ export const Resource: MessageFns<Resource> = {
       obj.roleBinding = RoleBinding.toJSON(message.object.value);
     } else if (message.object?.$case === "clusterRoleBinding") {
       obj.clusterRoleBinding = ClusterRoleBinding.toJSON(message.object.value);
+    } else if (message.object?.$case === "certificateSigningRequest") {
+      obj.certificateSigningRequest = CertificateSigningRequest.toJSON(message.object.value);
     }
     return obj;
   },
@@ -821,6 +847,15 @@ export const Resource: MessageFns<Resource> = {
       case "clusterRoleBinding": {
         if (object.object?.value !== undefined && object.object?.value !== null) {
           message.object = { $case: "clusterRoleBinding", value: ClusterRoleBinding.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "certificateSigningRequest": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = {
+            $case: "certificateSigningRequest",
+            value: CertificateSigningRequest.fromPartial(object.object.value),
+          };
         }
         break;
       }
