@@ -126,11 +126,12 @@ export class Api {
    */
   connected(): Promise<void> {
     this.connecting ??= new Promise((resolve, reject) => {
-      this.client.waitForReady(new Date(Date.now() + this.connectTimeoutMs), (err) =>
-        err
-          ? reject(new ApiError('Unavailable', `cannot reach the Skiff control plane at ${this.target}: no connection within ${this.connectTimeoutMs / 1000}s`))
-          : resolve(),
-      );
+      this.client.waitForReady(new Date(Date.now() + this.connectTimeoutMs), (err) => {
+        if (!err) return resolve();
+        // Forget the failure: a control plane that starts later is reached by the next call.
+        this.connecting = undefined;
+        reject(new ApiError('Unavailable', `cannot reach the Skiff control plane at ${this.target}: no connection within ${this.connectTimeoutMs / 1000}s`));
+      });
     });
     return this.connecting;
   }
