@@ -17,6 +17,7 @@ import { startContainerd } from '../test/helpers/containerd.js';
 import { REPO_ROOT } from '../test/helpers/images.js';
 import { spawnAgentProcess } from './agent-process.js';
 import { realNodeUnavailable } from './real-node.js';
+import { SMALL_PROCESS_NODE_FLAGS } from '../proto/api/node-flags.js';
 import { builtProgram, connect, sleep, startBed, waitNodesReady } from './cluster.js';
 import type { ScenarioOptions } from './scenario.js';
 import { procUsage, round1 } from './stats.js';
@@ -99,7 +100,8 @@ async function memoryOf(pids: Record<string, number>): Promise<Record<string, nu
 async function skiffSide(replicas: number, timeoutMs: number): Promise<SideFigures> {
   const containerd = await startContainerd();
   const dir = await mkdtemp(join(tmpdir(), 'skiff-bench-vs-'));
-  const bed = await startBed({ controlPlanes: 1 });
+  // The control plane as `skiff up` runs it for a one-machine cluster.
+  const bed = await startBed({ controlPlanes: 1, nodeArgs: SMALL_PROCESS_NODE_FLAGS });
   const cp = bed.cps[0];
   const api = cp ? connect(cp.address) : undefined;
   const cri = new CriClient(containerd.socket);
