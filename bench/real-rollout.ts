@@ -135,7 +135,7 @@ export async function realRollout(o: ScenarioOptions): Promise<ScenarioResult> {
     const rss = { controlPlaneMB: (await procUsage(cp.pid)).rssMB };
     const totals = timelines.map((x) => x.totalMs);
     const json = {
-      scenario: 'real-rollout', size: o.size, replicas: R, maxSurge: 0, maxUnavailable, applyMs, rollingUpdateMs: totals, rounds: timelines, runtimeCallsPerRound: callsPerRound,
+      scenario: 'real-rollout', size: o.size, skipped: false, replicas: R, maxSurge: 0, maxUnavailable, applyMs, rollingUpdateMs: totals, rounds: timelines, runtimeCallsPerRound: callsPerRound,
       agentMaxParallelStarts: agent.maxParallelStarts, ...rss,
       note: 'rollingUpdateMs: template change -> every new pod running and no old one (pod watch; vs-swarm polls List every 50 ms); the agent runs in the bench process',
     };
