@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// skiff benchmarks: node dist/bench/main.js <density|rollout|failover|real-node|service-rollout|multinode> [--nodes N]
+// skiff benchmarks: node dist/bench/main.js <density|rollout|failover|real-node|service-rollout|multinode|real-rollout|vs-swarm-skiff> [--nodes N]
 // [--pods P] [--size smoke|small|large] [--rate R --duration S] [--svg FILE] [--json FILE]. Prints one JSON object on
 // stdout (and to --json), a short summary on stderr, and with --svg a chart of pods running.
 import { mkdirSync, writeFileSync } from 'node:fs';
