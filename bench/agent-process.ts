@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { freePort } from '../test/helpers/ports.js';
 import { builtProgram } from './cluster.js';
+import { SMALL_PROCESS_NODE_FLAGS } from '../proto/api/node-flags.js';
 import { agentTlsArgs, testTlsFiles } from '../test/helpers/tls.js';
 
 const AGENT_MAIN = builtProgram('node-agent/main.js');
@@ -23,8 +24,9 @@ export async function spawnAgentProcess(o: {
   controlPlane: string; nodeName: string; containerd: { socket: string; subnet: string }; stateDir: string;
 }): Promise<AgentProcess> {
   const tls = await testTlsFiles();
+  // As deployed (`skiff up`): every agent is a small process.
   const proc = spawn(process.execPath, [
-    AGENT_MAIN, '--control-plane', o.controlPlane, ...agentTlsArgs(tls), '--node-name', o.nodeName, '--runtime', 'cri',
+    ...SMALL_PROCESS_NODE_FLAGS, AGENT_MAIN, '--control-plane', o.controlPlane, ...agentTlsArgs(tls), '--node-name', o.nodeName, '--runtime', 'cri',
     '--containerd-socket', o.containerd.socket, '--pod-cidr', o.containerd.subnet, '--state-dir', join(o.stateDir, o.nodeName),
     '--listen', `127.0.0.1:${await freePort()}`, '--log-level', 'warn',
     '--proxy-table', `skiff-bench-${randomBytes(3).toString('hex')}`, '--cleanup',

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../test/e2e/cluster.js';
 import { realNode, realNodeUnavailable } from './real-node.js';
 import { serviceRollout } from './service-rollout.js';
+import { realRollout } from './real-rollout.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -102,6 +103,20 @@ describe('benchmarks at --size smoke', () => {
     expect(j.bindToRunningMs.burst.count).toBe(pods);
     expect(j.deploymentTrace.pods).toBe(pods);
     expect(j.rawCriMs.burst.count).toBe(pods);
+  }, 300_000);
+
+  it.skipIf(realNodeUnavailable() !== undefined)('real rollout: a rolling update on containerd, traced per wave', async () => {
+    const r = await realRollout({ size: 'smoke', nodes: 1, pods: 8, startMs: 0, timeoutMs: 240_000, ceilingSeconds: 1, rounds: 1 });
+    process.stderr.write(`${r.summary}\n`);
+    expect(r.json).toMatchObject({ scenario: 'real-rollout', skipped: false, replicas: 8, maxSurge: 0, maxUnavailable: 2 });
+    const j = r.json as { rollingUpdateMs: number[]; rounds: { steps: { new: [number, number][] }; phases: Record<string, { count: number }> }[] };
+    expect(j.rollingUpdateMs).toHaveLength(1);
+    const round = j.rounds[0]!;
+    // The new ReplicaSet grew to 8 in steps no larger than maxUnavailable (maxSurge 0).
+    const sizes = round.steps.new.map(([, n]) => n);
+    expect(sizes[sizes.length - 1]).toBe(8);
+    for (let i = 1; i < sizes.length; i++) expect(sizes[i]! - sizes[i - 1]!).toBeLessThanOrEqual(2);
+    expect(round.phases['new: scheduled->runningReported']?.count).toBe(8);
   }, 300_000);
 
   it.skipIf(realNodeUnavailable() !== undefined)('service rollout: a rolling update behind a NodePort loses no request', async () => {

@@ -49,12 +49,15 @@ export interface ControlPlaneOptions {
   /** Lets heapSnapshot() write V8 heap snapshots of this control plane here. */
   heapSnapshotDir?: string;
   extraArgs?: string[];
+  /** Node flags before the script (e.g. SMALL_PROCESS_NODE_FLAGS, as `skiff up` runs it). */
+  nodeArgs?: readonly string[];
 }
 
 export async function spawnControlPlane(o: ControlPlaneOptions): Promise<ControlPlaneChild> {
   const [port, mport] = [await freePort(), await freePort()];
   const tls = await testTlsFiles();
   const nodeArgs = [
+    ...(o.nodeArgs ?? []),
     ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : []),
     ...(o.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir', o.heapSnapshotDir] : []),
   ];
@@ -177,12 +180,12 @@ export interface Bed {
   close(): Promise<void>;
 }
 
-export async function startBed(opts: { controlPlanes: number; cpuProfDir?: string; heapSnapshotDir?: string; extraArgs?: string[] }): Promise<Bed> {
+export async function startBed(opts: { controlPlanes: number; cpuProfDir?: string; heapSnapshotDir?: string; extraArgs?: string[]; nodeArgs?: readonly string[] }): Promise<Bed> {
   const etcd = await startEtcd();
   const cps: ControlPlaneChild[] = [];
   try {
     for (let i = 0; i < opts.controlPlanes; i++) {
-      cps.push(await spawnControlPlane({ identity: `cp-${i}`, etcd: etcd.endpoint, cpuProfDir: opts.cpuProfDir, heapSnapshotDir: opts.heapSnapshotDir, extraArgs: opts.extraArgs }));
+      cps.push(await spawnControlPlane({ identity: `cp-${i}`, etcd: etcd.endpoint, cpuProfDir: opts.cpuProfDir, heapSnapshotDir: opts.heapSnapshotDir, extraArgs: opts.extraArgs, nodeArgs: opts.nodeArgs }));
     }
   } catch (e) {
     await Promise.all(cps.map((c) => c.stop('SIGKILL')));

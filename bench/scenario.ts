@@ -20,6 +20,8 @@ export interface ScenarioOptions {
   durationSeconds?: number;
   /** real-node: the agent's bound on start calls in flight (undefined: the agent's default; 0: none). */
   maxParallelStarts?: number;
+  /** real-rollout: rolling updates to run one after another. */
+  rounds?: number;
 }
 
 export interface ScenarioResult {

@@ -16,6 +16,8 @@ import { LABEL_POD_NAME } from '../node-agent/runtime/labels.js';
 import { startContainerd } from '../test/helpers/containerd.js';
 import { REPO_ROOT } from '../test/helpers/images.js';
 import { spawnAgentProcess } from './agent-process.js';
+import { realNodeUnavailable } from './real-node.js';
+import { SMALL_PROCESS_NODE_FLAGS } from '../proto/api/node-flags.js';
 import { builtProgram, connect, sleep, startBed, waitNodesReady } from './cluster.js';
 import type { ScenarioOptions } from './scenario.js';
 import { procUsage, round1 } from './stats.js';
@@ -98,7 +100,8 @@ async function memoryOf(pids: Record<string, number>): Promise<Record<string, nu
 async function skiffSide(replicas: number, timeoutMs: number): Promise<SideFigures> {
   const containerd = await startContainerd();
   const dir = await mkdtemp(join(tmpdir(), 'skiff-bench-vs-'));
-  const bed = await startBed({ controlPlanes: 1 });
+  // The control plane as `skiff up` runs it for a one-machine cluster.
+  const bed = await startBed({ controlPlanes: 1, nodeArgs: SMALL_PROCESS_NODE_FLAGS });
   const cp = bed.cps[0];
   const api = cp ? connect(cp.address) : undefined;
   const cri = new CriClient(containerd.socket);
@@ -200,6 +203,28 @@ async function swarmSide(replicas: number, timeoutMs: number): Promise<SideFigur
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
 
+const sumMemory = (r: Record<string, number>, keys: string[]): number => round1(keys.reduce((n, k) => n + (r[k] ?? 0), 0));
+
+/**
+ * Skiff's side alone (`npm run bench -- vs-swarm-skiff --pods 50`): the same figures without
+ * Swarm, for trying a change several times on a shared machine before a full side-by-side run.
+ */
+export async function skiffOnly(o: ScenarioOptions): Promise<{ json: Record<string, unknown>; summary: string; series: [] }> {
+  const why = realNodeUnavailable();
+  if (why) return { json: { scenario: 'vs-swarm-skiff', skipped: true, reason: why }, summary: `vs-swarm-skiff: skipped: ${why}`, series: [] };
+  const skiff = await skiffSide(o.pods, o.timeoutMs);
+  const json = { scenario: 'vs-swarm-skiff', replicas: o.pods, skiff };
+  const mem = sumMemory(skiff.memoryMB, ['control plane', 'agent']);
+  return {
+    json,
+    summary: [
+      `skiff alone (${o.pods} replicas): apply ${skiff.applyMs} ms, rolling update ${skiff.rollingUpdateMs} ms, killed -> running ${skiff.killedToRunningMs.join('/')} ms, scale ${skiff.scaleMs} ms`,
+      `  RSS at ${o.pods * 2}: control plane + agent ${mem} MB; ${JSON.stringify(skiff.memoryMB)}`,
+    ].join('\n'),
+    series: [],
+  };
+}
+
 /** Both sides, Swarm first, and the ratios Skiff / Swarm with the issue's targets. */
 export async function vsSwarm(o: ScenarioOptions): Promise<{ json: Record<string, unknown>; summary: string }> {
   const why = await swarmUnavailable(REPO_ROOT);
@@ -208,13 +233,12 @@ export async function vsSwarm(o: ScenarioOptions): Promise<{ json: Record<string
   const swarm = await swarmSide(replicas, o.timeoutMs);
   const skiff = await skiffSide(replicas, o.timeoutMs);
   const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
-  const sum = (r: Record<string, number>, keys: string[]): number => round1(keys.reduce((n, k) => n + (r[k] ?? 0), 0));
   const rows: [string, number, number, number][] = [
     [`apply -> ${replicas} running (ms)`, swarm.applyMs, skiff.applyMs, 0.6],
     [`rolling update of ${replicas} (ms)`, swarm.rollingUpdateMs, skiff.rollingUpdateMs, 0.6],
     [`container killed -> running again, median of ${KILLS} (ms)`, median(swarm.killedToRunningMs), median(skiff.killedToRunningMs), 0.5],
     [`scale ${replicas} -> ${replicas * 2} (ms)`, swarm.scaleMs, skiff.scaleMs, 0.6],
-    [`orchestrator RSS at ${replicas * 2} (MB): dockerd vs control plane + agent`, swarm.memoryMB.dockerd ?? NaN, sum(skiff.memoryMB, ['control plane', 'agent']), 1],
+    [`orchestrator RSS at ${replicas * 2} (MB): dockerd vs control plane + agent`, swarm.memoryMB.dockerd ?? NaN, sumMemory(skiff.memoryMB, ['control plane', 'agent']), 1],
   ];
   const json = {
     skipped: false, replicas, swarm, skiff,

@@ -169,7 +169,10 @@ describe('node agent on containerd', () => {
 
     await client!.delete({ kind: 'Pod', namespace: 'default', name: 'hello' });
     await until(async () => (await getPod('hello')) === undefined, 60_000, 'pod removed');
+    // The agent confirms the deletion once the containers are stopped; the sandbox goes after.
+    await until(async () => (await agent!.runtime.discover()).sandboxes.length === 0, 30_000, 'sandbox removed');
     const left = await agent!.runtime.discover();
     expect(left.sandboxes).toEqual([]);
+    expect(left.containers).toEqual([]);
   });
 });

@@ -624,6 +624,60 @@ describe('node agent with the fake runtime', () => {
   });
 });
 
+describe('a deleted pod beside starts', () => {
+  /** A fake runtime whose sandbox starts of "new-*" pods wait for a gate, and which notes sandbox stops. */
+  class GatedRuntime extends FakeRuntime {
+    gate: (() => void) | undefined;
+    private opened: Promise<void> = Promise.resolve();
+    readonly stopped: string[] = [];
+    held = 0;
+    hold(): void {
+      this.opened = new Promise<void>((r) => (this.gate = r));
+    }
+    override async startSandbox(...a: Parameters<FakeRuntime['startSandbox']>): ReturnType<FakeRuntime['startSandbox']> {
+      if (a[0].podName.startsWith('new-')) {
+        this.held++;
+        await this.opened;
+      }
+      return super.startSandbox(...a);
+    }
+    override stopSandbox(h: Parameters<FakeRuntime['stopSandbox']>[0]): Promise<void> {
+      this.stopped.push(h.podUid);
+      return super.stopSandbox(h);
+    }
+  }
+
+  it('confirms the deletion at once but stops and removes the sandbox after the node\'s starts', async () => {
+    const cluster = await startCluster();
+    cleanups.push(() => cluster.stop());
+    const host = new FakeHost({ startLatencyMs: 5 });
+    cleanups.push(() => Promise.resolve(host.shutdown()));
+    const stateDir = await mkdtemp(join(tmpdir(), 'skiff-agent-'));
+    cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
+    const runtime = new GatedRuntime({ host, nodeName: 'n1' });
+    const agent = new NodeAgent({
+      tls: TEST_CLIENT_TLS, nodeName: 'n1', controlPlane: cluster.address, runtime, stateDir, listen: '', log, nodeIP: '192.0.2.10',
+      podCIDR: '10.244.0.0/24', heartbeatMs: 200, maxParallelStarts: 4,
+    });
+    cleanups.push(() => agent.stop());
+    await agent.start();
+    const old = await cluster.client.create('Pod', pod('old', 'n1', [{ name: 'app', image: 'busybox:1' }], { terminationGracePeriodSeconds: 1 }));
+    await until(async () => (await getPod(cluster, 'old'))?.status?.phase === 'Running', 20_000, 'old Running');
+    runtime.hold();
+    await cluster.client.create('Pod', pod('new-1', 'n1', [{ name: 'app', image: 'busybox:1' }]));
+    await until(() => Promise.resolve(runtime.held === 1), 5_000, 'new-1 held at its sandbox');
+    await cluster.client.delete({ kind: 'Pod', namespace: 'default', name: 'old' });
+    // The containers stop and the agent confirms the deletion while new-1's start is held.
+    await until(async () => (await getPod(cluster, 'old')) === undefined, 20_000, 'old deleted from the API');
+    const oldUid = old.metadata?.uid ?? '';
+    expect([...host.containers.values()].filter((c) => c.state === 'running')).toHaveLength(0);
+    expect(runtime.stopped).not.toContain(oldUid);
+    runtime.gate?.();
+    await until(async () => (await getPod(cluster, 'new-1'))?.status?.phase === 'Running', 20_000, 'new-1 Running');
+    await until(() => Promise.resolve(runtime.stopped.includes(oldUid) && host.sandboxes.size === 1), 20_000, 'old sandbox removed after the start');
+  });
+});
+
 describe('start bound (--max-parallel-starts)', () => {
   /** A fake runtime that notes how many start calls are in flight at once. */
   class CountingRuntime extends FakeRuntime {

@@ -11,6 +11,7 @@ import { ensure, isReady, nodeReady, said, withApi } from './ensure.js';
 import { distEntry, nodeLayout, type Layout } from './layout.js';
 import { join } from 'node:path';
 import { bootstrapTokenFile } from './credentials.js';
+import { SMALL_PROCESS_NODE_FLAGS } from '../../proto/api/node-flags.js';
 import { ensureLan, forwardWarning, hostPodRoute, inNetns, lanNodes, type Lan } from './lan.js';
 import type { Reporter } from './report.js';
 import { hostLbTableExists } from './hostlb/forwarder.js';
@@ -61,7 +62,7 @@ export function multiNodeSteps(c: MultiNodeContext): { network(): Promise<void>;
         const serving = await ensureAgentServing(l, n.name, [n.address]);
         const s = await ensure(l, `node-agent-${n.name}`, () => withApi(c.server(), c.token(), c.tls(), (api) => nodeReady(api, n.name)), () => {
           const [cmd = 'nsenter', ...args] = inNetns(n.netns, [
-            process.execPath, distEntry('node-agent'), '--control-plane', c.server(), '--bootstrap-token-file', bootstrapTokenFile(l), '--cert-dir', join(nl.agentDir, 'pki'), '--ca-file', pkiFiles(l).caCert, '--node-name', n.name,
+            process.execPath, ...SMALL_PROCESS_NODE_FLAGS, distEntry('node-agent'), '--control-plane', c.server(), '--bootstrap-token-file', bootstrapTokenFile(l), '--cert-dir', join(nl.agentDir, 'pki'), '--ca-file', pkiFiles(l).caCert, '--node-name', n.name,
             '--tls-cert-file', serving.cert, '--tls-private-key-file', serving.key, '--client-ca-file', pkiFiles(l).caCert,
             '--runtime', 'cri', '--containerd-socket', nl.containerdSocket, '--cluster-cidr', lan.clusterCidr,
             // Its LAN address is the InternalIP the other nodes route pod traffic to.

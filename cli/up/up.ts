@@ -23,6 +23,7 @@ import { createJoinToken, forgetForeignCertificates, JOIN_TOKEN_TTL } from './jo
 import { httpJson, httpOk, httpsOk } from './health.js';
 import { buildSampleImages, pushImage, registryHas } from './images.js';
 import { distEntry, layout, nodeLayout, repoRoot, type Layout } from './layout.js';
+import { SMALL_PROCESS_NODE_FLAGS } from '../../proto/api/node-flags.js';
 import { choosePorts, type ClusterPorts } from './ports.js';
 import { chooseLan, lanNodes, loadLan, MAX_NODES, type Lan } from './lan.js';
 import { multiNodeSteps, nodeTable } from './nodes.js';
@@ -201,7 +202,7 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
 
     await rep.step('control plane', async () => {
       const s = await ensure(l, 'control-plane', () => withApi(server(), token, tls, (api) => api.version().then(() => true)), () => Promise.resolve([node, [
-        distEntry('control-plane'), '--etcd-endpoints', `https://127.0.0.1:${ports.etcdClient}`, '--listen', server(),
+        ...SMALL_PROCESS_NODE_FLAGS, distEntry('control-plane'), '--etcd-endpoints', `https://127.0.0.1:${ports.etcdClient}`, '--listen', server(),
         '--etcd-cafile', pki.caCert, '--etcd-certfile', pki.etcdClientCert, '--etcd-keyfile', pki.etcdClientKey,
         '--token-file', l.tokenFile, '--etcd-prefix', '/skiff', '--identity', `${name}-control-plane`,
         '--encryption-key-file', l.encryptionKeyFile,
@@ -240,7 +241,7 @@ export async function up(opts: UpOptions, rep: Reporter): Promise<number> {
     else await rep.step(`node agent (${name})`, async () => {
       const serving = await ensureAgentServing(l, name, ['127.0.0.1']);
       const s = await ensure(l, 'node-agent', () => withApi(server(), token, tls, (api) => nodeReady(api, name)), () => Promise.resolve([node, [
-        distEntry('node-agent'), '--control-plane', server(), '--bootstrap-token-file', bootstrapTokenFile(l), '--cert-dir', join(l.agentDir, 'pki'), '--ca-file', pki.caCert, '--node-name', name,
+        ...SMALL_PROCESS_NODE_FLAGS, distEntry('node-agent'), '--control-plane', server(), '--bootstrap-token-file', bootstrapTokenFile(l), '--cert-dir', join(l.agentDir, 'pki'), '--ca-file', pki.caCert, '--node-name', name,
         '--tls-cert-file', serving.cert, '--tls-private-key-file', serving.key, '--client-ca-file', pki.caCert,
         '--runtime', 'cri', '--containerd-socket', l.containerdSocket, '--pod-cidr', POD_CIDR,
         // One machine: the agent publishes the loopback address it listens on, where the control

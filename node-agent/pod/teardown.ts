@@ -1,7 +1,8 @@
 // Stopping containers: the kill after a failed liveness/startup probe (the exit then restarts
 // the container), and the pod's teardown on deletion: Service drain wait, preStop hooks within
-// the grace period, stop with what is left (at least 2 s after a hook), sandbox removal, the
-// pod's files, then the confirming Delete (gracePeriodSeconds=0, uid precondition).
+// the grace period, stop with what is left (at least 2 s after a hook), the pod's files, the
+// confirming Delete (gracePeriodSeconds=0, uid precondition), then the sandbox's stop and
+// removal once the node's starts are done.
 import { isApiError } from '../../proto/api/errors.js';
 import { sleep } from '../../proto/api/clock.js';
 import type { LifecycleHandler } from '../../proto/gen/skiff/v1/core.js';
@@ -15,6 +16,8 @@ import { tearDownVolumes } from './volumes.js';
 export const DEFAULT_GRACE_SECONDS = 30;
 /** Longest a graceful stop waits for the proxies to drop the pod (an unreachable node must not hold it). */
 const ENDPOINT_DRAIN_MAX_MS = 5_000;
+/** Longest a deleted pod's sandbox waits for the node's starts to finish before it is removed anyway. */
+const SANDBOX_TEARDOWN_MAX_WAIT_MS = 10_000;
 /** The kubelet's minimumGracePeriodInSeconds: what a container gets to stop after its preStop hook. */
 const MIN_GRACE_AFTER_HOOK_SECONDS = 2;
 
@@ -107,13 +110,10 @@ export class PodKiller {
       run.abort?.abort();
       run.handle = undefined;
     }
-    if (s.record.sandbox) {
-      await rt.stopSandbox(s.record.sandbox);
-      await rt.destroySandbox(s.record.sandbox);
-      s.record.sandbox = undefined;
-    }
     s.recordDirMade = false;
     await tearDownVolumes(s.paths);
+    // Every container has stopped and the volumes are gone: the pod's resources are reclaimed
+    // as the kubelet judges it (its sandboxes go later, in its garbage collection).
     if (!s.gone) {
       try {
         await this.ctx.api.delete({ kind: 'Pod', namespace: m.namespace, name: m.name, gracePeriodSeconds: 0, uid: m.uid });
@@ -122,6 +122,26 @@ export class PodKiller {
         if (!isApiError(e, 'NotFound') && !isApiError(e, 'Conflict')) throw e;
       }
     }
+    if (s.record.sandbox) {
+      // Starts first: the sandbox's stop and removal (CNI teardown, the pause container, the
+      // shim) cost the runtime about what a start does, and in a rolling update every start
+      // has a teardown beside it. They wait, bounded, until no start is in flight on the node;
+      // not with hostPorts, whose mappings a new pod on the same port must not find still there.
+      const hostPorts = s.pod.spec?.containers.some((c) => c.ports.some((p) => p.hostPort > 0));
+      if (!hostPorts) await this.startsIdle(SANDBOX_TEARDOWN_MAX_WAIT_MS);
+      await rt.stopSandbox(s.record.sandbox);
+      await rt.destroySandbox(s.record.sandbox);
+      s.record.sandbox = undefined;
+    }
+  }
+
+  /** Resolves when the node's start calls are done, or after maxMs (a node that always starts something). */
+  private async startsIdle(maxMs: number): Promise<void> {
+    const slots = this.ctx.startSlots;
+    if (!slots || slots.inUse === 0) return;
+    let timer: { cancel(): void } | undefined;
+    await Promise.race([slots.idle(), new Promise<void>((r) => (timer = this.ctx.clock.setTimeout(r, maxMs)))]);
+    timer?.cancel();
   }
 
   /** Runs a container's preStop hook, within timeoutMs; a failure is logged, the stop goes on. */

@@ -35,6 +35,29 @@ describe('Semaphore', () => {
     expect(await s.run(() => Promise.resolve('next'))).toBe('next');
   });
 
+  it('idle() resolves only once no holder and no waiter is left', async () => {
+    const s = new Semaphore(1);
+    await s.idle();
+    const gates: (() => void)[] = [];
+    const hold = (): Promise<void> => s.run(() => new Promise<void>((r) => gates.push(r)));
+    const a = hold();
+    const b = hold();
+    let idle = false;
+    const waiting = s.idle().then(() => (idle = true));
+    await new Promise((r) => setImmediate(r));
+    gates.shift()?.();
+    await a;
+    await new Promise((r) => setImmediate(r));
+    // b got the slot straight from a: still busy.
+    expect(idle).toBe(false);
+    expect(s.inUse).toBe(1);
+    gates.shift()?.();
+    await b;
+    await waiting;
+    expect(idle).toBe(true);
+    expect(s.inUse).toBe(0);
+  });
+
   it('rejects a limit below 1', () => {
     expect(() => new Semaphore(0)).toThrow(RangeError);
   });

@@ -4,6 +4,7 @@
 export class Semaphore {
   private held = 0;
   private readonly waiting: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
 
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`semaphore limit must be a whole number >= 1, got ${limit}`);
@@ -17,6 +18,12 @@ export class Semaphore {
   /** Callers waiting for a slot. */
   get queued(): number {
     return this.waiting.length;
+  }
+
+  /** Resolves once no one holds or waits for a slot (at once when that is so now). */
+  idle(): Promise<void> {
+    if (this.held === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Runs fn holding one slot; the slot is released however fn ends. */
@@ -40,7 +47,15 @@ export class Semaphore {
 
   private release(): void {
     const next = this.waiting.shift();
-    if (next) next();
-    else this.held--;
+    if (next) {
+      next();
+      return;
+    }
+    this.held--;
+    if (this.held === 0 && this.idleWaiters.length) {
+      const idle = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const r of idle) r();
+    }
   }
 }

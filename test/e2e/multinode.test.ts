@@ -300,8 +300,11 @@ spec:
       const { containers } = await cri.rt('listContainers', { filter: { id: '', podSandboxId: '', labelSelector: {} } });
       return containers.every((c) => c.state !== ContainerState.CONTAINER_RUNNING || bound.has(c.labels[LABEL_POD_NAME] ?? ''));
     }, 90_000, 'n2 runs no container of a pod that moved');
-    const { items } = await cri.rt('listPodSandbox', {});
-    expect(items.filter((s) => onN2.includes(s.metadata?.name ?? '') && s.state === PodSandboxState.SANDBOX_READY)).toEqual([]);
+    // Their sandboxes stop after the containers, once n2's own starts are done (at most 10 s).
+    const readyLeft = async (): Promise<unknown[]> =>
+      (await cri.rt('listPodSandbox', {})).items.filter((s) => onN2.includes(s.metadata?.name ?? '') && s.state === PodSandboxState.SANDBOX_READY);
+    await until(async () => (await readyLeft()).length === 0, 30_000, 'no ready sandbox of a pod that moved on n2');
+    expect(await readyLeft()).toEqual([]);
   }, 300_000);
 
   it('skiff down --purge leaves no namespace, veth, bridge, route, nft table or process behind', async () => {
