@@ -18,6 +18,7 @@ import { FakeRuntime } from '../node-agent/runtime/fake/driver.js';
 import { FakeHost } from '../node-agent/runtime/fake/host.js';
 import { startEtcd, type EtcdServer } from '../test/helpers/etcd.js';
 import { freePort } from '../test/helpers/ports.js';
+import { httpsFetch } from '../test/helpers/https.js';
 import { controlPlaneTlsArgs, TEST_AGENT_SERVING, TEST_CLIENT_TLS, testTlsFiles } from '../test/helpers/tls.js';
 import { grpcCredentials } from '../proto/api/tls-client.js';
 
@@ -73,7 +74,7 @@ export async function spawnControlPlane(o: ControlPlaneOptions): Promise<Control
   const cp: ControlPlaneChild = {
     identity: o.identity,
     address: `127.0.0.1:${port}`,
-    metricsUrl: `http://127.0.0.1:${mport}/metrics`,
+    metricsUrl: `https://127.0.0.1:${mport}/metrics`,
     proc,
     pid: proc.pid ?? 0,
     stderrTail: () => tail,
@@ -90,7 +91,7 @@ export async function spawnControlPlane(o: ControlPlaneOptions): Promise<Control
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`control plane ${o.identity} exited: ${tail}`);
     try {
-      if ((await fetch(cp.metricsUrl)).ok) break;
+      if ((await httpsFetch(cp.metricsUrl)).status === 200) break;
     } catch {
       // not up yet
     }

@@ -1,6 +1,7 @@
 // Small measuring tools shared by the scenarios: percentiles, /proc readings, Prometheus text
 // parsing (etcd's and the control plane's /metrics) and histogram quantiles from bucket deltas.
 import { readFile } from 'node:fs/promises';
+import { httpsFetch } from '../test/helpers/https.js';
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -56,7 +57,13 @@ export function parseProm(text: string): Sample[] {
   return out;
 }
 
+/** A plain-HTTP /metrics (etcd's) or an HTTPS one served with the test CA's certificate (the control plane's). */
 export async function scrape(url: string): Promise<Sample[]> {
+  if (url.startsWith('https:')) {
+    const res = await httpsFetch(url);
+    if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
+    return parseProm(res.text);
+  }
   const res = await fetch(url);
   if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
   return parseProm(await res.text());

@@ -44,8 +44,9 @@ describe('parseConfig', () => {
     expect(() => parseConfig(['--authorization-mode', 'Webhook'])).toThrow(/unknown mode "Webhook"/);
   });
 
-  it('serves /metrics only with tokens to check or --metrics-insecure', () => {
-    expect(() => parseConfig(['--metrics-listen', '127.0.0.1:9464'])).toThrow(/--metrics-listen needs --token-file .* or --metrics-insecure/);
+  it('serves /metrics only with tokens or client certificates to check, or --metrics-insecure', () => {
+    expect(() => parseConfig(['--metrics-listen', '127.0.0.1:9464'])).toThrow(/--metrics-listen needs --token-file .*--client-ca-file .* or --metrics-insecure/);
+    expect(parseConfig(['--metrics-listen', '127.0.0.1:9464', '--client-ca-file', '/ca.crt']).clientCaFile).toBe('/ca.crt');
     expect(parseConfig(['--metrics-listen', '127.0.0.1:9464', '--metrics-insecure']).metricsInsecure).toBe(true);
   });
 

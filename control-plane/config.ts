@@ -30,7 +30,7 @@ export interface ControlPlaneConfig {
   kubeletClientCertificate: string;
   kubeletClientKey: string;
   metricsListen: string;
-  /** /metrics without a token (else a --token-file token is required). */
+  /** /metrics without authentication (else a --token-file token or a --client-ca-file certificate). */
   metricsInsecure: boolean;
   tokenFile: string;
   identity: string;
@@ -107,8 +107,8 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
     .option('--cert-dir <dir>', 'without --tls-cert-file: keep a self-signed serving certificate here (apiserver.crt, the CA clients trust); made on the first start')
     .addOption(new Option('--rest-tls-dir <dir>', 'old name of --cert-dir').hideHelp())
     .option('--client-ca-file <path>', 'PEM CA bundle: a client certificate it signed authenticates as user CN in groups O (alongside bearer tokens)')
-    .option('--metrics-listen <host:port>', 'serve Prometheus /metrics here (off when empty)', hostPort('--metrics-listen'))
-    .option('--metrics-insecure', 'serve /metrics to anyone who reaches it; by default a bearer token from --token-file is required')
+    .option('--metrics-listen <host:port>', 'serve Prometheus /metrics here over HTTPS with the API\'s serving certificate (off when empty); scrapers send a --token-file token as "Authorization: Bearer" or a client certificate of --client-ca-file', hostPort('--metrics-listen'))
+    .option('--metrics-insecure', 'serve /metrics (still over HTTPS) to anyone who reaches it, with no token or client certificate')
     .option('--token-file <path>', 'bearer tokens, one per line (Kubernetes static token file: token,user[,uid[,"group1,group2"]]); without it authentication is off')
     .option('--identity <name>', 'name of this process in leader election and logs', `${hostname()}-${process.pid}`)
     .option('--etcd-prefix <prefix>', 'key prefix of all Skiff data in etcd', '/skiff')
@@ -191,8 +191,8 @@ export function parseConfig(argv: readonly string[], version = ''): ControlPlane
   if ((o.etcdCertfile || o.etcdCafile) && o.etcdEndpoints.split(',').some((e) => e.trim().startsWith('http://'))) {
     throw new InvalidArgumentError('--etcd-cafile/--etcd-certfile talk TLS: give https:// --etcd-endpoints');
   }
-  if (o.metricsListen && !o.tokenFile && !o.metricsInsecure) {
-    throw new InvalidArgumentError('--metrics-listen needs --token-file (scrapers send one of its tokens) or --metrics-insecure (no token)');
+  if (o.metricsListen && !o.tokenFile && !o.clientCaFile && !o.metricsInsecure) {
+    throw new InvalidArgumentError('--metrics-listen needs --token-file (scrapers send one of its tokens), --client-ca-file (scrapers present a client certificate it signed) or --metrics-insecure (no authentication)');
   }
   const endpoints = o.etcdEndpoints.split(',').map((s) => s.trim()).filter(Boolean);
   if (endpoints.length === 0) throw new InvalidArgumentError('--etcd-endpoints is empty');

@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   const hostOf = (listen: string): string => listen.slice(0, listen.lastIndexOf(':'));
   const tls = await servingCertificate({
     certFile: cfg.tlsCertFile, keyFile: cfg.tlsPrivateKeyFile, certDir: cfg.certDir,
-    hosts: [hostOf(cfg.listen), ...(cfg.restListen ? [hostOf(cfg.restListen)] : [])],
+    hosts: [hostOf(cfg.listen), ...(cfg.restListen ? [hostOf(cfg.restListen)] : []), ...(cfg.metricsListen ? [hostOf(cfg.metricsListen)] : [])],
   });
   const clientCa = cfg.clientCaFile ? await readFile(cfg.clientCaFile, 'utf8') : undefined;
   const api = await startApiServer({
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     );
   }
   const metricsServer = cfg.metricsListen
-    ? await serveMetrics(metrics, cfg.metricsListen, metricsAccess(cfg.metricsInsecure, tokens), [controllerRegistry])
+    ? await serveMetrics(metrics, cfg.metricsListen, metricsAccess(cfg.metricsInsecure, tokens, Boolean(clientCa)), { ...tls, clientCa }, [controllerRegistry])
     : undefined;
   if (metricsServer) log.info({ port: metricsServer.port }, 'metrics on /metrics');
 

@@ -1,7 +1,6 @@
 // The control plane's Prometheus metrics, in one registry served on --metrics-listen.
-import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { authorizeMetrics, type MetricsAccess } from '../proto/api/metrics-auth.js';
+import { authorizeMetrics, createMetricsServer, type MetricsAccess, type MetricsServer, type MetricsTls } from '../proto/api/metrics-auth.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -71,17 +70,21 @@ export function instrumentStore<T extends object>(store: T, metrics: Metrics): T
   });
 }
 
-/** Serves /metrics over plain HTTP to callers access lets in; resolves with the bound port. */
+/**
+ * Serves /metrics over HTTPS (the control plane's serving certificate; never plain HTTP) to
+ * callers access lets in; resolves with the bound port.
+ */
 export function serveMetrics(
   metrics: Metrics,
   listen: string,
   access: MetricsAccess,
+  tls: MetricsTls,
   more: Registry[] = [],
-): Promise<{ port: number; server: Server }> {
+): Promise<{ port: number; server: MetricsServer }> {
   const { host, port } = splitHostPort(listen);
   // merge() registers the same metric objects in a new registry, so values stay live.
   const registry = more.length ? Registry.merge([metrics.registry, ...more]) : metrics.registry;
-  const server = createServer((req, res) => {
+  const server = createMetricsServer(tls, (req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end('not found: try /metrics\n');
       return;
@@ -101,10 +104,17 @@ export function serveMetrics(
   });
 }
 
-/** --metrics-insecure, or the API's bearer tokens (config.ts refuses metrics with neither). */
-export function metricsAccess(insecure: boolean, tokens: ReadonlyMap<string, unknown> | undefined): MetricsAccess {
+/**
+ * --metrics-insecure, or the API's bearer tokens and, with --client-ca-file, any user that CA
+ * signed a client certificate for (config.ts refuses metrics with none of them).
+ */
+export function metricsAccess(insecure: boolean, tokens: ReadonlyMap<string, unknown> | undefined, clientCa: boolean): MetricsAccess {
   if (insecure) return { insecure: true };
-  return { insecure: false, accepts: (t) => tokens?.has(t) ?? false };
+  return {
+    insecure: false,
+    ...(tokens ? { accepts: (t: string) => tokens.has(t) } : {}),
+    ...(clientCa ? { acceptsUser: () => true } : {}),
+  };
 }
 
 export function splitHostPort(listen: string): { host: string; port: number } {

@@ -28,7 +28,9 @@ import { AgentApi } from './api-client.js';
 import { ManualClock, type Clock } from '../proto/api/clock.js';
 import { FakeRuntime } from './runtime/fake/driver.js';
 import { FakeHost } from './runtime/fake/host.js';
-import { TEST_AGENT_SERVING, TEST_CLIENT_TLS, TEST_KUBELET_TLS, TEST_SERVING, testTlsFiles } from '../test/helpers/tls.js';
+import { TEST_AGENT_SERVING, TEST_CA, TEST_CLIENT_TLS, TEST_KUBELET_CLIENT, TEST_KUBELET_TLS, TEST_SERVING, testClientCertificate, testTlsFiles } from '../test/helpers/tls.js';
+import { httpsFetch } from '../test/helpers/https.js';
+import { createCa, issueCertificate, KUBELET_CLIENT_USER, MASTERS_GROUP, NODES_GROUP } from '../proto/api/pki/index.js';
 import { grpcCredentials } from '../proto/api/tls-client.js';
 
 const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
@@ -89,11 +91,11 @@ async function setup(opts: { clock?: Clock; address?: string; backoff?: NodeAgen
     const agent = new NodeAgent({ tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING,
       ...extra,
       nodeName: 'n1', controlPlane: address, runtime: new FakeRuntime({ host, nodeName: 'n1' }), stateDir,
-      listen: '127.0.0.1:0', clock: opts.clock, log, heartbeatMs: 200, backoff: opts.backoff,
+      listen: extra.listen ?? '127.0.0.1:0', clock: opts.clock, log, heartbeatMs: 200, backoff: opts.backoff,
       nodeIP: 'nodeIP' in extra ? extra.nodeIP : '192.0.2.10',
-      podCIDR: '10.244.0.0/24', apiTimeoutMs: 2000, metricsListen: opts.metrics ? '127.0.0.1:0' : undefined,
+      podCIDR: '10.244.0.0/24', apiTimeoutMs: 2000, metricsListen: extra.metricsListen ?? (opts.metrics ? '127.0.0.1:0' : undefined),
       // The control plane here checks no tokens; the agent's own token guards its /metrics.
-      token: opts.metrics ? METRICS_TOKEN : undefined,
+      token: 'token' in extra ? extra.token : opts.metrics ? METRICS_TOKEN : undefined,
       nodeStatusEvery: extra.nodeStatusEvery,
     });
     cleanups.push(() => agent.stop());
@@ -501,15 +503,54 @@ describe('node agent with the fake runtime', () => {
     await until(async () => (await getPod(cluster, 'nopull'))?.status?.containerStatuses[0]?.state?.waiting?.reason === 'ImagePullBackOff', 10_000, 'ImagePullBackOff');
     expect((await getPod(cluster, 'nopull'))!.status!.containerStatuses[0]!.state!.waiting!.message).toMatch(/^Back-off pulling image "skiff\/does-not-exist:1"/);
 
-    const url = `http://127.0.0.1:${agent.metricsPort}/metrics`;
-    expect((await fetch(url)).status).toBe(401);
-    expect((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-    const res = await fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    // HTTPS with the NodeAgent serving certificate; the token or the control plane's client certificate.
+    const url = `https://127.0.0.1:${agent.metricsPort}/metrics`;
+    await expect(fetch(url.replace('https:', 'http:'))).rejects.toThrow();
+    expect((await httpsFetch(url)).status).toBe(401);
+    expect((await httpsFetch(url, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await httpsFetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(200);
+    const res = await httpsFetch(url, { cert: TEST_KUBELET_CLIENT.cert, key: TEST_KUBELET_CLIENT.key });
     expect(res.status).toBe(200);
-    const text = await res.text();
+    const text = res.text;
     expect(text).toMatch(/skiff_agent_pods\{[^}]*phase="Running"[^}]*\} 2/);
     expect(text).toMatch(/skiff_agent_runtime_call_seconds_count\{[^}]*operation="startSandbox"/);
     expect(text).toMatch(/skiff_agent_pod_start_seconds_count\{[^}]*\} [1-9]/);
+  });
+
+  it('/metrics: the control plane and cluster admins by certificate; nodes and other CAs are no one', async () => {
+    const { mk } = await setup();
+    // Joined with a bootstrap token: no token of its own, client certificates only.
+    const agent = mk(undefined, { metricsListen: '127.0.0.1:0', token: undefined });
+    await agent.start();
+    const url = `https://127.0.0.1:${agent.metricsPort}/metrics`;
+    const scrape = async (c?: { cert: string; key: string }): Promise<number> => (await httpsFetch(url, c ?? {})).status;
+    const admin = await testClientCertificate('alice', [MASTERS_GROUP]);
+    const node = await testClientCertificate('system:node:n2', [NODES_GROUP]);
+    const forged = await issueCertificate(await createCa('other-ca'), { subject: { commonName: KUBELET_CLIENT_USER }, usages: ['client'] });
+    expect(await scrape(TEST_KUBELET_CLIENT)).toBe(200);
+    expect(await scrape(admin)).toBe(200);
+    expect(await scrape(node)).toBe(401);
+    expect(await scrape(forged)).toBe(401);
+    expect(await scrape()).toBe(401);
+    // A scraper that trusts another CA does not talk to this agent at all.
+    await expect(httpsFetch(url, {}, (await createCa('not-ours')).cert)).rejects.toThrow();
+    expect((await httpsFetch(url, {}, TEST_CA.cert)).text).toMatch(/client certificate/);
+  });
+
+  it('/metrics with no way to authenticate refuses to start; --metrics-insecure and a certificate-less agent', async () => {
+    const { mk } = await setup();
+    const none = mk(undefined, { metricsListen: '127.0.0.1:0', token: undefined, serving: undefined, listen: '' });
+    await expect(none.start()).rejects.toThrow(/--metrics-listen has no way to authenticate scrapers/);
+    const insecure = mk(undefined, { metricsListen: '127.0.0.1:0', metricsInsecure: true, token: undefined });
+    await insecure.start();
+    expect((await httpsFetch(`https://127.0.0.1:${insecure.metricsPort}/metrics`)).status).toBe(200);
+    await insecure.stop();
+    // No serving certificate: plain HTTP (with a warning), the token still required.
+    const plain = mk(undefined, { metricsListen: '127.0.0.1:0', token: METRICS_TOKEN, serving: undefined, listen: '' });
+    await plain.start();
+    const url = `http://127.0.0.1:${plain.metricsPort}/metrics`;
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(200);
   });
 
   it('without --node-ip publishes the address it listens on, where the control plane proxies logs', async () => {

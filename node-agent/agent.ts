@@ -4,7 +4,6 @@
 // workers keep restarting crashed containers per policy and status catches up on reconnect.
 // Many agents can run in one process (benchmarks): each has its own channel, lease and watch.
 import type { Server } from '@grpc/grpc-js';
-import { createServer, type Server as HttpServer } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
 import { Pod } from '../proto/gen/skiff/v1/core.js';
@@ -18,7 +17,8 @@ import { AgentEvents } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { AgentMetrics } from './metrics.js';
 import { DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, LogRotator } from './log-rotation.js';
-import { authorizeMetrics, singleToken, type MetricsAccess } from '../proto/api/metrics-auth.js';
+import { authorizeMetrics, createMetricsServer, singleToken, type MetricsAccess, type MetricsServer, type MetricsTls } from '../proto/api/metrics-auth.js';
+import { KUBELET_CLIENT_USER, MASTERS_GROUP } from '../proto/api/pki/index.js';
 import { chooseNodeIP, listenIP, type NodeIdentity } from './node-info.js';
 import { podPaths, sandboxConfig } from './pod-config.js';
 import { loadRecords, type PodRecord } from './pod-record.js';
@@ -90,8 +90,16 @@ export interface NodeAgentOptions {
   serving?: AgentServingTls;
   /** host:port for /metrics; "" or undefined serves nothing. */
   metricsListen?: string;
-  /** /metrics without a token; otherwise scrapers send the agent's own control-plane token. */
+  /** /metrics without authentication (still HTTPS when there is a certificate). */
   metricsInsecure?: boolean;
+  /**
+   * /metrics' TLS (default: serving): served over HTTPS with its certificate, and a client
+   * certificate of its clientCa lets the control plane (KUBELET_CLIENT_USER) or a cluster admin
+   * (system:masters) in. Without it /metrics is plain HTTP.
+   */
+  metricsTls?: MetricsTls;
+  /** A bearer token scrapers may send instead (default: token, the agent's control-plane token). */
+  metricsToken?: string;
   heartbeatMs?: number;
   /** --eviction-hard-nodefs-available: below this much free space under stateDir, DiskPressure. */
   diskThreshold?: DiskThreshold;
@@ -153,7 +161,7 @@ export class NodeAgent {
   services: ServiceNetwork | undefined;
   private grpc: Server | undefined;
   readonly stats: StatsSampler;
-  private metricsServer: HttpServer | undefined;
+  private metricsServer: MetricsServer | undefined;
   private logRotator: LogRotator | undefined;
   private ctx: WorkerContext | undefined;
   /** Bounds the start calls of all pods (undefined: no bound). */
@@ -231,6 +239,8 @@ export class NodeAgent {
 
   async start(): Promise<void> {
     const o = this.opts;
+    // Before anything is started: a /metrics no scraper could authenticate to is a setup error.
+    const metricsAccess = o.metricsListen ? this.metricsAccess() : undefined;
     await mkdir(o.stateDir, { recursive: true });
     const version = await this.runtime.version();
     if (o.listen) {
@@ -257,7 +267,7 @@ export class NodeAgent {
       this.grpc = server;
       this.port = port;
     }
-    if (o.metricsListen) await this.serveMetrics(o.metricsListen, this.metricsAccess());
+    if (o.metricsListen && metricsAccess) await this.serveMetrics(o.metricsListen, metricsAccess);
     this.logRotator = new LogRotator({
       runtime: this.runtime, log: this.log,
       maxSize: o.containerLogMaxSize ?? DEFAULT_LOG_MAX_SIZE, maxFiles: o.containerLogMaxFiles ?? DEFAULT_LOG_MAX_FILES,
@@ -456,6 +466,7 @@ export class NodeAgent {
     await Promise.all([...this.workers.values()].map((w) => w.settled()));
     await this.statusWriter.stop();
     if (this.grpc) this.grpc.forceShutdown();
+    this.metricsServer?.closeAllConnections();
     await new Promise<void>((r) => (this.metricsServer ? this.metricsServer.close(() => r()) : r()));
     this.api.close();
   }
@@ -623,19 +634,34 @@ export class NodeAgent {
     w?.markGone();
   }
 
+  private metricsTls(): MetricsTls | undefined {
+    return this.opts.metricsTls ?? this.opts.serving;
+  }
+
   private metricsAccess(): MetricsAccess {
     if (this.opts.metricsInsecure) return { insecure: true };
     // The agent's token is one the control plane accepts: whoever scrapes the control plane
-    // with it may scrape the agent too.
-    if (!this.opts.token) throw new Error('--metrics-listen needs --token/--token-file (scrapers send that token) or --metrics-insecure');
-    return { insecure: false, accepts: singleToken(this.opts.token) };
+    // with it may scrape the agent too. Certificates: the control plane's own client identity
+    // and cluster admins; a node's certificate (same CA) names a node, not a scraper.
+    const token = this.opts.metricsToken ?? this.opts.token;
+    const clientCa = this.metricsTls()?.clientCa;
+    if (!token && !clientCa) {
+      throw new Error('--metrics-listen has no way to authenticate scrapers: give --tls-cert-file, --tls-private-key-file and --client-ca-file (scrapers present a client certificate of that CA), --token/--token-file (scrapers send it), or --metrics-insecure');
+    }
+    return {
+      insecure: false,
+      ...(token ? { accepts: singleToken(token) } : {}),
+      ...(clientCa ? { acceptsUser: (user: string, groups: readonly string[]) => user === KUBELET_CLIENT_USER || groups.includes(MASTERS_GROUP) } : {}),
+    };
   }
 
   private async serveMetrics(listen: string, access: MetricsAccess): Promise<void> {
     const i = listen.lastIndexOf(':');
     const host = i > 0 ? listen.slice(0, i) : '127.0.0.1';
     const port = Number(i >= 0 ? listen.slice(i + 1) : listen);
-    const srv = createServer((req, res) => {
+    const tls = this.metricsTls();
+    if (!tls) this.log.warn({ listen }, '/metrics is served over plain HTTP: the agent has no serving certificate (--tls-cert-file, --tls-private-key-file)');
+    const srv = createMetricsServer(tls, (req, res) => {
       if (req.url !== '/metrics') {
         res.statusCode = 404;
         res.end('not found; try /metrics\n');

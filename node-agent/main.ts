@@ -13,6 +13,7 @@ import { parseCidr } from '../proto/api/cidr.js';
 import { memoryBytes } from '../proto/api/quantity.js';
 import { DEFAULT_LOG_MAX_FILES } from './log-rotation.js';
 import type { AgentServingTls } from './server-tls.js';
+import type { MetricsTls } from '../proto/api/metrics-auth.js';
 import { CertificateRotator, ensureClientCertificate } from './certificates/manager.js';
 import { realClock } from '../proto/api/clock.js';
 
@@ -95,8 +96,8 @@ async function main(): Promise<void> {
     .option('--tls-cert-file <path>', 'PEM serving certificate of the NodeAgent service (for the --node-ip / --listen address), signed by the cluster CA')
     .option('--tls-private-key-file <path>', 'PEM key of --tls-cert-file')
     .option('--client-ca-file <path>', 'PEM CA of callers\' client certificates (the cluster CA); only the control plane\'s (CN kube-apiserver-kubelet-client) is accepted')
-    .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port); scrapers send the agent\'s --token as "Authorization: Bearer"')
-    .option('--metrics-insecure', 'serve /metrics without a token')
+    .option('--metrics-listen <addr>', 'serve Prometheus /metrics here (host:port), over HTTPS with --tls-cert-file; scrapers send the agent\'s --token as "Authorization: Bearer" or a client certificate of --client-ca-file (the control plane\'s, CN kube-apiserver-kubelet-client, or a user in system:masters). Without --tls-cert-file it is plain HTTP (a warning is logged)')
+    .option('--metrics-insecure', 'serve /metrics without authentication (still HTTPS with --tls-cert-file)')
     .option('--node-labels <k=v,...>', 'extra labels for the Node', parseLabels, {})
     .option('--node-ip <ip>', 'InternalIP to publish, where the control plane reaches the agent (default: the --listen IP when it is one address, else the first non-loopback IPv4)')
     .option('--eviction-hard-nodefs-available <amount>', 'the node reports DiskPressure (and the control plane taints it node.kubernetes.io/disk-pressure:NoSchedule) when the filesystem under --state-dir has less free space than this: a percentage or a quantity (1Gi)', diskFlag, parseDiskThreshold(DEFAULT_NODEFS_AVAILABLE))
@@ -140,6 +141,7 @@ async function main(): Promise<void> {
     }
   }
   let serving: AgentServingTls | undefined;
+  let metricsTls: MetricsTls | undefined;
   if (o.listen) {
     if (!o.tlsCertFile || !o.tlsPrivateKeyFile || !o.clientCaFile) {
       program.error('--listen serves mutual TLS: give --tls-cert-file, --tls-private-key-file and --client-ca-file (or --listen "" to serve nothing)');
@@ -149,11 +151,22 @@ async function main(): Promise<void> {
     } catch (e) {
       program.error(`cannot read the NodeAgent TLS files: ${e instanceof Error ? e.message : String(e)}`);
     }
+  } else if (o.metricsListen && o.tlsCertFile && o.tlsPrivateKeyFile) {
+    // No NodeAgent service, but /metrics still serves HTTPS with the certificate.
+    try {
+      metricsTls = { cert: readFileSync(o.tlsCertFile, 'utf8'), key: readFileSync(o.tlsPrivateKeyFile, 'utf8'), clientCa: o.clientCaFile ? readFileSync(o.clientCaFile, 'utf8') : undefined };
+    } catch (e) {
+      program.error(`cannot read the /metrics TLS files: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
   const containerLogMaxSize = memoryBytes(o.containerLogMaxSize);
   if (!(containerLogMaxSize > 0)) program.error(`--container-log-max-size must be a positive quantity (e.g. 10Mi), got "${o.containerLogMaxSize}"`);
   if (o.containerLogMaxFiles < 2) program.error('--container-log-max-files must be at least 2 (the live file and one rotated)');
-  if (o.metricsListen && !token && !o.metricsInsecure) program.error('--metrics-listen needs --token/--token-file (scrapers send that token) or --metrics-insecure');
+  // An agent that joined with a bootstrap token has no token of its own: its scrapers need a
+  // client certificate (of --client-ca-file) unless --metrics-insecure.
+  if (o.metricsListen && !o.metricsInsecure && !token && !(serving ?? metricsTls)?.clientCa) {
+    program.error('--metrics-listen has no way to authenticate scrapers: give --tls-cert-file, --tls-private-key-file and --client-ca-file (scrapers present a client certificate of that CA: the control plane\'s or a system:masters user\'s), --token/--token-file (scrapers send it), or --metrics-insecure');
+  }
   let bootstrapToken: string | undefined;
   if (o.bootstrapTokenFile) {
     try {
@@ -188,6 +201,9 @@ async function main(): Promise<void> {
     serving,
     metricsListen: o.metricsListen,
     metricsInsecure: o.metricsInsecure ?? false,
+    metricsTls,
+    // Accepted from scrapers even when the control plane gets the client certificate instead.
+    metricsToken: token,
     heartbeatMs: o.heartbeatSeconds * 1000,
     diskThreshold: o.evictionHardNodefsAvailable,
     statsIntervalMs: o.statsInterval * 1000,

@@ -32,7 +32,7 @@ export function serverHosts(servers: string): string[] {
  * grpc-js keeps the options on its connector (channel-credentials.ts getConnectionOptions); if
  * that shape ever changes, nothing is altered and only the warning comes back.
  */
-function withoutIpServerName(creds: ChannelCredentials): ChannelCredentials {
+export function withoutIpServerName(creds: ChannelCredentials): ChannelCredentials {
   const create = creds._createSecureConnector.bind(creds);
   creds._createSecureConnector = (...args: Parameters<ChannelCredentials['_createSecureConnector']>) => {
     const connector = create(...args);

@@ -15,6 +15,7 @@ import { NodeAgent } from '../../node-agent/agent.js';
 import { FakeRuntime } from '../../node-agent/runtime/fake/driver.js';
 import { FakeHost } from '../../node-agent/runtime/fake/host.js';
 import { freePort } from '../helpers/ports.js';
+import { httpsFetch } from '../helpers/https.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { controlPlaneTlsArgs, TEST_AGENT_SERVING, TEST_CLIENT_TLS, testTlsFiles } from '../helpers/tls.js';
 import { EtcdCluster } from './etcd-cluster.js';
@@ -65,7 +66,7 @@ export class ControlPlaneSlot {
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`control plane ${this.identity} exited: ${this.tail}`);
       try {
-        if ((await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`, { signal: AbortSignal.timeout(1000) })).ok) return;
+        if ((await httpsFetch(`https://127.0.0.1:${this.metricsPort}/metrics`, { signal: AbortSignal.timeout(1000) })).status === 200) return;
       } catch {
         // not up yet
       }

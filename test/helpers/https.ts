@@ -7,6 +7,10 @@ export interface HttpsInit {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
+  /** A client certificate to present (PEM). */
+  cert?: string;
+  key?: string;
+  signal?: AbortSignal;
 }
 
 export interface HttpsAnswer {
@@ -17,7 +21,7 @@ export interface HttpsAnswer {
 
 export function httpsFetch(url: string, init: HttpsInit = {}, ca: string = TEST_CA.cert): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: init.method ?? 'GET', headers: init.headers, ca }, (res) => {
+    const req = request(url, { method: init.method ?? 'GET', headers: init.headers, ca, cert: init.cert, key: init.key, signal: init.signal }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));

@@ -5,5 +5,5 @@ export { createCsr, parseCsr, readCsr, type CsrAndKey, type ParsedCsr } from './
 export { certificateInfo, signedBy, type CertificateInfo } from './inspect.js';
 export { generateKeyPair, importKeyPair, type KeyPair } from './keys.js';
 export type { Subject } from './names.js';
-export { KUBELET_CLIENT_USER, NODE_USER_PREFIX, NODES_GROUP } from './identities.js';
+export { KUBELET_CLIENT_USER, MASTERS_GROUP, NODE_USER_PREFIX, NODES_GROUP } from './identities.js';
 export { KUBELET_CLIENT_CURRENT, splitPemPair } from './pem-pair.js';
