@@ -1,7 +1,8 @@
 // The agent's side of the control plane's gRPC Api: promise-returning calls with a deadline and
 // the bearer token, errors turned into ApiError (stable codes) by proto/api/errors.
 import { Metadata, status, type ClientReadableStream } from '@grpc/grpc-js';
-import { controlPlaneTarget, failoverChannelOptions } from '../proto/api/endpoints.js';
+import { EndpointSet, controlPlaneList, movesOn } from '../proto/api/endpoint-set.js';
+import { failoverChannelOptions } from '../proto/api/endpoints.js';
 import { fromGrpcError } from '../proto/api/errors.js';
 import { grpcCredentials, type ClientTls } from '../proto/api/tls-client.js';
 import { KINDS, unwrapAs, wrap, type Kind, type KindMap } from '../proto/api/kinds.js';
@@ -34,24 +35,43 @@ export interface CallOptions {
 }
 
 export class AgentApi {
-  readonly client: ApiClient;
+  /**
+   * One channel per control plane; a call that finds its control plane unable to serve
+   * (Unavailable, or no answer by its deadline) moves the agent to the next one, and watches
+   * still open on the one left are ended so they resume from their last revision on the new one.
+   */
+  readonly endpoints: EndpointSet<ApiClient>;
   private readonly timeoutMs: number;
   /** Calls and watches that found the control plane unreachable, ever: an outage shows as a change. */
   unreachableCount = 0;
+  private readonly watches = new Map<ClientReadableStream<WatchEvent>, number>();
 
   constructor(readonly opts: ApiOptions) {
+    const creds = grpcCredentials(opts.address, opts.tls);
+    const addresses = controlPlaneList(opts.address);
     // Keepalive lets a dead control plane show up as a broken watch, not a silent one. A local
     // subchannel pool gives each agent its own connection even when many share a process.
-    this.client = new ApiClient(controlPlaneTarget(opts.address), grpcCredentials(opts.address, opts.tls), {
-      ...failoverChannelOptions(),
+    this.endpoints = new EndpointSet(addresses, (address) => new ApiClient(address, creds, {
+      // With several control planes a call that finds its own down fails at once and the next
+      // goes to another (gRPC retrying it on the same dead address would only delay that).
+      ...(addresses.length > 1 ? {} : failoverChannelOptions()),
       'grpc.use_local_subchannel_pool': 1,
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 5_000,
+    }));
+    this.endpoints.onMove((from) => {
+      // A cancelled watch ends as Unavailable: ListWatch resumes it from its last revision.
+      for (const [s, at] of this.watches) if (at === from) s.cancel();
     });
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_API_TIMEOUT_MS;
+  }
+
+  /** The channel of the control plane in use now. */
+  get client(): ApiClient {
+    return this.endpoints.client();
   }
 
   metadata(): Metadata {
@@ -61,11 +81,15 @@ export class AgentApi {
   }
 
   private call<Res>(invoke: (md: Metadata, o: { deadline: number }, cb: Callback<Res>) => unknown, timeoutMs = this.timeoutMs): Promise<Res> {
+    const at = this.endpoints.index;
     return new Promise((resolve, reject) => {
       invoke(this.metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
         if (!err) return resolve(res);
-        const e = fromGrpcError(err, this.opts.address);
-        if (e.code === 'Unavailable' || e.code === 'Timeout') this.unreachableCount++;
+        const e = fromGrpcError(err, this.endpoints.addresses[at]);
+        if (movesOn(e.code)) {
+          this.unreachableCount++;
+          this.endpoints.failed(at);
+        }
         reject(e);
       });
     });
@@ -115,15 +139,26 @@ export class AgentApi {
   }
 
   watch(req: WatchRequest): ClientReadableStream<WatchEvent> {
-    const stream = this.client.watch(req, this.metadata());
+    const at = this.endpoints.index;
+    const stream = this.endpoints.client(at).watch(req, this.metadata());
+    this.watches.set(stream, at);
+    const forget = (): void => {
+      this.watches.delete(stream);
+    };
     stream.on('error', (err: { code?: number }) => {
-      // Not CANCELLED: that is the agent ending its own watch.
-      if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) this.unreachableCount++;
+      forget();
+      // Not CANCELLED: that is the agent ending its own watch (or moving it).
+      if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
+        this.unreachableCount++;
+        this.endpoints.failed(at);
+      }
     });
+    stream.on('end', forget);
+    stream.on('close', forget);
     return stream;
   }
 
   close(): void {
-    this.client.close();
+    this.endpoints.close();
   }
 }

@@ -93,6 +93,23 @@ describe('chaos checker', () => {
     expect(v.filter((x) => x.startsWith('node liveness'))).toEqual([expect.stringContaining("n2's lease went 8000 ms unrenewed")]);
   });
 
+  it('checks lease gaps through a paused or cut-off control plane; only a paused etcd member stays exempt; overlapping faults compose', () => {
+    const lease = (node: string, t: number): History['nodes'][number] => ({ t, revision: t, node, what: 'lease', value: String(t) });
+    for (const kind of ['pause-leading-cp', 'partition-cp-etcd'] as const) {
+      const h = base();
+      h.nodes.push(lease('n1', 1000), lease('n1', 9000));
+      h.faults.push({ kind, start: 2000, end: 7000, detail: 'cp-0' });
+      expect(check(h).filter((x) => x.startsWith('node liveness')), kind).toEqual([expect.stringContaining("n1's lease went 8000 ms unrenewed")]);
+    }
+    const h = base();
+    h.nodes.push(lease('n1', 1000), lease('n1', 9000), lease('n2', 1000), lease('n2', 9000));
+    // At once: etcd member paused (exempt for every node) and n2 partitioned (exempt for n2).
+    h.faults.push({ kind: 'pause-etcd-member', start: 2000, end: 7000, detail: 'etcd member e1' }, { kind: 'partition-agent', start: 3000, end: 6000, detail: 'n2' });
+    const stats = newStats();
+    expect(check(h, stats).filter((x) => x.startsWith('node liveness'))).toEqual([]);
+    expect(stats.exemptLeaseGapMaxMs).toBe(8000);
+  });
+
   it('flags a controller write by a process that did not hold the election key at its revision', () => {
     const h = base();
     h.terms.push({ revision: 10, type: 'put', identity: 'cp-0', createRevision: 10 }, { revision: 50, type: 'delete' }, { revision: 52, type: 'put', identity: 'cp-1', createRevision: 52 });

@@ -227,10 +227,12 @@ function fullDisks(h: History, out: string[], stats: CheckStats): void {
 }
 
 /**
- * Faults during which a node's lease may lapse without a violation (yet): open findings, see
+ * Faults during which a node's lease may lapse without a violation (yet): an open finding, see
  * README ("Open findings"). The gaps are still measured and printed (stats.exemptLeaseGapMaxMs).
+ * A paused or cut-off control plane is no longer exempt: agents move off it (node-agent
+ * api-client.ts, proto/api/endpoint-set.ts).
  */
-export const LEASE_GAP_EXEMPT = new Set<FaultRecord['kind']>(['pause-etcd-member', 'pause-leading-cp', 'partition-cp-etcd']);
+export const LEASE_GAP_EXEMPT = new Set<FaultRecord['kind']>(['pause-etcd-member']);
 
 /**
  * A node's Lease, as etcd committed it (the recorder's watch), is never left unrenewed longer
