@@ -110,6 +110,34 @@ describe('chaos checker', () => {
     expect(stats.exemptLeaseGapMaxMs).toBe(8000);
   });
 
+  it('excuses a full disk\'s time bounds only when another fault on the control path or the node overlaps them', () => {
+    const h = base();
+    h.nodes.push({ t: 1500, revision: 1, node: 'n1', what: 'disk', value: 'True/true' });
+    h.faults.push({ kind: 'fill-disk', start: 1000, end: 4000, detail: 'n1', node: 'n1' });
+    expect(check(h).filter((x) => x.startsWith('full disk'))).toEqual([expect.stringContaining('n1 still under disk pressure 10 s after')]);
+    // A fault elsewhere changes nothing; the leading control plane paused right after the fill excuses the late clearing.
+    h.faults.push({ kind: 'kill-container', start: 5000, end: 7000, detail: 'n2 pod x' });
+    expect(check(h).filter((x) => x.startsWith('full disk'))).toHaveLength(1);
+    h.faults.push({ kind: 'pause-leading-cp', start: 4500, end: 9000, detail: 'cp-0' });
+    const stats = newStats();
+    expect(check(h, stats).filter((x) => x.startsWith('full disk'))).toEqual([]);
+    expect([stats.diskFills, stats.diskFillsOverlapped]).toEqual([1, 1]);
+  });
+
+  it('measures apart a lease gap where an etcd fault and a control-plane fault overlap, and only there', () => {
+    const lease = (node: string, t: number): History['nodes'][number] => ({ t, revision: t, node, what: 'lease', value: String(t) });
+    const h = base();
+    h.nodes.push(lease('n1', 1000), lease('n1', 8000), lease('n1', 13000), lease('n1', 18000), lease('n1', 20000), lease('n1', 27000));
+    h.faults.push(
+      { kind: 'pause-leading-cp', start: 1500, end: 5500, detail: 'cp-0' }, { kind: 'kill-etcd-leader', start: 4000, end: 7000, detail: 'etcd member e0' },
+      // Not overlapping each other: each alone must not cost the lease.
+      { kind: 'partition-cp-etcd', start: 20500, end: 22000, detail: 'cp-0' }, { kind: 'kill-etcd-leader', start: 25000, end: 26000, detail: 'etcd member e1' },
+    );
+    const stats = newStats();
+    expect(check(h, stats).filter((x) => x.startsWith('node liveness'))).toEqual([expect.stringContaining('went 7000 ms unrenewed (t=20000..27000)')]);
+    expect(stats.compoundLeaseGapMaxMs).toBe(7000);
+  });
+
   it('flags a controller write by a process that did not hold the election key at its revision', () => {
     const h = base();
     h.terms.push({ revision: 10, type: 'put', identity: 'cp-0', createRevision: 10 }, { revision: 50, type: 'delete' }, { revision: 52, type: 'put', identity: 'cp-1', createRevision: 52 });
