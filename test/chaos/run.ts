@@ -183,7 +183,7 @@ export async function runChaos(o: RunOptions): Promise<RunResult> {
           await one(f);
           continue;
         }
-        const lanes = lanesOf(f.kind, f.target);
+        const lanes = lanesOf(f.kind, f.target, f.holdMs);
         while (lanes.some((l) => held.has(l)) || inFlight.size >= concurrency) {
           await Promise.race([...lanes.map((l) => held.get(l)).filter((x) => x !== undefined), ...inFlight]);
         }

@@ -89,7 +89,11 @@ function shuffled<T>(rng: Prng, xs: readonly T[]): T[] {
  * faults that take a node out of service (kill, partition, sick runtime: one node at a time, so
  * a dead node's pods always have somewhere to go).
  */
-export function lanesOf(kind: FaultKind, target: number): string[] {
+export function lanesOf(kind: FaultKind, target: number, holdMs = 0): string[] {
+  // A node dead long enough for invariant 6 (its pods run elsewhere within 60 s) needs a stable
+  // leader meanwhile: each new leader's node lifecycle controller gives every node a fresh grace
+  // period (as Kubernetes' does), so churning leaders would postpone the eviction indefinitely.
+  if (kind === 'kill-agent' && holdMs >= LONG_KILL_MS) return [`agent-${target}`, 'node-loss', 'cp', 'etcd'];
   switch (kind) {
     case 'kill-etcd-leader':
     case 'pause-etcd-member':
@@ -114,6 +118,9 @@ export function lanesOf(kind: FaultKind, target: number): string[] {
  * plane just restarted must rejoin before the next fault there (killing the leader while the
  * member restarted a moment ago still catches up would be a loss of quorum).
  */
+/** kill-agent holds from this long on are checked by invariant 6 (checker.ts DEAD_NODE_BOUND_MS). */
+const LONG_KILL_MS = 60_000;
+
 const LANE_COOLDOWN_MS: Record<string, number> = { etcd: 3_000, cp: 3_000, 'node-loss': 1_000 };
 export function laneCooldownMs(lane: string): number {
   return LANE_COOLDOWN_MS[lane] ?? 500;
@@ -135,13 +142,31 @@ function planOverlapping(o: ScheduleOptions): PlannedFault[] {
   const inFlight: number[] = [];
   let t = rng.int(2_000, 4_000);
   const free = (lanes: string[]): boolean => lanes.every((l) => (busy.get(l) ?? 0) <= t);
+  /** A long kill drawn while its lanes were busy: it starts as soon as they are free, and nothing new takes them meanwhile. */
+  let waiting: PlannedFault | undefined;
+  const add = (f: PlannedFault): void => {
+    out.push(f);
+    const end = f.atMs + f.holdMs;
+    inFlight.push(end);
+    for (const l of lanesOf(f.kind, f.target, f.holdMs)) busy.set(l, end + laneCooldownMs(l));
+  };
   while (t < o.durationMs) {
     for (let i = inFlight.length - 1; i >= 0; i--) if (inFlight[i]! <= t) inFlight.splice(i, 1);
+    if (waiting && inFlight.length < n && free(lanesOf(waiting.kind, waiting.target, waiting.holdMs))) {
+      add({ ...waiting, atMs: t });
+      waiting = undefined;
+      t += rng.int(200, 1_200);
+      continue;
+    }
+    const reserved = waiting ? lanesOf(waiting.kind, waiting.target, waiting.holdMs) : [];
     const options: { kind: FaultKind; target: number }[] = [];
     if (inFlight.length < n) {
       for (const kind of kinds) {
         const targets = agentKind(kind) ? [...Array(o.agents).keys()] : [kind === 'pause-etcd-member' ? -1 : 0];
-        for (const target of targets) if (free(lanesOf(kind, Math.max(target, 0)))) options.push({ kind, target });
+        for (const target of targets) {
+          const lanes = lanesOf(kind, Math.max(target, 0));
+          if (free(lanes) && !lanes.some((l) => reserved.includes(l))) options.push({ kind, target });
+        }
       }
     }
     if (options.length === 0) {
@@ -160,7 +185,7 @@ function planOverlapping(o: ScheduleOptions): PlannedFault[] {
       continue;
     }
     const target = kind === 'pause-etcd-member' ? rng.int(0, 2) : rng.pick(targets);
-    const holdMs = kind === 'pause-leading-cp'
+    let holdMs = kind === 'pause-leading-cp'
       ? o.leaderLeaseMs + rng.int(1_000, 2_000)
       : kind === 'kill-agent'
         ? rng.pick([8_000, 8_000, 8_000, 20_000, 65_000])
@@ -168,10 +193,12 @@ function planOverlapping(o: ScheduleOptions): PlannedFault[] {
         : kind === 'fill-disk'
           ? rng.int(5_000, 8_000)
           : rng.int(2_000, 4_000);
-    out.push({ kind, atMs: t, holdMs, target });
-    const end = t + holdMs;
-    inFlight.push(end);
-    for (const l of lanesOf(kind, target)) busy.set(l, end + laneCooldownMs(l));
+    if (!free(lanesOf(kind, target, holdMs))) {
+      // A long kill needs the control planes and etcd left alone: it waits for them (one at a time).
+      if (waiting) holdMs = 20_000;
+      else waiting = { kind, atMs: t, holdMs, target };
+    }
+    if (waiting?.atMs !== t || waiting.kind !== kind) add({ kind, atMs: t, holdMs, target });
     t += rng.int(200, 1_200);
   }
   return out;
