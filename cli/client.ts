@@ -81,6 +81,11 @@ export class Api {
    * the next; an idempotent call is then sent again there, so a command survives a failover.
    */
   private readonly endpoints: EndpointSet<ApiClient>;
+  /**
+   * Streams (watch, logs, exec, port-forward): one channel over every control plane (pick_first,
+   * with gRPC's retry of a watch before its first event), so a stream opens on whichever answers.
+   */
+  private readonly streams: ApiClient;
   private readonly token: string;
   private readonly impersonateUser: string;
   private readonly impersonateGroups: readonly string[];
@@ -102,16 +107,18 @@ export class Api {
       throw new ApiError('BadRequest', e instanceof Error ? e.message : String(e));
     }
     const addresses = controlPlaneList(opts.server);
-    this.endpoints = new EndpointSet(addresses, (address) => new ApiClient(address, creds, {
+    const base = {
       // The control plane sends messages of any size (a list of many large objects can pass
       // grpc-js' 4 MiB default), so the CLI takes whatever it is sent.
       'grpc.max_receive_message_length': -1,
       // Fail fast when nothing listens instead of backing off for a minute.
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 1000,
-      // Several control planes: a call on a dead one fails at once and goes to the next here.
-      ...(addresses.length > 1 ? {} : failoverChannelOptions()),
-    }));
+    };
+    this.streams = new ApiClient(this.target, creds, { ...base, ...failoverChannelOptions() });
+    // Several control planes: one channel each for unary calls, where a call on a dead one fails
+    // at once and goes to the next here. One: the same channel as the streams.
+    this.endpoints = new EndpointSet(addresses, (address) => (addresses.length > 1 ? new ApiClient(address, creds, base) : this.streams));
   }
 
   /** The channel of the control plane in use. */
@@ -140,21 +147,30 @@ export class Api {
    * A refused connection fails the call itself at once (calls do not wait for ready); this
    * catches the silent case, a host that drops packets, in seconds rather than at the deadline.
    */
-  connected(at = this.endpoints.index): Promise<void> {
-    let p = this.connecting.get(at);
+  connected(): Promise<void> {
+    return this.ready(this.streams, -1, this.target);
+  }
+
+  /** Like connected(), for the unary channel of control plane `at`. */
+  private connectedTo(at: number): Promise<void> {
+    if (this.endpoints.addresses.length === 1) return this.connected();
+    return this.ready(this.endpoints.client(at), at, this.endpoints.addresses[at]!);
+  }
+
+  private ready(client: ApiClient, key: number, address: string): Promise<void> {
+    let p = this.connecting.get(key);
     if (!p) {
-      const address = this.endpoints.addresses.length > 1 ? this.endpoints.addresses[at]! : this.target;
       p = new Promise((resolve, reject) => {
-        this.endpoints.client(at).waitForReady(new Date(Date.now() + this.connectTimeoutMs), (err) =>
+        client.waitForReady(new Date(Date.now() + this.connectTimeoutMs), (err) =>
           err
             ? reject(new ApiError('Unavailable', `cannot reach the Skiff control plane at ${address}: no connection within ${this.connectTimeoutMs / 1000}s`))
             : resolve(),
         );
       });
-      this.connecting.set(at, p);
-      // With several control planes a failed connect is not remembered: the CLI may come back
-      // to this one after the others failed too.
-      if (this.endpoints.addresses.length > 1) p.catch(() => this.connecting.delete(at));
+      this.connecting.set(key, p);
+      // One control plane of several: a failed connect is not remembered, the CLI may come
+      // back to it after the others failed too.
+      if (key >= 0) p.catch(() => this.connecting.delete(key));
     }
     return p;
   }
@@ -182,7 +198,7 @@ export class Api {
         if (err) fail(this.error(err));
         else resolve(res);
       }) as { cancel(): void };
-      this.connected(at).catch((e: unknown) => {
+      this.connectedTo(at).catch((e: unknown) => {
         if (settled) return;
         settled = true;
         call.cancel();
@@ -243,28 +259,29 @@ export class Api {
 
   /** A server stream of watch events; no deadline (it lives until cancelled). */
   watch(req: Partial<WatchRequest> & { kind: string }): ClientReadableStream<WatchEvent> {
-    return this.client.watch(
+    return this.streams.watch(
       { namespace: '', labelSelector: '', fieldSelector: '', resourceVersion: '', allowBookmarks: false, ...req },
       this.metadata(),
     );
   }
 
   logs(req: LogsRequest): ClientReadableStream<LogChunk> {
-    return this.client.logs(req, this.metadata());
+    return this.streams.logs(req, this.metadata());
   }
 
   /** An interactive exec: write the start frame first, then input frames. */
   execStream(): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame> {
-    return this.client.execStream(this.metadata());
+    return this.streams.execStream(this.metadata());
   }
 
   /** One forwarded connection: write the target frame first, then data frames. */
   portForward(): ClientDuplexStream<PortForwardFrame, PortForwardFrame> {
-    return this.client.portForward(this.metadata());
+    return this.streams.portForward(this.metadata());
   }
 
   close(): void {
     this.endpoints.close();
+    if (this.endpoints.addresses.length > 1) this.streams.close();
   }
 }
 

@@ -8,7 +8,7 @@ import type { Pod } from '../proto/gen/skiff/v1/core.js';
 import { testStore, type TestStore } from '../test/helpers/etcd-client.js';
 import { sharedEndpoints, uniquePrefix } from '../test/helpers/etcd-client.js';
 import { TcpProxy } from '../test/helpers/tcp-proxy.js';
-import { Api, grpcTarget } from './client.js';
+import { Api, consume, grpcTarget } from './client.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -43,6 +43,14 @@ describe('CLI failover', () => {
       dryRun: false, fieldManager: '', documents: [{ manifest: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'q', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x:1' }] } }), source: 'q.json' }],
     });
     expect(applied.results).toHaveLength(1);
+    // A watch opens on whichever control plane answers.
+    const stream = cli.watch({ kind: 'pods', namespace: 'default' });
+    const names: string[] = [];
+    await consume(cli, stream, (ev) => {
+      if (ev.object) names.push(metaOf(unwrap(ev.object).value).name);
+      if (names.length === 2) stream.cancel();
+    });
+    expect(names.sort()).toEqual(['p', 'q']);
   });
 
   // A control plane that keeps its connections open but cannot serve: cut off from etcd (its
