@@ -138,6 +138,24 @@ describe('chaos checker', () => {
     expect(stats.compoundLeaseGapMaxMs).toBe(7000);
   });
 
+  it('does not owe a restart for a pod deleted before its container was killed, nor a fresh taint event for back-to-back fills', () => {
+    const h = base();
+    h.pods.push(pod({ uid: 'k', t: 100, ready: true }), pod({ uid: 'k', t: 200, type: 'DELETED' }));
+    h.faults.push({ kind: 'kill-container', start: 300, end: 2300, detail: 'n1 pod p', uid: 'k' });
+    h.pods.push(pod({ uid: 'm', name: 'm', t: 100, ready: true }));
+    h.faults.push({ kind: 'kill-container', start: 400, end: 2400, detail: 'n1 pod m', uid: 'm' });
+    expect(check(h).filter((x) => x.startsWith('container kill'))).toEqual([expect.stringContaining('pod m (m) did not run again')]);
+
+    const d = base();
+    d.nodes.push({ t: 1500, revision: 1, node: 'n1', what: 'disk', value: 'True/true' }, { t: 12_000, revision: 2, node: 'n1', what: 'disk', value: 'False/false' });
+    d.faults.push({ kind: 'fill-disk', start: 1000, end: 5000, detail: 'n1', node: 'n1' }, { kind: 'fill-disk', start: 5500, end: 9000, detail: 'n1', node: 'n1' });
+    // The second fill was tainted from its start (no new event during it), and both cleared in time.
+    expect(check(d).filter((x) => x.startsWith('full disk'))).toEqual([]);
+    d.nodes.pop();
+    // Never cleared: the first fill's clearing is excused by the second (same node), the second's is not.
+    expect(check(d).filter((x) => x.startsWith('full disk'))).toEqual([expect.stringContaining('still under disk pressure 10 s after its disk was freed (t=9000)')]);
+  });
+
   it('flags a controller write by a process that did not hold the election key at its revision', () => {
     const h = base();
     h.terms.push({ revision: 10, type: 'put', identity: 'cp-0', createRevision: 10 }, { revision: 50, type: 'delete' }, { revision: 52, type: 'put', identity: 'cp-1', createRevision: 52 });

@@ -173,12 +173,16 @@ function deadNodes(h: History, out: string[], stats: CheckStats): void {
       stats.deadNodeChecks++;
       const d = h.deployments.filter((x) => x.name === app && x.t <= f.start + DEAD_NODE_BOUND_MS).pop();
       if (!d) continue;
+      // A scaled Deployment: what it wanted throughout (a scale-up just before the bound is not a
+      // replacement owed for the dead node).
+      const atKill = h.deployments.filter((x) => x.name === app && x.t <= f.start).pop()?.replicas ?? d.replicas;
+      const wanted = Math.min(atKill, d.replicas, ...h.deployments.filter((x) => x.name === app && x.t > f.start && x.t <= f.start + DEAD_NODE_BOUND_MS).map((x) => x.replicas));
       const elsewhere = [...after.values()].filter((p) => p.app === app && !p.terminating && p.nodeName && p.nodeName !== f.node);
       const stuck = [...after.values()].filter((p) => p.app === app && !p.terminating && p.nodeName === f.node);
       if (stuck.length) out.push(`dead node: ${stuck.length} pod(s) of ${app} still active on ${f.node} ${DEAD_NODE_BOUND_MS / 1000} s after it died (t=${f.start})`);
-      if (elsewhere.length < d.replicas) out.push(`dead node: ${app} runs ${elsewhere.length}/${d.replicas} pods off ${f.node} ${DEAD_NODE_BOUND_MS / 1000} s after it died (t=${f.start})`);
+      if (elsewhere.length < wanted) out.push(`dead node: ${app} runs ${elsewhere.length}/${wanted} pods off ${f.node} ${DEAD_NODE_BOUND_MS / 1000} s after it died (t=${f.start})`);
       const ready = elsewhere.filter((p) => p.ready).length;
-      if (ready < d.replicas - d.maxUnavailable) out.push(`dead node: ${app} has ${ready} ready pods off ${f.node} (< ${d.replicas}-${d.maxUnavailable}) ${DEAD_NODE_BOUND_MS / 1000} s after it died`);
+      if (ready < wanted - d.maxUnavailable) out.push(`dead node: ${app} has ${ready} ready pods off ${f.node} (< ${wanted}-${d.maxUnavailable}) ${DEAD_NODE_BOUND_MS / 1000} s after it died`);
     }
   }
 }
@@ -193,7 +197,9 @@ function killedContainers(h: History, out: string[], stats: CheckStats): void {
     stats.containerKills++;
     const mine = h.pods.filter((e) => e.uid === f.uid);
     const before = mine.filter((e) => e.t <= f.start).pop();
-    if (!before) continue;
+    // A pod already deleted (or being deleted) when its container was killed is being torn
+    // down: nothing restarts it (its container outlived the delete on a lagging agent).
+    if (!before || before.type === 'DELETED' || before.terminating) continue;
     const after = mine.filter((e) => e.t > f.start && e.t <= f.start + RESTART_BOUND_MS);
     const back = after.find((e) => e.restarts > before.restarts && e.ready && !e.terminating);
     const gone = after.find((e) => e.type === 'DELETED' || e.terminating);
@@ -211,7 +217,10 @@ function fullDisks(h: History, out: string[], stats: CheckStats): void {
   for (const f of h.faults) {
     if (f.kind !== 'fill-disk' || !f.node) continue;
     const disk = h.nodes.filter((e) => e.node === f.node && e.what === 'disk');
-    const on = disk.find((e) => e.t >= f.start && e.t <= f.end + 3_000 && e.value === 'True/true');
+    // Seen during the fill, or already so when it began (a fill right after the last one ended,
+    // before the node was seen clear).
+    const atStart = disk.filter((e) => e.t < f.start).pop();
+    const on = disk.find((e) => e.t >= f.start && e.t <= f.end + 3_000 && e.value === 'True/true') ?? (atStart?.value === 'True/true' ? atStart : undefined);
     stats.diskFills++;
     // The time bounds (tainted during the fill, cleared 10 s after) assume the path from the
     // agent through a control plane to etcd works: a missed bound is excused (and counted) only

@@ -108,8 +108,10 @@ export function lanesOf(kind: FaultKind, target: number, holdMs = 0): string[] {
     case 'sick-runtime':
       return [`agent-${target}`, 'node-loss'];
     case 'kill-container':
-    case 'fill-disk':
       return [`agent-${target}`];
+    case 'fill-disk':
+      // One full disk at a time: with a node dead as well, two nodes always take new pods.
+      return [`agent-${target}`, 'disk'];
   }
 }
 
