@@ -283,14 +283,15 @@ function leaseGaps(h: History, out: string[], stats: CheckStats): void {
   // etcd at a time. Where an etcd fault and a control-plane fault overlap, each renewal may
   // meet both in turn (a call timing out on the paused control plane, its retry on the other
   // stuck behind the dead etcd leader); such gaps are measured apart, not exempted otherwise.
-  const etcdFaults = h.faults.filter((f) => f.kind === 'kill-etcd-leader' || f.kind === 'pause-etcd-member').map(window);
-  const cpFaults = h.faults.filter((f) => CONTROL_PATH.has(f.kind) && f.kind !== 'kill-etcd-leader' && f.kind !== 'pause-etcd-member').map(window);
+  // Both in flight at the same instant (not merely back to back), then the usual 2 s tail.
+  const etcdFaults = h.faults.filter((f) => f.kind === 'kill-etcd-leader' || f.kind === 'pause-etcd-member');
+  const cpFaults = h.faults.filter((f) => CONTROL_PATH.has(f.kind) && f.kind !== 'kill-etcd-leader' && f.kind !== 'pause-etcd-member');
   const compound: { from: number; to: number }[] = [];
   for (const e of etcdFaults) {
     for (const c of cpFaults) {
-      const from = Math.max(e.from, c.from);
-      const to = Math.min(e.to, c.to);
-      if (from <= to) compound.push({ from, to });
+      const from = Math.max(e.start, c.start);
+      const to = Math.min(e.end, c.end);
+      if (from <= to) compound.push({ from, to: to + 2_000 });
     }
   }
   const last = new Map<string, number>();
