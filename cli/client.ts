@@ -26,6 +26,7 @@ import {
   type WatchRequest,
 } from '../proto/gen/skiff/v1/api.js';
 import type { SelfSubjectAccessReviewRequest, SubjectAccessReviewStatus, UserInfo } from '../proto/gen/skiff/v1/rbac.js';
+import { EndpointSet, controlPlaneList, movesOn } from '../proto/api/endpoint-set.js';
 import { controlPlaneTarget, failoverChannelOptions } from '../proto/api/endpoints.js';
 import { ApiError, fromGrpcError } from '../proto/api/errors.js';
 import { grpcCredentials, type ClientTls } from '../proto/api/tls-client.js';
@@ -69,15 +70,28 @@ export function grpcTarget(server: string): string {
   }
 }
 
+/** Calls that may be sent again to another control plane when the first could not serve them. */
+const IDEMPOTENT = new Set(['get', 'list', 'version', 'apply', 'whoAmI', 'selfSubjectAccessReview']);
+
 export class Api {
   readonly target: string;
-  private readonly client: ApiClient;
+  /**
+   * One channel per control plane given (one in all for a single address or name). A call that
+   * finds its control plane unable to serve (Unavailable, no answer in time) moves the CLI to
+   * the next; an idempotent call is then sent again there, so a command survives a failover.
+   */
+  private readonly endpoints: EndpointSet<ApiClient>;
+  /**
+   * Streams (watch, logs, exec, port-forward): one channel over every control plane (pick_first,
+   * with gRPC's retry of a watch before its first event), so a stream opens on whichever answers.
+   */
+  private readonly streams: ApiClient;
   private readonly token: string;
   private readonly impersonateUser: string;
   private readonly impersonateGroups: readonly string[];
   private readonly timeoutMs: number;
   private readonly connectTimeoutMs: number;
-  private connecting: Promise<void> | undefined;
+  private readonly connecting = new Map<number, Promise<void>>();
 
   constructor(opts: ConnectOptions) {
     this.target = grpcTarget(opts.server);
@@ -92,15 +106,24 @@ export class Api {
     } catch (e) {
       throw new ApiError('BadRequest', e instanceof Error ? e.message : String(e));
     }
-    this.client = new ApiClient(this.target, creds, {
+    const addresses = controlPlaneList(opts.server);
+    const base = {
       // The control plane sends messages of any size (a list of many large objects can pass
       // grpc-js' 4 MiB default), so the CLI takes whatever it is sent.
       'grpc.max_receive_message_length': -1,
       // Fail fast when nothing listens instead of backing off for a minute.
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 1000,
-      ...failoverChannelOptions(),
-    });
+    };
+    this.streams = new ApiClient(this.target, creds, { ...base, ...failoverChannelOptions() });
+    // Several control planes: one channel each for unary calls, where a call on a dead one fails
+    // at once and goes to the next here. One: the same channel as the streams.
+    this.endpoints = new EndpointSet(addresses, (address) => (addresses.length > 1 ? new ApiClient(address, creds, base) : this.streams));
+  }
+
+  /** The channel of the control plane in use. */
+  private get client(): ApiClient {
+    return this.endpoints.client();
   }
 
   metadata(): Metadata {
@@ -125,41 +148,72 @@ export class Api {
    * catches the silent case, a host that drops packets, in seconds rather than at the deadline.
    */
   connected(): Promise<void> {
-    this.connecting ??= new Promise((resolve, reject) => {
-      this.client.waitForReady(new Date(Date.now() + this.connectTimeoutMs), (err) => {
-        if (!err) return resolve();
-        // Forget the failure: a control plane that starts later is reached by the next call.
-        this.connecting = undefined;
-        reject(new ApiError('Unavailable', `cannot reach the Skiff control plane at ${this.target}: no connection within ${this.connectTimeoutMs / 1000}s`));
-      });
-    });
-    return this.connecting;
+    return this.ready(this.streams, -1, this.target);
   }
 
-  private unary<Req, Res>(fn: Unary<Req, Res>, req: Req, timeoutMs = this.timeoutMs): Promise<Res> {
-    return new Promise((resolve, reject) => {
+  /** Like connected(), for the unary channel of control plane `at`. */
+  private connectedTo(at: number): Promise<void> {
+    if (this.endpoints.addresses.length === 1) return this.connected();
+    return this.ready(this.endpoints.client(at), at, this.endpoints.addresses[at]!);
+  }
+
+  private ready(client: ApiClient, key: number, address: string): Promise<void> {
+    let p = this.connecting.get(key);
+    if (!p) {
+      p = new Promise((resolve, reject) => {
+        client.waitForReady(new Date(Date.now() + this.connectTimeoutMs), (err) =>
+          err
+            ? reject(new ApiError('Unavailable', `cannot reach the Skiff control plane at ${address}: no connection within ${this.connectTimeoutMs / 1000}s`))
+            : resolve(),
+        );
+      });
+      this.connecting.set(key, p);
+      // A failed connect is not remembered: a control plane that starts later, or one the CLI
+      // comes back to after the others failed too, is reached by the next call.
+      p.catch(() => this.connecting.delete(key));
+    }
+    return p;
+  }
+
+  private unary<Req, Res>(fn: Unary<Req, Res>, req: Req, timeoutMs = this.timeoutMs, method = ''): Promise<Res> {
+    const tries = IDEMPOTENT.has(method) ? this.endpoints.addresses.length : 1;
+    const attempt = (left: number): Promise<Res> => this.once(fn, req, timeoutMs).catch((e: unknown) => {
+      const err = e instanceof ApiError ? e : this.error(e);
+      if (left > 1 && movesOn(err.code)) return attempt(left - 1);
+      throw err;
+    });
+    return attempt(tries);
+  }
+
+  private once<Req, Res>(fn: Unary<Req, Res>, req: Req, timeoutMs: number): Promise<Res> {
+    const at = this.endpoints.index;
+    return new Promise<Res>((resolve, reject) => {
       let settled = false;
+      const fail = (err: ApiError): void => {
+        if (movesOn(err.code)) this.endpoints.failed(at);
+        reject(err);
+      };
       const call = fn(req, this.metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
         settled = true;
-        if (err) reject(this.error(err));
+        if (err) fail(this.error(err));
         else resolve(res);
       }) as { cancel(): void };
-      this.connected().catch((e: unknown) => {
+      this.connectedTo(at).catch((e: unknown) => {
         if (settled) return;
         settled = true;
         call.cancel();
-        reject(e instanceof ApiError ? e : this.error(e));
+        fail(e instanceof ApiError ? e : this.error(e));
       });
     });
   }
 
   get(req: Partial<GetRequest> & { kind: string; name: string }): Promise<Resource> {
-    return this.unary<GetRequest, Resource>((r, md, o, cb: Callback<Resource>) => this.client.get(r, md, o, cb), { namespace: '', ...req });
+    return this.unary<GetRequest, Resource>((r, md, o, cb: Callback<Resource>) => this.client.get(r, md, o, cb), { namespace: '', ...req }, undefined, 'get');
   }
   list(req: Partial<ListRequest> & { kind: string }): Promise<ResourceList> {
     return this.unary<ListRequest, ResourceList>((r, md, o, cb: Callback<ResourceList>) => this.client.list(r, md, o, cb), {
       namespace: '', labelSelector: '', fieldSelector: '', resourceVersion: '', ...req,
-    });
+    }, undefined, 'list');
   }
   create(req: CreateRequest): Promise<Resource> {
     return this.unary<CreateRequest, Resource>((r, md, o, cb: Callback<Resource>) => this.client.create(r, md, o, cb), req);
@@ -178,7 +232,7 @@ export class Api {
     });
   }
   apply(req: ApplyRequest): Promise<ApplyResponse> {
-    return this.unary<ApplyRequest, ApplyResponse>((r, md, o, cb: Callback<ApplyResponse>) => this.client.apply(r, md, o, cb), req);
+    return this.unary<ApplyRequest, ApplyResponse>((r, md, o, cb: Callback<ApplyResponse>) => this.client.apply(r, md, o, cb), req, undefined, 'apply');
   }
   /** Pod eviction; TooManyRequests while it would break its Deployment's availability. */
   evict(req: Partial<EvictRequest> & { namespace: string; name: string }): Promise<Resource> {
@@ -192,41 +246,42 @@ export class Api {
     return this.unary<ExecRequest, ExecResponse>((r, md, o, cb: Callback<ExecResponse>) => this.client.exec(r, md, o, cb), req, timeoutMs);
   }
   version(): Promise<VersionInfo> {
-    return this.unary<Record<string, never>, VersionInfo>((r, md, o, cb: Callback<VersionInfo>) => this.client.version(r, md, o, cb), {});
+    return this.unary<Record<string, never>, VersionInfo>((r, md, o, cb: Callback<VersionInfo>) => this.client.version(r, md, o, cb), {}, undefined, 'version');
   }
 
   selfSubjectAccessReview(req: SelfSubjectAccessReviewRequest): Promise<SubjectAccessReviewStatus> {
-    return this.unary<SelfSubjectAccessReviewRequest, SubjectAccessReviewStatus>((r, md, o, cb: Callback<SubjectAccessReviewStatus>) => this.client.selfSubjectAccessReview(r, md, o, cb), req);
+    return this.unary<SelfSubjectAccessReviewRequest, SubjectAccessReviewStatus>((r, md, o, cb: Callback<SubjectAccessReviewStatus>) => this.client.selfSubjectAccessReview(r, md, o, cb), req, undefined, 'selfSubjectAccessReview');
   }
 
   whoAmI(): Promise<UserInfo> {
-    return this.unary<Record<string, never>, UserInfo>((r, md, o, cb: Callback<UserInfo>) => this.client.whoAmI(r, md, o, cb), {});
+    return this.unary<Record<string, never>, UserInfo>((r, md, o, cb: Callback<UserInfo>) => this.client.whoAmI(r, md, o, cb), {}, undefined, 'whoAmI');
   }
 
   /** A server stream of watch events; no deadline (it lives until cancelled). */
   watch(req: Partial<WatchRequest> & { kind: string }): ClientReadableStream<WatchEvent> {
-    return this.client.watch(
+    return this.streams.watch(
       { namespace: '', labelSelector: '', fieldSelector: '', resourceVersion: '', allowBookmarks: false, ...req },
       this.metadata(),
     );
   }
 
   logs(req: LogsRequest): ClientReadableStream<LogChunk> {
-    return this.client.logs(req, this.metadata());
+    return this.streams.logs(req, this.metadata());
   }
 
   /** An interactive exec: write the start frame first, then input frames. */
   execStream(): ClientDuplexStream<ExecStreamFrame, ExecStreamFrame> {
-    return this.client.execStream(this.metadata());
+    return this.streams.execStream(this.metadata());
   }
 
   /** One forwarded connection: write the target frame first, then data frames. */
   portForward(): ClientDuplexStream<PortForwardFrame, PortForwardFrame> {
-    return this.client.portForward(this.metadata());
+    return this.streams.portForward(this.metadata());
   }
 
   close(): void {
-    this.client.close();
+    this.endpoints.close();
+    if (this.endpoints.addresses.length > 1) this.streams.close();
   }
 }
 

@@ -6,7 +6,9 @@ import { metaOf, unwrap, wrap } from '../proto/api/kinds.js';
 import { fromManifest } from '../proto/api/manifest.js';
 import type { Pod } from '../proto/gen/skiff/v1/core.js';
 import { testStore, type TestStore } from '../test/helpers/etcd-client.js';
-import { Api, grpcTarget } from './client.js';
+import { sharedEndpoints, uniquePrefix } from '../test/helpers/etcd-client.js';
+import { TcpProxy } from '../test/helpers/tcp-proxy.js';
+import { Api, consume, grpcTarget } from './client.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -41,5 +43,56 @@ describe('CLI failover', () => {
       dryRun: false, fieldManager: '', documents: [{ manifest: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'q', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x:1' }] } }), source: 'q.json' }],
     });
     expect(applied.results).toHaveLength(1);
+    // A watch opens on whichever control plane answers.
+    const stream = cli.watch({ kind: 'pods', namespace: 'default' });
+    const names: string[] = [];
+    await consume(cli, stream, (ev) => {
+      if (ev.object) names.push(metaOf(unwrap(ev.object).value).name);
+      if (names.length === 2) stream.cancel();
+    });
+    expect(names.sort()).toEqual(['p', 'q']);
+  });
+
+  // A control plane that keeps its connections open but cannot serve: cut off from etcd (its
+  // writes fail Unavailable), or paused (nothing answers). Idempotent calls go on through B.
+  async function behindProxies(): Promise<{ a: TestServer; b: TestServer; aEtcd: TcpProxy[]; aFront: TcpProxy; cli: Api }> {
+    const prefix = uniquePrefix();
+    const aEtcd = await Promise.all(sharedEndpoints().map((e) => new TcpProxy(new URL(e).hostname, Number(new URL(e).port)).start()));
+    const sa = testStore(aEtcd.map((p) => p.endpoint), prefix);
+    const sb = testStore(sharedEndpoints(), prefix);
+    const a = await startTestServer(sa.store, { watchCache: { syncTimeoutMs: 1500 } });
+    const b = await startTestServer(sb.store);
+    const aFront = await new TcpProxy('127.0.0.1', a.server.port).start();
+    const cli = new Api({ server: `127.0.0.1:${aFront.port},127.0.0.1:${b.server.port}`, token: '', tls: a.clientTls, timeoutMs: 2000, connectTimeoutMs: 1000 });
+    cleanups.push(async () => {
+      cli.close();
+      aFront.setStalled(false);
+      await aFront.stop();
+      await a.stop();
+      await b.stop();
+      for (const p of aEtcd) await p.stop();
+      await sa.close();
+      sb.client.close();
+    });
+    return { a, b, aEtcd, aFront, cli };
+  }
+  const doc = (name: string) => ({ manifest: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { k: name } }), source: `${name}.json` });
+
+  it('applies through the other control plane when its own is cut off from etcd', async () => {
+    const p = await behindProxies();
+    await p.cli.apply({ dryRun: false, fieldManager: '', documents: [doc('one')] });
+    for (const x of p.aEtcd) x.setRefusing(true);
+    const applied = await p.cli.apply({ dryRun: false, fieldManager: '', documents: [doc('two')] });
+    expect(applied.results.map((r) => r.action)).toEqual(['created']);
+    expect(metaOf(unwrap(await p.b.api.get({ kind: 'configmap', namespace: 'default', name: 'two' })).value).name).toBe('two');
+  });
+
+  it('reads through the other control plane when its own stops answering', async () => {
+    const p = await behindProxies();
+    await p.b.api.create({ object: wrap('Pod', fromManifest({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x:1' }] } }).object as Pod) });
+    await p.cli.version();
+    p.aFront.setStalled(true);
+    expect(metaOf(unwrap(await p.cli.get({ kind: 'pod', namespace: 'default', name: 'p' })).value).name).toBe('p');
+    expect((await p.cli.list({ kind: 'pods', namespace: 'default' })).items).toHaveLength(1);
   });
 });

@@ -27,6 +27,7 @@ import { NodeAgent, type NodeAgentOptions } from './agent.js';
 import { AgentApi } from './api-client.js';
 import { ManualClock, type Clock } from '../proto/api/clock.js';
 import { FakeRuntime } from './runtime/fake/driver.js';
+import { LABEL_POD_UID } from './runtime/labels.js';
 import { FakeHost } from './runtime/fake/host.js';
 import { TEST_AGENT_SERVING, TEST_CA, TEST_CLIENT_TLS, TEST_KUBELET_CLIENT, TEST_KUBELET_TLS, TEST_SERVING, testClientCertificate, testTlsFiles } from '../test/helpers/tls.js';
 import { httpsFetch } from '../test/helpers/https.js';
@@ -457,6 +458,33 @@ describe('node agent with the fake runtime', () => {
     expect(app.state).toBe('running');
     await until(() => agent.controlPlaneReachable, 15_000, 'agent reconnected');
     await until(async () => (await heartbeatOf()) > hb0, 10_000, 'node status re-posted after the outage');
+  });
+
+  it('back from a partition, stops the pods the cluster deleted or moved to another node meanwhile', async () => {
+    const cluster0 = await setup();
+    const { cluster, host } = cluster0;
+    const proxy = await new TcpProxy('127.0.0.1', cluster.server.port).start();
+    cleanups.push(() => proxy.stop());
+    const agent = cluster0.mk(`127.0.0.1:${proxy.port}`);
+    await agent.start();
+    for (const name of ['gone', 'moved', 'kept']) await cluster.client.create('Pod', pod(name, 'n1', [{ name: 'app', image: 'skiff/hello:1' }]));
+    await until(async () => (await Promise.all(['gone', 'moved', 'kept'].map((n) => getPod(cluster, n)))).every((p) => p?.status?.phase === 'Running'), 15_000, 'running');
+    const uidOf = async (n: string): Promise<string> => (await getPod(cluster, n))!.metadata!.uid;
+    const before = { gone: await uidOf('gone'), moved: await uidOf('moved'), kept: await uidOf('kept') };
+    const runningUids = (): Set<string> => new Set([...host.containers.values()].filter((c) => c.state === 'running').map((c) => c.labels[LABEL_POD_UID]!));
+
+    proxy.setRefusing(true);
+    await until(() => !agent.controlPlaneReachable, 15_000, 'agent notices the partition');
+    await cluster.client.delete({ kind: 'Pod', namespace: 'default', name: 'gone', gracePeriodSeconds: 0 });
+    await cluster.client.delete({ kind: 'Pod', namespace: 'default', name: 'moved', gracePeriodSeconds: 0 });
+    await cluster.client.create('Pod', pod('moved', 'n2', [{ name: 'app', image: 'skiff/hello:1' }]));
+    // Cut off, the agent keeps what it runs.
+    expect([...runningUids()].sort()).toEqual(Object.values(before).sort());
+
+    proxy.setRefusing(false);
+    await until(() => { const r = runningUids(); return !r.has(before.gone) && !r.has(before.moved); }, 20_000, 'deleted and moved pods stopped');
+    expect([...runningUids()]).toEqual([before.kept]);
+    await until(() => agent.podKeys().join() === 'default/kept', 20_000, 'workers of the deleted and moved pods gone');
   });
 
   it('serves logs (tail, previous attempt), metrics, host networking and config errors', async () => {

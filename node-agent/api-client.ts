@@ -1,7 +1,8 @@
 // The agent's side of the control plane's gRPC Api: promise-returning calls with a deadline and
 // the bearer token, errors turned into ApiError (stable codes) by proto/api/errors.
 import { Metadata, status, type ClientReadableStream } from '@grpc/grpc-js';
-import { controlPlaneTarget, failoverChannelOptions } from '../proto/api/endpoints.js';
+import { EndpointSet, controlPlaneList, movesOn } from '../proto/api/endpoint-set.js';
+import { failoverChannelOptions } from '../proto/api/endpoints.js';
 import { fromGrpcError } from '../proto/api/errors.js';
 import { grpcCredentials, type ClientTls } from '../proto/api/tls-client.js';
 import { KINDS, unwrapAs, wrap, type Kind, type KindMap } from '../proto/api/kinds.js';
@@ -34,24 +35,40 @@ export interface CallOptions {
 }
 
 export class AgentApi {
-  /** Replaced when the client certificate is renewed (useClientCertificate). */
-  client: ApiClient;
-  /** Channels of earlier certificates: their calls in flight finish, they close with the agent. */
-  private readonly retired: ApiClient[] = [];
+  /**
+   * One channel per control plane; a call that finds its control plane unable to serve
+   * (Unavailable, or no answer by its deadline) moves the agent to the next one, and watches
+   * still open on the one left are ended so they resume from their last revision on the new one.
+   */
+  readonly endpoints: EndpointSet<ApiClient>;
+  /** Channels of earlier client certificates: their calls in flight finish, they close with the agent. */
+  private retired: ApiClient[] = [];
+  private readonly addresses: string[];
   private readonly timeoutMs: number;
   /** Calls and watches that found the control plane unreachable, ever: an outage shows as a change. */
   unreachableCount = 0;
+  private readonly watches = new Map<ClientReadableStream<WatchEvent>, number>();
 
   constructor(readonly opts: ApiOptions) {
-    this.client = this.connect(opts.tls);
+    this.addresses = controlPlaneList(opts.address);
+    this.endpoints = new EndpointSet(this.addresses, this.channelMaker(opts.tls));
+    this.endpoints.onMove((from) => {
+      // A cancelled watch ends as Unavailable: ListWatch resumes it from its last revision.
+      for (const [s, at] of this.watches) if (at === from) s.cancel();
+    });
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_API_TIMEOUT_MS;
   }
 
-  private connect(tls: ClientTls): ApiClient {
+  /** Opens the channel to one control plane, presenting tls's client certificate if any. */
+  private channelMaker(tls: ClientTls): (address: string) => ApiClient {
+    const creds = grpcCredentials(this.opts.address, tls);
+    const several = this.addresses.length > 1;
     // Keepalive lets a dead control plane show up as a broken watch, not a silent one. A local
     // subchannel pool gives each agent its own connection even when many share a process.
-    return new ApiClient(controlPlaneTarget(this.opts.address), grpcCredentials(this.opts.address, tls), {
-      ...failoverChannelOptions(),
+    return (address) => new ApiClient(address, creds, {
+      // With several control planes a call that finds its own down fails at once and the next
+      // goes to another (gRPC retrying it on the same dead address would only delay that).
+      ...(several ? {} : failoverChannelOptions()),
       'grpc.use_local_subchannel_pool': 1,
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
@@ -62,15 +79,20 @@ export class AgentApi {
   }
 
   /**
-   * A renewed client certificate: calls from now on go over a new channel presenting it. The
-   * old channel is not closed here, so watches and calls in flight on it are not cut; a watch
-   * that ends for any reason is re-opened on the new channel.
+   * A renewed client certificate: calls from now on go over new channels presenting it. The
+   * old channels are not closed here, so watches and calls in flight on them are not cut; a
+   * watch that ends for any reason is re-opened on a new channel.
    */
   useClientCertificate(pair: { cert: string; key: string }): void {
-    this.retired.push(this.client);
-    this.client = this.connect({ ...this.opts.tls, cert: pair.cert, key: pair.key });
+    const old = this.endpoints.renew(this.channelMaker({ ...this.opts.tls, cert: pair.cert, key: pair.key }));
     // Two generations back has had a whole certificate lifetime to drain.
-    while (this.retired.length > 1) this.retired.shift()?.close();
+    for (const c of this.retired) c.close();
+    this.retired = old;
+  }
+
+  /** The channel of the control plane in use now. */
+  get client(): ApiClient {
+    return this.endpoints.client();
   }
 
   metadata(): Metadata {
@@ -80,11 +102,15 @@ export class AgentApi {
   }
 
   private call<Res>(invoke: (md: Metadata, o: { deadline: number }, cb: Callback<Res>) => unknown, timeoutMs = this.timeoutMs): Promise<Res> {
+    const at = this.endpoints.index;
     return new Promise((resolve, reject) => {
       invoke(this.metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
         if (!err) return resolve(res);
-        const e = fromGrpcError(err, this.opts.address);
-        if (e.code === 'Unavailable' || e.code === 'Timeout') this.unreachableCount++;
+        const e = fromGrpcError(err, this.endpoints.addresses[at]);
+        if (movesOn(e.code)) {
+          this.unreachableCount++;
+          this.endpoints.failed(at);
+        }
         reject(e);
       });
     });
@@ -134,16 +160,27 @@ export class AgentApi {
   }
 
   watch(req: WatchRequest): ClientReadableStream<WatchEvent> {
-    const stream = this.client.watch(req, this.metadata());
+    const at = this.endpoints.index;
+    const stream = this.endpoints.client(at).watch(req, this.metadata());
+    this.watches.set(stream, at);
+    const forget = (): void => {
+      this.watches.delete(stream);
+    };
     stream.on('error', (err: { code?: number }) => {
-      // Not CANCELLED: that is the agent ending its own watch.
-      if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) this.unreachableCount++;
+      forget();
+      // Not CANCELLED: that is the agent ending its own watch (or moving it).
+      if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
+        this.unreachableCount++;
+        this.endpoints.failed(at);
+      }
     });
+    stream.on('end', forget);
+    stream.on('close', forget);
     return stream;
   }
 
   close(): void {
     for (const c of this.retired.splice(0)) c.close();
-    this.client.close();
+    this.endpoints.close();
   }
 }

@@ -12,8 +12,14 @@ import pino from 'pino';
 import { builtProgram, connect } from '../../bench/cluster.js';
 import type { TestApi } from '../../control-plane/api/testing.js';
 import { NodeAgent } from '../../node-agent/agent.js';
+import { CriClient } from '../../node-agent/runtime/cri/client.js';
+import { CriRuntime } from '../../node-agent/runtime/cri/driver.js';
 import { FakeRuntime } from '../../node-agent/runtime/fake/driver.js';
 import { FakeHost } from '../../node-agent/runtime/fake/host.js';
+import { LABEL_POD_NAME, LABEL_POD_UID } from '../../node-agent/runtime/labels.js';
+import { ContainerState } from '../../proto/gen/runtime/v1/api.js';
+import { startContainerd, type Containerd } from '../helpers/containerd.js';
+import { sampleImage, type ImageArchive } from '../helpers/images.js';
 import { freePort } from '../helpers/ports.js';
 import { httpsFetch } from '../helpers/https.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
@@ -100,10 +106,20 @@ export class ControlPlaneSlot {
 export const STATE_DIR_BYTES = 16 * 1024 * 1024;
 const FILL_FILE = 'chaos-fill';
 
+/** Which runtime the bed's agents use: the in-process fake (scale), or a private containerd each. */
+export type BedRuntime = 'fake' | 'containerd';
+/** The image the workload runs on containerd (imported into each node's containerd, never pulled). */
+export const CONTAINERD_IMAGE = 'skiff/hello:1';
+/** Fault kinds a containerd bed can inject (sick-runtime and fill-disk use the fake's hooks and its tmpfs). */
+export const CONTAINERD_KINDS = ['kill-container', 'kill-agent', 'kill-leading-cp', 'kill-agents-cp'] as const;
+
 export class AgentSlot {
   agent: NodeAgent | undefined;
   host: FakeHost | undefined;
   runtime: FakeRuntime | undefined;
+  /** On a containerd bed: the node's containerd while the node is up, and its pod subnet (kept across restarts). */
+  containerd: Containerd | undefined;
+  private subnet: string | undefined;
   /** True once its state dir is a tmpfs of its own (fill-disk needs that). */
   tmpfs = false;
   constructor(
@@ -111,30 +127,73 @@ export class AgentSlot {
     readonly index: number,
     readonly stateDir: string,
     readonly cpProxies: TcpProxy[],
+    readonly kind: BedRuntime = 'fake',
+    private readonly images: ImageArchive[] = [],
   ) {}
 
   async start(): Promise<void> {
-    const podCIDR = `10.244.${this.index + 1}.0/24`;
-    this.host = new FakeHost({ podCidr: podCIDR, startLatencyMs: 50, writeLogs: false });
-    this.runtime = new FakeRuntime({ host: this.host, nodeName: this.name });
+    let podCIDR = `10.244.${this.index + 1}.0/24`;
+    let runtime: FakeRuntime | CriRuntime;
+    if (this.kind === 'containerd') {
+      // A node that comes back after a crash: a fresh containerd (nothing of the old one left),
+      // on the node's own pod range (a Node's podCIDR never changes).
+      const ctrd = await startContainerd({ subnet: this.subnet, images: this.images });
+      this.containerd = ctrd;
+      this.subnet = podCIDR = ctrd.subnet;
+      runtime = new CriRuntime({ address: ctrd.address, nodeName: this.name, pollIntervalMs: 200 });
+    } else {
+      this.host = new FakeHost({ podCidr: podCIDR, startLatencyMs: 50, writeLogs: false });
+      runtime = this.runtime = new FakeRuntime({ host: this.host, nodeName: this.name });
+    }
     this.agent = new NodeAgent({
       nodeName: this.name, controlPlane: this.cpProxies.map((p) => `127.0.0.1:${p.port}`).join(','),
-      tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING, runtime: this.runtime, stateDir: this.stateDir, listen: '',
+      tls: TEST_CLIENT_TLS, serving: TEST_AGENT_SERVING, runtime, stateDir: this.stateDir, listen: '',
       nodeIP: '127.0.0.1', podCIDR, heartbeatMs: 1000, apiTimeoutMs: 3000, log: pino({ level: 'silent' }),
       capacity: { cpu: '64', memory: '256Gi', pods: '110' },
     });
     await this.agent.start();
   }
 
-  /** A crash of the node: the agent stops and its containers vanish with the host. */
+  /** A crash of the node: the agent stops and its containers vanish with the host (or containerd). */
   async kill(): Promise<void> {
     const a = this.agent;
     const h = this.host;
+    const ctrd = this.containerd;
     this.agent = undefined;
     this.host = undefined;
     this.runtime = undefined;
+    this.containerd = undefined;
     if (a) await a.stop();
+    if (a && ctrd) await a.runtime.close();
     h?.shutdown();
+    await ctrd?.stop();
+  }
+
+  /**
+   * Kills one running container of a chaos pod (the pick-th, in container id order), as `kill -9`
+   * would: the fake's hook, or CRI StopContainer with timeout 0 (SIGKILL) on containerd.
+   */
+  async killChaosContainer(pick: number): Promise<{ pod: string; uid: string } | undefined> {
+    const chaos = (labels: Record<string, string>): boolean => /^(roll-a|roll-b|scaled)-/.test(labels[LABEL_POD_NAME] ?? '');
+    if (this.containerd) {
+      const cri = new CriClient(this.containerd.address);
+      try {
+        const { containers } = await cri.rt('listContainers', { filter: { id: '', podSandboxId: '', labelSelector: {} } });
+        const running = containers.filter((c) => c.state === ContainerState.CONTAINER_RUNNING && chaos(c.labels)).sort((x, y) => x.id.localeCompare(y.id));
+        const victim = running.length ? running[pick % running.length] : undefined;
+        if (!victim) return undefined;
+        await cri.rt('stopContainer', { containerId: victim.id, timeout: 0 });
+        return { pod: victim.labels[LABEL_POD_NAME] ?? '', uid: victim.labels[LABEL_POD_UID] ?? '' };
+      } finally {
+        cri.close();
+      }
+    }
+    const running = [...(this.host?.containers.values() ?? [])]
+      .filter((c) => c.state === 'running' && chaos(c.labels))
+      .sort((x, y) => x.id.localeCompare(y.id));
+    const victim = running.length ? running[pick % running.length] : undefined;
+    if (!victim || !this.runtime?.killContainer(victim.id)) return undefined;
+    return { pod: victim.labels[LABEL_POD_NAME] ?? '', uid: victim.labels[LABEL_POD_UID] ?? '' };
   }
 
   partition(on: boolean): void {
@@ -190,7 +249,14 @@ export class Bed {
     private readonly proxies: TcpProxy[],
   ) {}
 
-  static async start(opts: { agents: number }): Promise<Bed> {
+  /** The image the workload's pods run. */
+  get image(): string {
+    return this.agents[0]?.kind === 'containerd' ? CONTAINERD_IMAGE : 'chaos/app:1';
+  }
+
+  static async start(opts: { agents: number; runtime?: BedRuntime }): Promise<Bed> {
+    const kind = opts.runtime ?? 'fake';
+    const images = kind === 'containerd' ? [await sampleImage('skiff/pause:1'), await sampleImage(CONTAINERD_IMAGE)] : [];
     const root = await mkdtemp(join(tmpdir(), 'skiff-chaos-'));
     const etcd = await EtcdCluster.start(3);
     const proxies: TcpProxy[] = [];
@@ -211,7 +277,7 @@ export class Bed {
     for (let i = 0; i < opts.agents; i++) {
       const cpProxies: TcpProxy[] = [];
       for (const cp of cps) cpProxies.push(await proxy(cp.port));
-      agents.push(new AgentSlot(`chaos-${i}`, i, join(root, `chaos-${i}`), cpProxies));
+      agents.push(new AgentSlot(`chaos-${i}`, i, join(root, `chaos-${i}`), cpProxies, kind, images));
     }
     const bed = new Bed(etcd, cps, agents, root, proxies);
     try {
@@ -219,7 +285,8 @@ export class Bed {
       await bed.waitLeader(30_000);
       await cps[1]!.start();
       for (const a of agents) {
-        await a.mountStateDir();
+        // fill-disk is a fake-runtime fault; on containerd the state dir also holds container logs.
+        if (kind === 'fake') await a.mountStateDir();
         await a.start();
       }
     } catch (e) {

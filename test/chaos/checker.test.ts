@@ -93,6 +93,69 @@ describe('chaos checker', () => {
     expect(v.filter((x) => x.startsWith('node liveness'))).toEqual([expect.stringContaining("n2's lease went 8000 ms unrenewed")]);
   });
 
+  it('checks lease gaps through a paused or cut-off control plane; only a paused etcd member stays exempt; overlapping faults compose', () => {
+    const lease = (node: string, t: number): History['nodes'][number] => ({ t, revision: t, node, what: 'lease', value: String(t) });
+    for (const kind of ['pause-leading-cp', 'partition-cp-etcd'] as const) {
+      const h = base();
+      h.nodes.push(lease('n1', 1000), lease('n1', 9000));
+      h.faults.push({ kind, start: 2000, end: 7000, detail: 'cp-0' });
+      expect(check(h).filter((x) => x.startsWith('node liveness')), kind).toEqual([expect.stringContaining("n1's lease went 8000 ms unrenewed")]);
+    }
+    const h = base();
+    h.nodes.push(lease('n1', 1000), lease('n1', 9000), lease('n2', 1000), lease('n2', 9000));
+    // At once: etcd member paused (exempt for every node) and n2 partitioned (exempt for n2).
+    h.faults.push({ kind: 'pause-etcd-member', start: 2000, end: 7000, detail: 'etcd member e1' }, { kind: 'partition-agent', start: 3000, end: 6000, detail: 'n2' });
+    const stats = newStats();
+    expect(check(h, stats).filter((x) => x.startsWith('node liveness'))).toEqual([]);
+    expect(stats.exemptLeaseGapMaxMs).toBe(8000);
+  });
+
+  it('excuses a full disk\'s time bounds only when another fault on the control path or the node overlaps them', () => {
+    const h = base();
+    h.nodes.push({ t: 1500, revision: 1, node: 'n1', what: 'disk', value: 'True/true' });
+    h.faults.push({ kind: 'fill-disk', start: 1000, end: 4000, detail: 'n1', node: 'n1' });
+    expect(check(h).filter((x) => x.startsWith('full disk'))).toEqual([expect.stringContaining('n1 still under disk pressure 10 s after')]);
+    // A fault elsewhere changes nothing; the leading control plane paused right after the fill excuses the late clearing.
+    h.faults.push({ kind: 'kill-container', start: 5000, end: 7000, detail: 'n2 pod x' });
+    expect(check(h).filter((x) => x.startsWith('full disk'))).toHaveLength(1);
+    h.faults.push({ kind: 'pause-leading-cp', start: 4500, end: 9000, detail: 'cp-0' });
+    const stats = newStats();
+    expect(check(h, stats).filter((x) => x.startsWith('full disk'))).toEqual([]);
+    expect([stats.diskFills, stats.diskFillsOverlapped]).toEqual([1, 1]);
+  });
+
+  it('measures apart a lease gap where an etcd fault and a control-plane fault overlap, and only there', () => {
+    const lease = (node: string, t: number): History['nodes'][number] => ({ t, revision: t, node, what: 'lease', value: String(t) });
+    const h = base();
+    h.nodes.push(lease('n1', 1000), lease('n1', 8000), lease('n1', 13000), lease('n1', 18000), lease('n1', 20000), lease('n1', 27000));
+    h.faults.push(
+      { kind: 'pause-leading-cp', start: 1500, end: 5500, detail: 'cp-0' }, { kind: 'kill-etcd-leader', start: 4000, end: 7000, detail: 'etcd member e0' },
+      // Not overlapping each other: each alone must not cost the lease.
+      { kind: 'partition-cp-etcd', start: 20500, end: 22000, detail: 'cp-0' }, { kind: 'kill-etcd-leader', start: 25000, end: 26000, detail: 'etcd member e1' },
+    );
+    const stats = newStats();
+    expect(check(h, stats).filter((x) => x.startsWith('node liveness'))).toEqual([expect.stringContaining('went 7000 ms unrenewed (t=20000..27000)')]);
+    expect(stats.compoundLeaseGapMaxMs).toBe(7000);
+  });
+
+  it('does not owe a restart for a pod deleted before its container was killed, nor a fresh taint event for back-to-back fills', () => {
+    const h = base();
+    h.pods.push(pod({ uid: 'k', t: 100, ready: true }), pod({ uid: 'k', t: 200, type: 'DELETED' }));
+    h.faults.push({ kind: 'kill-container', start: 300, end: 2300, detail: 'n1 pod p', uid: 'k' });
+    h.pods.push(pod({ uid: 'm', name: 'm', t: 100, ready: true }));
+    h.faults.push({ kind: 'kill-container', start: 400, end: 2400, detail: 'n1 pod m', uid: 'm' });
+    expect(check(h).filter((x) => x.startsWith('container kill'))).toEqual([expect.stringContaining('pod m (m) did not run again')]);
+
+    const d = base();
+    d.nodes.push({ t: 1500, revision: 1, node: 'n1', what: 'disk', value: 'True/true' }, { t: 12_000, revision: 2, node: 'n1', what: 'disk', value: 'False/false' });
+    d.faults.push({ kind: 'fill-disk', start: 1000, end: 5000, detail: 'n1', node: 'n1' }, { kind: 'fill-disk', start: 5500, end: 9000, detail: 'n1', node: 'n1' });
+    // The second fill was tainted from its start (no new event during it), and both cleared in time.
+    expect(check(d).filter((x) => x.startsWith('full disk'))).toEqual([]);
+    d.nodes.pop();
+    // Never cleared: the first fill's clearing is excused by the second (same node), the second's is not.
+    expect(check(d).filter((x) => x.startsWith('full disk'))).toEqual([expect.stringContaining('still under disk pressure 10 s after its disk was freed (t=9000)')]);
+  });
+
   it('flags a controller write by a process that did not hold the election key at its revision', () => {
     const h = base();
     h.terms.push({ revision: 10, type: 'put', identity: 'cp-0', createRevision: 10 }, { revision: 50, type: 'delete' }, { revision: 52, type: 'put', identity: 'cp-1', createRevision: 52 });

@@ -22,7 +22,7 @@ export const ROLLED = [
 export const SCALED = { name: 'scaled', replicas: 3, maxSurge: 1, maxUnavailable: 1 };
 export const CALL_TIMEOUT_MS = 4000;
 
-export function deploymentManifest(name: string, replicas: number, maxSurge: number, maxUnavailable: number): Deployment {
+export function deploymentManifest(name: string, replicas: number, maxSurge: number, maxUnavailable: number, image = 'chaos/app:1'): Deployment {
   return fromManifest({
     apiVersion: 'apps/v1', kind: 'Deployment',
     metadata: { name, namespace: 'default', annotations: { 'chaos/conflict': '0' } },
@@ -32,7 +32,7 @@ export function deploymentManifest(name: string, replicas: number, maxSurge: num
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge, maxUnavailable } },
       template: {
         metadata: { labels: { chaos: name }, annotations: { 'chaos/rev': '0' } },
-        spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: 'chaos/app:1' }] },
+        spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image, imagePullPolicy: 'IfNotPresent' }] },
       },
     },
   }).object as Deployment;
@@ -54,6 +54,7 @@ export class Workload {
     private readonly h: History,
     private readonly t0: number,
     private readonly rng: Prng,
+    private readonly image = 'chaos/app:1',
   ) {
     this.clients = bed.cps.map((_, i) => bed.client(i));
   }
@@ -96,7 +97,7 @@ export class Workload {
 
   async setup(): Promise<void> {
     for (const d of [...ROLLED, SCALED]) {
-      await this.call((api) => api.create({ object: wrap('Deployment', deploymentManifest(d.name, d.replicas, d.maxSurge, d.maxUnavailable)) }));
+      await this.call((api) => api.create({ object: wrap('Deployment', deploymentManifest(d.name, d.replicas, d.maxSurge, d.maxUnavailable, this.image)) }));
       this.rev.set(d.name, 0);
     }
   }

@@ -6,6 +6,7 @@ export class TcpProxy {
   private server: Server | undefined;
   private readonly pairs = new Set<[Socket, Socket]>();
   private refusing = false;
+  private stalled = false;
   port = 0;
 
   constructor(
@@ -26,8 +27,13 @@ export class TcpProxy {
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
-      client.pipe(upstream);
-      upstream.pipe(client);
+      if (this.stalled) {
+        client.pause();
+        upstream.pause();
+      } else {
+        client.pipe(upstream);
+        upstream.pipe(client);
+      }
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     const addr = this.server.address();
@@ -56,6 +62,26 @@ export class TcpProxy {
   setRefusing(refusing: boolean): void {
     this.refusing = refusing;
     if (refusing) this.cut();
+  }
+
+  /**
+   * While true, connections stay open but no byte passes either way (a paused process: the
+   * peer's TCP stack still holds the connection, nothing answers). Off: traffic flows again.
+   */
+  setStalled(stalled: boolean): void {
+    if (stalled === this.stalled) return;
+    this.stalled = stalled;
+    for (const [a, b] of this.pairs) {
+      if (stalled) {
+        a.unpipe(b);
+        b.unpipe(a);
+        a.pause();
+        b.pause();
+      } else {
+        a.pipe(b);
+        b.pipe(a);
+      }
+    }
   }
 
   async stop(): Promise<void> {
