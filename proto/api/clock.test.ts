@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock, realClock, sleep } from './clock.js';
 
 describe('ManualClock', () => {
@@ -63,5 +63,34 @@ describe('sleep', () => {
 
   it('resolves on the real clock', async () => {
     await expect(sleep(realClock, 1)).resolves.toBeUndefined();
+  });
+});
+
+describe('realClock', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('waits out a delay longer than Node timers take (2^31-1 ms) instead of firing at once', () => {
+    vi.useFakeTimers();
+    const fired: number[] = [];
+    const day = 24 * 3600 * 1000;
+    realClock.setTimeout(() => fired.push(Date.now()), 300 * day);
+    vi.advanceTimersByTime(1000);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(300 * day - 1000 - 1);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toHaveLength(1);
+  });
+
+  it('cancels a long delay at any step', () => {
+    vi.useFakeTimers();
+    let fired = false;
+    const t = realClock.setTimeout(() => (fired = true), 60 * 24 * 3600 * 1000);
+    vi.advanceTimersByTime(30 * 24 * 3600 * 1000);
+    t.cancel();
+    vi.advanceTimersByTime(60 * 24 * 3600 * 1000);
+    expect(fired).toBe(false);
   });
 });

@@ -12,12 +12,26 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): Timer;
 }
 
+/** Node's setTimeout takes at most 2^31-1 ms (24.8 days); a longer delay fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
-    const t = setTimeout(fn, Math.max(0, ms));
-    // A pending retry or deadline must not keep the process alive on its own.
-    t.unref();
+    // A delay past Node's limit (a certificate renewal months away) waits in steps, so it
+    // never collapses to 1 ms.
+    const due = Date.now() + Math.max(0, ms);
+    let t: ReturnType<typeof setTimeout>;
+    const arm = (left: number): void => {
+      t = setTimeout(() => {
+        const rest = due - Date.now();
+        if (rest > 0 && left > MAX_TIMER_MS) arm(rest);
+        else fn();
+      }, Math.min(left, MAX_TIMER_MS));
+      // A pending retry or deadline must not keep the process alive on its own.
+      t.unref();
+    };
+    arm(Math.max(0, ms));
     return { cancel: () => clearTimeout(t) };
   },
 };
