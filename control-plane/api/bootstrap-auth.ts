@@ -4,7 +4,7 @@
 // secret matches (constant-time), the caller is system:bootstrap:<id> in system:bootstrappers
 // plus the token's extra groups. Read from the Secret informer, never etcd per call. Every
 // failure is the same refusal as any bad token, so a caller learns nothing about which ids exist.
-import { timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual } from '../../proto/api/constant-time.js';
 import {
   BOOTSTRAP_GROUP, BOOTSTRAP_TOKEN_NAMESPACE, BOOTSTRAP_TOKEN_SECRET_TYPE, BOOTSTRAP_USER_PREFIX, bootstrapTokenExpired,
   bootstrapTokenInfo, bootstrapTokenSecretName, parseBootstrapToken,
@@ -14,12 +14,6 @@ import { AUTHENTICATED_GROUP, type Identity } from './auth.js';
 
 /** The Secret "namespace/name" from a cache, or undefined. */
 export type SecretLookup = (namespace: string, name: string) => Secret | undefined;
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /**
  * The identity of a bootstrap token, undefined when token is not one or is not valid now
@@ -32,7 +26,7 @@ export function bootstrapIdentity(token: string, lookup: SecretLookup, now: Date
   if (!s || s.type !== BOOTSTRAP_TOKEN_SECRET_TYPE || s.metadata?.deletionTimestamp) return undefined;
   const info = bootstrapTokenInfo(s.data);
   // The id is compared too: a Secret whose token-id disagrees with its name names no one.
-  if (!sameText(info.id, t.id) || !sameText(info.secret, t.secret)) return undefined;
+  if (!constantTimeEqual(info.id, t.id) || !constantTimeEqual(info.secret, t.secret)) return undefined;
   if (bootstrapTokenExpired(info, now) || !info.usages.includes('authentication')) return undefined;
   return { name: `${BOOTSTRAP_USER_PREFIX}${t.id}`, groups: [BOOTSTRAP_GROUP, ...info.extraGroups.filter((g) => g !== BOOTSTRAP_GROUP), AUTHENTICATED_GROUP] };
 }

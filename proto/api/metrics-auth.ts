@@ -4,7 +4,7 @@
 // certificate of the process's client CA whose user it accepts, unless the process was started
 // with --metrics-insecure. Metrics name pods, nodes and request rates, so they are not for
 // anyone who can reach the port.
-import { timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual } from './constant-time.js';
 import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { TLSSocket } from 'node:tls';
@@ -35,11 +35,7 @@ export type MetricsServer = HttpServer | HttpsServer;
 
 /** Accepts exactly one token, compared in constant time. */
 export function singleToken(token: string): (candidate: string) => boolean {
-  const want = Buffer.from(token);
-  return (candidate) => {
-    const got = Buffer.from(candidate);
-    return got.length === want.length && timingSafeEqual(got, want);
-  };
+  return (candidate) => constantTimeEqual(candidate, token);
 }
 
 /**
